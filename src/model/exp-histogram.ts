@@ -1,0 +1,175 @@
+/**
+ * A mergeable histogram with OpenTelemetry's exponential bucket layout (base = 2^(2^-scale)), so that what an
+ * agent records crosses OTLP unchanged and merges exactly across threads, processes and intervals.
+ *
+ * Recording is allocation-free: one log2, one array increment. At scale 4 a bucket is 4.4 % wide, so a quantile
+ * read from it is within 2.2 % of the exact one (tested against exact quantiles).
+ */
+
+/** The serialised form carried in OTLP-derived frames. Values are in the unit the recorder chose (seconds here). */
+export interface ExpHistogramData {
+  scale: number;
+  zero_threshold: number;
+  zero_count: number;
+  /** Index of counts[0]: bucket i holds values in (base^i, base^(i+1)]. */
+  offset: number;
+  counts: number[];
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+export const DEFAULT_SCALE = 4;
+
+export class ExpHistogram {
+  readonly scale: number;
+  readonly zeroThreshold: number;
+  private readonly factor: number;
+  private readonly lowIndex: number;
+  private readonly counts: Float64Array;
+  zeroCount = 0;
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+
+  /** Values at or below `lowest` count as zero; values above `highest` go to the last bucket (max stays exact). */
+  constructor(lowest = 1e-7, highest = 1e4, scale = DEFAULT_SCALE) {
+    this.scale = scale;
+    this.zeroThreshold = lowest;
+    this.factor = 2 ** scale;
+    this.lowIndex = this.indexOf(lowest);
+    this.counts = new Float64Array(this.indexOf(highest) - this.lowIndex + 1);
+  }
+
+  indexOf(value: number): number {
+    return Math.ceil(Math.log2(value) * this.factor) - 1;
+  }
+
+  record(value: number): void {
+    this.count++;
+    this.sum += value;
+    if (value < this.min) this.min = value;
+    if (value > this.max) this.max = value;
+    if (value <= this.zeroThreshold) {
+      this.zeroCount++;
+      return;
+    }
+    let i = this.indexOf(value) - this.lowIndex;
+    if (i >= this.counts.length) i = this.counts.length - 1;
+    this.counts[i]++;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.zeroCount = 0;
+    this.count = 0;
+    this.sum = 0;
+    this.min = Infinity;
+    this.max = -Infinity;
+  }
+
+  /** Copies the non-empty span of buckets out; the recorder keeps going. */
+  toData(): ExpHistogramData {
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < this.counts.length; i++) {
+      if (this.counts[i] !== 0) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    const counts = first < 0 ? [] : Array.from(this.counts.subarray(first, last + 1));
+    return {
+      scale: this.scale,
+      zero_threshold: this.zeroThreshold,
+      zero_count: this.zeroCount,
+      offset: first < 0 ? 0 : first + this.lowIndex,
+      counts,
+      count: this.count,
+      sum: this.sum,
+      min: this.count ? this.min : 0,
+      max: this.count ? this.max : 0,
+    };
+  }
+}
+
+export function emptyExpHistogram(scale = DEFAULT_SCALE): ExpHistogramData {
+  return { scale, zero_threshold: 0, zero_count: 0, offset: 0, counts: [], count: 0, sum: 0, min: 0, max: 0 };
+}
+
+/** Lowers a histogram's scale (each step halves the resolution), as OTel does when merging different scales. */
+function downscale(h: ExpHistogramData, scale: number): ExpHistogramData {
+  if (h.scale === scale) return h;
+  const shift = h.scale - scale;
+  const byIndex = new Map<number, number>();
+  h.counts.forEach((c, i) => {
+    if (c === 0) return;
+    const j = (h.offset + i) >> shift;
+    byIndex.set(j, (byIndex.get(j) ?? 0) + c);
+  });
+  return rebuild(h, scale, byIndex);
+}
+
+function rebuild(h: ExpHistogramData, scale: number, byIndex: Map<number, number>): ExpHistogramData {
+  if (byIndex.size === 0) return { ...h, scale, offset: 0, counts: [] };
+  const keys = [...byIndex.keys()];
+  const lo = Math.min(...keys);
+  const hi = Math.max(...keys);
+  const counts = new Array<number>(hi - lo + 1).fill(0);
+  for (const [k, c] of byIndex) counts[k - lo] = c;
+  return { ...h, scale, offset: lo, counts };
+}
+
+/** Merges histograms exactly (after bringing them to the coarsest scale among them). */
+export function mergeExpHistograms(list: readonly ExpHistogramData[]): ExpHistogramData {
+  const present = list.filter((h) => h.count > 0);
+  if (present.length === 0) return emptyExpHistogram(list[0]?.scale ?? DEFAULT_SCALE);
+  const scale = Math.min(...present.map((h) => h.scale));
+  const byIndex = new Map<number, number>();
+  let zeroCount = 0;
+  let count = 0;
+  let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let zeroThreshold = 0;
+  for (const raw of present) {
+    const h = downscale(raw, scale);
+    h.counts.forEach((c, i) => {
+      if (c !== 0) byIndex.set(h.offset + i, (byIndex.get(h.offset + i) ?? 0) + c);
+    });
+    zeroCount += h.zero_count;
+    count += h.count;
+    sum += h.sum;
+    min = Math.min(min, h.min);
+    max = Math.max(max, h.max);
+    zeroThreshold = Math.max(zeroThreshold, h.zero_threshold);
+  }
+  return rebuild(
+    { scale, zero_threshold: zeroThreshold, zero_count: zeroCount, offset: 0, counts: [], count, sum, min, max },
+    scale,
+    byIndex,
+  );
+}
+
+/**
+ * The q-quantile (0..1): the geometric middle of the bucket that holds it, clamped to [min, max].
+ * Returns null for an empty histogram: no data is not zero.
+ */
+export function expQuantile(h: ExpHistogramData, q: number): number | null {
+  if (h.count === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * h.count));
+  let seen = h.zero_count;
+  if (seen >= rank) return Math.min(h.max, Math.max(h.min, 0));
+  const base = 2 ** (2 ** -h.scale);
+  for (let i = 0; i < h.counts.length; i++) {
+    seen += h.counts[i];
+    if (seen >= rank) {
+      const lower = base ** (h.offset + i);
+      const mid = lower * Math.sqrt(base);
+      return Math.min(h.max, Math.max(h.min, mid));
+    }
+  }
+  return h.max;
+}

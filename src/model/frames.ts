@@ -1,0 +1,158 @@
+/**
+ * The timeline: one data shape for live view, recording, replay and analysis (ARCHITECTURE section 3).
+ * A recording is a header, then for each server run a run-start, its frames (one per interval) and a run-end.
+ * Every duration carries its unit in its name (_ms, _us) or, for histograms, in the field's comment.
+ */
+import type { ExpHistogramData } from './exp-histogram.js';
+import type { StageName } from './parts.js';
+
+export const RECORDING_SCHEMA = 'srvlens.recording/1';
+export const REPORT_SCHEMA = 'srvlens.report/1';
+
+export interface HostFacts {
+  cpus: number;
+  cpu_model: string;
+  cpu_speed_ghz: number | null;
+  memory_bytes: number;
+  os: string;
+  kernel: string;
+  hostname: string;
+  node: string;
+}
+
+export interface RecordingHeader {
+  kind: 'header';
+  schema: typeof RECORDING_SCHEMA;
+  tool: { name: 'srvlens'; version: string };
+  created: string;
+  scenario: { name: string; file: string | null; description: string; config: unknown };
+  host: HostFacts;
+  interval_ms: number;
+}
+
+export interface RunStart {
+  kind: 'run-start';
+  run: number;
+  server: string;
+  model: string;
+  /** The model's size as configured: threads, processes, connections limits. */
+  size: Record<string, number>;
+  workload: Record<string, unknown>;
+  t_ms: number;
+}
+
+export interface RunEnd {
+  kind: 'run-end';
+  run: number;
+  t_ms: number;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface RecordingEnd {
+  kind: 'end';
+  t_ms: number;
+  ok: boolean;
+}
+
+/** What the load generator saw in one interval. Requests are counted in the interval of their completion. */
+export interface GeneratorInterval {
+  phase: string;
+  phase_index: number;
+  /** The rate the phase asked for during this interval, req/s. */
+  target_rps: number;
+  /** Requests whose intended send time fell in this interval. */
+  due: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  /** Latency from the intended send time (coordinated omission corrected), µs, HDR histogram, compressed base64. */
+  latency_hdr: string;
+  /** Latency from the actual send time (what a naive tool reports), µs, HDR, compressed base64. */
+  uncorrected_hdr: string;
+  /** Sums over completed requests, µs: intended send to response (total), intended to actual send, actual send to response. */
+  sum_total_us: number;
+  sum_send_wait_us: number;
+  sum_response_us: number;
+  /** Requests due but not yet sent when the interval ended (waiting for a free connection). */
+  backlog: number;
+  in_flight: number;
+  connections: number;
+  /** The generator's own CPU time in the interval, ms, and the worst lateness of its own event loop, ms. */
+  cpu_ms: number;
+  loop_lag_max_ms: number;
+  /** True when the generator could not keep its rate for reasons of its own; reasons say which. */
+  saturated: boolean;
+  saturation: string[];
+}
+
+export interface StageSum {
+  /** Sum over requests of time spent in the stage, µs. */
+  sum_us: number;
+  /** Requests in which the stage was measured (entered, or marked by the agent). */
+  requests: number;
+}
+
+/** What the server-side agents saw in one interval, merged over all of the server's contexts. */
+export interface ServerInterval {
+  /** Responses finished in the interval. */
+  requests: number;
+  /** Of those, requests that carried the generator's send time, so their server-side parts could be measured. */
+  joined: number;
+  stages: Record<StageName, StageSum>;
+  /** Handler start to response finish, seconds, all finished requests. */
+  duration: ExpHistogramData;
+  /** Data the agents dropped (bounded buffers full) and errors they caught, in the interval. */
+  dropped: number;
+  agent_errors: number;
+}
+
+/** One execution context (a process or a thread) in one interval. */
+export interface ContextInterval {
+  /** Stable key within the run: "pid" or "pid/tid". */
+  key: string;
+  pid: number;
+  tid: number | null;
+  name: string;
+  role: string;
+  cpu_user_ms: number;
+  cpu_system_ms: number;
+  ctx_voluntary: number;
+  ctx_involuntary: number;
+  /** Time runnable but waiting for a CPU (schedstat), ms; null where not readable. */
+  runqueue_wait_ms: number | null;
+  /** Event-loop timer lateness, seconds; null for contexts without a loop. */
+  eventloop_delay: ExpHistogramData | null;
+  eventloop_utilization: number | null;
+  rss_bytes: number | null;
+}
+
+/** The backend tier's own view of the interval. */
+export interface BackendInterval {
+  calls: number;
+  completed: number;
+  /** Calls waiting for a service slot (beyond the concurrency limit): maximum and time-weighted mean. */
+  queue_max: number;
+  queue_mean: number;
+  in_service_max: number;
+  limit: number;
+  /** Sum of service times (the latency drawn from the distribution), µs, and of queueing before service, µs. */
+  sum_service_us: number;
+  sum_queue_us: number;
+}
+
+export interface Frame {
+  kind: 'frame';
+  run: number;
+  /** Interval index on the host's monotonic clock: floor(t_ms / interval_ms). */
+  index: number;
+  t_ms: number;
+  interval_ms: number;
+  phase: string | null;
+  generator: GeneratorInterval | null;
+  server: ServerInterval | null;
+  contexts: ContextInterval[];
+  backend: BackendInterval | null;
+}
+
+export type RecordingRecord = RecordingHeader | RunStart | Frame | RunEnd | RecordingEnd;

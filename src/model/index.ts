@@ -1,0 +1,6 @@
+export * from './parts.js';
+export * from './clock.js';
+export * from './metric-names.js';
+export * from './exp-histogram.js';
+export * from './frames.js';
+export * from './stage-hook.js';

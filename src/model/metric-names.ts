@@ -1,0 +1,31 @@
+/**
+ * Metric names the agents export. OpenTelemetry semantic-convention names where one exists, `srvlens.*` otherwise.
+ * (The semantic-conventions package's indexed export still has the old `process.context_switch_type`; the current
+ * attribute is `process.context_switch.type`, spelled here.)
+ */
+export const METRIC = {
+  cpuTime: 'process.cpu.time', // s, attr cpu.mode = user | system
+  contextSwitches: 'process.context_switches', // {switch}, attr process.context_switch.type = voluntary | involuntary
+  memoryUsage: 'process.memory.usage', // By (RSS)
+  runqueueWait: 'srvlens.process.runqueue.wait', // s: runnable but not running (schedstat), all threads
+  eventLoopUtilization: 'nodejs.eventloop.utilization', // 1
+  eventLoopDelay: 'srvlens.eventloop.delay', // s, exponential histogram of timer lateness
+  requestDuration: 'http.server.request.duration', // s, exponential histogram, from handler start to finish
+  partTime: 'srvlens.request.part.time', // s, sum over requests, attr srvlens.part
+  partRequests: 'srvlens.request.part.requests', // {request}: requests whose parts were measured (joined)
+  requests: 'http.server.requests', // {request}: all finished requests
+  agentDropped: 'srvlens.agent.dropped', // {record}: data dropped because a bound was hit
+  agentErrors: 'srvlens.agent.errors', // {error}: errors the agent caught and counted
+} as const;
+
+export const ATTR = {
+  cpuMode: 'cpu.mode',
+  contextSwitchType: 'process.context_switch.type',
+  part: 'srvlens.part',
+  intervalMs: 'srvlens.interval_ms',
+  serverName: 'srvlens.server',
+  model: 'srvlens.model',
+  role: 'srvlens.role',
+  processPid: 'process.pid',
+  serviceName: 'service.name',
+} as const;

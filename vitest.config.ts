@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Tests start real servers and processes; give them room but keep the suite bounded.
+    testTimeout: 60_000,
+    hookTimeout: 30_000,
+    // Two cores: files that run load must not run at the same time as each other.
+    fileParallelism: false,
+  },
+});
