@@ -89,8 +89,10 @@ export interface GeneratorInterval {
 export interface StageSum {
   /** Sum over requests of time spent in the stage, µs. */
   sum_us: number;
-  /** Requests in which the stage was measured (entered, or marked by the agent). */
+  /** The requests the sum is over: all finished ones for handler stages, the joined ones for the queue stages. */
   requests: number;
+  /** How often the stage was entered. Zero means the stage was never measured (null in reports), not "took 0". */
+  entries: number;
 }
 
 /** What the server-side agents saw in one interval, merged over all of the server's contexts. */

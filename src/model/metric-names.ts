@@ -11,9 +11,10 @@ export const METRIC = {
   eventLoopUtilization: 'nodejs.eventloop.utilization', // 1
   eventLoopDelay: 'srvlens.eventloop.delay', // s, exponential histogram of timer lateness
   requestDuration: 'http.server.request.duration', // s, exponential histogram, from handler start to finish
-  partTime: 'srvlens.request.part.time', // s, sum over requests, attr srvlens.part
-  partRequests: 'srvlens.request.part.requests', // {request}: requests whose parts were measured (joined)
-  requests: 'http.server.requests', // {request}: all finished requests
+  partTime: 'srvlens.request.part.time', // s, summed over the interval's requests, attr srvlens.part
+  partEntries: 'srvlens.request.part.entries', // {entry}: how often a stage was entered, attr srvlens.part
+  requests: 'srvlens.requests', // {request}: finished requests
+  requestsJoined: 'srvlens.requests.joined', // {request}: finished requests that carried the client's send time
   agentDropped: 'srvlens.agent.dropped', // {record}: data dropped because a bound was hit
   agentErrors: 'srvlens.agent.errors', // {error}: errors the agent caught and counted
 } as const;

@@ -1,0 +1,183 @@
+/**
+ * The agent's hot path: per-request stage timing without per-request objects.
+ *
+ * Each in-flight request borrows a slot in preallocated typed arrays (its send time, accept time, current stage,
+ * the stage's start, and the time spent so far in each stage). The slot number rides on the response object under
+ * a symbol. At response finish the slot's times are folded into the accumulator of the interval the request
+ * finished in: the generator counts a request in the interval it received the response, so both sides sum over the
+ * same requests (they differ only when a response's last bytes are in flight across a boundary).
+ */
+import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, intervalIndex, monoMs } from '../../src/model/index.js';
+import { IntervalAccumulator } from './interval-accumulator.js';
+
+export const kSlot = Symbol('srvlens.slot');
+export const kAccept = Symbol('srvlens.accept');
+
+/** A send time older than this, or in the future, is not from a srvlens client on this host: ignore it. */
+const MAX_PLAUSIBLE_QUEUE_MS = 120_000;
+/** Accumulators kept for intervals that ended but were not harvested yet (the loop was blocked). */
+const RING = 4;
+
+type Tagged = { [kSlot]?: number };
+type Accepted = { [kAccept]?: number };
+
+export class RequestTracker {
+  readonly intervalMs: number;
+  private readonly capacity: number;
+  // Per slot.
+  private readonly sendMs: Float64Array;
+  private readonly startMs: Float64Array;
+  private readonly stageStartMs: Float64Array;
+  private readonly stage: Int8Array;
+  private readonly stageMs: Float64Array; // capacity * STAGE_COUNT
+  private readonly stageEntries: Uint16Array; // capacity * STAGE_COUNT
+  private readonly freeList: Int32Array;
+  private freeTop: number;
+  // Intervals.
+  private readonly ring: IntervalAccumulator[] = [];
+  private cur = 0;
+  private harvested = 0;
+  private currentEnd: number;
+  /** Requests not tracked because every slot was taken, and intervals lost because the ring was full. */
+  dropped = 0;
+
+  constructor(intervalMs: number, capacity = 8192) {
+    this.intervalMs = intervalMs;
+    this.capacity = capacity;
+    this.sendMs = new Float64Array(capacity);
+    this.startMs = new Float64Array(capacity);
+    this.stageStartMs = new Float64Array(capacity);
+    this.stage = new Int8Array(capacity);
+    this.stageMs = new Float64Array(capacity * STAGE_COUNT);
+    this.stageEntries = new Uint16Array(capacity * STAGE_COUNT);
+    this.freeList = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
+    this.freeTop = capacity;
+    for (let i = 0; i < RING; i++) this.ring.push(new IntervalAccumulator());
+    const now = monoMs();
+    const index = intervalIndex(now, intervalMs);
+    this.ring[0].reset(index);
+    this.currentEnd = (index + 1) * intervalMs;
+  }
+
+  onAccept(socket: object): void {
+    (socket as Accepted)[kAccept] = monoMs();
+  }
+
+  /** Handler start: `rawHeaders` is scanned in place (reading `headers` would build an object per request). */
+  onRequestStart(response: object, rawHeaders: string[], socket: object): void {
+    const now = monoMs();
+    if (this.freeTop === 0) {
+      this.dropped++;
+      (response as Tagged)[kSlot] = -1;
+      return;
+    }
+    const slot = this.freeList[--this.freeTop];
+    (response as Tagged)[kSlot] = slot;
+    const base = slot * STAGE_COUNT;
+    for (let i = 0; i < STAGE_COUNT; i++) {
+      this.stageMs[base + i] = 0;
+      this.stageEntries[base + i] = 0;
+    }
+    this.startMs[slot] = now;
+    this.sendMs[slot] = -1;
+    const sentUs = findSendTimeUs(rawHeaders);
+    if (sentUs > 0) {
+      const sent = sentUs / 1000;
+      if (sent <= now && now - sent < MAX_PLAUSIBLE_QUEUE_MS) {
+        // Waiting in the kernel's accept queue counts from the client's send only if the server accepted later.
+        const accepted = (socket as Accepted)[kAccept] ?? 0;
+        const queueStart = accepted > sent ? accepted : sent;
+        this.sendMs[slot] = sent;
+        this.stageMs[base + STAGE.accept_queue] = queueStart - sent;
+        this.stageEntries[base + STAGE.accept_queue] = 1;
+        this.stageMs[base + STAGE.server_queue] = now - queueStart;
+        this.stageEntries[base + STAGE.server_queue] = 1;
+      }
+    }
+    this.stage[slot] = DEFAULT_HANDLER_STAGE;
+    this.stageEntries[base + DEFAULT_HANDLER_STAGE]++;
+    this.stageStartMs[slot] = now;
+  }
+
+  /** The explicit stage API: from now on the request is in `stage`. Unknown handles and stages are ignored. */
+  markStage(response: object, stage: number): void {
+    const slot = (response as Tagged)[kSlot];
+    if (slot === undefined || slot < 0 || stage < 0 || stage >= STAGE_COUNT) return;
+    const now = monoMs();
+    const base = slot * STAGE_COUNT;
+    this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
+    this.stage[slot] = stage;
+    this.stageEntries[base + stage]++;
+    this.stageStartMs[slot] = now;
+  }
+
+  onResponseFinish(response: object): void {
+    const now = monoMs();
+    if (now >= this.currentEnd) this.rotate(now);
+    const acc = this.ring[this.cur];
+    const slot = (response as Tagged)[kSlot];
+    acc.requests++;
+    if (slot === undefined || slot < 0) return;
+    (response as Tagged)[kSlot] = -1;
+    const base = slot * STAGE_COUNT;
+    this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
+    acc.duration.record((now - this.startMs[slot]) / 1000);
+    const joined = this.sendMs[slot] >= 0;
+    if (joined) acc.joined++;
+    for (let i = 0; i < STAGE_COUNT; i++) {
+      if (i <= STAGE.server_queue && !joined) continue;
+      acc.stageMs[i] += this.stageMs[base + i];
+      acc.stageEntries[i] += this.stageEntries[base + i];
+    }
+    this.freeList[this.freeTop++] = slot;
+  }
+
+  /** A response that never finished (connection closed mid-way): give the slot back, count nothing. */
+  onResponseAbandoned(response: object): void {
+    const slot = (response as Tagged)[kSlot];
+    if (slot === undefined || slot < 0) return;
+    (response as Tagged)[kSlot] = -1;
+    this.freeList[this.freeTop++] = slot;
+  }
+
+  /** Moves to the interval that holds `now`; the finished one waits in the ring for `harvest`. */
+  rotate(now: number): void {
+    const index = intervalIndex(now, this.intervalMs);
+    if (index <= this.ring[this.cur].index) return;
+    const next = (this.cur + 1) % RING;
+    if (next === this.harvested) {
+      // The ring is full: the oldest unharvested interval is lost. Counted, never silent.
+      this.dropped += this.ring[next].requests;
+      this.harvested = (this.harvested + 1) % RING;
+    }
+    this.cur = next;
+    this.ring[next].reset(index);
+    this.currentEnd = (index + 1) * this.intervalMs;
+  }
+
+  /** Hands every interval that has ended to `sink`, oldest first. Called off the hot path, after each boundary. */
+  harvest(now: number, sink: (acc: IntervalAccumulator) => void): void {
+    if (now >= this.currentEnd) this.rotate(now);
+    while (this.harvested !== this.cur) {
+      sink(this.ring[this.harvested]);
+      this.harvested = (this.harvested + 1) % RING;
+    }
+  }
+
+  get inFlight(): number {
+    return this.capacity - this.freeTop;
+  }
+}
+
+/** Finds the generator's send-time header in Node's flat [name, value, name, value] array; -1 when absent. */
+function findSendTimeUs(raw: string[]): number {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name.length === SEND_TIME_HEADER.length && (name === SEND_TIME_HEADER || name.toLowerCase() === SEND_TIME_HEADER)) {
+      const v = +raw[i + 1];
+      return v > 0 ? v : -1;
+    }
+  }
+  return -1;
+}

@@ -1,0 +1,153 @@
+/**
+ * Per-phase figures of one server run, from its frames: throughput, latency, the time decomposition, and what
+ * the model cost per request. Pure: frames in, findings out.
+ *
+ * How the parts are joined (ARCHITECTURE section 1): the generator counts each request in the interval of its
+ * response, the agent in the interval its response finished, so both sum over the same requests. Each server part
+ * is a mean over the agent's requests; `network` is the client's mean send-to-response time minus the agent's mean
+ * send-to-finish time: the mean of (response received - last byte handed to the kernel). `unmeasured` is what is
+ * left of the mean latency; where the agent saw no request it is everything but `send_wait`.
+ */
+import {
+  PART_NAMES,
+  STAGES,
+  expQuantile,
+  mergeExpHistograms,
+  type ExpHistogramData,
+  type Frame,
+  type PartName,
+  type RunStart,
+} from '../model/index.js';
+import { summariseHdr } from './hdr.js';
+
+export interface PhaseStats {
+  name: string;
+  duration_s: number;
+  intervals: number;
+  offered_rps: number;
+  achieved_rps: number;
+  requests: number;
+  errors: number;
+  latency_ms: { mean: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null; uncorrected_p99: number | null };
+  parts_ms: Record<PartName, number | null>;
+  /** Share of the mean latency that measured parts cover (1 - unmeasured / mean). */
+  coverage: number | null;
+  server_requests: number;
+  cpu_ms_per_request: number | null;
+  context_switches_per_request: { voluntary: number; involuntary: number } | null;
+  runqueue_wait_ms_per_request: number | null;
+  eventloop_delay_ms: { p50: number; p99: number; max: number } | null;
+  eventloop_utilization: number | null;
+  backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null } | null;
+  generator_saturated: boolean;
+  generator_saturation: string[];
+}
+
+const ms = (us: number) => us / 1000;
+const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
+const sum = <T>(list: readonly T[], f: (t: T) => number) => list.reduce((s, t) => s + f(t), 0);
+
+/** Groups a run's frames by phase, in order of first appearance; frames outside every phase are left out. */
+export function phasesOf(frames: readonly Frame[]): { name: string; frames: Frame[] }[] {
+  const out: { name: string; frames: Frame[] }[] = [];
+  for (const f of frames) {
+    if (!f.generator) continue;
+    const last = out[out.length - 1];
+    if (last && last.name === f.generator.phase) last.frames.push(f);
+    else out.push({ name: f.generator.phase, frames: [f] });
+  }
+  return out;
+}
+
+export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
+  const gens = frames.flatMap((f) => (f.generator ? [f.generator] : []));
+  const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
+  const contexts = frames.flatMap((f) => f.contexts);
+  const durationS = sum(frames, (f) => f.interval_ms) / 1000;
+  const completed = sum(gens, (g) => g.completed);
+  const corrected = summariseHdr(gens.map((g) => g.latency_hdr));
+  const uncorrected = summariseHdr(gens.map((g) => g.uncorrected_hdr));
+  const meanMs = completed ? ms(sum(gens, (g) => g.sum_total_us) / completed) : null;
+
+  const parts = Object.fromEntries(PART_NAMES.map((p) => [p, null])) as Record<PartName, number | null>;
+  if (completed) parts.send_wait = ms(sum(gens, (g) => g.sum_send_wait_us) / completed);
+  const serverRequests = sum(servers, (s) => s.requests);
+  const joined = sum(servers, (s) => s.joined);
+  if (joined > 0) {
+    let serverSide = 0;
+    for (const stage of STAGES) {
+      const entries = sum(servers, (s) => s.stages[stage].entries);
+      const over = sum(servers, (s) => s.stages[stage].requests);
+      if (entries === 0 || over === 0) continue; // never measured: stays null
+      parts[stage] = ms(sum(servers, (s) => s.stages[stage].sum_us) / over);
+      serverSide += parts[stage] ?? 0;
+    }
+    if (completed) parts.network = ms(sum(gens, (g) => g.sum_response_us) / completed) - serverSide;
+  }
+  if (meanMs !== null) {
+    const measured = PART_NAMES.filter((p) => p !== 'unmeasured').reduce((s, p) => s + (parts[p] ?? 0), 0);
+    parts.unmeasured = meanMs - measured;
+  }
+
+  const perRequest = serverRequests || completed;
+  const cpu = contexts.length && perRequest ? sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / perRequest : null;
+  const rq = contexts.filter((c) => c.runqueue_wait_ms !== null);
+  const loops = contexts.flatMap((c) => (c.eventloop_delay ? [c.eventloop_delay] : []));
+  const elu = contexts.flatMap((c) => (c.eventloop_utilization !== null ? [c.eventloop_utilization] : []));
+  const backends = frames.flatMap((f) => (f.backend ? [f.backend] : []));
+  const backendDone = sum(backends, (b) => b.completed);
+
+  return {
+    name,
+    duration_s: durationS,
+    intervals: frames.length,
+    offered_rps: round(durationS ? sum(gens, (g) => g.due) / durationS : 0, 1) ?? 0,
+    achieved_rps: round(durationS ? completed / durationS : 0, 1) ?? 0,
+    requests: completed,
+    errors: sum(gens, (g) => g.errors),
+    latency_ms: {
+      mean: round(meanMs),
+      p50: round(corrected && ms(corrected.p50_us)),
+      p90: round(corrected && ms(corrected.p90_us)),
+      p99: round(corrected && ms(corrected.p99_us)),
+      max: round(corrected && ms(corrected.max_us)),
+      uncorrected_p99: round(uncorrected && ms(uncorrected.p99_us)),
+    },
+    parts_ms: Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>,
+    coverage: meanMs ? round(1 - (parts.unmeasured ?? 0) / meanMs, 4) : null,
+    server_requests: serverRequests,
+    cpu_ms_per_request: round(cpu, 4),
+    context_switches_per_request:
+      contexts.length && perRequest
+        ? {
+            voluntary: round(sum(contexts, (c) => c.ctx_voluntary) / perRequest, 4) ?? 0,
+            involuntary: round(sum(contexts, (c) => c.ctx_involuntary) / perRequest, 4) ?? 0,
+          }
+        : null,
+    runqueue_wait_ms_per_request: rq.length && perRequest ? round(sum(rq, (c) => c.runqueue_wait_ms ?? 0) / perRequest, 4) : null,
+    eventloop_delay_ms: loopDelay(loops),
+    eventloop_utilization: elu.length ? round(sum(elu, (v) => v) / elu.length, 4) : null,
+    backend: backends.length
+      ? {
+          calls: sum(backends, (b) => b.calls),
+          queue_max: Math.max(...backends.map((b) => b.queue_max)),
+          mean_queue_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_queue_us) / backendDone)) : null,
+          mean_service_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_service_us) / backendDone)) : null,
+        }
+      : null,
+    generator_saturated: gens.some((g) => g.saturated),
+    generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
+  };
+}
+
+function loopDelay(list: ExpHistogramData[]): PhaseStats['eventloop_delay_ms'] {
+  const merged = mergeExpHistograms(list);
+  if (merged.count === 0) return null;
+  const q = (p: number) => round((expQuantile(merged, p) ?? 0) * 1000) ?? 0;
+  return { p50: q(0.5), p99: q(0.99), max: round(merged.max * 1000) ?? 0 };
+}
+
+export function runPhases(run: RunStart, frames: readonly Frame[]): { server: string; model: string; size: Record<string, number>; phases: PhaseStats[] } {
+  const own = frames.filter((f) => f.run === run.run);
+  return { server: run.server, model: run.model, size: run.size, phases: phasesOf(own).map((p) => phaseStats(p.name, p.frames)) };
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** The `srvlens` command. Each subcommand lives in src/commands/; this file only wires them to commander. */
+import { Command, CommanderError } from 'commander';
+import { EXIT, isUserError } from './cli-errors.js';
+import { registerRun } from './commands/run.js';
+import { registerReport } from './commands/report.js';
+import { registerServe } from './commands/serve.js';
+import { registerBackend } from './commands/backend.js';
+import { toolVersion } from './scenario/paths.js';
+
+const program = new Command()
+  .name('srvlens')
+  .description('Profiles servers by concurrency model: where each request\'s time goes, and what the model costs.')
+  .version(toolVersion())
+  .showHelpAfterError()
+  .exitOverride();
+
+registerRun(program);
+registerReport(program);
+registerServe(program);
+registerBackend(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (isUserError(err)) {
+    process.stderr.write(`srvlens: ${(err as Error).message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`srvlens: internal error (please report):\n${(err as Error).stack ?? err}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}

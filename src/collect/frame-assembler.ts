@@ -1,0 +1,147 @@
+/**
+ * Joins what the generator, the agents and the backend said about each interval into one timeline frame.
+ * Sources report on their own schedules; a frame goes out once the generator is LAG intervals past it (agents
+ * export a few milliseconds after each boundary), or at `finish`. Frames go out in index order, exactly once.
+ */
+import {
+  STAGE,
+  STAGES,
+  mergeExpHistograms,
+  type BackendInterval,
+  type ContextInterval,
+  type Frame,
+  type GeneratorInterval,
+  type ServerInterval,
+  type StageName,
+} from '../model/index.js';
+import type { AgentInterval } from './otlp-json.js';
+
+const LAG = 2;
+
+interface Pending {
+  t_ms: number;
+  generator: GeneratorInterval | null;
+  backend: BackendInterval | null;
+  agents: AgentInterval[];
+}
+
+export class FrameAssembler {
+  private readonly pending = new Map<number, Pending>();
+  private first: number | null = null;
+  private nextOut: number | null = null;
+  private lastGenerator = -1;
+
+  constructor(
+    private readonly run: number,
+    private readonly intervalMs: number,
+    private readonly emit: (frame: Frame) => void,
+  ) {}
+
+  private slot(index: number): Pending {
+    let p = this.pending.get(index);
+    if (!p) {
+      p = { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [] };
+      this.pending.set(index, p);
+    }
+    return p;
+  }
+
+  addGenerator(index: number, data: GeneratorInterval): void {
+    if (this.first === null) {
+      this.first = index;
+      this.nextOut = index;
+    }
+    this.slot(index).generator = data;
+    this.lastGenerator = Math.max(this.lastGenerator, index);
+    this.emitThrough(this.lastGenerator - LAG);
+  }
+
+  addBackend(index: number, data: BackendInterval): void {
+    if (this.nextOut === null || index >= this.nextOut) this.slot(index).backend = data;
+  }
+
+  addAgents(list: AgentInterval[]): void {
+    for (const a of list) if (this.nextOut === null || a.index >= this.nextOut) this.slot(a.index).agents.push(a);
+  }
+
+  /** Whether agent data for `index` has arrived (the runner waits for the last interval before stopping). */
+  hasAgentData(index: number): boolean {
+    return (this.pending.get(index)?.agents.length ?? 0) > 0 || (this.nextOut !== null && index < this.nextOut);
+  }
+
+  get lastGeneratorIndex(): number {
+    return this.lastGenerator;
+  }
+
+  /** Emits every remaining frame up to the generator's last interval; data before the first is dropped. */
+  finish(): void {
+    this.emitThrough(this.lastGenerator);
+    this.pending.clear();
+  }
+
+  private emitThrough(last: number): void {
+    if (this.nextOut === null) return;
+    for (; this.nextOut <= last; this.nextOut++) {
+      const index = this.nextOut;
+      const p = this.pending.get(index) ?? { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [] };
+      this.pending.delete(index);
+      this.emit({
+        kind: 'frame',
+        run: this.run,
+        index,
+        t_ms: p.t_ms,
+        interval_ms: this.intervalMs,
+        phase: p.generator?.phase ?? null,
+        generator: p.generator,
+        server: mergeServer(p.agents),
+        contexts: p.agents.map(toContext),
+        backend: p.backend,
+      });
+    }
+    for (const key of this.pending.keys()) if (key < this.nextOut) this.pending.delete(key);
+  }
+}
+
+/** Sums every context's request data; the queue stages are over joined requests, the handler stages over all. */
+export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
+  if (agents.length === 0) return null;
+  const requests = agents.reduce((s, a) => s + a.requests, 0);
+  const joined = agents.reduce((s, a) => s + a.joined, 0);
+  const stages = Object.fromEntries(
+    STAGES.map((name) => [
+      name,
+      {
+        sum_us: agents.reduce((s, a) => s + a.stage_ms[name] * 1000, 0),
+        requests: STAGE[name] <= STAGE.server_queue ? joined : requests,
+        entries: agents.reduce((s, a) => s + a.stage_entries[name], 0),
+      },
+    ]),
+  ) as ServerInterval['stages'];
+  return {
+    requests,
+    joined,
+    stages,
+    duration: mergeExpHistograms(agents.flatMap((a) => (a.duration ? [a.duration] : []))),
+    dropped: agents.reduce((s, a) => s + a.dropped, 0),
+    agent_errors: agents.reduce((s, a) => s + a.agent_errors, 0),
+  };
+}
+
+function toContext(a: AgentInterval): ContextInterval {
+  return {
+    key: String(a.pid),
+    pid: a.pid,
+    tid: null,
+    name: a.service,
+    role: a.role,
+    cpu_user_ms: a.cpu_user_ms,
+    cpu_system_ms: a.cpu_system_ms,
+    ctx_voluntary: a.ctx_voluntary,
+    ctx_involuntary: a.ctx_involuntary,
+    runqueue_wait_ms: a.runqueue_wait_ms,
+    eventloop_delay: a.eventloop_delay,
+    eventloop_utilization: a.eventloop_utilization,
+    rss_bytes: a.rss_bytes,
+  };
+}
+

@@ -1,0 +1,171 @@
+/**
+ * Reads OTLP/HTTP JSON metric exports (`resourceMetrics[].scopeMetrics[].metrics[]`) into per-process, per-interval
+ * agent data. 64-bit integers arrive as strings in OTLP JSON; every number is read through `num`.
+ * A data point's interval is found from its end time: agents put points exactly on interval boundaries of the
+ * shared monotonic clock, so rounding absorbs the millisecond by which two processes' epoch mappings can differ.
+ */
+import {
+  ATTR,
+  METRIC,
+  STAGES,
+  epochToMonoMs,
+  type ExpHistogramData,
+  type StageName,
+} from '../model/index.js';
+
+export interface AgentInterval {
+  pid: number;
+  service: string;
+  model: string;
+  role: string;
+  index: number;
+  requests: number;
+  joined: number;
+  stage_ms: Record<StageName, number>;
+  stage_entries: Record<StageName, number>;
+  duration: ExpHistogramData | null;
+  cpu_user_ms: number;
+  cpu_system_ms: number;
+  ctx_voluntary: number;
+  ctx_involuntary: number;
+  runqueue_wait_ms: number | null;
+  rss_bytes: number | null;
+  eventloop_utilization: number | null;
+  eventloop_delay: ExpHistogramData | null;
+  dropped: number;
+  agent_errors: number;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const num = (v: unknown): number => (v === undefined || v === null ? 0 : Number(v));
+
+function attrs(list: Json[] | undefined): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const kv of list ?? []) {
+    const v = kv.value ?? {};
+    out[kv.key] = v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue ?? '');
+  }
+  return out;
+}
+
+function zeroStages(): Record<StageName, number> {
+  return Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
+}
+
+function expHist(p: Json): ExpHistogramData {
+  return {
+    scale: num(p.scale),
+    zero_threshold: num(p.zeroThreshold),
+    zero_count: num(p.zeroCount),
+    offset: num(p.positive?.offset),
+    counts: (p.positive?.bucketCounts ?? []).map(num),
+    count: num(p.count),
+    sum: num(p.sum),
+    min: num(p.min),
+    max: num(p.max),
+  };
+}
+
+/** Parses one export body; `intervalMsFallback` is used when the resource does not say its interval. */
+export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentInterval[] {
+  const out = new Map<string, AgentInterval>();
+  for (const rm of body.resourceMetrics ?? []) {
+    const res = attrs(rm.resource?.attributes);
+    const pid = num(res[ATTR.processPid]);
+    const intervalMs = num(res[ATTR.intervalMs]) || intervalMsFallback;
+    const get = (endNano: unknown): AgentInterval => {
+      const endMono = epochToMonoMs(num(endNano) / 1e6);
+      const index = Math.round(endMono / intervalMs) - 1;
+      const key = `${pid}:${index}`;
+      let a = out.get(key);
+      if (!a) {
+        a = {
+          pid,
+          service: String(res[ATTR.serviceName] ?? ''),
+          model: String(res[ATTR.model] ?? 'unknown'),
+          role: String(res[ATTR.role] ?? ''),
+          index,
+          requests: 0,
+          joined: 0,
+          stage_ms: zeroStages(),
+          stage_entries: zeroStages(),
+          duration: null,
+          cpu_user_ms: 0,
+          cpu_system_ms: 0,
+          ctx_voluntary: 0,
+          ctx_involuntary: 0,
+          runqueue_wait_ms: null,
+          rss_bytes: null,
+          eventloop_utilization: null,
+          eventloop_delay: null,
+          dropped: 0,
+          agent_errors: 0,
+        };
+        out.set(key, a);
+      }
+      return a;
+    };
+    for (const sm of rm.scopeMetrics ?? []) {
+      for (const m of sm.metrics ?? []) {
+        const points: Json[] = m.sum?.dataPoints ?? m.gauge?.dataPoints ?? m.exponentialHistogram?.dataPoints ?? [];
+        for (const p of points) applyPoint(m.name, p, get(p.timeUnixNano));
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+function applyPoint(name: string, p: Json, a: AgentInterval): void {
+  const value = num(p.asDouble ?? p.asInt);
+  const at = attrs(p.attributes);
+  switch (name) {
+    case METRIC.requests:
+      a.requests += value;
+      break;
+    case METRIC.requestsJoined:
+      a.joined += value;
+      break;
+    case METRIC.partTime: {
+      const part = at[ATTR.part] as StageName;
+      if (part in a.stage_ms) a.stage_ms[part] += value * 1000;
+      break;
+    }
+    case METRIC.partEntries: {
+      const part = at[ATTR.part] as StageName;
+      if (part in a.stage_entries) a.stage_entries[part] += value;
+      break;
+    }
+    case METRIC.requestDuration:
+      a.duration = expHist(p);
+      break;
+    case METRIC.cpuTime:
+      if (at[ATTR.cpuMode] === 'user') a.cpu_user_ms += value * 1000;
+      else if (at[ATTR.cpuMode] === 'system') a.cpu_system_ms += value * 1000;
+      break;
+    case METRIC.contextSwitches:
+      if (at[ATTR.contextSwitchType] === 'voluntary') a.ctx_voluntary += value;
+      else if (at[ATTR.contextSwitchType] === 'involuntary') a.ctx_involuntary += value;
+      break;
+    case METRIC.runqueueWait:
+      a.runqueue_wait_ms = (a.runqueue_wait_ms ?? 0) + value * 1000;
+      break;
+    case METRIC.memoryUsage:
+      a.rss_bytes = value;
+      break;
+    case METRIC.eventLoopUtilization:
+      a.eventloop_utilization = value;
+      break;
+    case METRIC.eventLoopDelay:
+      a.eventloop_delay = expHist(p);
+      break;
+    case METRIC.agentDropped:
+      a.dropped += value;
+      break;
+    case METRIC.agentErrors:
+      a.agent_errors += value;
+      break;
+    default:
+      break; // other metrics (from any OTel SDK) are accepted and ignored here
+  }
+}

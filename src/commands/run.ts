@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { EXIT } from '../cli-errors.js';
+import { loadScenario } from '../scenario/load.js';
+import { RunAborted, runScenario, scenarioSeconds } from '../scenario/runner.js';
+import { reportFromFile } from '../report/load-report.js';
+import { renderText } from '../report/text-report.js';
+import { expQuantile } from '../model/index.js';
+import { summariseHdr } from '../analysis/hdr.js';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Run a scenario: start the backend, each server with the agent, the load; record everything to a file')
+    .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/quickstart.yaml')
+    .option('-o, --out <file>', 'recording to write', 'run.srvlens.gz')
+    .option('--json', 'print the report as JSON (srvlens.report/1) instead of a table')
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (file: string, opts: { out: string; json?: boolean; quiet?: boolean }) => {
+      const scenario = loadScenario(file);
+      const controller = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.stderr.write(`\nsrvlens: ${sig}: stopping every process of the run\n`);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress = (line: string) => opts.quiet || process.stderr.write(line + '\n');
+      progress(`srvlens: ${scenario.name}: ${scenario.servers.length} server(s), about ${scenarioSeconds(scenario)} s of load; recording to ${opts.out}`);
+      try {
+        await runScenario({
+          scenario,
+          scenarioFile: file,
+          out: opts.out,
+          signal: controller.signal,
+          onLog: (l) => progress(`srvlens: ${l}`),
+          onFrame: (f, run) => {
+            const g = f.generator;
+            if (!g || opts.quiet) return;
+            const lat = summariseHdr([g.latency_hdr]);
+            const p99 = lat ? lat.p99_us / 1000 : null;
+            const loop = f.contexts.find((c) => c.eventloop_delay)?.eventloop_delay;
+            const lag = loop ? expQuantile(loop, 0.99) : null;
+            progress(
+              `  ${run.server} ${g.phase.padEnd(10)} offered ${(g.target_rps).toFixed(0).padStart(6)} req/s  done ${String(g.completed).padStart(6)}  ` +
+                `p99 ${p99 === null ? '-' : p99.toFixed(2)} ms  loop p99 ${lag === null ? '-' : (lag * 1000).toFixed(2)} ms${g.saturated ? '  [generator saturated]' : ''}`,
+            );
+          },
+        });
+      } catch (err) {
+        if (err instanceof RunAborted) {
+          process.stderr.write(`srvlens: run stopped; what was recorded is in ${opts.out}\n`);
+          process.exitCode = EXIT.interrupted;
+          return;
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      const report = await reportFromFile(opts.out);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
+    });
+}

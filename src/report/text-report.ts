@@ -1,0 +1,72 @@
+/** The report as a terminal table: one block per server, a row per phase, units in every header. */
+import { PART_NAMES } from '../model/index.js';
+import type { Report } from './json-report.js';
+
+function table(head: string[], rows: (string | number | null)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
+  const width = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
+  return [line(cells[0]), line(width.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+const f = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? null : v.toFixed(digits));
+
+export function renderText(report: Report): string {
+  const out: string[] = [];
+  out.push(`srvlens report: ${report.scenario}${report.description ? ` (${report.description.trim()})` : ''}`);
+  out.push(
+    `host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${(report.host.memory_bytes / 2 ** 30).toFixed(1)} GiB, ${report.host.os}, node ${report.host.node}; interval ${report.interval_ms} ms`,
+  );
+  if (report.damage) out.push(`WARNING: recording damaged: ${report.damage.message}; figures cover what was read before it.`);
+  else if (!report.complete) out.push('WARNING: recording has no end record (the run was interrupted); figures cover what was read.');
+  for (const run of report.runs) {
+    const size = Object.entries(run.size).map(([k, v]) => `${v} ${k}`).join(', ');
+    out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);
+    out.push(
+      table(
+        ['phase', 'offered req/s', 'achieved req/s', 'requests', 'errors', 'mean ms', 'p50 ms', 'p99 ms', 'p99 uncorr ms', 'max ms', 'gen ok'],
+        run.phases.map((p) => [
+          p.name,
+          f(p.offered_rps, 1),
+          f(p.achieved_rps, 1),
+          p.requests,
+          p.errors,
+          f(p.latency_ms.mean),
+          f(p.latency_ms.p50),
+          f(p.latency_ms.p99),
+          f(p.latency_ms.uncorrected_p99),
+          f(p.latency_ms.max),
+          p.generator_saturated ? 'NO' : 'yes',
+        ]),
+      ),
+    );
+    out.push('', 'where the time goes (mean ms per request; - = not measured):');
+    out.push(
+      table(
+        ['phase', ...PART_NAMES, 'coverage %'],
+        run.phases.map((p) => [p.name, ...PART_NAMES.map((n) => f(p.parts_ms[n], 3)), f(p.coverage === null ? null : p.coverage * 100, 1)]),
+      ),
+    );
+    out.push('', 'what the model costs:');
+    out.push(
+      table(
+        ['phase', 'CPU ms/req', 'vol cs/req', 'invol cs/req', 'runq wait ms/req', 'loop delay p50 ms', 'p99 ms', 'max ms', 'loop util %', 'backend queue max'],
+        run.phases.map((p) => [
+          p.name,
+          f(p.cpu_ms_per_request, 3),
+          f(p.context_switches_per_request?.voluntary, 2),
+          f(p.context_switches_per_request?.involuntary, 2),
+          f(p.runqueue_wait_ms_per_request, 3),
+          f(p.eventloop_delay_ms?.p50),
+          f(p.eventloop_delay_ms?.p99),
+          f(p.eventloop_delay_ms?.max),
+          f(p.eventloop_utilization === null ? null : p.eventloop_utilization * 100, 1),
+          p.backend?.queue_max ?? null,
+        ]),
+      ),
+    );
+    const saturated = run.phases.filter((p) => p.generator_saturated);
+    for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,180 @@
+/**
+ * Runs one scenario: for each server, a backend tier, the server with the agent preloaded, and the generator, all
+ * in their own processes; the collector and the frame assembler here; every frame streamed to the recording.
+ * Every child is stopped on success, on error and on abort: nothing is left running.
+ */
+import { startCollector, type Collector } from '../collect/receiver.js';
+import { FrameAssembler } from '../collect/frame-assembler.js';
+import type { AgentInterval } from '../collect/otlp-json.js';
+import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunStart } from '../model/index.js';
+import { RecordingWriter } from '../recording/writer.js';
+import { ChildSet } from './children.js';
+import { hostFacts } from './host-facts.js';
+import { ENTRY, toolVersion } from './paths.js';
+import type { Scenario } from './schema.js';
+
+/** Models whose reference server exists in this version; the schema knows every id of the lecture. */
+export const IMPLEMENTED_MODELS = new Set(['event-loop']);
+
+const READY_TIMEOUT_MS = 15_000;
+/** After the last interval, how long to wait for the agent's export of it (it exports just after each boundary). */
+const AGENT_GRACE_INTERVALS = 3;
+
+export interface RunOptions {
+  scenario: Scenario;
+  scenarioFile: string | null;
+  out: string;
+  signal?: AbortSignal;
+  onFrame?: (frame: Frame, run: RunStart) => void;
+  onLog?: (line: string) => void;
+}
+
+export class RunAborted extends Error {
+  readonly code = 'RUN_ABORTED';
+}
+
+export function scenarioSeconds(s: Scenario): number {
+  const perRun = s.load.phases.reduce((t, p) => t + (p.kind === 'step' ? p.rates.length * p.step_s : p.duration_s), 0);
+  return perRun * s.servers.length;
+}
+
+export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
+  const { scenario, signal } = options;
+  const log = options.onLog ?? (() => undefined);
+  for (const s of scenario.servers) {
+    if (!IMPLEMENTED_MODELS.has(s.model)) {
+      throw new Error(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${[...IMPLEMENTED_MODELS].join(', ')})`);
+    }
+  }
+  const children = new ChildSet();
+  const killOnExit = () => children.killAllNow();
+  process.once('exit', killOnExit);
+  const writer = RecordingWriter.open(options.out);
+  let assembler: FrameAssembler | null = null;
+  let collector: Collector | null = null;
+  let frames = 0;
+  let ok = false;
+  try {
+    writer.write({
+      kind: 'header',
+      schema: RECORDING_SCHEMA,
+      tool: { name: 'srvlens', version: toolVersion() },
+      created: new Date().toISOString(),
+      scenario: { name: scenario.name, file: options.scenarioFile, description: scenario.description, config: scenario },
+      host: await hostFacts(),
+      interval_ms: scenario.interval_ms,
+    });
+    collector = await startCollector({
+      intervalMs: scenario.interval_ms,
+      onAgentIntervals: (list: AgentInterval[]) => assembler?.addAgents(list),
+    });
+    for (const [run, server] of scenario.servers.entries()) {
+      if (signal?.aborted) throw new RunAborted('aborted');
+      const workload = { ...scenario.workload, ...server.workload };
+      const runStart: RunStart = {
+        kind: 'run-start',
+        run,
+        server: server.name,
+        model: server.model,
+        size: server.size ?? {},
+        workload,
+        t_ms: monoMs(),
+      };
+      log(`run ${run + 1}/${scenario.servers.length}: ${server.name} (${server.model})`);
+      assembler = new FrameAssembler(run, scenario.interval_ms, (frame) => {
+        writer.write(frame);
+        frames++;
+        options.onFrame?.(frame, runStart);
+      });
+      let error: Error | null = null;
+      try {
+        await runOne(options, children, collector, assembler, runStart, workload, () => writer.write(runStart));
+      } catch (err) {
+        error = err as Error;
+      }
+      await children.stopAll();
+      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null });
+      if (error) throw error;
+    }
+    ok = true;
+    return { frames, runs: scenario.servers.length };
+  } finally {
+    await children.stopAll();
+    process.off('exit', killOnExit);
+    await collector?.close();
+    writer.write({ kind: 'end', t_ms: monoMs(), ok });
+    writer.close();
+  }
+}
+
+async function runOne(
+  options: RunOptions,
+  children: ChildSet,
+  collector: Collector,
+  assembler: FrameAssembler,
+  runStart: RunStart,
+  workload: Record<string, unknown>,
+  started: () => void,
+): Promise<void> {
+  const { scenario, signal } = options;
+  const intervalMs = scenario.interval_ms;
+  const abort = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(new RunAborted('aborted'));
+    signal?.addEventListener('abort', () => reject(new RunAborted('aborted')), { once: true });
+  });
+  abort.catch(() => undefined);
+
+  const backend = children.fork('backend', ENTRY.backend, {
+    env: { SRVLENS_BACKEND_CONFIG: JSON.stringify({ host: '127.0.0.1', port: 0, ...scenario.backend, intervalMs }) },
+  });
+  backend.on('interval', (m) => assembler.addBackend(m.index as number, m.data as BackendInterval));
+  const backendReady = await Promise.race([backend.waitFor('ready', READY_TIMEOUT_MS), abort]);
+
+  const server = children.fork(`server ${runStart.server}`, ENTRY.serve, {
+    execArgv: ['--import', ENTRY.agent],
+    env: {
+      SRVLENS_SERVE_CONFIG: JSON.stringify({
+        model: runStart.model,
+        host: '127.0.0.1',
+        port: 0,
+        size: runStart.size,
+        workload,
+        backend: { host: '127.0.0.1', port: backendReady.port },
+      }),
+      SRVLENS_COLLECTOR_URL: collector.metricsUrl,
+      SRVLENS_INTERVAL_MS: String(intervalMs),
+      SRVLENS_SERVER_NAME: runStart.server,
+      SRVLENS_MODEL: runStart.model,
+      SRVLENS_ROLE: 'server',
+    },
+  });
+  const serverReady = await Promise.race([server.waitFor('ready', READY_TIMEOUT_MS), abort]);
+  started();
+
+  const generator = children.fork('generator', ENTRY.generator);
+  generator.on('interval', (m) => assembler.addGenerator(m.index as number, m.data as GeneratorInterval));
+  const load = scenario.load;
+  generator.send({
+    type: 'start',
+    config: {
+      target: { host: '127.0.0.1', port: serverReady.port },
+      request: { method: 'GET', path: load.path },
+      connections: load.connections,
+      timeout_ms: load.timeout_ms,
+      interval_ms: intervalMs,
+      phases: load.phases,
+    },
+  });
+  const budgetMs = (scenarioSeconds({ ...scenario, servers: [scenario.servers[0]] }) + 30) * 1000 + load.timeout_ms;
+  signal?.addEventListener('abort', () => generator.send({ type: 'stop' }), { once: true });
+  await Promise.race([generator.waitFor('done', budgetMs), abort]);
+
+  // The agent exports each interval just after it ends: wait for the last one before stopping the server.
+  const last = assembler.lastGeneratorIndex;
+  const deadline = monoMs() + AGENT_GRACE_INTERVALS * intervalMs;
+  while (!assembler.hasAgentData(last) && monoMs() < deadline && server.alive) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assembler.finish();
+  if (!server.alive) throw new Error(`server ${runStart.server} died during the run${server.stderrTail ? `:\n${server.stderrTail.trim()}` : ''}`);
+}

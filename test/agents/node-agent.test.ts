@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, request, type Server } from 'node:http';
+import { once } from 'node:events';
+import { NodeAgent, setActiveAgent } from '../../agents/node/agent.js';
+import { readConfig } from '../../agents/node/config.js';
+import { startCollector, type Collector } from '../../src/collect/receiver.js';
+import type { AgentInterval } from '../../src/collect/otlp-json.js';
+import { SEND_TIME_HEADER, STAGE, markStage, monoMs, monoUs } from '../../src/model/index.js';
+
+const INTERVAL_MS = 200;
+
+function spin(ms: number): void {
+  const end = monoMs() + ms;
+  while (monoMs() < end);
+}
+
+async function get(port: number, headers: Record<string, string> = {}): Promise<number> {
+  const req = request({ host: '127.0.0.1', port, path: '/', headers: { ...headers } });
+  req.end();
+  const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+  res.resume();
+  await once(res, 'end');
+  return res.statusCode ?? 0;
+}
+
+describe('node agent', () => {
+  let server: Server | null = null;
+  let collector: Collector | null = null;
+  let agent: NodeAgent | null = null;
+
+  afterEach(async () => {
+    await agent?.stop();
+    setActiveAgent(null);
+    server?.close();
+    await collector?.close();
+    agent = null;
+    server = null;
+    collector = null;
+  });
+
+  async function startAll(handler: Parameters<typeof createServer>[1]) {
+    const received: AgentInterval[] = [];
+    collector = await startCollector({ intervalMs: INTERVAL_MS, onAgentIntervals: (l) => received.push(...l) });
+    agent = new NodeAgent({ ...readConfig({}), intervalMs: INTERVAL_MS, collectorUrl: collector.metricsUrl, serverName: 'test' });
+    setActiveAgent(agent);
+    agent.start();
+    server = createServer(handler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { port: (server.address() as { port: number }).port, received };
+  }
+
+  it('measures the stages an app marks, joined to the client send time, and exports them over OTLP', async () => {
+    const { port, received } = await startAll((req, res) => {
+      markStage(res, STAGE.process);
+      spin(4);
+      markStage(res, STAGE.downstream);
+      setTimeout(() => {
+        markStage(res, STAGE.send);
+        res.end('ok');
+      }, 10);
+    });
+    const n = 10;
+    for (let i = 0; i < n; i++) await get(port, { [SEND_TIME_HEADER]: String(Math.round(monoUs())) });
+    await get(port); // one request without the header: counted, not joined
+    const deadline = Date.now() + 5000;
+    const total = () => received.reduce((s, a) => s + a.requests, 0);
+    while (total() < n + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(total()).toBe(n + 1);
+    const joined = received.reduce((s, a) => s + a.joined, 0);
+    expect(joined).toBe(n);
+    const sum = (stage: keyof AgentInterval['stage_ms']) => received.reduce((s, a) => s + a.stage_ms[stage], 0);
+    // process spins 4 ms in every request (joined or not); downstream waits ~10 ms on a timer.
+    expect(sum('process') / (n + 1)).toBeGreaterThan(3.9);
+    expect(sum('process') / (n + 1)).toBeLessThan(6);
+    expect(sum('downstream') / (n + 1)).toBeGreaterThan(9.5);
+    expect(received.reduce((s, a) => s + a.stage_entries.parse, 0)).toBe(0); // never marked: not measured
+    expect(received.every((a) => a.pid === process.pid)).toBe(true);
+    const withCpu = received.filter((a) => a.cpu_user_ms + a.cpu_system_ms > 0);
+    expect(withCpu.length).toBeGreaterThan(0);
+    expect(received.some((a) => a.eventloop_delay && a.eventloop_delay.count > 0)).toBe(true);
+  });
+
+  it('keeps serving and counts its failures when the collector is gone', async () => {
+    const { port } = await startAll((req, res) => res.end('ok'));
+    await collector!.close(); // nothing listens there any more
+    for (let i = 0; i < 20; i++) expect(await get(port)).toBe(200);
+    await new Promise((r) => setTimeout(r, INTERVAL_MS * 3));
+    expect(agent!.exported).toBe(0);
+    for (let i = 0; i < 5; i++) expect(await get(port)).toBe(200);
+  });
+});
