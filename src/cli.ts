@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `srvlens` command. Each subcommand lives in src/commands/; this file only wires them to commander. */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isUserError } from './cli-errors.js';
+import { EXIT, isUserError } from './errors.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';

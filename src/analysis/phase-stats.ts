@@ -3,12 +3,15 @@
  * the model cost per request. Pure: frames in, findings out.
  *
  * How the parts are joined (ARCHITECTURE section 1): the generator counts each request in the interval of its
- * response, the agent in the interval its response finished, so both sum over the same requests. Each server part
- * is a mean over the agent's requests; `network` is the client's mean send-to-response time minus the agent's mean
- * send-to-finish time: the mean of (response received - last byte handed to the kernel). `unmeasured` is what is
- * left of the mean latency; where the agent saw no request it is everything but `send_wait`.
+ * response, the agent in the interval its response finished, so in most intervals both count the very same
+ * requests. Each server part is a mean over the agent's requests. `network` (last byte handed to the kernel until
+ * the client has the response) needs both ends of the same requests, so it is taken only from intervals where the
+ * two sides counted exactly the same requests: there it is the client's summed send-to-response time minus the
+ * agent's summed send-to-finish time. `unmeasured` is what is left of the mean latency: the requests the agent
+ * did not see, and the intervals whose two sides could not be matched (a response in flight across a boundary).
  */
 import {
+  DRAIN_PHASE,
   PART_NAMES,
   STAGES,
   expQuantile,
@@ -32,6 +35,8 @@ export interface PhaseStats {
   parts_ms: Record<PartName, number | null>;
   /** Share of the mean latency that measured parts cover (1 - unmeasured / mean). */
   coverage: number | null;
+  /** Share of completed requests in intervals where client and agent counted the same requests (network is from these). */
+  matched_share: number | null;
   server_requests: number;
   cpu_ms_per_request: number | null;
   context_switches_per_request: { voluntary: number; involuntary: number } | null;
@@ -47,13 +52,16 @@ const ms = (us: number) => us / 1000;
 const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
 const sum = <T>(list: readonly T[], f: (t: T) => number) => list.reduce((s, t) => s + f(t), 0);
 
-/** Groups a run's frames by phase, in order of first appearance; frames outside every phase are left out. */
+/**
+ * Groups a run's frames by phase, in order. The drain intervals after the last phase join it: their responses
+ * answer its requests. Frames without a generator report are left out.
+ */
 export function phasesOf(frames: readonly Frame[]): { name: string; frames: Frame[] }[] {
   const out: { name: string; frames: Frame[] }[] = [];
   for (const f of frames) {
     if (!f.generator) continue;
     const last = out[out.length - 1];
-    if (last && last.name === f.generator.phase) last.frames.push(f);
+    if (last && (last.name === f.generator.phase || f.generator.phase === DRAIN_PHASE)) last.frames.push(f);
     else out.push({ name: f.generator.phase, frames: [f] });
   }
   return out;
@@ -63,7 +71,8 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   const gens = frames.flatMap((f) => (f.generator ? [f.generator] : []));
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
   const contexts = frames.flatMap((f) => f.contexts);
-  const durationS = sum(frames, (f) => f.interval_ms) / 1000;
+  // Drain intervals offer nothing: they add responses to the phase, not time.
+  const durationS = sum(frames, (f) => (f.generator?.phase === DRAIN_PHASE ? 0 : f.interval_ms)) / 1000;
   const completed = sum(gens, (g) => g.completed);
   const corrected = summariseHdr(gens.map((g) => g.latency_hdr));
   const uncorrected = summariseHdr(gens.map((g) => g.uncorrected_hdr));
@@ -74,16 +83,15 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   const serverRequests = sum(servers, (s) => s.requests);
   const joined = sum(servers, (s) => s.joined);
   if (joined > 0) {
-    let serverSide = 0;
     for (const stage of STAGES) {
       const entries = sum(servers, (s) => s.stages[stage].entries);
       const over = sum(servers, (s) => s.stages[stage].requests);
       if (entries === 0 || over === 0) continue; // never measured: stays null
       parts[stage] = ms(sum(servers, (s) => s.stages[stage].sum_us) / over);
-      serverSide += parts[stage] ?? 0;
     }
-    if (completed) parts.network = ms(sum(gens, (g) => g.sum_response_us) / completed) - serverSide;
   }
+  const matched = matchedNetwork(frames);
+  if (matched.requests > 0) parts.network = ms(matched.sum_us / matched.requests);
   if (meanMs !== null) {
     const measured = PART_NAMES.filter((p) => p !== 'unmeasured').reduce((s, p) => s + (parts[p] ?? 0), 0);
     parts.unmeasured = meanMs - measured;
@@ -114,7 +122,8 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
       uncorrected_p99: round(uncorrected && ms(uncorrected.p99_us)),
     },
     parts_ms: Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>,
-    coverage: meanMs ? round(1 - (parts.unmeasured ?? 0) / meanMs, 4) : null,
+    coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
+    matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
     cpu_ms_per_request: round(cpu, 4),
     context_switches_per_request:
@@ -138,6 +147,21 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     generator_saturated: gens.some((g) => g.saturated),
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
   };
+}
+
+/** Network time from the intervals whose client and agent sides are the same requests (every request joined). */
+function matchedNetwork(frames: readonly Frame[]): { sum_us: number; requests: number } {
+  let sumUs = 0;
+  let requests = 0;
+  for (const f of frames) {
+    const g = f.generator;
+    const s = f.server;
+    if (!g || !s || g.completed === 0 || g.completed !== s.joined || s.joined !== s.requests) continue;
+    const serverSide = STAGES.reduce((t, stage) => t + s.stages[stage].sum_us, 0);
+    sumUs += g.sum_response_us - serverSide;
+    requests += g.completed;
+  }
+  return { sum_us: sumUs, requests };
 }
 
 function loopDelay(list: ExpHistogramData[]): PhaseStats['eventloop_delay_ms'] {

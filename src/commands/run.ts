@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT } from '../cli-errors.js';
+import { EXIT } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
 import { RunAborted, runScenario, scenarioSeconds } from '../scenario/runner.js';
 import { reportFromFile } from '../report/load-report.js';

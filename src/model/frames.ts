@@ -55,6 +55,12 @@ export interface RecordingEnd {
   ok: boolean;
 }
 
+/**
+ * The generator's name for the intervals after the last phase, while it waits for requests still in flight.
+ * Their completions belong to the last phase; their time does not (nothing was offered).
+ */
+export const DRAIN_PHASE = 'drain';
+
 /** What the load generator saw in one interval. Requests are counted in the interval of their completion. */
 export interface GeneratorInterval {
   phase: string;

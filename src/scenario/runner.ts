@@ -7,14 +7,14 @@ import { startCollector, type Collector } from '../collect/receiver.js';
 import { FrameAssembler } from '../collect/frame-assembler.js';
 import type { AgentInterval } from '../collect/otlp-json.js';
 import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunStart } from '../model/index.js';
+import { UserError } from '../errors.js';
 import { RecordingWriter } from '../recording/writer.js';
+import { MODEL_IDS } from '../servers/models.js';
 import { ChildSet } from './children.js';
 import { hostFacts } from './host-facts.js';
 import { ENTRY, toolVersion } from './paths.js';
-import type { Scenario } from './schema.js';
+import { phaseDurationS, serverWorkload, type Scenario } from './schema.js';
 
-/** Models whose reference server exists in this version; the schema knows every id of the lecture. */
-export const IMPLEMENTED_MODELS = new Set(['event-loop']);
 
 const READY_TIMEOUT_MS = 15_000;
 /** After the last interval, how long to wait for the agent's export of it (it exports just after each boundary). */
@@ -34,16 +34,16 @@ export class RunAborted extends Error {
 }
 
 export function scenarioSeconds(s: Scenario): number {
-  const perRun = s.load.phases.reduce((t, p) => t + (p.kind === 'step' ? p.rates.length * p.step_s : p.duration_s), 0);
-  return perRun * s.servers.length;
+  return s.load.phases.reduce((t, p) => t + phaseDurationS(p), 0) * s.servers.length;
 }
 
 export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
   const { scenario, signal } = options;
   const log = options.onLog ?? (() => undefined);
   for (const s of scenario.servers) {
-    if (!IMPLEMENTED_MODELS.has(s.model)) {
-      throw new Error(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${[...IMPLEMENTED_MODELS].join(', ')})`);
+    // The schema knows every model of the lecture; only some have a reference server yet.
+    if (!MODEL_IDS.includes(s.model)) {
+      throw new UserError(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${MODEL_IDS.join(', ')})`);
     }
   }
   const children = new ChildSet();
@@ -70,7 +70,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
     });
     for (const [run, server] of scenario.servers.entries()) {
       if (signal?.aborted) throw new RunAborted('aborted');
-      const workload = { ...scenario.workload, ...server.workload };
+      const workload = serverWorkload(scenario, server);
       const runStart: RunStart = {
         kind: 'run-start',
         run,

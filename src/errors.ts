@@ -16,5 +16,5 @@ export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
 export function isUserError(err: unknown): boolean {
   if (err instanceof UserError) return true;
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && /^(SCENARIO_|RECORDING_)/.test(code);
+  return typeof code === 'string' && /^(SCENARIO_|RECORDING_|SRVLENS_SERVER_CONFIG)/.test(code);
 }

@@ -1,0 +1,15 @@
+/** Errors for files that cannot be read as recordings at all. Damage inside a recording is not an error: see reader.ts. */
+
+export type RecordingErrorCode = 'RECORDING_NOT_FOUND' | 'RECORDING_INVALID' | 'RECORDING_UNSUPPORTED';
+
+export class RecordingError extends Error {
+  override name = 'RecordingError';
+
+  constructor(
+    readonly code: RecordingErrorCode,
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Reads a recording member by member (format.ts), never holding more than one record's bytes at a time.
+ * A recording that stops early or is damaged is still read: every intact record before the damage, then a report of
+ * where the damage starts. Only a file that is no recording at all is an error.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { RECORDING_SCHEMA, type RecordingHeader, type RecordingRecord } from '../model/index.js';
+import { RecordingError } from './errors.js';
+import { MEMBER_HEADER_BYTES, decodeMember, readMemberHeader } from './format.js';
+
+export interface Damage {
+  /** truncated: the file stops early (the writer was stopped); corrupt: bytes were changed. */
+  kind: 'truncated' | 'corrupt';
+  /** Compressed byte offset where the damage starts: the end of the last intact record. */
+  offset: number;
+  /** Intact records before it. */
+  afterRecords: number;
+  message: string;
+}
+
+export type RecordingEntry =
+  /** `offset` and `bytes` locate the record's member in the file, for indexes and seeking. */
+  | { type: 'record'; record: RecordingRecord; offset: number; bytes: number }
+  /** Always the last entry when present. */
+  | { type: 'damage'; damage: Damage };
+
+export interface Recording {
+  header: RecordingHeader | null;
+  /** Every intact record in file order, the header first. */
+  records: RecordingRecord[];
+  damage: Damage | null;
+}
+
+export async function readRecording(path: string): Promise<Recording> {
+  const result: Recording = { header: null, records: [], damage: null };
+  for await (const entry of iterateRecording(path)) {
+    if (entry.type === 'damage') result.damage = entry.damage;
+    else result.records.push(entry.record);
+  }
+  const first = result.records[0];
+  result.header = first?.kind === 'header' ? first : null;
+  return result;
+}
+
+const LATER_KINDS = new Set<string>(['run-start', 'frame', 'run-end', 'end']);
+
+/**
+ * Yields each intact record, then a damage entry if the file does not end with an intact end record.
+ * Throws RecordingError when the file is missing or is not a recording (its first record is no srvlens header).
+ */
+export async function* iterateRecording(path: string): AsyncGenerator<RecordingEntry, void, undefined> {
+  const fh = await openRecording(path);
+  try {
+    const size = (await fh.stat()).size;
+    let offset = 0;
+    let count = 0;
+    let ended = false;
+    const damage = (kind: Damage['kind'], message: string): RecordingEntry => ({
+      type: 'damage',
+      damage: { kind, offset, afterRecords: count, message },
+    });
+    const corrupt = (reason: string) => damage('corrupt', `corrupt at byte ${offset}: ${reason}; ${intactBefore(count)}`);
+
+    while (offset < size) {
+      const head = await readAt(fh, offset, Math.min(MEMBER_HEADER_BYTES, size - offset));
+      const member = readMemberHeader(head);
+      const available = size - offset;
+      if (!member.ok && member.partial) {
+        yield damage('truncated', cutShort(offset, count, `${available} bytes of its ${MEMBER_HEADER_BYTES}-byte header are there`));
+        return;
+      }
+      if (!member.ok) {
+        if (count === 0) throw notARecording(path, head);
+        yield corrupt(`record ${count + 1}: ${member.reason}`);
+        return;
+      }
+      if (member.length > available) {
+        yield damage('truncated', cutShort(offset, count, `${available} of its ${member.length} bytes are there`));
+        return;
+      }
+      let record: unknown;
+      try {
+        record = JSON.parse(decodeMember(await readAt(fh, offset, member.length)));
+      } catch (err) {
+        yield corrupt(`record ${count + 1} is damaged (${(err as Error).message})`);
+        return;
+      }
+      const kind = (record as { kind?: unknown } | null)?.kind;
+      if (count === 0) {
+        checkHeader(path, record);
+      } else if (ended) {
+        yield corrupt('data after the end record');
+        return;
+      } else if (typeof kind !== 'string' || !LATER_KINDS.has(kind)) {
+        yield corrupt(`record ${count + 1} is ${kind === 'header' ? 'a second header' : `of unknown kind ${JSON.stringify(kind)}`}`);
+        return;
+      }
+      yield { type: 'record', record: record as RecordingRecord, offset, bytes: member.length };
+      ended = kind === 'end';
+      offset += member.length;
+      count++;
+    }
+    if (!ended) {
+      yield damage(
+        'truncated',
+        count === 0
+          ? 'the file is empty: the run stopped before it wrote the recording header'
+          : `ends at byte ${offset} after ${count === 1 ? '1 record' : `${count} records`}, without an end record: the run was stopped before it finished`,
+      );
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function cutShort(offset: number, count: number, have: string): string {
+  return `cut short at byte ${offset}: record ${count + 1} is incomplete (${have}); ${intactBefore(count)}. The writer was probably stopped while writing it`;
+}
+
+function intactBefore(count: number): string {
+  if (count === 0) return 'nothing before it was recorded';
+  return count === 1 ? 'the record before it is intact' : `the ${count} records before it are intact`;
+}
+
+async function openRecording(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new RecordingError('RECORDING_NOT_FOUND', path, `recording not found: ${path}`);
+    throw new RecordingError('RECORDING_INVALID', path, `cannot read recording ${path}: ${e.message}`);
+  }
+}
+
+async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return buffer.subarray(0, done);
+}
+
+function checkHeader(path: string, record: unknown): void {
+  const header = record as Partial<RecordingHeader> | null;
+  if (header?.kind !== 'header') {
+    throw new RecordingError('RECORDING_INVALID', path, `${path} is not a srvlens recording: its first record is not a recording header`);
+  }
+  if (header.schema !== RECORDING_SCHEMA) {
+    throw new RecordingError(
+      'RECORDING_UNSUPPORTED',
+      path,
+      `${path} is a recording of schema ${JSON.stringify(header.schema)}, which this srvlens cannot read (it reads ${RECORDING_SCHEMA}); use the srvlens version that wrote it`,
+    );
+  }
+}
+
+function notARecording(path: string, head: Buffer): RecordingError {
+  const reason =
+    head[0] === 0x1f && head[1] === 0x8b
+      ? 'it is gzip, but without the per-record framing srvlens writes (was it decompressed and compressed again?)'
+      : `it is not gzip-compressed (it starts with ${JSON.stringify(head.subarray(0, 16).toString('latin1'))})`;
+  return new RecordingError('RECORDING_INVALID', path, `${path} is not a srvlens recording: ${reason}`);
+}

@@ -1,0 +1,54 @@
+/** Reads a scenario file; every problem in it is reported with file, line, column and field path. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ScenarioError, type ScenarioProblem } from './errors.js';
+import { explainIssues } from './explain-issue.js';
+import { formatPath, locate } from './locate.js';
+import { ScenarioSchema, type Scenario } from './schema.js';
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') {
+      throw new ScenarioError('SCENARIO_NOT_FOUND', file, [],
+        `scenario file not found: ${file} (looked for ${resolve(file)}); the scenarios that come with srvlens are in scenarios/`);
+    }
+    throw new ScenarioError('SCENARIO_UNREADABLE', file, [], `cannot read scenario file ${file}: ${e.message}`);
+  }
+  return parseScenario(text, file);
+}
+
+/** Parses and validates scenario text; `file` names it in messages. Throws ScenarioError listing every problem. */
+export function parseScenario(text: string, file: string): Scenario {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: we print our own one-line location, not yaml's multi-line excerpt.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    // The tree is unreliable after a syntax error, so schema problems would only add noise.
+    throw invalid(file, doc.errors.map((e) => ({ ...at(e.pos[0]), path: '', message: `YAML: ${e.message}` })));
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // e.g. an alias expanding beyond yaml's limit
+    throw invalid(file, [{ ...at(0), path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
+  const result = ScenarioSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = explainIssues(result.error.issues, ScenarioSchema, data).map((p) => ({ ...at(locate(doc, p.path, p.onKey)), path: formatPath(p.path), message: p.message }));
+  throw invalid(file, problems);
+}
+
+function invalid(file: string, problems: ScenarioProblem[]): ScenarioError {
+  const sorted = [...problems].sort((a, b) => a.line - b.line || a.column - b.column);
+  return new ScenarioError('SCENARIO_INVALID', file, sorted);
+}

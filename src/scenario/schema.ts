@@ -1,0 +1,213 @@
+/**
+ * The scenario file (ARCHITECTURE section 6): which servers to compare, the workload they run, the backend tier
+ * behind them and the load phases. Every object is strict so that a misspelt key is an error, not a silent default.
+ *
+ * Messages of the form "expected ..." get ", got <value>" appended by the loader (load.ts), which knows the value
+ * as written; a field's type error and range error share one message so the user sees the whole rule at once.
+ */
+import { z } from 'zod';
+
+/**
+ * Model ids a scenario may name. The schema accepts all of them; the runner rejects the ones not implemented yet.
+ * (These are vocabulary the /proc agent's model detection shares; they belong in src/model when it needs them.)
+ */
+export const MODEL_IDS = [
+  'iterative',
+  'thread-pool',
+  'thread-per-connection',
+  'prefork',
+  'fork-per-connection',
+  'event-loop',
+  'event-loop-raw',
+  'event-loop-per-core',
+  'hybrid',
+] as const;
+export type ModelId = (typeof MODEL_IDS)[number];
+
+function int(min: number, max?: number) {
+  const error = max === undefined ? `expected an integer of ${min} or more` : `expected an integer from ${min} to ${max}`;
+  const schema = z.int({ error }).min(min, { error });
+  return max === undefined ? schema : schema.max(max, { error });
+}
+
+function positiveNumber() {
+  const error = 'expected a number greater than 0';
+  return z.number({ error }).gt(0, { error });
+}
+
+function nonNegativeNumber() {
+  const error = 'expected a number of 0 or more';
+  return z.number({ error }).min(0, { error });
+}
+
+const NAME_RULE = 'expected a name of lowercase letters, digits and "-"';
+const name = () => z.string({ error: NAME_RULE }).regex(/^[a-z0-9-]+$/, { error: NAME_RULE });
+
+/** The per-request work every model performs; the same fields override it per server. */
+const WORKLOAD_FIELDS = {
+  parse_us: int(0).describe('CPU time spent parsing each request, µs (default 50)'),
+  process_us: int(0).describe("CPU time of the handler's own processing, µs (default 500)"),
+  transform_us: int(0).describe('CPU time turning the backend answers into the response, µs (default 100)'),
+  backend_calls: int(0).describe('Sequential calls to the backend tier per request (default 1)'),
+  response_bytes: int(0).describe('Size of the response body, bytes (default 1024)'),
+};
+
+export const WORKLOAD_DEFAULTS = {
+  parse_us: 50,
+  process_us: 500,
+  transform_us: 100,
+  backend_calls: 1,
+  response_bytes: 1024,
+} as const satisfies Record<keyof typeof WORKLOAD_FIELDS, number>;
+
+const Workload = z
+  .strictObject({
+    parse_us: WORKLOAD_FIELDS.parse_us.default(WORKLOAD_DEFAULTS.parse_us),
+    process_us: WORKLOAD_FIELDS.process_us.default(WORKLOAD_DEFAULTS.process_us),
+    transform_us: WORKLOAD_FIELDS.transform_us.default(WORKLOAD_DEFAULTS.transform_us),
+    backend_calls: WORKLOAD_FIELDS.backend_calls.default(WORKLOAD_DEFAULTS.backend_calls),
+    response_bytes: WORKLOAD_FIELDS.response_bytes.default(WORKLOAD_DEFAULTS.response_bytes),
+  })
+  .describe('The work each request does, the same for every server unless a server overrides it');
+
+const WorkloadOverride = z
+  .strictObject({
+    parse_us: WORKLOAD_FIELDS.parse_us.optional(),
+    process_us: WORKLOAD_FIELDS.process_us.optional(),
+    transform_us: WORKLOAD_FIELDS.transform_us.optional(),
+    backend_calls: WORKLOAD_FIELDS.backend_calls.optional(),
+    response_bytes: WORKLOAD_FIELDS.response_bytes.optional(),
+  })
+  .describe("Fields of the scenario's workload this server changes (default: none)");
+
+const Latency = z
+  .discriminatedUnion('dist', [
+    z.strictObject({
+      dist: z.literal('fixed').describe('Every call takes the same time'),
+      ms: nonNegativeNumber().describe('Service time of each call, ms'),
+    }),
+    z
+      .strictObject({
+        dist: z.literal('uniform').describe('Service time drawn uniformly between two bounds'),
+        min_ms: nonNegativeNumber().describe('Shortest service time, ms'),
+        max_ms: nonNegativeNumber().describe('Longest service time, ms (at least min_ms)'),
+      })
+      .refine((l) => l.max_ms >= l.min_ms, {
+        path: ['max_ms'],
+        error: (issue) => `expected a number of at least min_ms (${(issue.input as { min_ms: number }).min_ms})`,
+      }),
+    z.strictObject({
+      dist: z.literal('exponential').describe('Memoryless service times, as for a mix of cheap and costly queries'),
+      mean_ms: positiveNumber().describe('Mean service time, ms'),
+    }),
+    z.strictObject({
+      dist: z.literal('lognormal').describe('Skewed service times with a long tail, as real databases show'),
+      median_ms: positiveNumber().describe('Median service time, ms'),
+      sigma: positiveNumber().describe('Shape: the standard deviation of the logarithm (0.5 is moderate, 1.5 heavy)'),
+    }),
+  ])
+  .describe("Distribution of one backend call's service time (default {dist: fixed, ms: 5})");
+
+const Backend = z
+  .strictObject({
+    latency: Latency.default({ dist: 'fixed', ms: 5 }),
+    limit: int(1).default(64).describe('Calls the backend serves at once; more wait in its queue (default 64)'),
+  })
+  .describe('The next tier every request calls: a real TCP server with a latency distribution and a concurrency limit');
+
+const Server = z
+  .strictObject({
+    name: name().describe('Name of this server in views and reports, unique within the scenario'),
+    model: z.enum(MODEL_IDS).describe('Concurrency model of the reference server to run'),
+    size: z
+      .record(z.string(), int(1))
+      .default({})
+      .describe("The model's size: threads, processes, loops... (default: the model's own defaults)"),
+    workload: WorkloadOverride.default({}),
+  })
+  .describe('One server under test');
+
+const ConstantPhase = z.strictObject({
+  kind: z.literal('constant').default('constant').describe('Open loop at one rate (the default kind)'),
+  name: name().describe('Name of the phase in views and reports'),
+  rate: positiveNumber().describe('Requests per second, sent on schedule whatever the server does'),
+  duration_s: positiveNumber().describe('Length of the phase, s'),
+});
+
+const StepPhase = z.strictObject({
+  kind: z.literal('step').describe('Open loop at a series of rates, each held for step_s'),
+  name: name().describe('Name of the phase in views and reports'),
+  rates: z
+    .array(positiveNumber(), { error: 'expected a list of rates' })
+    .min(1, { error: 'expected a list of at least one rate' })
+    .describe('Requests per second of each step, in order'),
+  step_s: positiveNumber().describe('Length of each step, s'),
+});
+
+const Phase = z.discriminatedUnion('kind', [ConstantPhase, StepPhase]);
+
+const Load = z
+  .strictObject({
+    connections: int(1).default(32).describe('Connections the generator keeps open (default 32)'),
+    timeout_ms: int(1).default(5000).describe('A request not answered within this is an error, ms (default 5000)'),
+    path: z.string().startsWith('/', { error: 'expected a path starting with "/"' }).default('/').describe('Request path (default "/")'),
+    phases: z
+      .array(Phase, { error: 'expected a list of phases' })
+      .min(1, { error: 'expected a list of at least one phase' })
+      .describe('Load phases, run in order against each server'),
+  })
+  .describe('What the load generator sends');
+
+export const ScenarioSchema = z
+  .strictObject(
+    {
+      name: name().describe('Name of the scenario'),
+      description: z.string().default('').describe('What the scenario shows (default "")'),
+      interval_ms: int(100, 60000).default(1000).describe('Length of one timeline frame, ms (default 1000)'),
+      // prefault: an absent section is parsed as {}, so the fields' own defaults fill it (one place for each default).
+      workload: Workload.prefault({}),
+      backend: Backend.prefault({}),
+      servers: z
+        .array(Server, { error: 'expected a list of servers' })
+        .min(1, { error: 'expected a list of at least one server' })
+        .superRefine(
+          (servers, ctx) => {
+            // Runs even when some server is invalid (see `when`), so the values are checked rather than trusted.
+            const first = new Map<string, number>();
+            (servers as unknown[]).forEach((s, i) => {
+              const name = (s as { name?: unknown } | null)?.name;
+              if (typeof name !== 'string') return;
+              const j = first.get(name);
+              if (j === undefined) first.set(name, i);
+              else ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate server name "${name}", also used by servers[${j}]` });
+            });
+          },
+          // A duplicate is worth reporting alongside other mistakes in the list, not only once they are fixed.
+          { when: (payload) => Array.isArray(payload.value) },
+        )
+        .describe('Servers to compare, run one after another under the same load'),
+      load: Load,
+    },
+    { error: 'expected a mapping with name, servers and load' },
+  )
+  .describe('A srvlens scenario');
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioServer = Scenario['servers'][number];
+export type Workload = Scenario['workload'];
+export type Phase = Scenario['load']['phases'][number];
+export type LatencyDistribution = Scenario['backend']['latency'];
+
+/** The workload a server runs: the scenario's, with the server's own overrides on top. */
+export function serverWorkload(scenario: Scenario, server: ScenarioServer): Workload {
+  return { ...scenario.workload, ...definedOnly(server.workload) };
+}
+
+/** How long a phase runs, s. */
+export function phaseDurationS(phase: Phase): number {
+  return phase.kind === 'step' ? phase.rates.length * phase.step_s : phase.duration_s;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,133 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { srvlensChildren, waitUntil } from '../helpers/processes.js';
+import type { Report } from '../../src/report/json-report.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+const FIXTURE = join(import.meta.dirname, 'fixtures/known-costs.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'srvlens-e2e-'));
+
+const within = (value: number | null, target: number, share: number) =>
+  value !== null && Math.abs(value - target) <= target * share;
+
+describe('srvlens run, end to end', () => {
+  let report: Report;
+  let stderr: string;
+  const out = join(dir, 'known.srvlens.gz');
+
+  beforeAll(async () => {
+    expect(srvlensChildren()).toEqual([]);
+    const r = await run(process.execPath, [CLI, 'run', FIXTURE, '--out', out, '--json'], { timeout: 60_000 });
+    report = JSON.parse(r.stdout);
+    stderr = r.stderr;
+  }, 90_000);
+
+  it('leaves no process behind', () => {
+    expect(srvlensChildren()).toEqual([]);
+  });
+
+  it('reports both phases with throughput, latency, parts, CPU, context switches and loop delay', () => {
+    expect(report.schema).toBe('srvlens.report/1');
+    expect(report.host.cpus).toBeGreaterThan(0);
+    expect(report.runs).toHaveLength(1);
+    expect(report.runs[0]).toMatchObject({ server: 'loop', model: 'event-loop' });
+    const phases = report.runs[0].phases;
+    expect(phases.map((p) => p.name)).toEqual(['light', 'busier']);
+    for (const p of phases) {
+      expect(p.achieved_rps).toBeGreaterThan(0);
+      expect(p.errors).toBe(0);
+      expect(p.latency_ms.p99).toBeGreaterThanOrEqual(p.latency_ms.p50!);
+      expect(p.parts_ms.process).toBeGreaterThan(0);
+      expect(p.parts_ms.downstream).toBeGreaterThan(0);
+      expect(p.cpu_ms_per_request).toBeGreaterThan(0);
+      expect(p.context_switches_per_request!.voluntary + p.context_switches_per_request!.involuntary).toBeGreaterThan(0);
+      expect(p.eventloop_delay_ms).not.toBeNull();
+      expect(p.eventloop_utilization).toBeGreaterThan(0);
+    }
+    expect(stderr).toContain('light');
+  });
+
+  it('finds the known CPU time and backend latency within 10 %', () => {
+    for (const p of report.runs[0].phases) {
+      expect(within(p.parts_ms.process, 3.0, 0.1), `process ${p.parts_ms.process} ms in ${p.name}`).toBe(true);
+      expect(within(p.parts_ms.downstream, 20.0, 0.1), `downstream ${p.parts_ms.downstream} ms in ${p.name}`).toBe(true);
+      // The CPU the process stage burns is part of the process's CPU time.
+      expect(p.cpu_ms_per_request!).toBeGreaterThan(2.7);
+    }
+  });
+
+  it('covers the latency with its marks: unmeasured is at most 10 % of the mean', () => {
+    for (const p of report.runs[0].phases) {
+      expect(Math.abs(p.parts_ms.unmeasured!)).toBeLessThanOrEqual(0.1 * p.latency_ms.mean!);
+      const sum = Object.values(p.parts_ms).reduce((s, v) => s + (v ?? 0), 0);
+      expect(sum).toBeCloseTo(p.latency_ms.mean!, 2);
+    }
+  });
+
+  it('reads the recording back into the same report', async () => {
+    const again = JSON.parse((await run(process.execPath, [CLI, 'report', out, '--format', 'json'])).stdout) as Report;
+    expect(again.runs).toEqual(report.runs);
+    const text = (await run(process.execPath, [CLI, 'report', out])).stdout;
+    expect(text).toMatch(/== loop: event-loop/);
+    expect(text).toMatch(/busier/);
+  });
+});
+
+describe('srvlens run, interrupted', () => {
+  it('after kill -9 of the runner, the children go and the report reads up to the last complete frame', async () => {
+    const out = join(dir, 'killed.srvlens.gz');
+    const child = spawn(process.execPath, [CLI, 'run', FIXTURE, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let progress = '';
+    child.stderr.on('data', (d) => (progress += d));
+    // Wait for a few frames of load, then kill without warning.
+    expect(await waitUntil(() => (progress.match(/offered/g) ?? []).length >= 4, 30_000)).toBe(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(await waitUntil(() => srvlensChildren().length === 0, 10_000)).toBe(true);
+    const r = await run(process.execPath, [CLI, 'report', out, '--json']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.complete).toBe(false);
+    expect(r.stderr + JSON.stringify(report.damage)).toMatch(/byte \d+/);
+    expect(report.runs[0].phases[0].requests).toBeGreaterThan(0);
+  });
+
+  it('stops every child on SIGTERM and exits non-zero with the recording so far', async () => {
+    const out = join(dir, 'term.srvlens.gz');
+    const child = spawn(process.execPath, [CLI, 'run', FIXTURE, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let progress = '';
+    child.stderr.on('data', (d) => (progress += d));
+    expect(await waitUntil(() => progress.includes('offered'), 30_000)).toBe(true);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(130);
+    expect(srvlensChildren()).toEqual([]);
+    const report = JSON.parse((await run(process.execPath, [CLI, 'report', out, '--json'])).stdout) as Report;
+    expect(report.runs[0].phases.length).toBeGreaterThan(0);
+  });
+});
+
+describe('srvlens run, bad input', () => {
+  it('names the file, line and field of a scenario mistake, exits 2, shows no stack', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nservers:\n  - name: a\n    model: event-loop\nload:\n  phases:\n    - { name: x, rate: fast, duration_s: 1 }\n');
+    const err = await run(process.execPath, [CLI, 'run', bad, '--out', join(dir, 'bad.srvlens.gz')]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('bad.yaml:7:');
+    expect(err.stderr).toContain('load.phases[0].rate');
+    expect(err.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('lists the commands, and every command has --help', async () => {
+    const top = (await run(process.execPath, [CLI, '--help'])).stdout;
+    for (const c of ['run', 'report', 'serve', 'backend']) {
+      expect(top).toContain(c);
+      const help = (await run(process.execPath, [CLI, c, '--help'])).stdout;
+      expect(help).toContain(`Usage: srvlens ${c}`);
+    }
+  });
+});

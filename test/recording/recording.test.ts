@@ -1,0 +1,197 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RECORDING_SCHEMA, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/model/index.js';
+import { encodeMember } from '../../src/recording/format.js';
+import { iterateRecording, readRecording, type RecordingEntry } from '../../src/recording/reader.js';
+import { RecordingWriter } from '../../src/recording/writer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'srvlens-recording-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let fileNumber = 0;
+const tempFile = () => join(dir, `r${fileNumber++}.srvlens.gz`);
+
+const header: RecordingHeader = {
+  kind: 'header',
+  schema: RECORDING_SCHEMA,
+  tool: { name: 'srvlens', version: '0.1.0' },
+  created: '2025-01-01T00:00:00.000Z',
+  scenario: { name: 'test', file: null, description: '', config: { servers: [{ name: 'event-loop' }] } },
+  host: { cpus: 2, cpu_model: 'test', cpu_speed_ghz: null, memory_bytes: 2 ** 31, os: 'linux', kernel: '6', hostname: 'h', node: 'v20' },
+  interval_ms: 1000,
+};
+
+function frame(index: number): Frame {
+  return {
+    kind: 'frame',
+    run: 0,
+    index,
+    t_ms: 1000 * index,
+    interval_ms: 1000,
+    phase: 'light',
+    generator: null,
+    server: null,
+    contexts: [
+      {
+        key: '100', pid: 100, tid: null, name: 'node', role: 'server',
+        cpu_user_ms: 10 + index, cpu_system_ms: 3, ctx_voluntary: 200 * index, ctx_involuntary: index,
+        runqueue_wait_ms: 0.5, eventloop_delay: emptyExpHistogram(), eventloop_utilization: 0.25, rss_bytes: 5e7,
+      },
+    ],
+    backend: null,
+  };
+}
+
+/** header, 5 frames, end: what every cut below is taken from. */
+const SMALL: RecordingRecord[] = [header, ...[0, 1, 2, 3, 4].map(frame), { kind: 'end', t_ms: 5000, ok: true }];
+
+function writeRecording(records: readonly RecordingRecord[], path = tempFile()): string {
+  const writer = RecordingWriter.open(path);
+  for (const r of records) writer.write(r);
+  writer.close();
+  return path;
+}
+
+async function entriesOf(path: string): Promise<RecordingEntry[]> {
+  const entries: RecordingEntry[] = [];
+  for await (const entry of iterateRecording(path)) entries.push(entry);
+  return entries;
+}
+
+/** Offsets where each record's member ends, from the reader's own account of the intact file. */
+async function memberEnds(path: string): Promise<number[]> {
+  return (await entriesOf(path)).flatMap((e) => (e.type === 'record' ? [e.offset + e.bytes] : []));
+}
+
+describe('recording files', () => {
+  it('read back exactly what was written, and stay readable by any gunzip', async () => {
+    const path = writeRecording(SMALL);
+    const read = await readRecording(path);
+    expect(read).toEqual({ header, records: SMALL, damage: null });
+    expect(await memberEnds(path)).toHaveLength(SMALL.length);
+    expect((await memberEnds(path)).at(-1)).toBe(statSync(path).size);
+    const lines = gunzipSync(readFileSync(path)).toString().trimEnd().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toEqual(SMALL);
+  });
+
+  it('cut at every length, give every complete record before the cut and say where the damage starts', async () => {
+    const full = readFileSync(writeRecording(SMALL));
+    const ends = await memberEnds(writeRecording(SMALL));
+    const path = tempFile();
+    for (let length = 0; length <= full.length; length++) {
+      writeFileSync(path, full.subarray(0, length));
+      const complete = ends.filter((end) => end <= length).length;
+      const { header: h, records, damage } = await readRecording(path);
+      expect(records, `cut at ${length}`).toEqual(SMALL.slice(0, complete));
+      expect(h).toEqual(complete > 0 ? header : null);
+      if (length === full.length) {
+        expect(damage).toBeNull();
+      } else {
+        const offset = complete === 0 ? 0 : ends[complete - 1];
+        expect(damage, `cut at ${length}`).toMatchObject({ kind: 'truncated', offset, afterRecords: complete });
+        expect(damage!.message).toContain(length === 0 ? 'empty' : `at byte ${offset}`);
+      }
+    }
+  });
+
+  it('stop at a flipped byte and say where', async () => {
+    const path = writeRecording(SMALL);
+    const entries = (await entriesOf(path)).flatMap((e) => (e.type === 'record' ? [e] : []));
+    const third = entries[3]; // frame 2
+    const bytes = readFileSync(path);
+    bytes[third.offset + Math.floor(third.bytes / 2)] ^= 0xff;
+    writeFileSync(path, bytes);
+    const { records, damage } = await readRecording(path);
+    expect(records).toEqual(SMALL.slice(0, 3));
+    expect(damage).toMatchObject({ kind: 'corrupt', offset: third.offset, afterRecords: 3 });
+    expect(damage!.message).toMatch(new RegExp(`^corrupt at byte ${third.offset}: record 4 is damaged`));
+  });
+
+  it('never return altered data, whichever byte after the header is flipped', async () => {
+    const original = readFileSync(writeRecording(SMALL));
+    const [headerEnd] = await memberEnds(writeRecording(SMALL));
+    const path = tempFile();
+    for (let i = headerEnd; i < original.length; i++) {
+      const bytes = Buffer.from(original);
+      bytes[i] ^= 0xff;
+      writeFileSync(path, bytes);
+      const { records, damage } = await readRecording(path);
+      expect(SMALL.slice(0, records.length), `byte ${i}`).toEqual(records);
+      if (damage === null) expect(records.length, `byte ${i}`).toBe(SMALL.length);
+      else expect(damage.afterRecords, `byte ${i}`).toBe(records.length);
+    }
+  });
+
+  it('report a record of unknown kind as damage', async () => {
+    const path = writeRecording(SMALL.slice(0, 3));
+    writeFileSync(path, Buffer.concat([readFileSync(path), encodeMember({ kind: 'snapshot' } as unknown as RecordingRecord)]));
+    const { records, damage } = await readRecording(path);
+    expect(records).toEqual(SMALL.slice(0, 3));
+    expect(damage).toMatchObject({ kind: 'corrupt', afterRecords: 3, message: expect.stringContaining('unknown kind "snapshot"') });
+  });
+
+  it('refuse files that are not recordings, saying why', async () => {
+    const lines = SMALL.map((r) => JSON.stringify(r)).join('\n');
+    const cases: [string, Buffer, string, RegExp][] = [
+      ['plain text', Buffer.from('hello, world\n'), 'RECORDING_INVALID', /is not a srvlens recording: it is not gzip-compressed/],
+      ['JSON lines', Buffer.from(lines), 'RECORDING_INVALID', /is not a srvlens recording: it is not gzip-compressed/],
+      ['gzipped JSON lines', gzipSync(lines), 'RECORDING_INVALID', /is not a srvlens recording: it is gzip, but without the per-record framing/],
+      ['no header first', Buffer.concat(SMALL.slice(1).map(encodeMember)), 'RECORDING_INVALID', /its first record is not a recording header/],
+      ['another schema', encodeMember({ ...header, schema: 'srvlens.recording/9' } as unknown as RecordingRecord), 'RECORDING_UNSUPPORTED', /schema "srvlens\.recording\/9"/],
+    ];
+    for (const [name, bytes, code, message] of cases) {
+      const path = tempFile();
+      writeFileSync(path, bytes);
+      await expect(readRecording(path), name).rejects.toMatchObject({ code, file: path, message: expect.stringMatching(message) });
+    }
+    await expect(readRecording(join(dir, 'missing.srvlens.gz'))).rejects.toMatchObject({ code: 'RECORDING_NOT_FOUND' });
+  });
+
+  it('are begun with a header, and closed once', () => {
+    const writer = RecordingWriter.open(tempFile());
+    expect(() => writer.write(frame(0))).toThrow(/first record .* must be its header/);
+    writer.write(header);
+    writer.close();
+    writer.close();
+    expect(() => writer.write(frame(0))).toThrow(/closed/);
+  });
+
+  it('written by a process killed with SIGKILL read back up to the last complete frame', async () => {
+    const writerModule = resolve('dist/src/recording/writer.js');
+    if (!existsSync(writerModule)) throw new Error(`${writerModule} is missing: build first (npx tsc -p .; npm test does)`);
+    const path = tempFile();
+    // Writes frames as fast as it can and never yields, so the kill lands at an arbitrary point of a write.
+    const script = `
+      import { RecordingWriter } from ${JSON.stringify(pathToFileURL(writerModule).href)};
+      const [header, frame] = JSON.parse(process.env.RECORDS);
+      const writer = RecordingWriter.open(process.env.OUT);
+      writer.write(header);
+      for (let i = 0; ; i++) {
+        writer.write({ ...frame, index: i, t_ms: 1000 * i });
+        if (i === 100) process.stdout.write('writing\\n');
+      }`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, OUT: path, RECORDS: JSON.stringify([header, frame(0)]) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, signal) => done(signal)));
+    child.stdout.once('data', () => child.kill('SIGKILL'));
+    expect(await exited, stderr).toBe('SIGKILL');
+
+    const { header: h, records, damage } = await readRecording(path);
+    expect(h).toEqual(header);
+    const frames = records.slice(1) as Frame[];
+    expect(frames.length).toBeGreaterThan(100);
+    expect(frames.map((f) => f.index)).toEqual(frames.map((_, i) => i));
+    expect(frames.at(-1)).toEqual({ ...frame(0), index: frames.length - 1, t_ms: 1000 * (frames.length - 1) });
+    const intactBytes = (await memberEnds(path)).at(-1);
+    expect(damage).toMatchObject({ kind: 'truncated', offset: intactBytes, afterRecords: records.length });
+    expect(statSync(path).size).toBeGreaterThanOrEqual(intactBytes!);
+  });
+});
