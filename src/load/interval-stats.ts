@@ -1,0 +1,101 @@
+/**
+ * What the generator accumulates within one interval: counters, two HDR latency histograms and the sums. Reused
+ * from interval to interval (reset after each report): the hot path increments numbers and records two values.
+ */
+import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import type { GeneratorInterval } from '../model/frames.js';
+import { saturationReasons, SEND_LATE_LIMIT_MS } from './self-monitor.js';
+
+/** What the generator knows about an interval beyond its own counters. */
+export type IntervalContext = Pick<
+  GeneratorInterval,
+  'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms'
+> & { interval_ms: number; lag_so_far_ms: number };
+
+/** Histogram range, µs: 1 µs resolution at the bottom, 60 s at the top, 3 significant digits (0.1 % error). */
+const LOWEST_US = 1;
+const HIGHEST_US = 60_000_000;
+
+function histogram(): Histogram {
+  // autoResize off: the bucket array is sized once; values outside the range are clamped by `clampUs`.
+  return build({ lowestDiscernibleValue: LOWEST_US, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: false });
+}
+
+function clampUs(us: number): number {
+  return us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : Math.round(us);
+}
+
+export class IntervalStats {
+  sent = 0;
+  completed = 0;
+  errors = 0;
+  sumTotalUs = 0;
+  sumSendWaitUs = 0;
+  sumResponseUs = 0;
+  /** Worst lateness of a send that had a free connection, how many were late, and the loop's worst lateness, ms. */
+  sendLateMaxMs = 0;
+  lateSends = 0;
+  loopLagMaxMs = 0;
+  private readonly corrected = histogram();
+  private readonly uncorrected = histogram();
+
+  /** A 2xx response: times in ms on the shared clock. */
+  recordCompletion(tIntended: number, tSend: number, tRecv: number): void {
+    const total = (tRecv - tIntended) * 1000;
+    const response = (tRecv - tSend) * 1000;
+    this.completed++;
+    this.sumTotalUs += total;
+    this.sumSendWaitUs += (tSend - tIntended) * 1000;
+    this.sumResponseUs += response;
+    this.corrected.recordValue(clampUs(total));
+    this.uncorrected.recordValue(clampUs(response));
+  }
+
+  /** A request written `lateMs` after it could have been (due, with a connection free). */
+  recordSend(lateMs: number): void {
+    this.sent++;
+    if (lateMs > this.sendLateMaxMs) this.sendLateMaxMs = lateMs;
+    if (lateMs > SEND_LATE_LIMIT_MS) this.lateSends++;
+  }
+
+  /** True when anything happened in the interval. */
+  get active(): boolean {
+    return this.sent + this.completed + this.errors > 0;
+  }
+
+  /** The interval's report; resets everything for the next interval. */
+  close(ctx: IntervalContext): GeneratorInterval {
+    const loopLag = Math.max(this.loopLagMaxMs, ctx.lag_so_far_ms);
+    const saturation = saturationReasons({
+      cpuMs: ctx.cpu_ms, intervalMs: ctx.interval_ms, loopLagMaxMs: loopLag,
+      sent: this.sent, lateSends: this.lateSends, sendLateMaxMs: this.sendLateMaxMs,
+    });
+    const out: GeneratorInterval = {
+      phase: ctx.phase,
+      phase_index: ctx.phase_index,
+      target_rps: ctx.target_rps,
+      due: ctx.due,
+      sent: this.sent,
+      completed: this.completed,
+      errors: this.errors,
+      latency_hdr: encodeIntoCompressedBase64(this.corrected),
+      uncorrected_hdr: encodeIntoCompressedBase64(this.uncorrected),
+      sum_total_us: this.sumTotalUs,
+      sum_send_wait_us: this.sumSendWaitUs,
+      sum_response_us: this.sumResponseUs,
+      backlog: ctx.backlog,
+      in_flight: ctx.in_flight,
+      connections: ctx.connections,
+      cpu_ms: ctx.cpu_ms,
+      loop_lag_max_ms: loopLag,
+      saturated: saturation.length > 0,
+      saturation,
+    };
+    this.corrected.reset();
+    this.uncorrected.reset();
+    this.sent = this.completed = this.errors = 0;
+    this.sumTotalUs = this.sumSendWaitUs = this.sumResponseUs = 0;
+    this.sendLateMaxMs = this.lateSends = this.loopLagMaxMs = 0;
+    return out;
+  }
+}
