@@ -8,7 +8,7 @@
 import dc from 'node:diagnostics_channel';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import { ATTR, STAGE_HOOK, STAGE_COUNT, monoMs, monoToEpochMs } from '../../src/model/index.js';
+import { AGENT_HOOKS, ATTR, STAGE_COUNT, monoMs, monoToEpochMs, type AgentHooks } from '../../src/model/index.js';
 import type { AgentConfig } from './config.js';
 import type { IntervalAccumulator } from './interval-accumulator.js';
 import type { IntervalRecord } from './interval-record.js';
@@ -68,7 +68,7 @@ export class NodeAgent {
     dc.subscribe('net.server.socket', this.onSocket);
     dc.subscribe('http.server.request.start', this.onRequestStart);
     dc.subscribe('http.server.response.finish', this.onResponseFinish);
-    (globalThis as Record<symbol, unknown>)[STAGE_HOOK] = this.onStage;
+    (globalThis as Record<symbol, unknown>)[AGENT_HOOKS] = this.hooks;
     this.loop.start();
     this.schedule();
   }
@@ -77,7 +77,7 @@ export class NodeAgent {
     dc.unsubscribe('net.server.socket', this.onSocket);
     dc.unsubscribe('http.server.request.start', this.onRequestStart);
     dc.unsubscribe('http.server.response.finish', this.onResponseFinish);
-    delete (globalThis as Record<symbol, unknown>)[STAGE_HOOK];
+    delete (globalThis as Record<symbol, unknown>)[AGENT_HOOKS];
     this.loop.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -116,12 +116,30 @@ export class NodeAgent {
     agentOfClose?.tracker.onResponseAbandoned(this);
   };
 
-  private readonly onStage = (handle: object, stage: number): void => {
-    try {
-      this.tracker.markStage(handle, stage);
-    } catch {
-      this.errors++;
-    }
+  /** The explicit API (src/model/stage-hook.ts), guarded like every other entry from the host. */
+  private readonly hooks: AgentHooks = {
+    begin: (handle, sendUs, acceptMs) => {
+      try {
+        this.tracker.begin(handle, sendUs, acceptMs);
+      } catch {
+        this.errors++;
+      }
+    },
+    stage: (handle, stage) => {
+      try {
+        this.tracker.markStage(handle, stage);
+      } catch {
+        this.errors++;
+      }
+    },
+    end: (handle) => {
+      try {
+        this.tracker.onResponseFinish(handle);
+      } catch {
+        this.errors++;
+      }
+    },
+    context: () => undefined,
   };
 
   private schedule(): void {

@@ -64,16 +64,24 @@ export class RequestTracker {
     (socket as Accepted)[kAccept] = monoMs();
   }
 
-  /** Handler start: `rawHeaders` is scanned in place (reading `headers` would build an object per request). */
+  /** node:http's request start: `rawHeaders` is scanned in place (reading `headers` would build an object per request). */
   onRequestStart(response: object, rawHeaders: string[], socket: object): void {
+    this.begin(response, findSendTimeUs(rawHeaders), (socket as Accepted)[kAccept] ?? 0);
+  }
+
+  /**
+   * A request's handler starts. sendUs: the client's send time (µs, shared clock) or <= 0 when unknown;
+   * acceptMs: when its connection was accepted (ms, shared clock) or 0.
+   */
+  begin(handle: object, sendUs: number, acceptMs: number): void {
     const now = monoMs();
     if (this.freeTop === 0) {
       this.dropped++;
-      (response as Tagged)[kSlot] = -1;
+      (handle as Tagged)[kSlot] = -1;
       return;
     }
     const slot = this.freeList[--this.freeTop];
-    (response as Tagged)[kSlot] = slot;
+    (handle as Tagged)[kSlot] = slot;
     const base = slot * STAGE_COUNT;
     for (let i = 0; i < STAGE_COUNT; i++) {
       this.stageMs[base + i] = 0;
@@ -81,13 +89,11 @@ export class RequestTracker {
     }
     this.startMs[slot] = now;
     this.sendMs[slot] = -1;
-    const sentUs = findSendTimeUs(rawHeaders);
-    if (sentUs > 0) {
-      const sent = sentUs / 1000;
+    if (sendUs > 0) {
+      const sent = sendUs / 1000;
       if (sent <= now && now - sent < MAX_PLAUSIBLE_QUEUE_MS) {
         // Waiting in the kernel's accept queue counts from the client's send only if the server accepted later.
-        const accepted = (socket as Accepted)[kAccept] ?? 0;
-        const queueStart = accepted > sent ? accepted : sent;
+        const queueStart = acceptMs > sent ? acceptMs : sent;
         this.sendMs[slot] = sent;
         this.stageMs[base + STAGE.accept_queue] = queueStart - sent;
         this.stageEntries[base + STAGE.accept_queue] = 1;

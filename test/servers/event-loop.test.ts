@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { monoMs } from '../../src/model/clock.js';
 import { STAGE } from '../../src/model/parts.js';
-import { STAGE_HOOK } from '../../src/model/stage-hook.js';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/model/stage-hook.js';
 import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
 import { startEventLoopServer } from '../../src/servers/event-loop.js';
 import type { RunningServer } from '../../src/servers/models.js';
@@ -73,10 +73,16 @@ describe('event-loop server', () => {
     const marks = new Map<object, number[]>();
     const g = globalThis as Record<symbol, unknown>;
     beforeAll(() => {
-      g[STAGE_HOOK] = (handle: object, stage: number) => marks.set(handle, [...(marks.get(handle) ?? []), stage]);
+      const hooks: AgentHooks = {
+        begin: () => undefined,
+        stage: (handle, stage) => void marks.set(handle, [...(marks.get(handle) ?? []), stage]),
+        end: () => undefined,
+        context: () => undefined,
+      };
+      g[AGENT_HOOKS] = hooks;
     });
     afterEach(() => {
-      delete g[STAGE_HOOK];
+      delete g[AGENT_HOOKS];
     });
 
     it('marks the stages of the workload in order', async () => {
