@@ -1,20 +1,41 @@
-/** One finished interval as the agent exports it: the hot path's sums plus the process's own counters. */
-import type { ExpHistogramData } from '../../src/model/index.js';
-import type { ProcessSample } from './process-sampler.js';
+/** One finished interval as the agent thread exports it: per execution context, and the process as a whole. */
+import type { BucketData } from './thread-ring.js';
+
+/** js: a JavaScript thread the agent runs in; agent: the agent's own thread; runtime: every other thread (libuv pool, V8). */
+export type ContextKind = 'js' | 'agent' | 'runtime';
+
+export interface ContextRecord {
+  tid: number;
+  name: string;
+  kind: ContextKind;
+  /** Kernel threads folded into this context (1 but for `runtime`). */
+  threads: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  voluntary: number;
+  involuntary: number;
+  runqueueMs: number;
+  /** Request data and loop delay the thread recorded in the interval; null when it recorded nothing. */
+  bucket: BucketData | null;
+  hasLoop: boolean;
+  /** Event-loop utilization over the interval (0..1), for threads with a loop. */
+  utilization: number | null;
+}
 
 export interface IntervalRecord {
   index: number;
   /** Interval bounds as Unix epoch ms in this process's mapping of the shared monotonic clock. */
   startEpochMs: number;
   endEpochMs: number;
-  requests: number;
-  joined: number;
-  stageMs: number[];
-  stageEntries: number[];
-  duration: ExpHistogramData;
-  process: ProcessSample;
-  loopDelay: ExpHistogramData;
-  loopUtilization: number;
+  contexts: ContextRecord[];
+  process: {
+    cpuUserMs: number;
+    cpuSystemMs: number;
+    voluntary: number;
+    involuntary: number;
+    runqueueMs: number;
+    rssBytes: number;
+  };
   dropped: number;
   errors: number;
 }

@@ -1,6 +1,7 @@
 /**
  * Turns finished intervals into OpenTelemetry metric data (delta temporality, one data point per interval with
- * the interval's exact bounds), so any OTLP exporter can send them. Runs once per interval, never per request.
+ * the interval's exact bounds, per thread where the figure is a thread's), so any OTLP exporter can send them.
+ * Runs in the agent thread once per interval, never per request.
  */
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import {
@@ -12,9 +13,11 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/model/index.js';
-import type { IntervalRecord } from './interval-record.js';
+import type { ContextRecord, IntervalRecord } from './interval-record.js';
 
 export const SCOPE = { name: 'srvlens-agent-node', version: '0.1.0' };
+
+type Point<T> = { attributes: Attributes; value: T };
 
 function hr(epochMs: number): HrTime {
   const s = Math.floor(epochMs / 1000);
@@ -34,7 +37,9 @@ function expHist(h: ExpHistogramData): ExponentialHistogram {
   };
 }
 
-type Point<T> = { attributes: Attributes; value: T };
+function threadAttrs(c: ContextRecord): Attributes {
+  return { [ATTR.threadId]: c.tid, [ATTR.threadName]: c.name, [ATTR.contextKind]: c.kind };
+}
 
 class Builder {
   readonly metrics: MetricData[] = [];
@@ -65,47 +70,63 @@ class Builder {
     });
   }
 
-  histogram(name: string, description: string, pick: (r: IntervalRecord) => ExpHistogramData): void {
+  histogram(name: string, description: string, pick: (r: IntervalRecord) => Point<ExpHistogramData>[]): void {
     this.metrics.push({
       descriptor: { name, unit: 's', description, valueType: ValueType.DOUBLE },
       aggregationTemporality: AggregationTemporality.DELTA,
       dataPointType: DataPointType.EXPONENTIAL_HISTOGRAM,
-      dataPoints: this.points((r) => [{ attributes: {}, value: expHist(pick(r)) }]),
+      dataPoints: this.points(pick).map((p) => ({ ...p, value: expHist(p.value) })),
     });
   }
 }
 
 const one = (value: number): Point<number>[] => [{ attributes: {}, value }];
+/** Contexts that recorded requests or loop delay in the interval. */
+const withBucket = (r: IntervalRecord) => r.contexts.filter((c) => c.bucket !== null);
+const perThread = (r: IntervalRecord, value: (c: ContextRecord) => number) =>
+  r.contexts.map((c) => ({ attributes: threadAttrs(c), value: value(c) }));
 
 export function toResourceMetrics(resource: Resource, records: IntervalRecord[]): ResourceMetrics {
   const b = new Builder(records);
-  b.sum(METRIC.requests, '{request}', 'Finished requests', (r) => one(r.requests), ValueType.INT);
-  b.sum(METRIC.requestsJoined, '{request}', 'Finished requests that carried the client send time', (r) => one(r.joined), ValueType.INT);
+  // Requests and their parts, per thread that served them.
+  b.sum(METRIC.requests, '{request}', 'Finished requests', (r) => withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.requests })), ValueType.INT);
+  b.sum(METRIC.requestsJoined, '{request}', 'Finished requests that carried the client send time', (r) =>
+    withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.joined })), ValueType.INT);
   b.sum(METRIC.partTime, 's', 'Time requests spent in each part, summed', (r) =>
-    STAGES.map((stage, i) => ({ attributes: { [ATTR.part]: stage }, value: r.stageMs[i] / 1000 })),
-  );
+    withBucket(r).flatMap((c) => STAGES.map((stage, i) => ({ attributes: { ...threadAttrs(c), [ATTR.part]: stage }, value: c.bucket!.stageMs[i] / 1000 }))));
   b.sum(METRIC.partEntries, '{entry}', 'Times a part was entered', (r) =>
-    STAGES.map((stage, i) => ({ attributes: { [ATTR.part]: stage }, value: r.stageEntries[i] })),
-  );
-  b.histogram(METRIC.requestDuration, 'Handler start to response finish', (r) => r.duration);
+    withBucket(r).flatMap((c) => STAGES.map((stage, i) => ({ attributes: { ...threadAttrs(c), [ATTR.part]: stage }, value: c.bucket!.stageEntries[i] }))));
+  b.histogram(METRIC.requestDuration, 'Handler start to response finish', (r) =>
+    withBucket(r).filter((c) => c.bucket!.duration.count > 0).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.duration })));
+  // Event loops, per thread that has one.
+  b.gauge(METRIC.eventLoopUtilization, '1', 'Event loop utilization over the interval', (r) =>
+    r.contexts.filter((c) => c.utilization !== null).map((c) => ({ attributes: threadAttrs(c), value: c.utilization! })));
+  b.histogram(METRIC.eventLoopDelay, 'Event loop timer lateness', (r) =>
+    withBucket(r).filter((c) => c.hasLoop && c.bucket!.loopDelay.count > 0).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.loopDelay })));
+  // Execution contexts: every thread of the process, the ones the agent does not run in folded into `runtime`.
+  b.sum(METRIC.threadCpuTime, 's', 'CPU time of the thread', (r) =>
+    r.contexts.flatMap((c) => [
+      { attributes: { ...threadAttrs(c), [ATTR.cpuMode]: 'user' }, value: c.cpuUserMs / 1000 },
+      { attributes: { ...threadAttrs(c), [ATTR.cpuMode]: 'system' }, value: c.cpuSystemMs / 1000 },
+    ]));
+  b.sum(METRIC.threadContextSwitches, '{context_switch}', 'Context switches of the thread', (r) =>
+    r.contexts.flatMap((c) => [
+      { attributes: { ...threadAttrs(c), [ATTR.contextSwitchType]: 'voluntary' }, value: c.voluntary },
+      { attributes: { ...threadAttrs(c), [ATTR.contextSwitchType]: 'involuntary' }, value: c.involuntary },
+    ]), ValueType.INT);
+  b.sum(METRIC.threadRunqueueWait, 's', 'Time the thread was runnable but waiting for a CPU', (r) => perThread(r, (c) => c.runqueueMs / 1000));
+  b.gauge(METRIC.threadCount, '{thread}', 'Kernel threads in the context', (r) => perThread(r, (c) => c.threads));
+  // The process as a whole, under the semantic-convention names.
   b.sum(METRIC.cpuTime, 's', 'CPU time of the process', (r) => [
-    { attributes: { [ATTR.cpuMode]: 'user' }, value: r.process.cpu_user_ms / 1000 },
-    { attributes: { [ATTR.cpuMode]: 'system' }, value: r.process.cpu_system_ms / 1000 },
+    { attributes: { [ATTR.cpuMode]: 'user' }, value: r.process.cpuUserMs / 1000 },
+    { attributes: { [ATTR.cpuMode]: 'system' }, value: r.process.cpuSystemMs / 1000 },
   ]);
   b.sum(METRIC.contextSwitches, '{context_switch}', 'Context switches of the process', (r) => [
-    { attributes: { [ATTR.contextSwitchType]: 'voluntary' }, value: r.process.ctx_voluntary },
-    { attributes: { [ATTR.contextSwitchType]: 'involuntary' }, value: r.process.ctx_involuntary },
+    { attributes: { [ATTR.contextSwitchType]: 'voluntary' }, value: r.process.voluntary },
+    { attributes: { [ATTR.contextSwitchType]: 'involuntary' }, value: r.process.involuntary },
   ], ValueType.INT);
-  // Only intervals where /proc had schedstat: a missing reading is absent, not zero.
-  const rq = records.filter((r) => r.process.runqueue_wait_ms !== null);
-  if (rq.length) {
-    const rqb = new Builder(rq);
-    rqb.sum(METRIC.runqueueWait, 's', 'Time runnable but waiting for a CPU, all threads', (r) => one((r.process.runqueue_wait_ms ?? 0) / 1000));
-    b.metrics.push(...rqb.metrics);
-  }
-  b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => one(r.process.rss_bytes));
-  b.gauge(METRIC.eventLoopUtilization, '1', 'Event loop utilization over the interval', (r) => one(r.loopUtilization));
-  b.histogram(METRIC.eventLoopDelay, 'Event loop timer lateness', (r) => r.loopDelay);
+  b.sum(METRIC.runqueueWait, 's', 'Time runnable but waiting for a CPU, all threads', (r) => one(r.process.runqueueMs / 1000));
+  b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => one(r.process.rssBytes));
   b.sum(METRIC.agentDropped, '{record}', 'Requests or intervals the agent could not keep', (r) => one(r.dropped), ValueType.INT);
   b.sum(METRIC.agentErrors, '{error}', 'Errors the agent caught', (r) => one(r.errors), ValueType.INT);
   return { resource, scopeMetrics: [{ scope: SCOPE, metrics: b.metrics }] };

@@ -1,18 +1,21 @@
 /**
- * `node --import srvlens/agent app.js`: starts the agent in the main thread before the app loads.
- * Any failure to start is reported once on stderr and the app runs on unobserved: the agent never breaks its host.
+ * `node --import srvlens/agent app.js`: runs before the app in every thread the preload reaches. The main thread
+ * starts the agent (its recorder and the agent thread); a worker thread starts a recorder for itself, which the
+ * agent thread finds through the registry channel. Any failure to start is reported once on stderr and the app runs
+ * on unobserved: the agent never breaks its host.
  */
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, threadId, workerData } from 'node:worker_threads';
 import { readConfig } from './config.js';
-import { NodeAgent, setActiveAgent } from './agent.js';
+import { startAgent } from './agent.js';
+import { ThreadRecorder } from './thread-recorder.js';
 
 const config = readConfig();
-// Worker threads and cluster workers get their own contexts in a later version; for now the main thread only.
-if (!config.disabled && isMainThread) {
+const isAgentThread = (workerData as { srvlensAgentThread?: boolean } | null)?.srvlensAgentThread === true;
+
+if (!config.disabled && !isAgentThread) {
   try {
-    const agent = new NodeAgent(config);
-    setActiveAgent(agent);
-    agent.start();
+    if (isMainThread) startAgent(config);
+    else new ThreadRecorder(config.intervalMs, `worker-${threadId}`, true).start();
   } catch (err) {
     process.stderr.write(`srvlens agent: not started: ${(err as Error).message}\n`);
   }

@@ -1,30 +1,25 @@
 /**
  * The agent's hot path: per-request stage timing without per-request objects.
  *
- * Each in-flight request borrows a slot in preallocated typed arrays (its send time, accept time, current stage,
- * the stage's start, and the time spent so far in each stage). The slot number rides on the response object under
- * a symbol. At response finish the slot's times are folded into the accumulator of the interval the request
- * finished in: the generator counts a request in the interval it received the response, so both sides sum over the
- * same requests (they differ only when a response's last bytes are in flight across a boundary).
+ * Each in-flight request borrows a slot in preallocated typed arrays (its send time, start, current stage, the
+ * stage's start, and the time spent so far in each stage). The slot number rides on the handle (the response, or
+ * the connection object of a server that parses HTTP itself) under a symbol. At the end the slot's times are
+ * added into this thread's shared ring, in the bucket of the interval the request finished in: the generator
+ * counts a request in the interval it received the response, so both sides sum over the same requests.
  */
-import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, intervalIndex, monoMs } from '../../src/model/index.js';
-import { IntervalAccumulator } from './interval-accumulator.js';
+import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, monoMs } from '../../src/model/index.js';
+import { B_JOINED, B_REQUESTS, B_STAGE_ENTRIES, B_STAGE_MS, H_DROPPED, type ThreadRing } from './thread-ring.js';
 
 export const kSlot = Symbol('srvlens.slot');
 export const kAccept = Symbol('srvlens.accept');
 
 /** A send time older than this, or in the future, is not from a srvlens client on this host: ignore it. */
 const MAX_PLAUSIBLE_QUEUE_MS = 120_000;
-/** Accumulators kept for intervals that ended but were not harvested yet (the loop was blocked). */
-const RING = 4;
 
 type Tagged = { [kSlot]?: number };
 type Accepted = { [kAccept]?: number };
 
 export class RequestTracker {
-  readonly intervalMs: number;
-  private readonly capacity: number;
-  // Per slot.
   private readonly sendMs: Float64Array;
   private readonly startMs: Float64Array;
   private readonly stageStartMs: Float64Array;
@@ -33,17 +28,11 @@ export class RequestTracker {
   private readonly stageEntries: Uint16Array; // capacity * STAGE_COUNT
   private readonly freeList: Int32Array;
   private freeTop: number;
-  // Intervals.
-  private readonly ring: IntervalAccumulator[] = [];
-  private cur = 0;
-  private harvested = 0;
-  private currentEnd: number;
-  /** Requests not tracked because every slot was taken, and intervals lost because the ring was full. */
-  dropped = 0;
 
-  constructor(intervalMs: number, capacity = 8192) {
-    this.intervalMs = intervalMs;
-    this.capacity = capacity;
+  constructor(
+    private readonly ring: ThreadRing,
+    private readonly capacity = 8192,
+  ) {
     this.sendMs = new Float64Array(capacity);
     this.startMs = new Float64Array(capacity);
     this.stageStartMs = new Float64Array(capacity);
@@ -53,11 +42,6 @@ export class RequestTracker {
     this.freeList = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
     this.freeTop = capacity;
-    for (let i = 0; i < RING; i++) this.ring.push(new IntervalAccumulator());
-    const now = monoMs();
-    const index = intervalIndex(now, intervalMs);
-    this.ring[0].reset(index);
-    this.currentEnd = (index + 1) * intervalMs;
   }
 
   onAccept(socket: object): void {
@@ -76,7 +60,7 @@ export class RequestTracker {
   begin(handle: object, sendUs: number, acceptMs: number): void {
     const now = monoMs();
     if (this.freeTop === 0) {
-      this.dropped++;
+      this.ring.f64[H_DROPPED]++;
       (handle as Tagged)[kSlot] = -1;
       return;
     }
@@ -107,8 +91,8 @@ export class RequestTracker {
   }
 
   /** The explicit stage API: from now on the request is in `stage`. Unknown handles and stages are ignored. */
-  markStage(response: object, stage: number): void {
-    const slot = (response as Tagged)[kSlot];
+  markStage(handle: object, stage: number): void {
+    const slot = (handle as Tagged)[kSlot];
     if (slot === undefined || slot < 0 || stage < 0 || stage >= STAGE_COUNT) return;
     const now = monoMs();
     const base = slot * STAGE_COUNT;
@@ -118,57 +102,34 @@ export class RequestTracker {
     this.stageStartMs[slot] = now;
   }
 
-  onResponseFinish(response: object): void {
+  /** The response's last byte was handed to the kernel: fold the request into its interval's bucket. */
+  end(handle: object): void {
     const now = monoMs();
-    if (now >= this.currentEnd) this.rotate(now);
-    const acc = this.ring[this.cur];
-    const slot = (response as Tagged)[kSlot];
-    acc.requests++;
+    const f = this.ring.f64;
+    const b = this.ring.bucketFor(now);
+    f[b + B_REQUESTS]++;
+    const slot = (handle as Tagged)[kSlot];
     if (slot === undefined || slot < 0) return;
-    (response as Tagged)[kSlot] = -1;
+    (handle as Tagged)[kSlot] = -1;
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
-    acc.duration.record((now - this.startMs[slot]) / 1000);
+    this.ring.durationAt(b).record((now - this.startMs[slot]) / 1000);
     const joined = this.sendMs[slot] >= 0;
-    if (joined) acc.joined++;
+    if (joined) f[b + B_JOINED]++;
     for (let i = 0; i < STAGE_COUNT; i++) {
       if (i <= STAGE.server_queue && !joined) continue;
-      acc.stageMs[i] += this.stageMs[base + i];
-      acc.stageEntries[i] += this.stageEntries[base + i];
+      f[b + B_STAGE_MS + i] += this.stageMs[base + i];
+      f[b + B_STAGE_ENTRIES + i] += this.stageEntries[base + i];
     }
     this.freeList[this.freeTop++] = slot;
   }
 
-  /** A response that never finished (connection closed mid-way): give the slot back, count nothing. */
-  onResponseAbandoned(response: object): void {
-    const slot = (response as Tagged)[kSlot];
+  /** A response that never finished (the connection closed first): give the slot back, count nothing. */
+  abandon(handle: object): void {
+    const slot = (handle as Tagged)[kSlot];
     if (slot === undefined || slot < 0) return;
-    (response as Tagged)[kSlot] = -1;
+    (handle as Tagged)[kSlot] = -1;
     this.freeList[this.freeTop++] = slot;
-  }
-
-  /** Moves to the interval that holds `now`; the finished one waits in the ring for `harvest`. */
-  rotate(now: number): void {
-    const index = intervalIndex(now, this.intervalMs);
-    if (index <= this.ring[this.cur].index) return;
-    const next = (this.cur + 1) % RING;
-    if (next === this.harvested) {
-      // The ring is full: the oldest unharvested interval is lost. Counted, never silent.
-      this.dropped += this.ring[next].requests;
-      this.harvested = (this.harvested + 1) % RING;
-    }
-    this.cur = next;
-    this.ring[next].reset(index);
-    this.currentEnd = (index + 1) * this.intervalMs;
-  }
-
-  /** Hands every interval that has ended to `sink`, oldest first. Called off the hot path, after each boundary. */
-  harvest(now: number, sink: (acc: IntervalAccumulator) => void): void {
-    if (now >= this.currentEnd) this.rotate(now);
-    while (this.harvested !== this.cur) {
-      sink(this.ring[this.harvested]);
-      this.harvested = (this.harvested + 1) % RING;
-    }
   }
 
   get inFlight(): number {

@@ -94,7 +94,7 @@ export class FrameAssembler {
         phase: p.generator?.phase ?? null,
         generator: p.generator,
         server: mergeServer(p.agents),
-        contexts: p.agents.map(toContext),
+        contexts: p.agents.flatMap(toContexts),
         backend: p.backend,
       });
     }
@@ -105,15 +105,16 @@ export class FrameAssembler {
 /** Sums every context's request data; the queue stages are over joined requests, the handler stages over all. */
 export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
   if (agents.length === 0) return null;
-  const requests = agents.reduce((s, a) => s + a.requests, 0);
-  const joined = agents.reduce((s, a) => s + a.joined, 0);
+  const contexts = agents.flatMap((a) => a.contexts);
+  const requests = contexts.reduce((s, c) => s + c.requests, 0);
+  const joined = contexts.reduce((s, c) => s + c.joined, 0);
   const stages = Object.fromEntries(
     STAGES.map((name) => [
       name,
       {
-        sum_us: agents.reduce((s, a) => s + a.stage_ms[name] * 1000, 0),
+        sum_us: contexts.reduce((s, c) => s + c.stage_ms[name] * 1000, 0),
         requests: STAGE[name] <= STAGE.server_queue ? joined : requests,
-        entries: agents.reduce((s, a) => s + a.stage_entries[name], 0),
+        entries: contexts.reduce((s, c) => s + c.stage_entries[name], 0),
       },
     ]),
   ) as ServerInterval['stages'];
@@ -121,27 +122,27 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
     requests,
     joined,
     stages,
-    duration: mergeExpHistograms(agents.flatMap((a) => (a.duration ? [a.duration] : []))),
+    duration: mergeExpHistograms(contexts.flatMap((c) => (c.duration ? [c.duration] : []))),
     dropped: agents.reduce((s, a) => s + a.dropped, 0),
     agent_errors: agents.reduce((s, a) => s + a.agent_errors, 0),
   };
 }
 
-function toContext(a: AgentInterval): ContextInterval {
-  return {
-    key: String(a.pid),
+/** One frame context per execution context: `pid/tid` for threads, `pid/runtime` for the rest of a process. */
+function toContexts(a: AgentInterval): ContextInterval[] {
+  return a.contexts.map((c) => ({
+    key: c.kind === 'process' ? String(a.pid) : c.kind === 'runtime' ? `${a.pid}/runtime` : `${a.pid}/${c.tid}`,
     pid: a.pid,
-    tid: null,
-    name: a.service,
-    role: a.role,
-    cpu_user_ms: a.cpu_user_ms,
-    cpu_system_ms: a.cpu_system_ms,
-    ctx_voluntary: a.ctx_voluntary,
-    ctx_involuntary: a.ctx_involuntary,
-    runqueue_wait_ms: a.runqueue_wait_ms,
-    eventloop_delay: a.eventloop_delay,
-    eventloop_utilization: a.eventloop_utilization,
-    rss_bytes: a.rss_bytes,
-  };
+    tid: c.kind === 'process' || c.kind === 'runtime' ? null : c.tid,
+    name: c.kind === 'process' ? a.service : `${a.service}:${c.name}`,
+    role: c.kind === 'process' ? a.role : c.kind,
+    cpu_user_ms: c.cpu_user_ms,
+    cpu_system_ms: c.cpu_system_ms,
+    ctx_voluntary: c.ctx_voluntary,
+    ctx_involuntary: c.ctx_involuntary,
+    runqueue_wait_ms: c.runqueue_wait_ms,
+    eventloop_delay: c.eventloop_delay,
+    eventloop_utilization: c.eventloop_utilization,
+    rss_bytes: c.kind === 'process' ? a.rss_bytes : null,
+  }));
 }
-

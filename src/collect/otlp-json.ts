@@ -1,24 +1,18 @@
 /**
  * Reads OTLP/HTTP JSON metric exports (`resourceMetrics[].scopeMetrics[].metrics[]`) into per-process, per-interval
- * agent data. 64-bit integers arrive as strings in OTLP JSON; every number is read through `num`.
- * A data point's interval is found from its end time: agents put points exactly on interval boundaries of the
- * shared monotonic clock, so rounding absorbs the millisecond by which two processes' epoch mappings can differ.
+ * agent data, per execution context where points carry `thread.id`. 64-bit integers arrive as strings in OTLP JSON;
+ * every number is read through `num`. A data point's interval is found from its end time: agents put points
+ * exactly on interval boundaries of the shared monotonic clock, so rounding absorbs the millisecond by which two
+ * processes' epoch mappings can differ.
  */
-import {
-  ATTR,
-  METRIC,
-  STAGES,
-  epochToMonoMs,
-  type ExpHistogramData,
-  type StageName,
-} from '../model/index.js';
+import { ATTR, METRIC, STAGES, epochToMonoMs, type ExpHistogramData, type StageName } from '../model/index.js';
 
-export interface AgentInterval {
-  pid: number;
-  service: string;
-  model: string;
-  role: string;
-  index: number;
+export interface AgentContext {
+  tid: number;
+  name: string;
+  /** js (a thread the agent runs in), agent (its own thread), runtime (all other threads), process (no thread data). */
+  kind: string;
+  threads: number;
   requests: number;
   joined: number;
   stage_ms: Record<StageName, number>;
@@ -29,9 +23,21 @@ export interface AgentInterval {
   ctx_voluntary: number;
   ctx_involuntary: number;
   runqueue_wait_ms: number | null;
-  rss_bytes: number | null;
   eventloop_utilization: number | null;
   eventloop_delay: ExpHistogramData | null;
+}
+
+export interface AgentInterval {
+  pid: number;
+  service: string;
+  model: string;
+  role: string;
+  index: number;
+  /** Per-thread contexts when the agent sent them; otherwise one `process` context built from the totals. */
+  contexts: AgentContext[];
+  /** The process's own totals (semantic-convention metrics). */
+  process: AgentContext;
+  rss_bytes: number | null;
   dropped: number;
   agent_errors: number;
 }
@@ -53,6 +59,27 @@ function zeroStages(): Record<StageName, number> {
   return Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
 }
 
+function emptyContext(tid: number, name: string, kind: string): AgentContext {
+  return {
+    tid,
+    name,
+    kind,
+    threads: 1,
+    requests: 0,
+    joined: 0,
+    stage_ms: zeroStages(),
+    stage_entries: zeroStages(),
+    duration: null,
+    cpu_user_ms: 0,
+    cpu_system_ms: 0,
+    ctx_voluntary: 0,
+    ctx_involuntary: 0,
+    runqueue_wait_ms: null,
+    eventloop_utilization: null,
+    eventloop_delay: null,
+  };
+}
+
 function expHist(p: Json): ExpHistogramData {
   return {
     scale: num(p.scale),
@@ -69,95 +96,106 @@ function expHist(p: Json): ExpHistogramData {
 
 /** Parses one export body; `intervalMsFallback` is used when the resource does not say its interval. */
 export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentInterval[] {
-  const out = new Map<string, AgentInterval>();
+  const out = new Map<string, { a: AgentInterval; threads: Map<number, AgentContext> }>();
   for (const rm of body.resourceMetrics ?? []) {
     const res = attrs(rm.resource?.attributes);
     const pid = num(res[ATTR.processPid]);
     const intervalMs = num(res[ATTR.intervalMs]) || intervalMsFallback;
-    const get = (endNano: unknown): AgentInterval => {
-      const endMono = epochToMonoMs(num(endNano) / 1e6);
-      const index = Math.round(endMono / intervalMs) - 1;
+    const get = (endNano: unknown) => {
+      const index = Math.round(epochToMonoMs(num(endNano) / 1e6) / intervalMs) - 1;
       const key = `${pid}:${index}`;
-      let a = out.get(key);
-      if (!a) {
-        a = {
-          pid,
-          service: String(res[ATTR.serviceName] ?? ''),
-          model: String(res[ATTR.model] ?? 'unknown'),
-          role: String(res[ATTR.role] ?? ''),
-          index,
-          requests: 0,
-          joined: 0,
-          stage_ms: zeroStages(),
-          stage_entries: zeroStages(),
-          duration: null,
-          cpu_user_ms: 0,
-          cpu_system_ms: 0,
-          ctx_voluntary: 0,
-          ctx_involuntary: 0,
-          runqueue_wait_ms: null,
-          rss_bytes: null,
-          eventloop_utilization: null,
-          eventloop_delay: null,
-          dropped: 0,
-          agent_errors: 0,
+      let e = out.get(key);
+      if (!e) {
+        e = {
+          a: {
+            pid,
+            service: String(res[ATTR.serviceName] ?? ''),
+            model: String(res[ATTR.model] ?? 'unknown'),
+            role: String(res[ATTR.role] ?? ''),
+            index,
+            contexts: [],
+            process: emptyContext(pid, String(res[ATTR.serviceName] ?? 'process'), 'process'),
+            rss_bytes: null,
+            dropped: 0,
+            agent_errors: 0,
+          },
+          threads: new Map(),
         };
-        out.set(key, a);
+        out.set(key, e);
       }
-      return a;
+      return e;
     };
     for (const sm of rm.scopeMetrics ?? []) {
       for (const m of sm.metrics ?? []) {
         const points: Json[] = m.sum?.dataPoints ?? m.gauge?.dataPoints ?? m.exponentialHistogram?.dataPoints ?? [];
-        for (const p of points) applyPoint(m.name, p, get(p.timeUnixNano));
+        for (const p of points) {
+          const e = get(p.timeUnixNano);
+          const at = attrs(p.attributes);
+          let target = e.a.process;
+          if (at[ATTR.threadId] !== undefined) {
+            const tid = num(at[ATTR.threadId]);
+            let c = e.threads.get(tid);
+            if (!c) {
+              c = emptyContext(tid, String(at[ATTR.threadName] ?? tid), String(at[ATTR.contextKind] ?? 'js'));
+              e.threads.set(tid, c);
+            }
+            target = c;
+          }
+          applyPoint(m.name, p, at, target, e.a);
+        }
       }
     }
   }
-  return [...out.values()];
+  return [...out.values()].map(({ a, threads }) => ({ ...a, contexts: threads.size ? [...threads.values()] : [a.process] }));
 }
 
-function applyPoint(name: string, p: Json, a: AgentInterval): void {
+function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: AgentContext, a: AgentInterval): void {
   const value = num(p.asDouble ?? p.asInt);
-  const at = attrs(p.attributes);
   switch (name) {
     case METRIC.requests:
-      a.requests += value;
+      c.requests += value;
       break;
     case METRIC.requestsJoined:
-      a.joined += value;
+      c.joined += value;
       break;
     case METRIC.partTime: {
       const part = at[ATTR.part] as StageName;
-      if (part in a.stage_ms) a.stage_ms[part] += value * 1000;
+      if (part in c.stage_ms) c.stage_ms[part] += value * 1000;
       break;
     }
     case METRIC.partEntries: {
       const part = at[ATTR.part] as StageName;
-      if (part in a.stage_entries) a.stage_entries[part] += value;
+      if (part in c.stage_entries) c.stage_entries[part] += value;
       break;
     }
     case METRIC.requestDuration:
-      a.duration = expHist(p);
+      c.duration = expHist(p);
       break;
     case METRIC.cpuTime:
-      if (at[ATTR.cpuMode] === 'user') a.cpu_user_ms += value * 1000;
-      else if (at[ATTR.cpuMode] === 'system') a.cpu_system_ms += value * 1000;
+    case METRIC.threadCpuTime:
+      if (at[ATTR.cpuMode] === 'user') c.cpu_user_ms += value * 1000;
+      else if (at[ATTR.cpuMode] === 'system') c.cpu_system_ms += value * 1000;
       break;
     case METRIC.contextSwitches:
-      if (at[ATTR.contextSwitchType] === 'voluntary') a.ctx_voluntary += value;
-      else if (at[ATTR.contextSwitchType] === 'involuntary') a.ctx_involuntary += value;
+    case METRIC.threadContextSwitches:
+      if (at[ATTR.contextSwitchType] === 'voluntary') c.ctx_voluntary += value;
+      else if (at[ATTR.contextSwitchType] === 'involuntary') c.ctx_involuntary += value;
       break;
     case METRIC.runqueueWait:
-      a.runqueue_wait_ms = (a.runqueue_wait_ms ?? 0) + value * 1000;
+    case METRIC.threadRunqueueWait:
+      c.runqueue_wait_ms = (c.runqueue_wait_ms ?? 0) + value * 1000;
+      break;
+    case METRIC.threadCount:
+      c.threads = value;
       break;
     case METRIC.memoryUsage:
       a.rss_bytes = value;
       break;
     case METRIC.eventLoopUtilization:
-      a.eventloop_utilization = value;
+      c.eventloop_utilization = value;
       break;
     case METRIC.eventLoopDelay:
-      a.eventloop_delay = expHist(p);
+      c.eventloop_delay = expHist(p);
       break;
     case METRIC.agentDropped:
       a.dropped += value;

@@ -22,75 +22,99 @@ export interface ExpHistogramData {
 
 export const DEFAULT_SCALE = 4;
 
+/** Scalars kept at the head of a histogram's storage, before the bucket counts. */
+const ZERO = 0;
+const COUNT = 1;
+const SUM = 2;
+const MIN = 3;
+const MAX = 4;
+const HEAD = 5;
+
+/**
+ * The recorder. Its whole state is one Float64Array (scalars, then bucket counts), so it can live in a
+ * SharedArrayBuffer that another thread reads: `ExpHistogram.slots(...)` says how many doubles it needs.
+ */
 export class ExpHistogram {
   readonly scale: number;
   readonly zeroThreshold: number;
   private readonly factor: number;
   private readonly lowIndex: number;
-  private readonly counts: Float64Array;
-  zeroCount = 0;
-  count = 0;
-  sum = 0;
-  min = Infinity;
-  max = -Infinity;
+  private readonly buckets: number;
+  private readonly a: Float64Array;
 
-  /** Values at or below `lowest` count as zero; values above `highest` go to the last bucket (max stays exact). */
-  constructor(lowest = 1e-7, highest = 1e4, scale = DEFAULT_SCALE) {
+  /**
+   * Values at or below `lowest` count as zero; values above `highest` go to the last bucket (max stays exact).
+   * `storage`, when given, must hold `ExpHistogram.slots(lowest, highest, scale)` doubles.
+   */
+  constructor(lowest = 1e-7, highest = 1e4, scale = DEFAULT_SCALE, storage?: Float64Array) {
     this.scale = scale;
     this.zeroThreshold = lowest;
     this.factor = 2 ** scale;
     this.lowIndex = this.indexOf(lowest);
-    this.counts = new Float64Array(this.indexOf(highest) - this.lowIndex + 1);
+    this.buckets = this.indexOf(highest) - this.lowIndex + 1;
+    this.a = storage ?? new Float64Array(HEAD + this.buckets);
+    if (this.a.length < HEAD + this.buckets) throw new RangeError('histogram storage too small');
+    if (!storage) this.reset();
+  }
+
+  static slots(lowest = 1e-7, highest = 1e4, scale = DEFAULT_SCALE): number {
+    const f = 2 ** scale;
+    const idx = (v: number) => Math.ceil(Math.log2(v) * f) - 1;
+    return HEAD + idx(highest) - idx(lowest) + 1;
   }
 
   indexOf(value: number): number {
     return Math.ceil(Math.log2(value) * this.factor) - 1;
   }
 
+  get count(): number {
+    return this.a[COUNT];
+  }
+
   record(value: number): void {
-    this.count++;
-    this.sum += value;
-    if (value < this.min) this.min = value;
-    if (value > this.max) this.max = value;
+    const a = this.a;
+    a[COUNT]++;
+    a[SUM] += value;
+    if (value < a[MIN]) a[MIN] = value;
+    if (value > a[MAX]) a[MAX] = value;
     if (value <= this.zeroThreshold) {
-      this.zeroCount++;
+      a[ZERO]++;
       return;
     }
     let i = this.indexOf(value) - this.lowIndex;
-    if (i >= this.counts.length) i = this.counts.length - 1;
-    this.counts[i]++;
+    if (i >= this.buckets) i = this.buckets - 1;
+    a[HEAD + i]++;
   }
 
   reset(): void {
-    this.counts.fill(0);
-    this.zeroCount = 0;
-    this.count = 0;
-    this.sum = 0;
-    this.min = Infinity;
-    this.max = -Infinity;
+    this.a.fill(0, 0, HEAD + this.buckets);
+    this.a[MIN] = Infinity;
+    this.a[MAX] = -Infinity;
   }
 
   /** Copies the non-empty span of buckets out; the recorder keeps going. */
   toData(): ExpHistogramData {
+    const a = this.a;
     let first = -1;
     let last = -1;
-    for (let i = 0; i < this.counts.length; i++) {
-      if (this.counts[i] !== 0) {
+    for (let i = 0; i < this.buckets; i++) {
+      if (a[HEAD + i] !== 0) {
         if (first < 0) first = i;
         last = i;
       }
     }
-    const counts = first < 0 ? [] : Array.from(this.counts.subarray(first, last + 1));
+    const counts = first < 0 ? [] : Array.from(a.subarray(HEAD + first, HEAD + last + 1));
+    const count = a[COUNT];
     return {
       scale: this.scale,
       zero_threshold: this.zeroThreshold,
-      zero_count: this.zeroCount,
+      zero_count: a[ZERO],
       offset: first < 0 ? 0 : first + this.lowIndex,
       counts,
-      count: this.count,
-      sum: this.sum,
-      min: this.count ? this.min : 0,
-      max: this.count ? this.max : 0,
+      count,
+      sum: a[SUM],
+      min: count ? a[MIN] : 0,
+      max: count ? a[MAX] : 0,
     };
   }
 }

@@ -15,6 +15,10 @@ export const METRIC = {
   partEntries: 'srvlens.request.part.entries', // {entry}: how often a stage was entered, attr srvlens.part
   requests: 'srvlens.requests', // {request}: finished requests
   requestsJoined: 'srvlens.requests.joined', // {request}: finished requests that carried the client's send time
+  threadCpuTime: 'srvlens.thread.cpu.time', // s, per thread (thread.id, thread.name), attr cpu.mode
+  threadContextSwitches: 'srvlens.thread.context_switches', // per thread, attr process.context_switch.type
+  threadRunqueueWait: 'srvlens.thread.runqueue.wait', // s, per thread
+  threadCount: 'srvlens.thread.count', // {thread}: kernel threads folded into a context (runtime threads)
   agentDropped: 'srvlens.agent.dropped', // {record}: data dropped because a bound was hit
   agentErrors: 'srvlens.agent.errors', // {error}: errors the agent caught and counted
 } as const;
@@ -28,5 +32,8 @@ export const ATTR = {
   model: 'srvlens.model',
   role: 'srvlens.role',
   processPid: 'process.pid',
+  threadId: 'thread.id',
+  threadName: 'thread.name',
+  contextKind: 'srvlens.context.kind',
   serviceName: 'service.name',
 } as const;

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, request, type Server } from 'node:http';
 import { once } from 'node:events';
-import { NodeAgent, setActiveAgent } from '../../agents/node/agent.js';
+import { startAgent, type RunningAgent } from '../../agents/node/agent.js';
 import { readConfig } from '../../agents/node/config.js';
 import { startCollector, type Collector } from '../../src/collect/receiver.js';
-import type { AgentInterval } from '../../src/collect/otlp-json.js';
+import type { AgentContext, AgentInterval } from '../../src/collect/otlp-json.js';
 import { SEND_TIME_HEADER, STAGE, markStage, monoMs, monoUs } from '../../src/model/index.js';
 
 const INTERVAL_MS = 200;
@@ -26,11 +26,10 @@ async function get(port: number, headers: Record<string, string> = {}): Promise<
 describe('node agent', () => {
   let server: Server | null = null;
   let collector: Collector | null = null;
-  let agent: NodeAgent | null = null;
+  let agent: RunningAgent | null = null;
 
   afterEach(async () => {
     await agent?.stop();
-    setActiveAgent(null);
     server?.close();
     await collector?.close();
     agent = null;
@@ -41,9 +40,7 @@ describe('node agent', () => {
   async function startAll(handler: Parameters<typeof createServer>[1]) {
     const received: AgentInterval[] = [];
     collector = await startCollector({ intervalMs: INTERVAL_MS, onAgentIntervals: (l) => received.push(...l) });
-    agent = new NodeAgent({ ...readConfig({}), intervalMs: INTERVAL_MS, collectorUrl: collector.metricsUrl, serverName: 'test' });
-    setActiveAgent(agent);
-    agent.start();
+    agent = startAgent({ ...readConfig({}), intervalMs: INTERVAL_MS, collectorUrl: collector.metricsUrl, serverName: 'test' });
     server = createServer(handler);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -66,22 +63,33 @@ describe('node agent', () => {
     const deadline = Date.now() + 5000;
     // The collector runs in this same process, so the agent also sees the collector's own OTLP requests: the
     // test's requests are the joined ones plus the one sent without the header.
-    const joined = () => received.reduce((s, a) => s + a.joined, 0);
+    const contexts = () => received.flatMap((a) => a.contexts);
+    const joined = () => contexts().reduce((s, c) => s + c.joined, 0);
     while (joined() < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(joined()).toBe(n);
-    expect(received.reduce((s, a) => s + a.requests, 0)).toBeGreaterThanOrEqual(n + 1);
-    const sum = (stage: keyof AgentInterval['stage_ms']) => received.reduce((s, a) => s + a.stage_ms[stage], 0);
+    expect(contexts().reduce((s, c) => s + c.requests, 0)).toBeGreaterThanOrEqual(n + 1);
+    const sum = (stage: keyof AgentContext['stage_ms']) => contexts().reduce((s, c) => s + c.stage_ms[stage], 0);
     // process spins 4 ms in each of the n + 1 test requests; downstream waits ~10 ms on a timer in each.
     expect(sum('process')).toBeGreaterThan(3.9 * (n + 1));
     expect(sum('process')).toBeLessThan(6 * (n + 1) + 50);
     expect(sum('downstream')).toBeGreaterThan(9.5 * (n + 1));
     // The queue parts exist only for joined requests, and are small on an idle loop.
-    expect(received.reduce((s, a) => s + a.stage_entries.server_queue, 0)).toBe(n);
-    expect(received.reduce((s, a) => s + a.stage_entries.parse, 0)).toBe(0); // never marked: not measured
+    expect(contexts().reduce((s, c) => s + c.stage_entries.server_queue, 0)).toBe(n);
+    expect(contexts().reduce((s, c) => s + c.stage_entries.parse, 0)).toBe(0); // never marked: not measured
     expect(received.every((a) => a.pid === process.pid)).toBe(true);
-    const withCpu = received.filter((a) => a.cpu_user_ms + a.cpu_system_ms > 0);
-    expect(withCpu.length).toBeGreaterThan(0);
-    expect(received.some((a) => a.eventloop_delay && a.eventloop_delay.count > 0)).toBe(true);
+    // Every thread of the process is a context: this one (with its loop), the agent's own, the runtime's.
+    const kinds = new Set(contexts().map((c) => c.kind));
+    expect([...kinds].sort()).toEqual(['agent', 'js', 'runtime']);
+    const mine = contexts().filter((c) => c.kind === 'js');
+    expect(mine.some((c) => c.cpu_user_ms + c.cpu_system_ms > 0)).toBe(true);
+    expect(mine.some((c) => c.eventloop_delay && c.eventloop_delay.count > 0)).toBe(true);
+    expect(mine.some((c) => c.eventloop_utilization !== null && c.eventloop_utilization > 0)).toBe(true);
+    // The process totals match the sum of its contexts' CPU within the tick rounding of the split.
+    for (const a of received) {
+      const sumCpu = a.contexts.reduce((s, c) => s + c.cpu_user_ms + c.cpu_system_ms, 0);
+      const total = a.process.cpu_user_ms + a.process.cpu_system_ms;
+      expect(Math.abs(sumCpu - total)).toBeLessThan(Math.max(15, total * 0.1));
+    }
   });
 
   it('keeps serving and counts its failures when the collector is gone', async () => {
@@ -89,7 +97,9 @@ describe('node agent', () => {
     await collector!.close(); // nothing listens there any more
     for (let i = 0; i < 20; i++) expect(await get(port)).toBe(200);
     await new Promise((r) => setTimeout(r, INTERVAL_MS * 3));
-    expect(agent!.exported).toBe(0);
+    const stats = await agent!.stats();
+    expect(stats.exported).toBe(0);
+    expect(stats.errors).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) expect(await get(port)).toBe(200);
   });
 });

@@ -1,0 +1,216 @@
+/**
+ * The agent's own thread. It reads every JavaScript thread's shared ring and the kernel's per-thread counters once
+ * per interval, and exports them over OTLP. Because it runs on its own, it reports threads that block for seconds
+ * (the blocking models) and a main thread whose loop is stuck, and the host's loop never runs the exporter.
+ * Its own CPU shows as the `srvlens-agent` context: the agent's cost is measured like everything else.
+ */
+import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/model/index.js';
+import type { AgentConfig } from './config.js';
+import type { ContextRecord, IntervalRecord } from './interval-record.js';
+import { toResourceMetrics } from './otlp-metrics.js';
+import { currentTid, REGISTRY_CHANNEL, type ThreadAnnouncement } from './thread-recorder.js';
+import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, ThreadRing } from './thread-ring.js';
+import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
+
+/** How long after a boundary the harvest runs: writers finish the old interval's bucket well within this. */
+const HARVEST_DELAY_MS = 5;
+
+interface Registered {
+  tid: number;
+  name: string;
+  hasLoop: boolean;
+  ring: ThreadRing;
+  elu: { idle: number; active: number };
+  dropped: number;
+  errors: number;
+  /** Set once the thread is gone from /proc: harvested one last time, then forgotten. */
+  gone: boolean;
+}
+
+const { config, startIndex } = workerData as { config: AgentConfig; startIndex: number };
+const ownTid = currentTid();
+const threads = new Map<number, Registered>();
+let lastTasks = readAllTasks();
+let lastUsage = process.resourceUsage();
+let queue: IntervalRecord[] = [];
+let exporting = false;
+let errors = 0;
+let droppedIntervals = 0;
+/** The last interval harvested: from the one in which the agent started, even if this thread loaded later. */
+let lastIndex = startIndex - 1;
+/** Intervals exported successfully (for tests, through the parent's `stats` request). */
+let exported = 0;
+
+function register(m: ThreadAnnouncement): void {
+  if (!m || m.type !== 'thread' || m.pid !== process.pid) return;
+  const known = threads.get(m.tid);
+  if (known && known.ring.buffer === m.buffer) {
+    known.name = m.name;
+    known.hasLoop = m.hasLoop;
+    return;
+  }
+  const ring = new ThreadRing(config.intervalMs, m.buffer, false);
+  threads.set(m.tid, {
+    tid: m.tid,
+    name: m.name,
+    hasLoop: m.hasLoop,
+    ring,
+    elu: { idle: ring.f64[H_ELU_IDLE], active: ring.f64[H_ELU_ACTIVE] },
+    dropped: ring.f64[H_DROPPED],
+    errors: ring.f64[H_ERRORS],
+    gone: false,
+  });
+}
+
+const channel = new BroadcastChannel(REGISTRY_CHANNEL);
+channel.onmessage = (e) => register((e as { data: ThreadAnnouncement }).data);
+parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' }) => {
+  if (m.type === 'stats') parentPort?.postMessage({ type: 'stats', exported, errors, threads: threads.size });
+  else register(m);
+});
+
+const exporter = new OTLPMetricExporter({
+  url: config.collectorUrl,
+  // A slow collector must not pile up requests: give up well before the next intervals queue behind it.
+  timeoutMillis: Math.max(1000, config.intervalMs * 2),
+});
+const resource = resourceFromAttributes({
+  [ATTR.serviceName]: config.serverName,
+  [ATTR.processPid]: process.pid,
+  [ATTR.model]: config.model,
+  [ATTR.role]: config.role,
+  [ATTR.intervalMs]: config.intervalMs,
+});
+
+function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters>): ContextRecord {
+  const d = taskDelta(tasks.get(t.tid) ?? lastTasks.get(t.tid)!, lastTasks.get(t.tid));
+  let utilization: number | null = null;
+  if (t.hasLoop) {
+    const idle = t.ring.f64[H_ELU_IDLE];
+    const active = t.ring.f64[H_ELU_ACTIVE];
+    const di = idle - t.elu.idle;
+    const da = active - t.elu.active;
+    utilization = di + da > 0 ? da / (di + da) : null;
+    t.elu = { idle, active };
+  }
+  return {
+    tid: t.tid,
+    name: t.name,
+    kind: 'js',
+    threads: 1,
+    cpuUserMs: d.cpuUserMs,
+    cpuSystemMs: d.cpuSystemMs,
+    voluntary: d.voluntary,
+    involuntary: d.involuntary,
+    runqueueMs: d.runqueueMs,
+    bucket: t.ring.read(index),
+    hasLoop: t.hasLoop,
+    utilization,
+  };
+}
+
+/** Everything the interval `index` holds: one context per JS thread, the agent's, and the rest folded into one. */
+function harvest(index: number): IntervalRecord {
+  const tasks = readAllTasks();
+  const contexts: ContextRecord[] = [];
+  let dropped = 0;
+  let threadErrors = 0;
+  for (const t of threads.values()) {
+    if (!tasks.has(t.tid) && !lastTasks.has(t.tid)) continue;
+    contexts.push(contextOf(t, index, tasks));
+    dropped += t.ring.f64[H_DROPPED] - t.dropped;
+    threadErrors += t.ring.f64[H_ERRORS] - t.errors;
+    t.dropped = t.ring.f64[H_DROPPED];
+    t.errors = t.ring.f64[H_ERRORS];
+    if (!tasks.has(t.tid)) t.gone = true;
+  }
+  const runtime: ContextRecord = { tid: 0, name: 'runtime', kind: 'runtime', threads: 0, cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, bucket: null, hasLoop: false, utilization: null };
+  let agent: ContextRecord | null = null;
+  let runqueueMs = 0;
+  for (const [tid, now] of tasks) {
+    const d = taskDelta(now, lastTasks.get(tid));
+    runqueueMs += d.runqueueMs;
+    if (threads.has(tid)) continue;
+    if (tid === ownTid) {
+      agent = { tid, name: 'srvlens-agent', kind: 'agent', threads: 1, cpuUserMs: d.cpuUserMs, cpuSystemMs: d.cpuSystemMs, voluntary: d.voluntary, involuntary: d.involuntary, runqueueMs: d.runqueueMs, bucket: null, hasLoop: false, utilization: null };
+      continue;
+    }
+    runtime.threads++;
+    runtime.cpuUserMs += d.cpuUserMs;
+    runtime.cpuSystemMs += d.cpuSystemMs;
+    runtime.voluntary += d.voluntary;
+    runtime.involuntary += d.involuntary;
+    runtime.runqueueMs += d.runqueueMs;
+  }
+  if (agent) contexts.push(agent);
+  contexts.push(runtime);
+  for (const [tid, t] of threads) if (t.gone) threads.delete(tid);
+  lastTasks = tasks;
+  const usage = process.resourceUsage();
+  const start = index * config.intervalMs;
+  const record: IntervalRecord = {
+    index,
+    startEpochMs: monoToEpochMs(start),
+    endEpochMs: monoToEpochMs(start + config.intervalMs),
+    contexts,
+    process: {
+      cpuUserMs: (usage.userCPUTime - lastUsage.userCPUTime) / 1000,
+      cpuSystemMs: (usage.systemCPUTime - lastUsage.systemCPUTime) / 1000,
+      voluntary: usage.voluntaryContextSwitches - lastUsage.voluntaryContextSwitches,
+      involuntary: usage.involuntaryContextSwitches - lastUsage.involuntaryContextSwitches,
+      runqueueMs,
+      rssBytes: process.memoryUsage.rss(),
+    },
+    dropped: dropped + droppedIntervals,
+    errors: threadErrors + errors,
+  };
+  lastUsage = usage;
+  droppedIntervals = 0;
+  errors = 0;
+  return record;
+}
+
+/** Sends what is queued; one export at a time; what failed stays queued (bounded, drops counted) for the next boundary. */
+function flush(): void {
+  if (exporting || queue.length === 0) return;
+  const batch = queue.slice();
+  exporting = true;
+  exporter.export(toResourceMetrics(resource, batch), (result) => {
+    exporting = false;
+    if (result.code === 0) {
+      // By identity: while this export was in flight the bound may have shifted older records out.
+      queue = queue.filter((r) => !batch.includes(r));
+      exported += batch.length;
+    } else {
+      errors++;
+    }
+  });
+}
+
+function onBoundary(): void {
+  try {
+    const ended = intervalIndex(monoMs(), config.intervalMs) - 1;
+    // One record per interval that ended since the last harvest (as far back as the rings reach).
+    for (let index = Math.max(lastIndex + 1, ended - 7); index <= ended; index++) queue.push(harvest(index));
+    lastIndex = ended;
+    while (queue.length > config.exportQueue) {
+      queue.shift();
+      droppedIntervals++;
+    }
+    flush();
+  } catch {
+    errors++;
+  }
+  schedule();
+}
+
+function schedule(): void {
+  const now = monoMs();
+  const next = (Math.floor(now / config.intervalMs) + 1) * config.intervalMs;
+  setTimeout(onBoundary, next - now + HARVEST_DELAY_MS);
+}
+
+schedule();

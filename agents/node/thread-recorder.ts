@@ -1,0 +1,173 @@
+/**
+ * What the agent runs in every JavaScript thread it reaches (the main thread, worker threads, cluster workers'
+ * main threads): the request tracker on this thread's diagnostics channels and explicit hooks, the loop-delay
+ * sampler, and the thread's shared ring, announced to the agent thread that reads it.
+ */
+import dc from 'node:diagnostics_channel';
+import { readlinkSync, writeFileSync } from 'node:fs';
+import { BroadcastChannel } from 'node:worker_threads';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/model/index.js';
+import { LoopDelaySampler } from './loop-delay.js';
+import { RequestTracker } from './request-tracker.js';
+import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
+
+/** The channel on which threads announce their rings (the agent thread listens; so does the main thread, to relay). */
+export const REGISTRY_CHANNEL = 'srvlens.agent.registry';
+
+export interface ThreadAnnouncement {
+  type: 'thread';
+  pid: number;
+  tid: number;
+  name: string;
+  hasLoop: boolean;
+  buffer: SharedArrayBuffer;
+}
+
+interface HttpMessage {
+  request: { rawHeaders: string[] };
+  response: { on(event: 'close', fn: () => void): unknown };
+  socket: object;
+}
+
+/** This thread's kernel thread id: /proc/thread-self links to PID/task/TID. */
+export function currentTid(): number {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return process.pid;
+  }
+}
+
+let current: ThreadRecorder | null = null;
+
+// 'close' follows 'finish' on every response; it matters only when the client went away before the finish.
+// One function for every response: no closure per request.
+function onResponseClose(this: object): void {
+  current?.tracker.abandon(this);
+}
+
+export class ThreadRecorder {
+  readonly ring: ThreadRing;
+  readonly tracker: RequestTracker;
+  readonly tid = currentTid();
+  private loop: LoopDelaySampler | null = null;
+  private readonly channel = new BroadcastChannel(REGISTRY_CHANNEL);
+
+  constructor(
+    intervalMs: number,
+    private name: string,
+    private hasLoop: boolean,
+  ) {
+    this.ring = new ThreadRing(intervalMs);
+    this.tracker = new RequestTracker(this.ring);
+    this.ring.f64[H_TID] = this.tid;
+    this.channel.unref();
+  }
+
+  start(): void {
+    current = this;
+    dc.subscribe('net.server.socket', this.onSocket);
+    dc.subscribe('http.server.request.start', this.onRequestStart);
+    dc.subscribe('http.server.response.finish', this.onResponseFinish);
+    (globalThis as Record<symbol, unknown>)[AGENT_HOOKS] = this.hooks;
+    this.setLoop(this.hasLoop);
+    this.announce();
+  }
+
+  stop(): void {
+    dc.unsubscribe('net.server.socket', this.onSocket);
+    dc.unsubscribe('http.server.request.start', this.onRequestStart);
+    dc.unsubscribe('http.server.response.finish', this.onResponseFinish);
+    delete (globalThis as Record<symbol, unknown>)[AGENT_HOOKS];
+    this.setLoop(false);
+    this.channel.close();
+    if (current === this) current = null;
+  }
+
+  announcement(): ThreadAnnouncement {
+    return { type: 'thread', pid: process.pid, tid: this.tid, name: this.name, hasLoop: this.hasLoop, buffer: this.ring.buffer };
+  }
+
+  private announce(): void {
+    this.channel.postMessage(this.announcement());
+  }
+
+  private setLoop(on: boolean): void {
+    this.hasLoop = on;
+    this.ring.f64[H_HAS_LOOP] = on ? 1 : 0;
+    if (on && !this.loop) {
+      this.loop = new LoopDelaySampler(this.ring);
+      this.loop.start();
+    } else if (!on && this.loop) {
+      this.loop.stop();
+      this.loop = null;
+    }
+  }
+
+  private fail(): void {
+    this.ring.f64[H_ERRORS]++;
+  }
+
+  // Hot path: arrow properties, so subscribing needs no bind and each call allocates no closure.
+  private readonly onSocket = (message: unknown): void => {
+    try {
+      this.tracker.onAccept((message as { socket: object }).socket);
+    } catch {
+      this.fail();
+    }
+  };
+
+  private readonly onRequestStart = (message: unknown): void => {
+    try {
+      const m = message as HttpMessage;
+      this.tracker.onRequestStart(m.response, m.request.rawHeaders, m.socket);
+      m.response.on('close', onResponseClose);
+    } catch {
+      this.fail();
+    }
+  };
+
+  private readonly onResponseFinish = (message: unknown): void => {
+    try {
+      this.tracker.end((message as HttpMessage).response);
+    } catch {
+      this.fail();
+    }
+  };
+
+  /** The explicit API (src/model/stage-hook.ts), guarded like every other entry from the host. */
+  readonly hooks: AgentHooks = {
+    begin: (handle, sendUs, acceptMs) => {
+      try {
+        this.tracker.begin(handle, sendUs, acceptMs);
+      } catch {
+        this.fail();
+      }
+    },
+    stage: (handle, stage) => {
+      try {
+        this.tracker.markStage(handle, stage);
+      } catch {
+        this.fail();
+      }
+    },
+    end: (handle) => {
+      try {
+        this.tracker.end(handle);
+      } catch {
+        this.fail();
+      }
+    },
+    context: (name, hasLoop) => {
+      try {
+        this.name = name;
+        this.setLoop(hasLoop);
+        // The kernel's name for the thread too, so `ps -L`, top and the /proc agent show it (15 bytes at most).
+        writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+        this.announce();
+      } catch {
+        this.fail();
+      }
+    },
+  };
+}

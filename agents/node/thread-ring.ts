@@ -1,0 +1,106 @@
+/**
+ * One JavaScript thread's interval data, in a SharedArrayBuffer that the agent thread reads.
+ *
+ * Eight buckets, one per interval index modulo 8, each stamped with its index. The recording thread writes only
+ * into the bucket of the interval it is in (resetting it when the stamp is old); the agent thread reads bucket k
+ * a few milliseconds after interval k ended, by which time no writer touches it again for seven intervals. No
+ * locks, no messages per request, and it works for threads that block for seconds in the kernel: the agent
+ * thread never needs their event loop to run.
+ */
+import { ExpHistogram, STAGE_COUNT, intervalIndex, type ExpHistogramData } from '../../src/model/index.js';
+
+// Header (doubles).
+export const H_TID = 0;
+export const H_HAS_LOOP = 1;
+/** Cumulative event-loop idle and active ms (performance.eventLoopUtilization), refreshed by the thread's sampler. */
+export const H_ELU_IDLE = 2;
+export const H_ELU_ACTIVE = 3;
+/** Cumulative counts: requests not tracked (no free slot), errors the agent caught in this thread. */
+export const H_DROPPED = 4;
+export const H_ERRORS = 5;
+const HEADER = 8;
+
+// Bucket fields (doubles from the bucket's start).
+export const B_INDEX = 0;
+export const B_REQUESTS = 1;
+export const B_JOINED = 2;
+export const B_STAGE_MS = 3;
+export const B_STAGE_ENTRIES = B_STAGE_MS + STAGE_COUNT;
+const B_DURATION = B_STAGE_ENTRIES + STAGE_COUNT;
+
+/** Request durations, seconds: 100 ns .. 10^4 s. Loop delay, seconds: 1 µs .. 1000 s. */
+const DURATION_RANGE = [1e-7, 1e4] as const;
+const DELAY_RANGE = [1e-6, 1e3] as const;
+const DURATION_SLOTS = ExpHistogram.slots(...DURATION_RANGE);
+const B_DELAY = B_DURATION + DURATION_SLOTS;
+const BUCKET = B_DELAY + ExpHistogram.slots(...DELAY_RANGE);
+/** Eight intervals: the agent thread may start (load its exporter) several intervals after the first requests. */
+const BUCKETS = 8;
+
+export interface BucketData {
+  index: number;
+  requests: number;
+  joined: number;
+  stageMs: number[];
+  stageEntries: number[];
+  duration: ExpHistogramData;
+  loopDelay: ExpHistogramData;
+}
+
+export class ThreadRing {
+  readonly f64: Float64Array;
+  private readonly durations: ExpHistogram[] = [];
+  private readonly delays: ExpHistogram[] = [];
+
+  constructor(
+    readonly intervalMs: number,
+    readonly buffer: SharedArrayBuffer = new SharedArrayBuffer((HEADER + BUCKETS * BUCKET) * 8),
+    fresh = true,
+  ) {
+    this.f64 = new Float64Array(buffer);
+    for (let b = 0; b < BUCKETS; b++) {
+      const base = HEADER + b * BUCKET;
+      this.durations.push(new ExpHistogram(...DURATION_RANGE, undefined, this.f64.subarray(base + B_DURATION, base + B_DELAY)));
+      this.delays.push(new ExpHistogram(...DELAY_RANGE, undefined, this.f64.subarray(base + B_DELAY, base + BUCKET)));
+      if (fresh) this.f64[base + B_INDEX] = -1;
+    }
+  }
+
+  /** Writer side: the start offset of the bucket for the interval holding `nowMs`, reset if it held an older one. */
+  bucketFor(nowMs: number): number {
+    const index = intervalIndex(nowMs, this.intervalMs);
+    const b = index & (BUCKETS - 1);
+    const base = HEADER + b * BUCKET;
+    if (this.f64[base + B_INDEX] !== index) {
+      this.f64.fill(0, base, base + B_DURATION);
+      this.durations[b].reset();
+      this.delays[b].reset();
+      this.f64[base + B_INDEX] = index;
+    }
+    return base;
+  }
+
+  durationAt(base: number): ExpHistogram {
+    return this.durations[(base - HEADER) / BUCKET];
+  }
+
+  delayAt(base: number): ExpHistogram {
+    return this.delays[(base - HEADER) / BUCKET];
+  }
+
+  /** Reader side: interval `index`'s data, or null when the thread recorded nothing in it. */
+  read(index: number): BucketData | null {
+    const b = index & (BUCKETS - 1);
+    const base = HEADER + b * BUCKET;
+    if (this.f64[base + B_INDEX] !== index) return null;
+    return {
+      index,
+      requests: this.f64[base + B_REQUESTS],
+      joined: this.f64[base + B_JOINED],
+      stageMs: Array.from(this.f64.subarray(base + B_STAGE_MS, base + B_STAGE_MS + STAGE_COUNT)),
+      stageEntries: Array.from(this.f64.subarray(base + B_STAGE_ENTRIES, base + B_STAGE_ENTRIES + STAGE_COUNT)),
+      duration: this.durations[b].toData(),
+      loopDelay: this.delays[b].toData(),
+    };
+  }
+}
