@@ -130,7 +130,9 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
 
 /** One frame context per execution context: `pid/tid` for threads, `pid/runtime` for the rest of a process. */
 function toContexts(a: AgentInterval): ContextInterval[] {
-  return a.contexts.map((c) => ({
+  // Request data derived from spans says nothing about execution contexts: no CPU, no switches. Leave it out
+  // rather than show zeros.
+  return a.contexts.filter((c) => c.kind !== 'spans').map((c) => ({
     key: c.kind === 'process' ? String(a.pid) : c.kind === 'runtime' ? `${a.pid}/runtime` : `${a.pid}/${c.tid}`,
     pid: a.pid,
     tid: c.kind === 'process' || c.kind === 'runtime' ? null : c.tid,

@@ -1,11 +1,14 @@
 /**
- * The srvlens collector's front door: an OTLP/HTTP receiver on loopback. It accepts JSON metric exports from any
- * OpenTelemetry SDK and hands them on parsed; traces are accepted and counted (exemplars come in a later version).
+ * The srvlens collector's front door: an OTLP/HTTP receiver on loopback. It accepts metric and trace exports from
+ * any OpenTelemetry SDK, JSON or protobuf, and hands them on as per-interval agent data (spans mapped onto the
+ * parts by SpanMapper).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
 import { gunzipSync } from 'node:zlib';
 import { parseOtlpMetrics, type AgentInterval } from './otlp-json.js';
+import { decodeMetricsProto, decodeTracesProto } from './otlp-proto.js';
+import { SpanMapper } from './otlp-spans.js';
 
 export interface Collector {
   port: number;
@@ -37,6 +40,7 @@ export async function startCollector(options: {
   port?: number;
 }): Promise<Collector> {
   const rejected: { reason: string }[] = [];
+  const spans = new SpanMapper(options.intervalMs);
   const server: Server = createServer(async (req, res) => {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -48,12 +52,24 @@ export async function startCollector(options: {
       }
       const type = String(req.headers['content-type'] ?? '');
       const body = await readBody(req);
-      if (!type.includes('json')) {
+      const json = type.includes('json');
+      if (!json && !type.includes('protobuf')) {
         rejected.push({ reason: `unsupported content-type ${type}` });
-        return reply(415, { error: 'srvlens collector: this version reads OTLP/HTTP JSON only' });
+        return reply(415, { error: 'srvlens collector: OTLP/HTTP takes application/json or application/x-protobuf' });
       }
-      if (req.url === '/v1/metrics') options.onAgentIntervals(parseOtlpMetrics(JSON.parse(body.toString('utf8')), options.intervalMs));
-      reply(200, {});
+      if (req.url === '/v1/metrics') {
+        const parsed = json ? JSON.parse(body.toString('utf8')) : decodeMetricsProto(body);
+        options.onAgentIntervals(parseOtlpMetrics(parsed, options.intervalMs));
+      } else {
+        const parsed = json ? JSON.parse(body.toString('utf8')) : decodeTracesProto(body);
+        options.onAgentIntervals(spans.ingest(parsed));
+      }
+      // An empty ExportServiceResponse: JSON `{}` for JSON clients, zero bytes of protobuf for protobuf ones.
+      if (json) reply(200, {});
+      else {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end();
+      }
     } catch (err) {
       rejected.push({ reason: (err as Error).message });
       reply(400, { error: (err as Error).message });

@@ -1,0 +1,165 @@
+/**
+ * Any OpenTelemetry source: server spans become requests, mapped onto the parts of the time decomposition.
+ *
+ * - A SERVER span (kind 2) is one request; its duration runs from handler start to response end.
+ * - CLIENT spans (kind 3) and spans with a `db.system` attribute under it are `downstream` (overlapping calls
+ *   counted once: the union of their intervals).
+ * - A span with the attribute `srvlens.stage` (parse, process, downstream, transform, send) is that stage.
+ * - The rest of the server span is `process`: the handler's own code, as the agent counts an unmarked handler.
+ * The queue parts need the client's send time, which plain OTel apps do not read, so they stay unmeasured.
+ * Children end before their parent and are exported first (BatchSpanProcessor exports ended spans), so their
+ * times wait, bounded, under the parent's id until the parent arrives.
+ */
+import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type StageName } from '../model/index.js';
+import type { AgentContext, AgentInterval } from './otlp-json.js';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export const STAGE_ATTRIBUTE = 'srvlens.stage';
+const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_CLIENT = 3;
+/** Children whose parent has not come within this long are dropped (and the bound keeps memory flat). */
+const CHILD_TTL_MS = 30_000;
+const MAX_PENDING_PARENTS = 100_000;
+
+interface ChildTimes {
+  seen: number;
+  downstream: [number, number][];
+  stages: Partial<Record<StageName, number>>;
+}
+
+const num = (v: unknown): number => (v === undefined || v === null ? 0 : Number(v));
+
+function attrMap(list: Json[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const kv of list ?? []) {
+    const v = kv.value ?? {};
+    out[kv.key] = v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue);
+  }
+  return out;
+}
+
+/** Total length of the union of [start, end] intervals, ms. */
+function unionMs(list: [number, number][]): number {
+  const sorted = [...list].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let [s, e] = sorted[0] ?? [0, 0];
+  for (const [a, b] of sorted.slice(1)) {
+    if (a > e) {
+      total += e - s;
+      [s, e] = [a, b];
+    } else e = Math.max(e, b);
+  }
+  return total + (e - s);
+}
+
+export class SpanMapper {
+  private readonly pending = new Map<string, ChildTimes>();
+  /** Spans that could not be used (a child whose parent never came), counted, never silent. */
+  dropped = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  ingest(body: Json): AgentInterval[] {
+    const now = Date.now();
+    const out = new Map<string, { a: AgentInterval; duration: ExpHistogram }>();
+    for (const rs of body.resourceSpans ?? []) {
+      const res = attrMap(rs.resource?.attributes);
+      const pid = num(res[ATTR.processPid]);
+      const service = String(res[ATTR.serviceName] ?? 'otel');
+      const spans: Json[] = (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []);
+      // Children first, so a parent in the same batch finds them.
+      for (const s of spans) if (num(s.kind) !== SPAN_KIND_SERVER) this.noteChild(s, now);
+      for (const s of spans) if (num(s.kind) === SPAN_KIND_SERVER) this.addRequest(s, pid, service, out);
+    }
+    this.expire(now);
+    return [...out.values()].map(({ a, duration }) => {
+      a.contexts[0].duration = duration.toData();
+      return a;
+    });
+  }
+
+  private noteChild(s: Json, now: number): void {
+    const parent = String(s.parentSpanId ?? '');
+    if (!parent) return;
+    const a = attrMap(s.attributes);
+    const start = num(s.startTimeUnixNano) / 1e6;
+    const end = num(s.endTimeUnixNano) / 1e6;
+    let c = this.pending.get(parent);
+    if (!c) {
+      if (this.pending.size >= MAX_PENDING_PARENTS) {
+        this.dropped++;
+        return;
+      }
+      c = { seen: now, downstream: [], stages: {} };
+      this.pending.set(parent, c);
+    }
+    const stage = a[STAGE_ATTRIBUTE] as StageName | undefined;
+    if (stage && (STAGES as readonly string[]).includes(stage)) c.stages[stage] = (c.stages[stage] ?? 0) + (end - start);
+    else if (num(s.kind) === SPAN_KIND_CLIENT || a['db.system'] !== undefined || a['db.system.name'] !== undefined) c.downstream.push([start, end]);
+  }
+
+  private addRequest(s: Json, pid: number, service: string, out: Map<string, { a: AgentInterval; duration: ExpHistogram }>): void {
+    const start = num(s.startTimeUnixNano) / 1e6;
+    const end = num(s.endTimeUnixNano) / 1e6;
+    const index = Math.floor(epochToMonoMs(end) / this.intervalMs);
+    const key = `${pid}:${service}:${index}`;
+    let entry = out.get(key);
+    if (!entry) {
+      entry = { a: interval(pid, service, index), duration: new ExpHistogram() };
+      out.set(key, entry);
+    }
+    const c = entry.a.contexts[0];
+    const children = this.pending.get(String(s.spanId ?? ''));
+    this.pending.delete(String(s.spanId ?? ''));
+    const total = Math.max(0, end - start);
+    let marked = 0;
+    for (const [stage, ms] of Object.entries(children?.stages ?? {}) as [StageName, number][]) {
+      c.stage_ms[stage] += ms;
+      c.stage_entries[stage]++;
+      marked += ms;
+    }
+    if (children?.downstream.length) {
+      const d = unionMs(children.downstream);
+      c.stage_ms.downstream += d;
+      c.stage_entries.downstream++;
+      marked += d;
+    }
+    c.stage_ms.process += Math.max(0, total - marked);
+    c.stage_entries.process++;
+    c.requests++;
+    entry.duration.record(total / 1000);
+  }
+
+  private expire(now: number): void {
+    for (const [id, c] of this.pending) {
+      if (now - c.seen > CHILD_TTL_MS) {
+        this.pending.delete(id);
+        this.dropped++;
+      }
+    }
+  }
+}
+
+function interval(pid: number, service: string, index: number): AgentInterval {
+  const zero = () => Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
+  const context: AgentContext = {
+    tid: 0,
+    name: 'spans',
+    kind: 'spans',
+    threads: 0,
+    requests: 0,
+    joined: 0,
+    stage_ms: zero(),
+    stage_entries: zero(),
+    duration: null,
+    cpu_user_ms: 0,
+    cpu_system_ms: 0,
+    ctx_voluntary: 0,
+    ctx_involuntary: 0,
+    runqueue_wait_ms: null,
+    eventloop_utilization: null,
+    eventloop_delay: null,
+  };
+  return { pid, service, model: 'unknown', role: 'otel', index, contexts: [context], process: context, rss_bytes: null, dropped: 0, agent_errors: 0 };
+}
