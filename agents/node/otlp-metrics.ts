@@ -98,6 +98,16 @@ export function toResourceMetrics(resource: Resource, records: IntervalRecord[])
     withBucket(r).flatMap((c) => STAGES.map((stage, i) => ({ attributes: { ...threadAttrs(c), [ATTR.part]: stage }, value: c.bucket!.stageEntries[i] }))));
   b.histogram(METRIC.requestDuration, 'Handler start to response finish', (r) =>
     withBucket(r).filter((c) => c.bucket!.duration.count > 0).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.duration })));
+  // Threads that serve one request at a time: each request's wall time split by the thread's schedstat.
+  const split = (r: IntervalRecord) => withBucket(r).filter((c) => c.bucket!.split !== null);
+  b.sum(METRIC.requestsSplit, '{request}', 'Requests whose wall time was split by the thread schedstat', (r) =>
+    split(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.split!.requests })), ValueType.INT);
+  b.sum(METRIC.requestThreadTime, 's', 'Requests\' wall time on their thread: on CPU, runnable waiting, blocked', (r) =>
+    split(r).flatMap((c) => [
+      { attributes: { ...threadAttrs(c), [ATTR.threadState]: 'on_cpu' }, value: c.bucket!.split!.onCpuMs / 1000 },
+      { attributes: { ...threadAttrs(c), [ATTR.threadState]: 'runqueue' }, value: c.bucket!.split!.runqueueMs / 1000 },
+      { attributes: { ...threadAttrs(c), [ATTR.threadState]: 'blocked' }, value: c.bucket!.split!.blockedMs / 1000 },
+    ]));
   // Event loops, per thread that has one.
   b.gauge(METRIC.eventLoopUtilization, '1', 'Event loop utilization over the interval', (r) =>
     r.contexts.filter((c) => c.utilization !== null).map((c) => ({ attributes: threadAttrs(c), value: c.utilization! })));

@@ -8,7 +8,19 @@
  * counts a request in the interval it received the response, so both sides sum over the same requests.
  */
 import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, monoMs } from '../../src/model/index.js';
-import { B_JOINED, B_REQUESTS, B_STAGE_ENTRIES, B_STAGE_MS, H_DROPPED, type ThreadRing } from './thread-ring.js';
+import {
+  B_JOINED,
+  B_REQUESTS,
+  B_SPLIT_BLOCKED,
+  B_SPLIT_ONCPU,
+  B_SPLIT_REQUESTS,
+  B_SPLIT_RUNQ,
+  B_STAGE_ENTRIES,
+  B_STAGE_MS,
+  H_DROPPED,
+  type ThreadRing,
+} from './thread-ring.js';
+import type { ThreadSchedstat } from './thread-schedstat.js';
 
 export const kSlot = Symbol('srvlens.slot');
 export const kAccept = Symbol('srvlens.accept');
@@ -28,6 +40,13 @@ export class RequestTracker {
   private readonly stageEntries: Uint16Array; // capacity * STAGE_COUNT
   private readonly freeList: Int32Array;
   private freeTop: number;
+  /**
+   * Set on threads that serve one request at a time (the blocking models): each request's wall time is split into
+   * on-CPU, run-queue wait and blocked by the thread's schedstat at its start and end.
+   */
+  private sched: ThreadSchedstat | null = null;
+  private schedStartCpu = 0;
+  private schedStartRunq = 0;
 
   constructor(
     private readonly ring: ThreadRing,
@@ -42,6 +61,10 @@ export class RequestTracker {
     this.freeList = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
     this.freeTop = capacity;
+  }
+
+  splitBySchedstat(sched: ThreadSchedstat | null): void {
+    this.sched = sched;
   }
 
   onAccept(socket: object): void {
@@ -88,6 +111,11 @@ export class RequestTracker {
     this.stage[slot] = DEFAULT_HANDLER_STAGE;
     this.stageEntries[base + DEFAULT_HANDLER_STAGE]++;
     this.stageStartMs[slot] = now;
+    if (this.sched !== null) {
+      this.sched.read();
+      this.schedStartCpu = this.sched.onCpuMs;
+      this.schedStartRunq = this.sched.runqueueMs;
+    }
   }
 
   /** The explicit stage API: from now on the request is in `stage`. Unknown handles and stages are ignored. */
@@ -113,7 +141,17 @@ export class RequestTracker {
     (handle as Tagged)[kSlot] = -1;
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
-    this.ring.durationAt(b).record((now - this.startMs[slot]) / 1000);
+    const wall = now - this.startMs[slot];
+    this.ring.durationAt(b).record(wall / 1000);
+    if (this.sched !== null) {
+      this.sched.read();
+      const cpu = this.sched.onCpuMs - this.schedStartCpu;
+      const runq = this.sched.runqueueMs - this.schedStartRunq;
+      f[b + B_SPLIT_REQUESTS]++;
+      f[b + B_SPLIT_ONCPU] += cpu;
+      f[b + B_SPLIT_RUNQ] += runq;
+      f[b + B_SPLIT_BLOCKED] += Math.max(0, wall - cpu - runq);
+    }
     const joined = this.sendMs[slot] >= 0;
     if (joined) f[b + B_JOINED]++;
     for (let i = 0; i < STAGE_COUNT; i++) {

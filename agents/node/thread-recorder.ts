@@ -10,6 +10,7 @@ import { AGENT_HOOKS, type AgentHooks } from '../../src/model/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { RequestTracker } from './request-tracker.js';
 import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
+import { ThreadSchedstat } from './thread-schedstat.js';
 
 /** The channel on which threads announce their rings (the agent thread listens; so does the main thread, to relay). */
 export const REGISTRY_CHANNEL = 'srvlens.agent.registry';
@@ -51,6 +52,7 @@ export class ThreadRecorder {
   readonly tracker: RequestTracker;
   readonly tid = currentTid();
   private loop: LoopDelaySampler | null = null;
+  private sched: ThreadSchedstat | null = null;
   private readonly channel = new BroadcastChannel(REGISTRY_CHANNEL);
 
   constructor(
@@ -95,6 +97,13 @@ export class ThreadRecorder {
   private setLoop(on: boolean): void {
     this.hasLoop = on;
     this.ring.f64[H_HAS_LOOP] = on ? 1 : 0;
+    // A thread without a loop serves one request at a time: split each request's time by its schedstat.
+    if (!on && !this.sched) this.sched = new ThreadSchedstat();
+    if (on && this.sched) {
+      this.sched.close();
+      this.sched = null;
+    }
+    this.tracker.splitBySchedstat(this.sched);
     if (on && !this.loop) {
       this.loop = new LoopDelaySampler(this.ring);
       this.loop.start();

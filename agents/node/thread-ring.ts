@@ -26,7 +26,12 @@ export const B_REQUESTS = 1;
 export const B_JOINED = 2;
 export const B_STAGE_MS = 3;
 export const B_STAGE_ENTRIES = B_STAGE_MS + STAGE_COUNT;
-const B_DURATION = B_STAGE_ENTRIES + STAGE_COUNT;
+/** Requests whose wall time was split by the thread's schedstat, and the split (ms): on CPU, run queue, blocked. */
+export const B_SPLIT_REQUESTS = B_STAGE_ENTRIES + STAGE_COUNT;
+export const B_SPLIT_ONCPU = B_SPLIT_REQUESTS + 1;
+export const B_SPLIT_RUNQ = B_SPLIT_REQUESTS + 2;
+export const B_SPLIT_BLOCKED = B_SPLIT_REQUESTS + 3;
+const B_DURATION = B_SPLIT_REQUESTS + 4;
 
 /** Request durations, seconds: 100 ns .. 10^4 s. Loop delay, seconds: 1 µs .. 1000 s. */
 const DURATION_RANGE = [1e-7, 1e4] as const;
@@ -45,6 +50,8 @@ export interface BucketData {
   stageEntries: number[];
   duration: ExpHistogramData;
   loopDelay: ExpHistogramData;
+  /** Present when the thread ran one request at a time: its requests' wall time split by schedstat, ms. */
+  split: { requests: number; onCpuMs: number; runqueueMs: number; blockedMs: number } | null;
 }
 
 export class ThreadRing {
@@ -101,6 +108,15 @@ export class ThreadRing {
       stageEntries: Array.from(this.f64.subarray(base + B_STAGE_ENTRIES, base + B_STAGE_ENTRIES + STAGE_COUNT)),
       duration: this.durations[b].toData(),
       loopDelay: this.delays[b].toData(),
+      split:
+        this.f64[base + B_SPLIT_REQUESTS] > 0
+          ? {
+              requests: this.f64[base + B_SPLIT_REQUESTS],
+              onCpuMs: this.f64[base + B_SPLIT_ONCPU],
+              runqueueMs: this.f64[base + B_SPLIT_RUNQ],
+              blockedMs: this.f64[base + B_SPLIT_BLOCKED],
+            }
+          : null,
     };
   }
 }

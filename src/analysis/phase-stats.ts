@@ -20,6 +20,7 @@ import {
   type Frame,
   type PartName,
   type RunStart,
+  type ServerInterval,
 } from '../model/index.js';
 import { summariseHdr } from './hdr.js';
 
@@ -41,6 +42,11 @@ export interface PhaseStats {
   cpu_ms_per_request: number | null;
   context_switches_per_request: { voluntary: number; involuntary: number } | null;
   runqueue_wait_ms_per_request: number | null;
+  /**
+   * On threads that serve one request at a time: the mean request's wall time on its thread, split by schedstat
+   * into on CPU, runnable but waiting for a CPU, and blocked in the kernel (ms), over `requests` requests.
+   */
+  request_thread_time_ms: { on_cpu: number; runqueue: number; blocked: number; requests: number } | null;
   eventloop_delay_ms: { p50: number; p99: number; max: number } | null;
   eventloop_utilization: number | null;
   backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null } | null;
@@ -134,6 +140,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
           }
         : null,
     runqueue_wait_ms_per_request: rq.length && perRequest ? round(sum(rq, (c) => c.runqueue_wait_ms ?? 0) / perRequest, 4) : null,
+    request_thread_time_ms: threadSplit(servers),
     eventloop_delay_ms: loopDelay(loops),
     eventloop_utilization: elu.length ? round(sum(elu, (v) => v) / elu.length, 4) : null,
     backend: backends.length
@@ -162,6 +169,18 @@ function matchedNetwork(frames: readonly Frame[]): { sum_us: number; requests: n
     requests += g.completed;
   }
   return { sum_us: sumUs, requests };
+}
+
+function threadSplit(servers: readonly ServerInterval[]): PhaseStats['request_thread_time_ms'] {
+  const splits = servers.flatMap((s) => (s.thread_split ? [s.thread_split] : []));
+  const n = sum(splits, (x) => x.requests);
+  if (n === 0) return null;
+  return {
+    on_cpu: round(ms(sum(splits, (x) => x.on_cpu_us) / n), 4) ?? 0,
+    runqueue: round(ms(sum(splits, (x) => x.runqueue_us) / n), 4) ?? 0,
+    blocked: round(ms(sum(splits, (x) => x.blocked_us) / n), 4) ?? 0,
+    requests: n,
+  };
 }
 
 function loopDelay(list: ExpHistogramData[]): PhaseStats['eventloop_delay_ms'] {

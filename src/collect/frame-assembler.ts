@@ -118,11 +118,22 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
       },
     ]),
   ) as ServerInterval['stages'];
+  const splits = contexts.flatMap((c) => (c.split ? [c.split] : []));
   return {
     requests,
     joined,
     stages,
     duration: mergeExpHistograms(contexts.flatMap((c) => (c.duration ? [c.duration] : []))),
+    ...(splits.length
+      ? {
+          thread_split: {
+            requests: splits.reduce((s, x) => s + x.requests, 0),
+            on_cpu_us: splits.reduce((s, x) => s + x.on_cpu_ms * 1000, 0),
+            runqueue_us: splits.reduce((s, x) => s + x.runqueue_ms * 1000, 0),
+            blocked_us: splits.reduce((s, x) => s + x.blocked_ms * 1000, 0),
+          },
+        }
+      : {}),
     dropped: agents.reduce((s, a) => s + a.dropped, 0),
     agent_errors: agents.reduce((s, a) => s + a.agent_errors, 0),
   };

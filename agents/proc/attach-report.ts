@@ -1,0 +1,96 @@
+/**
+ * What `srvlens attach` prints: the JSON document (`--json`, `--out`) and the readable tables. Both are made from the
+ * window and the finding alone.
+ */
+import type { ModelFinding } from './detect-model.js';
+import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from './window-summary.js';
+
+export interface AttachJson {
+  pid: number;
+  model: ModelFinding['model'];
+  evidence: string[];
+  duration_ms: number;
+  interval_ms: number;
+  samples: number;
+  /** The fields the issue names first (pid, tid, name, state, cpu_ms, voluntary_ctx, involuntary_ctx, runqueue_wait_ms), then the rest. */
+  contexts: ContextWindow[];
+  processes: ProcessWindow[];
+  /** The listener whose queue was longest (null: no listening TCP socket); all of them are in `listening`. */
+  accept_queue: Pick<ListenerWindow, 'listen' | 'length' | 'max' | 'peak'> | null;
+  listening: ListenerWindow[];
+}
+
+/** Milliseconds to the µs: schedstat's ns are finer than anyone reads, and float noise is not a measurement. */
+const ms = (v: number) => Math.round(v * 1000) / 1000;
+const msOrNull = (v: number | null) => (v === null ? null : ms(v));
+
+export function attachJson(w: WindowSummary, f: ModelFinding): AttachJson {
+  const busiest = [...w.listeners].sort((a, b) => b.peak - a.peak || b.length - a.length)[0];
+  return {
+    pid: w.root_pid,
+    model: f.model,
+    evidence: f.evidence,
+    duration_ms: ms(w.duration_ms),
+    interval_ms: w.interval_ms,
+    samples: w.samples,
+    contexts: w.contexts.map((c) => ({
+      pid: c.pid,
+      tid: c.tid,
+      name: c.name,
+      state: c.state,
+      cpu_ms: ms(c.cpu_ms),
+      voluntary_ctx: c.voluntary_ctx,
+      involuntary_ctx: c.involuntary_ctx,
+      runqueue_wait_ms: msOrNull(c.runqueue_wait_ms),
+      user_ms: ms(c.user_ms),
+      system_ms: ms(c.system_ms),
+      oncpu_ms: msOrNull(c.oncpu_ms),
+      timeslices: c.timeslices,
+      states: c.states,
+      wait: c.wait,
+      born: c.born,
+      ended: c.ended,
+    })),
+    processes: w.processes.map((p) => ({ ...p, cpu_ms: ms(p.cpu_ms), reaped_children_cpu_ms: ms(p.reaped_children_cpu_ms) })),
+    accept_queue: busiest ? { listen: busiest.listen, length: busiest.length, max: busiest.max, peak: busiest.peak } : null,
+    listening: w.listeners,
+  };
+}
+
+/** Rows past this many are the least busy contexts; the JSON has them all. */
+const MAX_CONTEXT_ROWS = 40;
+
+/** Columns named in `left` are text, padded on the right; the others are numbers, aligned on the right. */
+function table(header: string[], rows: (string | number)[][], left: string[]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r: string[]) => '  ' + r.map((c, i) => (left.includes(header[i]) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return cells.map(line).join('\n') + '\n';
+}
+
+const num = (v: number | null, digits = 0) => (v === null ? '-' : v.toFixed(digits));
+const life = (x: { born: boolean; ended: boolean }) => (x.born ? '+' : '') + (x.ended ? '-' : '');
+
+export function renderAttachText(j: AttachJson): string {
+  const root = j.processes.find((p) => p.pid === j.pid);
+  let out = `PID ${j.pid} (${root?.name ?? '?'}): ${(j.duration_ms / 1000).toFixed(1)} s, ${j.samples} samples every ${j.interval_ms} ms\n\n`;
+  out += `model: ${j.model}\n${j.evidence.map((e) => `  - ${e}\n`).join('')}\n`;
+  const q = j.accept_queue;
+  out += q ? `accept queue of ${q.listen}: ${q.length} waiting (peak ${q.peak}, backlog ${q.max ?? 'unknown'})\n\n` : 'accept queue: no listening TCP socket\n\n';
+  out += table(
+    ['PID', 'PPID', 'NAME', 'THREADS', 'CONNS', 'FDS', 'RSS MB', 'CPU ms', 'LIFE'],
+    j.processes.map((p) => [p.pid, p.ppid, p.name, p.threads_max, p.sockets_readable ? p.inbound_max : '-', p.fds ?? '-', num(p.rss_bytes === null ? null : p.rss_bytes / 2 ** 20, 1), num(p.cpu_ms), life(p)]),
+    ['NAME', 'LIFE'],
+  );
+  out += '\n';
+  const busiest = [...j.contexts].sort((a, b) => (b.oncpu_ms ?? b.cpu_ms) - (a.oncpu_ms ?? a.cpu_ms)).slice(0, MAX_CONTEXT_ROWS);
+  const shown = j.contexts.filter((c) => busiest.includes(c));
+  out += table(
+    ['PID', 'TID', 'NAME', 'ST', 'CPU ms', 'USER', 'SYS', 'ON-CPU ms', 'RUNQ ms', 'SLICES', 'VOL CTX', 'INVOL CTX', 'WAITS IN', 'LIFE'],
+    shown.map((c) => [c.pid, c.tid, c.name, c.state, num(c.cpu_ms), num(c.user_ms), num(c.system_ms), num(c.oncpu_ms, 1), num(c.runqueue_wait_ms, 1), c.timeslices ?? '-', c.voluntary_ctx, c.involuntary_ctx, c.wait ?? '-', life(c)]),
+    ['NAME', 'ST', 'WAITS IN', 'LIFE'],
+  );
+  if (shown.length < j.contexts.length) out += `  ... and ${j.contexts.length - shown.length} less busy contexts (--json lists them all)\n`;
+  out += '\n  CONNS: most connections to its listening ports held at once. LIFE: + created, - ended during the window.\n';
+  return out;
+}

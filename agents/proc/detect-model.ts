@@ -1,0 +1,148 @@
+/**
+ * Names a server's concurrency model from what the /proc agent saw over a window: the shape of the process tree,
+ * how each process spreads its work over threads (thread-shape.ts), how many connections one context held at once,
+ * and whether connections waited in the accept queue. A pure function from a window to a finding, so it is tested
+ * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
+ */
+import type { ModelId } from '../../src/scenario/schema.js';
+import { ranMs, threadShape, type ThreadShape } from './thread-shape.js';
+import type { ProcessWindow, WindowSummary } from './window-summary.js';
+
+/** The reference servers' ids; `event-loop-raw` is not one: from outside, its parser and node:http's look alike. */
+export type DetectedModel = Exclude<ModelId, 'event-loop-raw'> | 'unknown';
+
+export interface ModelFinding {
+  model: DetectedModel;
+  /** Facts a reader can check, the deciding ones first. */
+  evidence: string[];
+}
+
+/** Child processes created and ended in the window, as MIN_THREAD_CHURN is for threads: past a pool's recycling. */
+export const MIN_PROCESS_CHURN = 3;
+
+/** Waiting for a CPU for a tenth of the time spent on one is contention worth saying, whatever the model. */
+export const CONTENDED_RUNQUEUE_SHARE = 0.1;
+
+const ONE_AT_A_TIME_IS_AMBIGUOUS =
+  'serving one connection at a time and multiplexing look alike when no two connections are open at once: drive concurrent connections while attaching';
+
+export function detectModel(w: WindowSummary): ModelFinding {
+  const finding = w.samples < 2 ? unknown(`only ${w.samples} sample: a window needs two to measure anything`) : decide(w);
+  return { model: finding.model, evidence: [...finding.evidence, ...treeFacts(w)] };
+}
+
+const unknown = (...evidence: string[]): ModelFinding => ({ model: 'unknown', evidence });
+
+function decide(w: WindowSummary): ModelFinding {
+  const lasting = w.processes.filter((p) => !p.born && !p.ended);
+  const children = w.processes.filter((p) => p.pid !== w.root_pid);
+  const created = children.filter((p) => p.born).length;
+  const ended = children.filter((p) => p.ended).length;
+  const group = workerGroup(lasting);
+  if (Math.min(created, ended) >= MIN_PROCESS_CHURN && created > (group?.workers.length ?? 0)) {
+    const churned = children.filter((p) => p.born || p.ended);
+    const most = Math.max(...churned.map((p) => p.inbound_max));
+    return {
+      model: 'fork-per-connection',
+      evidence: [
+        `processes created during the window: ${created}, ended: ${ended}`,
+        `each of them held at most ${most} connection${most === 1 ? '' : 's'} at once`,
+      ],
+    };
+  }
+  if (group) return decideWorkers(w, group.master, group.workers);
+  return decideOneProcess(w, servingProcess(lasting.length > 0 ? lasting : w.processes));
+}
+
+/** The largest set of two or more lasting processes of one executable under one parent: a master's workers. */
+function workerGroup(lasting: ProcessWindow[]): { master: number; workers: ProcessWindow[] } | null {
+  const groups = new Map<string, ProcessWindow[]>();
+  for (const p of lasting) {
+    const key = `${p.ppid}\0${p.exe ?? p.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const largest = [...groups.values()].sort((a, b) => b.length - a.length)[0];
+  return largest && largest.length >= 2 ? { master: largest[0].ppid, workers: largest } : null;
+}
+
+/** The process that held the most connections, else the listener, else the busiest. */
+function servingProcess(ps: ProcessWindow[]): ProcessWindow {
+  const score = (p: ProcessWindow) => [p.inbound_max, p.holds_listener ? 1 : 0, p.cpu_ms];
+  return [...ps].sort((a, b) => {
+    const [x, y] = [score(a), score(b)];
+    return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+  })[0];
+}
+
+const queuePeak = (w: WindowSummary) => Math.max(0, ...w.listeners.map((l) => l.peak));
+const conns = (n: number) => `${n} connection${n === 1 ? '' : 's'}`;
+
+function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
+  const shape = threadShape(p, w.contexts);
+  if (shape.kind === 'churn') return { model: 'thread-per-connection', evidence: [shape.evidence, `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`] };
+  if (shape.kind === 'unclear') return unknown(shape.evidence);
+  if (!p.sockets_readable) return unknown(shape.evidence, `the connections of PID ${p.pid} are unknown (its fds could not be read)`);
+  const held = `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`;
+  if (shape.kind === 'shared') {
+    if (p.inbound_max > shape.working) {
+      return { model: 'hybrid', evidence: [shape.evidence, `${held}, more than the threads working: connections do not each have a thread`] };
+    }
+    return { model: 'thread-pool', evidence: [shape.evidence, `${held}, no more than the threads working`, `no threads created or ended for connections`] };
+  }
+  if (shape.kind === 'one-with-helpers') {
+    return p.inbound_max > 1 ? { model: 'hybrid', evidence: [shape.evidence, held] } : unknown(shape.evidence, held, ONE_AT_A_TIME_IS_AMBIGUOUS);
+  }
+  if (p.inbound_max > 1) return { model: 'event-loop', evidence: [shape.evidence, `${held} on that one thread`] };
+  const peak = queuePeak(w);
+  if (peak >= 1) {
+    return { model: 'iterative', evidence: [shape.evidence, `at most 1 connection was open at a time, while up to ${peak} waited in the accept queue`] };
+  }
+  return unknown(shape.evidence, `${held}, and none waited in the accept queue`, ONE_AT_A_TIME_IS_AMBIGUOUS);
+}
+
+function decideWorkers(w: WindowSummary, master: number, workers: ProcessWindow[]): ModelFinding {
+  const exe = workers[0].exe ?? workers[0].name;
+  const head = [`${workers.length} worker processes of the same executable (${exe}) under one master (PID ${master})`];
+  const shapes = workers.map((p) => ({ p, shape: threadShape(p, w.contexts) }));
+  const threaded = shapes.find((s) => s.shape.kind === 'churn' || s.shape.kind === 'shared' || s.shape.kind === 'one-with-helpers');
+  if (threaded) return { model: 'hybrid', evidence: [...head, `the workers run several threads each: ${threaded.shape.evidence}`] };
+  // A worker too idle to judge says nothing either way; the others decide.
+  const judged = shapes.filter((s): s is { p: ProcessWindow; shape: Extract<ThreadShape, { kind: 'one' }> } => s.shape.kind === 'one');
+  if (judged.length === 0) return unknown(...head, ...shapes.map((s) => s.shape.evidence));
+  if (judged.some((s) => !s.p.sockets_readable)) return unknown(...head, 'the workers\' connections are unknown (their fds could not be read)');
+  head.push(`each worker serves on one thread (${judged[0].shape.evidence})`, `${workers.length} workers for ${w.cores} CPU cores`);
+  const most = judged.reduce((a, b) => (b.p.inbound_max > a.p.inbound_max ? b : a)).p;
+  if (most.inbound_max > 1) {
+    return { model: 'event-loop-per-core', evidence: [...head, `worker PID ${most.pid} held up to ${conns(most.inbound_max)} at once on its one thread`] };
+  }
+  const serving = judged.filter((s) => s.p.inbound_max === 1).length;
+  const peak = queuePeak(w);
+  if (most.inbound_max === 1 && (serving >= 2 || peak >= 1)) {
+    return {
+      model: 'prefork',
+      evidence: [...head, `each worker held at most 1 connection at a time (${serving} of them served)`, ...(peak >= 1 ? [`up to ${peak} connections waited in the accept queue`] : [])],
+    };
+  }
+  return unknown(...head, `the workers held at most ${conns(most.inbound_max)} at a time`, ONE_AT_A_TIME_IS_AMBIGUOUS);
+}
+
+/** What the reader should know whatever the model: the tree's size, its CPU and contention, its listeners. */
+function treeFacts(w: WindowSummary): string[] {
+  const out: string[] = [];
+  const threads = w.contexts.length;
+  out.push(`seen in ${(w.duration_ms / 1000).toFixed(1)} s (${w.samples} samples): ${w.processes.length} process${w.processes.length === 1 ? '' : 'es'}, ${threads} thread${threads === 1 ? '' : 's'}`);
+  const cpu = w.processes.reduce((s, p) => s + p.cpu_ms, 0);
+  if (w.duration_ms > 0) out.push(`CPU: ${cpu.toFixed(0)} ms, ${((cpu / w.duration_ms) * 100).toFixed(0)} % of one core`);
+  const ran = w.contexts.reduce((s, c) => s + ranMs(c), 0);
+  const waited = w.contexts.reduce((s, c) => s + (c.runqueue_wait_ms ?? 0), 0);
+  if (ran > 0 && waited >= CONTENDED_RUNQUEUE_SHARE * ran) {
+    out.push(`threads waited ${waited.toFixed(0)} ms for a CPU, ${Math.round((waited / ran) * 100)} % of the ${ran.toFixed(0)} ms they ran: the CPUs were contended`);
+  }
+  for (const l of w.listeners) {
+    out.push(`listening on ${l.listen}: accept queue ${l.length} at the end, peak ${l.peak}, backlog ${l.max ?? 'unknown'}`);
+  }
+  if (w.listeners.length === 0 && w.processes.every((p) => p.sockets_readable)) out.push('no listening TCP socket in the tree');
+  for (const p of w.processes) if (!p.sockets_readable) out.push(`the fds of PID ${p.pid} could not be read (another user's process?): run as its user or root to see its sockets`);
+  if (w.root_ended) out.push(`PID ${w.root_pid} ended during the window`);
+  return out;
+}
