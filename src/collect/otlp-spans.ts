@@ -16,6 +16,8 @@ import type { AgentContext, AgentInterval } from './otlp-json.js';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const STAGE_ATTRIBUTE = 'srvlens.stage';
+/** The client's send time (the x-srvlens-send-us header, µs on the host's monotonic clock), if the app records it. */
+export const SEND_ATTRIBUTE = 'srvlens.send_us';
 const SPAN_KIND_SERVER = 2;
 const SPAN_KIND_CLIENT = 3;
 /** Children whose parent has not come within this long are dropped (and the bound keeps memory flat). */
@@ -128,6 +130,15 @@ export class SpanMapper {
     c.stage_ms.process += Math.max(0, total - marked);
     c.stage_entries.process++;
     c.requests++;
+    // With the client's send time the wait before the handler is measured too (same host, same clock).
+    const sentMs = num(attrMap(s.attributes)[SEND_ATTRIBUTE]) / 1000;
+    const startMono = epochToMonoMs(start);
+    if (sentMs > 0 && sentMs <= startMono && startMono - sentMs < 120_000) {
+      c.joined++;
+      c.stage_ms.server_queue += startMono - sentMs;
+      c.stage_entries.server_queue++;
+      c.stage_entries.accept_queue++;
+    }
     entry.duration.record(total / 1000);
   }
 
