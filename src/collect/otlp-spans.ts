@@ -137,7 +137,6 @@ export class SpanMapper {
       c.joined++;
       c.stage_ms.server_queue += startMono - sentMs;
       c.stage_entries.server_queue++;
-      c.stage_entries.accept_queue++;
     }
     entry.duration.record(total / 1000);
   }
