@@ -61,7 +61,7 @@ function zeroStages(): Record<StageName, number> {
   return Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
 }
 
-function emptyContext(tid: number, name: string, kind: string): AgentContext {
+export function emptyContext(tid: number, name: string, kind: string): AgentContext {
   return {
     tid,
     name,

@@ -11,7 +11,7 @@
  * times wait, bounded, under the parent's id until the parent arrives.
  */
 import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type StageName } from '../model/index.js';
-import type { AgentContext, AgentInterval } from './otlp-json.js';
+import { emptyContext, type AgentInterval } from './otlp-json.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -152,25 +152,6 @@ export class SpanMapper {
 }
 
 function interval(pid: number, service: string, index: number): AgentInterval {
-  const zero = () => Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<StageName, number>;
-  const context: AgentContext = {
-    tid: 0,
-    name: 'spans',
-    kind: 'spans',
-    threads: 0,
-    requests: 0,
-    joined: 0,
-    stage_ms: zero(),
-    stage_entries: zero(),
-    duration: null,
-    cpu_user_ms: 0,
-    cpu_system_ms: 0,
-    ctx_voluntary: 0,
-    ctx_involuntary: 0,
-    runqueue_wait_ms: null,
-    eventloop_utilization: null,
-    eventloop_delay: null,
-    split: null,
-  };
+  const context = { ...emptyContext(0, 'spans', 'spans'), threads: 0 };
   return { pid, service, model: 'unknown', role: 'otel', index, contexts: [context], process: context, rss_bytes: null, dropped: 0, agent_errors: 0 };
 }
