@@ -81,6 +81,7 @@ describe('OTLP encodings', () => {
       stageEntries: Array.from({ length: STAGE_COUNT }, () => 3),
       duration: duration.toData(),
       loopDelay: new ExpHistogram(1e-6, 1e3).toData(),
+      split: null,
     };
     const record = {
       index,
