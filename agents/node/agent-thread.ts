@@ -11,6 +11,7 @@ import { ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/model/inde
 import type { AgentConfig } from './config.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
+import { ExemplarSpans } from './exemplar-spans.js';
 import { currentTid, REGISTRY_CHANNEL, type ThreadAnnouncement } from './thread-recorder.js';
 import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, ThreadRing } from './thread-ring.js';
 import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
@@ -84,6 +85,8 @@ const resource = resourceFromAttributes({
   [ATTR.role]: config.role,
   [ATTR.intervalMs]: config.intervalMs,
 });
+
+const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs) : null;
 
 function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters>): ContextRecord {
   const d = taskDelta(tasks.get(t.tid) ?? lastTasks.get(t.tid)!, lastTasks.get(t.tid));
@@ -194,7 +197,11 @@ function onBoundary(): void {
   try {
     const ended = intervalIndex(monoMs(), config.intervalMs) - 1;
     // One record per interval that ended since the last harvest (as far back as the rings reach).
-    for (let index = Math.max(lastIndex + 1, ended - 7); index <= ended; index++) queue.push(harvest(index));
+    for (let index = Math.max(lastIndex + 1, ended - 7); index <= ended; index++) {
+      const record = harvest(index);
+      queue.push(record);
+      exemplars?.emit(record.contexts);
+    }
     lastIndex = ended;
     while (queue.length > config.exportQueue) {
       queue.shift();

@@ -9,6 +9,8 @@
  * SRVLENS_MODEL=id                the concurrency model, when known (srvlens.model)
  * SRVLENS_ROLE=role               what this process is in its server (srvlens.role), e.g. server, worker
  * SRVLENS_EXPORT_QUEUE=60         intervals kept while the collector is slow or gone; older ones are dropped and counted
+ * SRVLENS_EXEMPLARS=1             exemplar tracing: per thread and interval, the 2 slowest requests and 2 drawn at
+ *                                 random, exported as OTel spans (traces endpoint beside the metrics one)
  */
 export interface AgentConfig {
   disabled: boolean;
@@ -18,6 +20,7 @@ export interface AgentConfig {
   model: string;
   role: string;
   exportQueue: number;
+  exemplars: boolean;
 }
 
 function int(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -34,5 +37,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     model: env.SRVLENS_MODEL || 'unknown',
     role: env.SRVLENS_ROLE || 'server',
     exportQueue: int(env.SRVLENS_EXPORT_QUEUE, 60, 1, 10_000),
+    exemplars: env.SRVLENS_EXEMPLARS === '1',
   };
 }

@@ -7,7 +7,7 @@
  * added into this thread's shared ring, in the bucket of the interval the request finished in: the generator
  * counts a request in the interval it received the response, so both sides sum over the same requests.
  */
-import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, monoMs } from '../../src/model/index.js';
+import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, TRACEPARENT_HEADER, monoMs } from '../../src/model/index.js';
 import {
   B_JOINED,
   B_REQUESTS,
@@ -15,8 +15,19 @@ import {
   B_SPLIT_ONCPU,
   B_SPLIT_REQUESTS,
   B_SPLIT_RUNQ,
+  B_EXEMPLARS,
   B_STAGE_ENTRIES,
   B_STAGE_MS,
+  EX_FILLED,
+  EX_PARENT,
+  EX_SEND,
+  EX_SIZE,
+  EX_SLOTS,
+  EX_SLOWEST,
+  EX_STAGES,
+  EX_START,
+  EX_TRACE,
+  EX_WALL,
   H_DROPPED,
   type ThreadRing,
 } from './thread-ring.js';
@@ -47,6 +58,11 @@ export class RequestTracker {
   private sched: ThreadSchedstat | null = null;
   private schedStartCpu = 0;
   private schedStartRunq = 0;
+  /** Exemplars on: each slot keeps its request's traceparent (a reference to the header string, no copy). */
+  private exemplars = false;
+  private readonly traceparent: (string | undefined)[];
+  /** Set by the header scan of node:http requests. */
+  private scannedTrace: string | undefined = undefined;
 
   constructor(
     private readonly ring: ThreadRing,
@@ -61,6 +77,31 @@ export class RequestTracker {
     this.freeList = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
     this.freeTop = capacity;
+    this.traceparent = new Array<string | undefined>(capacity).fill(undefined);
+  }
+
+  keepExemplars(on: boolean): void {
+    this.exemplars = on;
+  }
+
+  /**
+   * One pass over Node's flat [name, value, ...] array (reading `headers` would build an object per request):
+   * returns the generator's send time (µs, -1 when absent) and, with exemplars on, leaves the traceparent in
+   * `scannedTrace`.
+   */
+  private scanHeaders(raw: string[]): number {
+    let sendUs = -1;
+    this.scannedTrace = undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      if (name.length === SEND_TIME_HEADER.length && (name === SEND_TIME_HEADER || name.toLowerCase() === SEND_TIME_HEADER)) {
+        const v = +raw[i + 1];
+        sendUs = v > 0 ? v : -1;
+      } else if (this.exemplars && name.length === 11 && name.toLowerCase() === TRACEPARENT_HEADER) {
+        this.scannedTrace = raw[i + 1];
+      }
+    }
+    return sendUs;
   }
 
   splitBySchedstat(sched: ThreadSchedstat | null): void {
@@ -73,14 +114,15 @@ export class RequestTracker {
 
   /** node:http's request start: `rawHeaders` is scanned in place (reading `headers` would build an object per request). */
   onRequestStart(response: object, rawHeaders: string[], socket: object): void {
-    this.begin(response, findSendTimeUs(rawHeaders), (socket as Accepted)[kAccept] ?? 0);
+    const sendUs = this.scanHeaders(rawHeaders);
+    this.begin(response, sendUs, (socket as Accepted)[kAccept] ?? 0, this.scannedTrace);
   }
 
   /**
    * A request's handler starts. sendUs: the client's send time (µs, shared clock) or <= 0 when unknown;
-   * acceptMs: when its connection was accepted (ms, shared clock) or 0.
+   * acceptMs: when its connection was accepted (ms, shared clock) or 0; traceparent: the W3C header, if any.
    */
-  begin(handle: object, sendUs: number, acceptMs: number): void {
+  begin(handle: object, sendUs: number, acceptMs: number, traceparent?: string): void {
     const now = monoMs();
     if (this.freeTop === 0) {
       this.ring.f64[H_DROPPED]++;
@@ -96,6 +138,7 @@ export class RequestTracker {
     }
     this.startMs[slot] = now;
     this.sendMs[slot] = -1;
+    if (this.exemplars) this.traceparent[slot] = traceparent;
     if (sendUs > 0) {
       const sent = sendUs / 1000;
       if (sent <= now && now - sent < MAX_PLAUSIBLE_QUEUE_MS) {
@@ -154,12 +197,44 @@ export class RequestTracker {
     }
     const joined = this.sendMs[slot] >= 0;
     if (joined) f[b + B_JOINED]++;
+    if (this.exemplars) this.offerExemplar(b, slot, wall);
     for (let i = 0; i < STAGE_COUNT; i++) {
       if (i <= STAGE.server_queue && !joined) continue;
       f[b + B_STAGE_MS + i] += this.stageMs[base + i];
       f[b + B_STAGE_ENTRIES + i] += this.stageEntries[base + i];
     }
     this.freeList[this.freeTop++] = slot;
+  }
+
+  /**
+   * Keeps the request whole if it is among the interval's slowest, or drawn by the reservoir for the sample.
+   * Rarely writes: after the first few requests of an interval a new one is rarely a record or drawn.
+   */
+  private offerExemplar(b: number, slot: number, wall: number): void {
+    const f = this.ring.f64;
+    const ex = b + B_EXEMPLARS;
+    let target = -1;
+    // Slowest: replace the faster of the slowest slots when this one beats it.
+    let min = ex;
+    for (let k = 1; k < EX_SLOWEST; k++) {
+      const e = ex + k * EX_SIZE;
+      if (f[e + EX_FILLED] !== 1 || f[e + EX_WALL] < f[min + EX_WALL]) min = e;
+    }
+    if (f[min + EX_FILLED] !== 1 || wall > f[min + EX_WALL]) target = min;
+    else {
+      // Sample: reservoir over the interval's requests, so every request is equally likely to be kept.
+      const n = f[b + B_REQUESTS];
+      const k = n <= EX_SLOTS - EX_SLOWEST ? n - 1 : Math.floor(Math.random() * n);
+      if (k < EX_SLOTS - EX_SLOWEST) target = ex + (EX_SLOWEST + k) * EX_SIZE;
+    }
+    if (target < 0) return;
+    const base = slot * STAGE_COUNT;
+    f[target + EX_FILLED] = 1;
+    f[target + EX_WALL] = wall;
+    f[target + EX_START] = this.startMs[slot];
+    f[target + EX_SEND] = this.sendMs[slot];
+    for (let i = 0; i < STAGE_COUNT; i++) f[target + EX_STAGES + i] = this.stageMs[base + i];
+    writeTraceparent(f, target, this.traceparent[slot]);
   }
 
   /** A response that never finished (the connection closed first): give the slot back, count nothing. */
@@ -175,14 +250,30 @@ export class RequestTracker {
   }
 }
 
-/** Finds the generator's send-time header in Node's flat [name, value, name, value] array; -1 when absent. */
-function findSendTimeUs(raw: string[]): number {
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name.length === SEND_TIME_HEADER.length && (name === SEND_TIME_HEADER || name.toLowerCase() === SEND_TIME_HEADER)) {
-      const v = +raw[i + 1];
-      return v > 0 ? v : -1;
-    }
+/** Parses 8 hex digits of `s` from `at` into a 32-bit word, without making substrings; -1 on a bad digit. */
+function hexWord(s: string, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
   }
-  return -1;
+  return v;
+}
+
+/** "00-<32 hex trace id>-<16 hex parent id>-<flags>" into the slot's words; zeros when absent or malformed. */
+function writeTraceparent(f: Float64Array, e: number, tp: string | undefined): void {
+  for (let i = 0; i < 6; i++) f[e + EX_TRACE + i] = 0;
+  if (tp === undefined || tp.length < 55 || tp.charCodeAt(2) !== 45 || tp.charCodeAt(35) !== 45) return;
+  for (let i = 0; i < 4; i++) {
+    const w = hexWord(tp, 3 + i * 8);
+    if (w < 0) return;
+    f[e + EX_TRACE + i] = w;
+  }
+  for (let i = 0; i < 2; i++) {
+    const w = hexWord(tp, 36 + i * 8);
+    if (w < 0) return;
+    f[e + EX_PARENT + i] = w;
+  }
 }

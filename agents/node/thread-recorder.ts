@@ -59,9 +59,11 @@ export class ThreadRecorder {
     intervalMs: number,
     private name: string,
     private hasLoop: boolean,
+    exemplars = false,
   ) {
     this.ring = new ThreadRing(intervalMs);
     this.tracker = new RequestTracker(this.ring);
+    this.tracker.keepExemplars(exemplars);
     this.ring.f64[H_TID] = this.tid;
     this.channel.unref();
   }
@@ -146,9 +148,9 @@ export class ThreadRecorder {
 
   /** The explicit API (src/model/stage-hook.ts), guarded like every other entry from the host. */
   readonly hooks: AgentHooks = {
-    begin: (handle, sendUs, acceptMs) => {
+    begin: (handle, sendUs, acceptMs, traceparent) => {
       try {
-        this.tracker.begin(handle, sendUs, acceptMs);
+        this.tracker.begin(handle, sendUs, acceptMs, traceparent);
       } catch {
         this.fail();
       }

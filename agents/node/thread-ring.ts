@@ -31,7 +31,23 @@ export const B_SPLIT_REQUESTS = B_STAGE_ENTRIES + STAGE_COUNT;
 export const B_SPLIT_ONCPU = B_SPLIT_REQUESTS + 1;
 export const B_SPLIT_RUNQ = B_SPLIT_REQUESTS + 2;
 export const B_SPLIT_BLOCKED = B_SPLIT_REQUESTS + 3;
-const B_DURATION = B_SPLIT_REQUESTS + 4;
+/**
+ * Exemplars (when enabled): EX_SLOTS requests of the interval kept whole, the EX_SLOWEST slowest then a uniform
+ * sample (reservoir) of the rest. A slot: filled, wall ms, start (ms, shared clock), client send ms (-1: unknown),
+ * the W3C trace id as four 32-bit words, the parent span id as two (zeros: none), then each stage's ms.
+ */
+export const EX_SLOTS = 4;
+export const EX_SLOWEST = 2;
+export const EX_FILLED = 0;
+export const EX_WALL = 1;
+export const EX_START = 2;
+export const EX_SEND = 3;
+export const EX_TRACE = 4;
+export const EX_PARENT = 8;
+export const EX_STAGES = 10;
+export const EX_SIZE = EX_STAGES + STAGE_COUNT;
+export const B_EXEMPLARS = B_SPLIT_REQUESTS + 4;
+const B_DURATION = B_EXEMPLARS + EX_SLOTS * EX_SIZE;
 
 /** Request durations, seconds: 100 ns .. 10^4 s. Loop delay, seconds: 1 µs .. 1000 s. */
 const DURATION_RANGE = [1e-7, 1e4] as const;
@@ -50,9 +66,23 @@ export interface BucketData {
   stageEntries: number[];
   duration: ExpHistogramData;
   loopDelay: ExpHistogramData;
+  exemplars: ExemplarData[];
   /** Present when the thread ran one request at a time: its requests' wall time split by schedstat, ms. */
   split: { requests: number; onCpuMs: number; runqueueMs: number; blockedMs: number } | null;
 }
+
+export interface ExemplarData {
+  kind: 'slowest' | 'sample';
+  wallMs: number;
+  startMs: number;
+  sendMs: number;
+  /** 32 and 16 hex digits; empty when the request carried no traceparent. */
+  traceId: string;
+  parentSpanId: string;
+  stageMs: number[];
+}
+
+const hex32 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 
 export class ThreadRing {
   readonly f64: Float64Array;
@@ -108,6 +138,7 @@ export class ThreadRing {
       stageEntries: Array.from(this.f64.subarray(base + B_STAGE_ENTRIES, base + B_STAGE_ENTRIES + STAGE_COUNT)),
       duration: this.durations[b].toData(),
       loopDelay: this.delays[b].toData(),
+      exemplars: this.readExemplars(base),
       split:
         this.f64[base + B_SPLIT_REQUESTS] > 0
           ? {
@@ -118,5 +149,26 @@ export class ThreadRing {
             }
           : null,
     };
+  }
+
+  private readExemplars(base: number): ExemplarData[] {
+    const out: ExemplarData[] = [];
+    for (let k = 0; k < EX_SLOTS; k++) {
+      const e = base + B_EXEMPLARS + k * EX_SIZE;
+      if (this.f64[e + EX_FILLED] !== 1) continue;
+      const words = (from: number, n: number) => Array.from({ length: n }, (_, i) => this.f64[e + from + i]);
+      const trace = words(EX_TRACE, 4);
+      const parent = words(EX_PARENT, 2);
+      out.push({
+        kind: k < EX_SLOWEST ? 'slowest' : 'sample',
+        wallMs: this.f64[e + EX_WALL],
+        startMs: this.f64[e + EX_START],
+        sendMs: this.f64[e + EX_SEND],
+        traceId: trace.some((w) => w !== 0) ? trace.map(hex32).join('') : '',
+        parentSpanId: parent.some((w) => w !== 0) ? parent.map(hex32).join('') : '',
+        stageMs: words(EX_STAGES, STAGE_COUNT),
+      });
+    }
+    return out;
   }
 }

@@ -25,7 +25,7 @@ const ms = (v: number) => Math.round(v * 1000) / 1000;
 const msOrNull = (v: number | null) => (v === null ? null : ms(v));
 
 export function attachJson(w: WindowSummary, f: ModelFinding): AttachJson {
-  const busiest = [...w.listeners].sort((a, b) => b.peak - a.peak || b.length - a.length)[0];
+  const longest = [...w.listeners].sort((a, b) => b.peak - a.peak || b.length - a.length)[0];
   return {
     pid: w.root_pid,
     model: f.model,
@@ -52,13 +52,20 @@ export function attachJson(w: WindowSummary, f: ModelFinding): AttachJson {
       ended: c.ended,
     })),
     processes: w.processes.map((p) => ({ ...p, cpu_ms: ms(p.cpu_ms), reaped_children_cpu_ms: ms(p.reaped_children_cpu_ms) })),
-    accept_queue: busiest ? { listen: busiest.listen, length: busiest.length, max: busiest.max, peak: busiest.peak } : null,
+    accept_queue: longest ? { listen: longest.listen, length: longest.length, max: longest.max, peak: longest.peak } : null,
     listening: w.listeners,
   };
 }
 
-/** Rows past this many are the least busy contexts; the JSON has them all. */
-const MAX_CONTEXT_ROWS = 40;
+/** A table shows this many rows at most, the busiest, in id order; a server per connection makes hundreds. */
+const MAX_ROWS = 40;
+
+/** The busiest `MAX_ROWS` of `rows`, in their order, and how many were left out. */
+function busiest<T>(rows: T[], cpu: (r: T) => number): { shown: T[]; left: number } {
+  const keep = new Set([...rows].sort((a, b) => cpu(b) - cpu(a)).slice(0, MAX_ROWS));
+  const shown = rows.filter((r) => keep.has(r));
+  return { shown, left: rows.length - shown.length };
+}
 
 /** Columns named in `left` are text, padded on the right; the others are numbers, aligned on the right. */
 function table(header: string[], rows: (string | number)[][], left: string[]): string {
@@ -77,20 +84,21 @@ export function renderAttachText(j: AttachJson): string {
   out += `model: ${j.model}\n${j.evidence.map((e) => `  - ${e}\n`).join('')}\n`;
   const q = j.accept_queue;
   out += q ? `accept queue of ${q.listen}: ${q.length} waiting (peak ${q.peak}, backlog ${q.max ?? 'unknown'})\n\n` : 'accept queue: no listening TCP socket\n\n';
+  const procs = busiest(j.processes, (p) => (p.pid === j.pid ? Infinity : p.cpu_ms));
   out += table(
     ['PID', 'PPID', 'NAME', 'THREADS', 'CONNS', 'FDS', 'RSS MB', 'CPU ms', 'LIFE'],
-    j.processes.map((p) => [p.pid, p.ppid, p.name, p.threads_max, p.sockets_readable ? p.inbound_max : '-', p.fds ?? '-', num(p.rss_bytes === null ? null : p.rss_bytes / 2 ** 20, 1), num(p.cpu_ms), life(p)]),
+    procs.shown.map((p) => [p.pid, p.ppid, p.name, p.threads_max, p.sockets_readable ? p.inbound_max : '-', p.fds ?? '-', num(p.rss_bytes === null ? null : p.rss_bytes / 2 ** 20, 1), num(p.cpu_ms), life(p)]),
     ['NAME', 'LIFE'],
   );
+  if (procs.left > 0) out += `  ... and ${procs.left} less busy processes (--json lists them all)\n`;
   out += '\n';
-  const busiest = [...j.contexts].sort((a, b) => (b.oncpu_ms ?? b.cpu_ms) - (a.oncpu_ms ?? a.cpu_ms)).slice(0, MAX_CONTEXT_ROWS);
-  const shown = j.contexts.filter((c) => busiest.includes(c));
+  const ctxs = busiest(j.contexts, (c) => c.oncpu_ms ?? c.cpu_ms);
   out += table(
     ['PID', 'TID', 'NAME', 'ST', 'CPU ms', 'USER', 'SYS', 'ON-CPU ms', 'RUNQ ms', 'SLICES', 'VOL CTX', 'INVOL CTX', 'WAITS IN', 'LIFE'],
-    shown.map((c) => [c.pid, c.tid, c.name, c.state, num(c.cpu_ms), num(c.user_ms), num(c.system_ms), num(c.oncpu_ms, 1), num(c.runqueue_wait_ms, 1), c.timeslices ?? '-', c.voluntary_ctx, c.involuntary_ctx, c.wait ?? '-', life(c)]),
+    ctxs.shown.map((c) => [c.pid, c.tid, c.name, c.state, num(c.cpu_ms), num(c.user_ms), num(c.system_ms), num(c.oncpu_ms, 1), num(c.runqueue_wait_ms, 1), c.timeslices ?? '-', c.voluntary_ctx, c.involuntary_ctx, c.wait ?? '-', life(c)]),
     ['NAME', 'ST', 'WAITS IN', 'LIFE'],
   );
-  if (shown.length < j.contexts.length) out += `  ... and ${j.contexts.length - shown.length} less busy contexts (--json lists them all)\n`;
+  if (ctxs.left > 0) out += `  ... and ${ctxs.left} less busy threads (--json lists them all)\n`;
   out += '\n  CONNS: most connections to its listening ports held at once. LIFE: + created, - ended during the window.\n';
   return out;
 }

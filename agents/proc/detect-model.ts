@@ -5,7 +5,7 @@
  * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
  */
 import type { ModelId } from '../../src/scenario/schema.js';
-import { ranMs, threadShape, type ThreadShape } from './thread-shape.js';
+import { MIN_CPU_MS_FOR_SHARES, ranMs, threadShape, type ThreadShape } from './thread-shape.js';
 import type { ProcessWindow, WindowSummary } from './window-summary.js';
 
 /** The reference servers' ids; `event-loop-raw` is not one: from outside, its parser and node:http's look alike. */
@@ -23,6 +23,10 @@ export const MIN_PROCESS_CHURN = 3;
 /** Waiting for a CPU for a tenth of the time spent on one is contention worth saying, whatever the model. */
 export const CONTENDED_RUNQUEUE_SHARE = 0.1;
 
+/** A pool and a context per connection differ only when connections open and close within the window. */
+const samePoolOrPerConnection = (what: 'thread' | 'process') =>
+  `no ${what === 'thread' ? 'threads' : 'worker processes'} created or ended during the window; a server with a ${what} per connection looks the same while its connections stay open (keep-alive clients): new connections during the window tell them apart`;
+
 const ONE_AT_A_TIME_IS_AMBIGUOUS =
   'serving one connection at a time and multiplexing look alike when no two connections are open at once: drive concurrent connections while attaching';
 
@@ -32,26 +36,34 @@ export function detectModel(w: WindowSummary): ModelFinding {
 }
 
 const unknown = (...evidence: string[]): ModelFinding => ({ model: 'unknown', evidence });
+const queuePeak = (w: WindowSummary) => Math.max(0, ...w.listeners.map((l) => l.peak));
+const conns = (n: number) => `${n} connection${n === 1 ? '' : 's'}`;
 
 function decide(w: WindowSummary): ModelFinding {
   const lasting = w.processes.filter((p) => !p.born && !p.ended);
+  const group = workerGroup(lasting);
+  const forks = perConnectionForks(w, group?.workers.length ?? 0);
+  if (forks) return { model: 'fork-per-connection', evidence: forks };
+  if (group) return decideWorkers(w, group.master, group.workers);
+  return decideOneProcess(w, servingProcess(lasting.length > 0 ? lasting : w.processes));
+}
+
+/**
+ * Evidence of a process made per connection, or null: children created and ended in the window beyond the
+ * recycling of a pool, none holding more than one connection. Either end of their lives suffices when those children
+ * each held a connection: attached while keep-alive clients arrive, none has ended yet; while they leave, none is new.
+ * (A pool that shrinks ends idle workers, which held none.)
+ */
+function perConnectionForks(w: WindowSummary, poolSize: number): string[] | null {
   const children = w.processes.filter((p) => p.pid !== w.root_pid);
   const created = children.filter((p) => p.born).length;
   const ended = children.filter((p) => p.ended).length;
-  const group = workerGroup(lasting);
-  if (Math.min(created, ended) >= MIN_PROCESS_CHURN && created > (group?.workers.length ?? 0)) {
-    const churned = children.filter((p) => p.born || p.ended);
-    const most = Math.max(...churned.map((p) => p.inbound_max));
-    return {
-      model: 'fork-per-connection',
-      evidence: [
-        `processes created during the window: ${created}, ended: ${ended}`,
-        `each of them held at most ${most} connection${most === 1 ? '' : 's'} at once`,
-      ],
-    };
-  }
-  if (group) return decideWorkers(w, group.master, group.workers);
-  return decideOneProcess(w, servingProcess(lasting.length > 0 ? lasting : w.processes));
+  const churned = children.filter((p) => p.born || p.ended);
+  const serving = churned.filter((p) => p.inbound_max === 1).length;
+  const most = Math.max(0, ...churned.map((p) => p.inbound_max));
+  if (churned.length <= poolSize || most > 1) return null;
+  if (Math.min(created, ended) < MIN_PROCESS_CHURN && serving < MIN_PROCESS_CHURN) return null;
+  return [`processes created during the window: ${created}, ended: ${ended}`, `each of them held at most ${conns(most)} at once (${serving} held one)`];
 }
 
 /** The largest set of two or more lasting processes of one executable under one parent: a master's workers. */
@@ -74,8 +86,6 @@ function servingProcess(ps: ProcessWindow[]): ProcessWindow {
   })[0];
 }
 
-const queuePeak = (w: WindowSummary) => Math.max(0, ...w.listeners.map((l) => l.peak));
-const conns = (n: number) => `${n} connection${n === 1 ? '' : 's'}`;
 
 function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
   const shape = threadShape(p, w.contexts);
@@ -87,7 +97,7 @@ function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
     if (p.inbound_max > shape.working) {
       return { model: 'hybrid', evidence: [shape.evidence, `${held}, more than the threads working: connections do not each have a thread`] };
     }
-    return { model: 'thread-pool', evidence: [shape.evidence, `${held}, no more than the threads working`, `no threads created or ended for connections`] };
+    return { model: 'thread-pool', evidence: [shape.evidence, `${held}, no more than the threads working`, samePoolOrPerConnection('thread')] };
   }
   if (shape.kind === 'one-with-helpers') {
     return p.inbound_max > 1 ? { model: 'hybrid', evidence: [shape.evidence, held] } : unknown(shape.evidence, held, ONE_AT_A_TIME_IS_AMBIGUOUS);
@@ -120,7 +130,12 @@ function decideWorkers(w: WindowSummary, master: number, workers: ProcessWindow[
   if (most.inbound_max === 1 && (serving >= 2 || peak >= 1)) {
     return {
       model: 'prefork',
-      evidence: [...head, `each worker held at most 1 connection at a time (${serving} of them served)`, ...(peak >= 1 ? [`up to ${peak} connections waited in the accept queue`] : [])],
+      evidence: [
+        ...head,
+        `each worker held at most 1 connection at a time (${serving} of them served)`,
+        ...(peak >= 1 ? [`up to ${peak} connections waited in the accept queue`] : []),
+        samePoolOrPerConnection('process'),
+      ],
     };
   }
   return unknown(...head, `the workers held at most ${conns(most.inbound_max)} at a time`, ONE_AT_A_TIME_IS_AMBIGUOUS);
@@ -135,7 +150,7 @@ function treeFacts(w: WindowSummary): string[] {
   if (w.duration_ms > 0) out.push(`CPU: ${cpu.toFixed(0)} ms, ${((cpu / w.duration_ms) * 100).toFixed(0)} % of one core`);
   const ran = w.contexts.reduce((s, c) => s + ranMs(c), 0);
   const waited = w.contexts.reduce((s, c) => s + (c.runqueue_wait_ms ?? 0), 0);
-  if (ran > 0 && waited >= CONTENDED_RUNQUEUE_SHARE * ran) {
+  if (ran >= MIN_CPU_MS_FOR_SHARES && waited >= CONTENDED_RUNQUEUE_SHARE * ran) {
     out.push(`threads waited ${waited.toFixed(0)} ms for a CPU, ${Math.round((waited / ran) * 100)} % of the ${ran.toFixed(0)} ms they ran: the CPUs were contended`);
   }
   for (const l of w.listeners) {

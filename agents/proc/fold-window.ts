@@ -38,20 +38,68 @@ interface ProcessLife extends Life<ProcessReading> {
   listener: boolean;
 }
 
+type ListenerMap = Map<number, Omit<ListenerWindow, 'max' | 'pids'> & { pids: Set<number> }>;
+
 const lifeFrom = <R>(reading: R, index: number): Life<R> => ({ first: reading, last: reading, firstIndex: index, lastIndex: index });
 
 const mostFrequent = (counts: Map<string, number>) => [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+
+/** An IPv4 peer seen from a dual-stack socket (`[::ffff:127.0.0.1]:80`) is the same endpoint as `127.0.0.1:80`. */
+const endpoint = (address: string) => address.replace(/^\[::ffff:([\d.]+)\]/, '$1');
+
+/** One snapshot's TCP sockets of the tree, indexed for sorting each process's sockets. */
+interface TcpIndex {
+  byInode: Map<number, TcpEntry>;
+  listenPorts: Set<number>;
+  /** Local endpoints of the tree's own sockets: a connection whose peer is one of them stays inside the tree. */
+  ownEndpoints: Set<string>;
+}
+
+function indexTcp(tcp: TcpEntry[]): TcpIndex {
+  return {
+    byInode: new Map(tcp.map((e) => [e.inode, e])),
+    listenPorts: new Set(tcp.filter((e) => e.state === TCP_LISTEN).map((e) => e.port)),
+    ownEndpoints: new Set(tcp.map((e) => endpoint(e.local))),
+  };
+}
+
+/**
+ * Sorts a process's sockets at one snapshot: listeners (and their queues), connections accepted from clients, and
+ * its own calls out. A connection between two sockets of the tree (a backend or sidecar in the same tree) is
+ * neither: counting its accepting end as a client would make a server one connection at a time look like it
+ * multiplexes.
+ */
+function countSockets(p: ProcessReading, proc: ProcessLife, tcp: TcpIndex, listeners: ListenerMap): void {
+  let inbound = 0;
+  let outbound = 0;
+  for (const inode of p.sockets ?? []) {
+    const e = tcp.byInode.get(inode);
+    if (e === undefined) continue; // not TCP (unix, UDP)
+    if (e.state === TCP_LISTEN) {
+      proc.listener = true;
+      const l = listeners.get(inode) ?? { listen: e.local, inode, pids: new Set<number>(), length: 0, peak: 0 };
+      l.pids.add(p.pid);
+      l.length = e.rx_queue;
+      l.peak = Math.max(l.peak, e.rx_queue);
+      listeners.set(inode, l);
+    } else if (tcp.ownEndpoints.has(endpoint(e.remote))) {
+      if (!tcp.listenPorts.has(e.port)) outbound++;
+    } else if (tcp.listenPorts.has(e.port)) inbound++;
+    else outbound++;
+  }
+  proc.inMax = Math.max(proc.inMax, inbound);
+  proc.outMax = Math.max(proc.outMax, outbound);
+}
 
 export function foldWindow(snapshots: readonly TreeSnapshot[], o: FoldOptions): WindowSummary {
   const n = snapshots.length;
   const msPerTick = 1000 / o.ticksPerSecond;
   const threads = new Map<string, ThreadLife>();
   const processes = new Map<string, ProcessLife>();
-  const listeners = new Map<number, Omit<ListenerWindow, 'max' | 'pids'> & { pids: Set<number> }>();
+  const listeners: ListenerMap = new Map();
 
   snapshots.forEach((snap, i) => {
-    const byInode = new Map<number, TcpEntry>(snap.tcp.map((e) => [e.inode, e]));
-    const listenPorts = new Set(snap.tcp.filter((e) => e.state === TCP_LISTEN).map((e) => e.port));
+    const tcp = snap.tcp === null ? null : indexTcp(snap.tcp);
     for (const p of snap.processes) {
       const pKey = `${p.pid}/${p.start}`;
       let proc = processes.get(pKey);
@@ -62,23 +110,7 @@ export function foldWindow(snapshots: readonly TreeSnapshot[], o: FoldOptions): 
       proc.last = p;
       proc.lastIndex = i;
       proc.threadsMax = Math.max(proc.threadsMax, p.threads.length);
-      let inbound = 0;
-      let outbound = 0;
-      for (const inode of p.sockets ?? []) {
-        const e = byInode.get(inode);
-        if (e === undefined) continue; // not TCP (unix, UDP)
-        if (e.state === TCP_LISTEN) {
-          proc.listener = true;
-          const l = listeners.get(inode) ?? { listen: e.local, inode, pids: new Set<number>(), length: 0, peak: 0 };
-          l.pids.add(p.pid);
-          l.length = e.rx_queue;
-          l.peak = Math.max(l.peak, e.rx_queue);
-          listeners.set(inode, l);
-        } else if (listenPorts.has(e.port)) inbound++;
-        else outbound++;
-      }
-      proc.inMax = Math.max(proc.inMax, inbound);
-      proc.outMax = Math.max(proc.outMax, outbound);
+      if (tcp !== null) countSockets(p, proc, tcp, listeners);
       for (const t of p.threads) {
         const tKey = `${p.pid}/${t.tid}/${t.start}`;
         let ctx = threads.get(tKey);
@@ -134,7 +166,8 @@ export function foldWindow(snapshots: readonly TreeSnapshot[], o: FoldOptions): 
     pid: s.last.pid,
     ppid: s.last.ppid,
     name: s.last.comm,
-    exe: s.last.exe,
+    // A process on its way out may no longer show its executable.
+    exe: s.last.exe ?? s.first.exe,
     born: born(s),
     ended: ended(s),
     cpu_ms: delta(s, (p) => p.cpu_ticks)! * msPerTick,

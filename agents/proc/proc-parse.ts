@@ -86,6 +86,8 @@ export interface TcpEntry {
   /** `127.0.0.1:8080`, `[::1]:8080`. */
   local: string;
   port: number;
+  /** The peer's address, `0.0.0.0:0` for a listener. */
+  remote: string;
   state: number;
   /** For a listening socket: connections completed by the kernel and not yet accepted (the accept queue). */
   rx_queue: number;
@@ -104,9 +106,16 @@ export function parseNetTcp(text: string, keep?: ReadonlySet<number>): TcpEntry[
     const inode = Number(f[9]);
     if (keep && !keep.has(inode)) continue;
     const [addrHex, portHex] = f[1].split(':');
+    const [remoteHex, remotePortHex] = f[2].split(':');
     const port = parseInt(portHex, 16);
-    const rx = parseInt(f[4].split(':')[1], 16);
-    out.push({ inode, local: `${formatAddress(addrHex)}:${port}`, port, state: parseInt(f[3], 16), rx_queue: rx });
+    out.push({
+      inode,
+      local: `${formatAddress(addrHex)}:${port}`,
+      port,
+      remote: `${formatAddress(remoteHex)}:${parseInt(remotePortHex, 16)}`,
+      state: parseInt(f[3], 16),
+      rx_queue: parseInt(f[4].split(':')[1], 16),
+    });
   }
   return out;
 }

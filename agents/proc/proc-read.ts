@@ -28,11 +28,6 @@ export function numericEntries(path: string): number[] {
   return out;
 }
 
-/** Whether a process of this id exists (a zombie counts: it exists until its parent waits for it). */
-export function processExists(pid: number): boolean {
-  return readProcText(`/proc/${pid}/stat`) !== null;
-}
-
 let ticks: number | undefined;
 
 /**

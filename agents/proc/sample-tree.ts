@@ -11,6 +11,13 @@ import { clockTicksPerSecond } from './proc-read.js';
 import { readTreeSnapshot, type TreeSnapshot } from './tree-snapshot.js';
 import type { WindowSummary } from './window-summary.js';
 
+/**
+ * The TCP tables (connections held, accept queues) are read at most this often, and at the first and last
+ * snapshot: each read costs ~20 ms (tree-snapshot.ts), so at a 50 ms interval reading them every time would make
+ * the sampler a load of its own. Threads and CPU are still read at every interval, for short-lived threads.
+ */
+export const TCP_MIN_INTERVAL_MS = 200;
+
 export interface SampleOptions {
   pid: number;
   durationMs: number;
@@ -33,12 +40,22 @@ export async function sampleTree(o: SampleOptions): Promise<WindowSummary> {
   const snapshots: TreeSnapshot[] = [];
   const start = performance.now();
   let rootEnded = false;
+  const tcpEvery = Math.max(1, Math.round(TCP_MIN_INTERVAL_MS / o.intervalMs));
+  const rootStart = (s: TreeSnapshot) => s.processes.find((p) => p.pid === o.pid)?.start;
   for (let k = 0; ; k++) {
     // Each snapshot is due at start + k * interval, so the time a snapshot takes does not stretch the window.
-    const due = start + Math.min(k * o.intervalMs, o.durationMs);
-    const wait = due - performance.now();
-    if (wait > 0) await sleep(wait, undefined, { signal: o.signal }).catch(() => undefined);
-    const snap = readTreeSnapshot(o.pid, performance.now());
+    const offset = Math.min(k * o.intervalMs, o.durationMs);
+    const due = start + offset;
+    const last = offset >= o.durationMs;
+    // Waits even when late: the reads are synchronous, and the process's other work (a test's clients, signal
+    // handlers) must get its turn between two snapshots.
+    await sleep(Math.max(0, due - performance.now()), undefined, { signal: o.signal }).catch(() => undefined);
+    const snap = readTreeSnapshot(o.pid, performance.now(), k % tcpEvery === 0 || last || o.signal?.aborted === true);
+    // A root with another start time is a new process that was given the ended one's id.
+    if (snap !== null && snapshots.length > 0 && rootStart(snap) !== rootStart(snapshots[0])) {
+      rootEnded = true;
+      break;
+    }
     if (snap === null) {
       if (snapshots.length === 0) throw new ProcessGoneError(o.pid);
       rootEnded = true;
@@ -46,7 +63,7 @@ export async function sampleTree(o: SampleOptions): Promise<WindowSummary> {
     }
     snapshots.push(snap);
     o.onSnapshot?.(snap.at_ms - start, snap);
-    if (o.signal?.aborted || due - start >= o.durationMs) break;
+    if (o.signal?.aborted || last) break;
   }
   return foldWindow(snapshots, {
     rootPid: o.pid,

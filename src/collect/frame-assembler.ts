@@ -96,10 +96,16 @@ export class FrameAssembler {
         server: mergeServer(p.agents),
         contexts: p.agents.flatMap(toContexts),
         backend: p.backend,
+        ...exemplarsOf(p.agents),
       });
     }
     for (const key of this.pending.keys()) if (key < this.nextOut) this.pending.delete(key);
   }
+}
+
+function exemplarsOf(agents: AgentInterval[]): { exemplars?: Frame['exemplars'] } {
+  const list = agents.flatMap((a) => a.exemplars ?? []);
+  return list.length ? { exemplars: list } : {};
 }
 
 /** Sums every context's request data; the queue stages are over joined requests, the handler stages over all. */

@@ -5,7 +5,7 @@
  * exactly on interval boundaries of the shared monotonic clock, so rounding absorbs the millisecond by which two
  * processes' epoch mappings can differ.
  */
-import { ATTR, METRIC, STAGES, epochToMonoMs, type ExpHistogramData, type StageName } from '../model/index.js';
+import { ATTR, METRIC, STAGES, epochToMonoMs, type Exemplar, type ExpHistogramData, type StageName } from '../model/index.js';
 
 export interface AgentContext {
   tid: number;
@@ -42,6 +42,8 @@ export interface AgentInterval {
   rss_bytes: number | null;
   dropped: number;
   agent_errors: number;
+  /** Requests the agent kept whole (exemplar traces), when it sends them. */
+  exemplars?: Exemplar[];
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

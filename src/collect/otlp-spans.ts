@@ -7,10 +7,12 @@
  * - A span with the attribute `srvlens.stage` (parse, process, downstream, transform, send) is that stage.
  * - The rest of the server span is `process`: the handler's own code, as the agent counts an unmarked handler.
  * The queue parts need the client's send time, which plain OTel apps do not read, so they stay unmeasured.
+ * Spans marked `srvlens.exemplar` are a srvlens agent's exemplars of requests it already counted: they are kept
+ * as exemplars, never counted again.
  * Children end before their parent and are exported first (BatchSpanProcessor exports ended spans), so their
  * times wait, bounded, under the parent's id until the parent arrives.
  */
-import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type StageName } from '../model/index.js';
+import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type Exemplar, type StageName } from '../model/index.js';
 import { emptyContext, type AgentInterval } from './otlp-json.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -72,11 +74,18 @@ export class SpanMapper {
       const spans: Json[] = (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []);
       // Children first, so a parent in the same batch finds them.
       for (const s of spans) if (num(s.kind) !== SPAN_KIND_SERVER) this.noteChild(s, now);
-      for (const s of spans) if (num(s.kind) === SPAN_KIND_SERVER) this.addRequest(s, pid, service, out);
+      for (const s of spans) {
+        if (num(s.kind) !== SPAN_KIND_SERVER) continue;
+        const a = attrMap(s.attributes);
+        if (a[ATTR.exemplar] !== undefined) this.addExemplar(s, a, pid, service, out);
+        else this.addRequest(s, pid, service, out);
+      }
     }
     this.expire(now);
     return [...out.values()].map(({ a, duration }) => {
-      a.contexts[0].duration = duration.toData();
+      // An interval with exemplars only carries no request data of its own.
+      if (a.contexts[0].requests === 0) a.contexts = [];
+      else a.contexts[0].duration = duration.toData();
       return a;
     });
   }
@@ -101,16 +110,40 @@ export class SpanMapper {
     else if (num(s.kind) === SPAN_KIND_CLIENT || a['db.system'] !== undefined || a['db.system.name'] !== undefined) c.downstream.push([start, end]);
   }
 
-  private addRequest(s: Json, pid: number, service: string, out: Map<string, { a: AgentInterval; duration: ExpHistogram }>): void {
-    const start = num(s.startTimeUnixNano) / 1e6;
-    const end = num(s.endTimeUnixNano) / 1e6;
-    const index = Math.floor(epochToMonoMs(end) / this.intervalMs);
+  private entry(pid: number, service: string, endMs: number, out: Map<string, { a: AgentInterval; duration: ExpHistogram }>) {
+    const index = Math.floor(epochToMonoMs(endMs) / this.intervalMs);
     const key = `${pid}:${service}:${index}`;
     let entry = out.get(key);
     if (!entry) {
       entry = { a: interval(pid, service, index), duration: new ExpHistogram() };
       out.set(key, entry);
     }
+    return entry;
+  }
+
+  private addExemplar(s: Json, a: Record<string, unknown>, pid: number, service: string, out: Map<string, { a: AgentInterval; duration: ExpHistogram }>): void {
+    const entry = this.entry(pid, service, num(s.endTimeUnixNano) / 1e6, out);
+    const parts: Exemplar['parts_ms'] = {};
+    for (const stage of STAGES) {
+      const v = a[`srvlens.part.${stage}_ms`];
+      if (v !== undefined) parts[stage] = num(v);
+    }
+    (entry.a.exemplars ??= []).push({
+      kind: a[ATTR.exemplar] === 'slowest' ? 'slowest' : 'sample',
+      trace_id: String(s.traceId ?? ''),
+      span_id: String(s.spanId ?? ''),
+      parent_span_id: s.parentSpanId ? String(s.parentSpanId) : null,
+      pid,
+      tid: a[ATTR.threadId] !== undefined ? num(a[ATTR.threadId]) : null,
+      duration_ms: num(a[ATTR.durationMs]),
+      parts_ms: parts,
+    });
+  }
+
+  private addRequest(s: Json, pid: number, service: string, out: Map<string, { a: AgentInterval; duration: ExpHistogram }>): void {
+    const start = num(s.startTimeUnixNano) / 1e6;
+    const end = num(s.endTimeUnixNano) / 1e6;
+    const entry = this.entry(pid, service, end, out);
     const c = entry.a.contexts[0];
     const children = this.pending.get(String(s.spanId ?? ''));
     this.pending.delete(String(s.spanId ?? ''));

@@ -155,6 +155,22 @@ export interface BackendInterval {
   sum_queue_us: number;
 }
 
+/**
+ * One request kept whole by an agent (exemplar tracing on): the interval's slowest, or one drawn at random. Its
+ * trace id is the client's (the generator's traceparent is continued), so both views of the request join.
+ */
+export interface Exemplar {
+  kind: 'slowest' | 'sample';
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  pid: number;
+  tid: number | null;
+  /** Handler start to response finish, ms, and the server-side parts of it, ms. */
+  duration_ms: number;
+  parts_ms: Partial<Record<StageName, number>>;
+}
+
 export interface Frame {
   kind: 'frame';
   run: number;
@@ -167,6 +183,8 @@ export interface Frame {
   server: ServerInterval | null;
   contexts: ContextInterval[];
   backend: BackendInterval | null;
+  /** Requests kept whole by the agents in this interval (absent when exemplar tracing is off). */
+  exemplars?: Exemplar[];
 }
 
 export type RecordingRecord = RecordingHeader | RunStart | Frame | RunEnd | RecordingEnd;

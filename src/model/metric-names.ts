@@ -38,5 +38,7 @@ export const ATTR = {
   threadName: 'thread.name',
   contextKind: 'srvlens.context.kind',
   threadState: 'srvlens.thread.state',
+  exemplar: 'srvlens.exemplar', // on exemplar spans: slowest | sample
+  durationMs: 'srvlens.duration_ms',
   serviceName: 'service.name',
 } as const;

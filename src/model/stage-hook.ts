@@ -9,8 +9,11 @@
 export const AGENT_HOOKS = Symbol.for('srvlens.agent.hooks');
 
 export interface AgentHooks {
-  /** A request's handler starts now. sendUs: the client's SEND_TIME_HEADER value (µs) or 0; acceptMs: monoMs() at accept, or 0. */
-  begin(handle: object, sendUs: number, acceptMs: number): void;
+  /**
+   * A request's handler starts now. sendUs: the client's SEND_TIME_HEADER value (µs) or 0; acceptMs: monoMs() at
+   * accept, or 0; traceparent: the request's W3C traceparent header, if any (continued by exemplar traces).
+   */
+  begin(handle: object, sendUs: number, acceptMs: number, traceparent?: string): void;
   /** From now on the request is in `stage` (a STAGE index). */
   stage(handle: object, stage: number): void;
   /** The response's last byte has been handed to the kernel. */
@@ -28,9 +31,9 @@ export function markStage(handle: object, stage: number): void {
   if (h !== undefined) h.stage(handle, stage);
 }
 
-export function beginRequest(handle: object, sendUs: number, acceptMs: number): void {
+export function beginRequest(handle: object, sendUs: number, acceptMs: number, traceparent?: string): void {
   const h = hooks();
-  if (h !== undefined) h.begin(handle, sendUs, acceptMs);
+  if (h !== undefined) h.begin(handle, sendUs, acceptMs, traceparent);
 }
 
 export function endRequest(handle: object): void {

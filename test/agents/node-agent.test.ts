@@ -142,3 +142,56 @@ describe('node agent on a thread that serves one request at a time', () => {
     }
   });
 });
+
+describe('node agent with exemplar tracing', () => {
+  it('exports the slowest requests and a sample as spans continuing the client trace, kept apart from the counts', async () => {
+    const received: AgentInterval[] = [];
+    const collector = await startCollector({ intervalMs: INTERVAL_MS, onAgentIntervals: (l) => received.push(...l) });
+    const agent = startAgent({ ...readConfig({}), intervalMs: INTERVAL_MS, collectorUrl: collector.metricsUrl, serverName: 'ex', exemplars: true });
+    const server = createServer((req, res) => {
+      markStage(res, STAGE.process);
+      // Every fifth request is slow: those must be the ones kept as slowest.
+      const slow = req.url === '/slow';
+      spin(slow ? 15 : 1);
+      markStage(res, STAGE.send);
+      res.end('ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const traceIds: string[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const traceId = (i + 1).toString(16).padStart(32, 'a');
+        traceIds.push(traceId);
+        const path = i % 5 === 4 ? '/slow' : '/';
+        const req = request({ host: '127.0.0.1', port, path, headers: { traceparent: `00-${traceId}-00000000000000aa-01`, [SEND_TIME_HEADER]: String(Math.round(monoUs())) } });
+        req.end();
+        const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+        res.resume();
+        await once(res, 'end');
+      }
+      const exemplars = () => received.flatMap((a) => a.exemplars ?? []);
+      const counted = () => received.flatMap((a) => a.contexts).reduce((s, c) => s + c.joined, 0);
+      expect(await waitUntil(() => counted() >= 20 && exemplars().length > 0, 5000)).toBe(true);
+      await new Promise((r) => setTimeout(r, INTERVAL_MS * 2));
+      expect(counted()).toBe(20); // exemplar spans are not counted as requests again
+      // The collector shares this process, so its own OTLP requests are exemplars too: ours have the client's parent.
+      const ours = exemplars().filter((e) => e.parent_span_id === '00000000000000aa');
+      const slowest = ours.filter((e) => e.kind === 'slowest');
+      expect(slowest.length).toBeGreaterThan(0);
+      for (const e of ours) {
+        expect(traceIds).toContain(e.trace_id);
+        expect(e.parts_ms.process!).toBeGreaterThan(0);
+      }
+      // The slowest kept are the slow requests (15 ms of work against 1 ms).
+      const slowIds = traceIds.filter((_, i) => i % 5 === 4);
+      expect(slowest.some((e) => slowIds.includes(e.trace_id))).toBe(true);
+      expect(Math.max(...slowest.map((e) => e.duration_ms))).toBeGreaterThan(14);
+    } finally {
+      server.close();
+      await agent.stop();
+      await collector.close();
+    }
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * Servers nobody here wrote, as real processes on 127.0.0.1 for the /proc agent's tests: Python's socketserver
+ * classes and Debian's nginx; and the bounded loopback clients that drive them. Each server runs in a process group
+ * of its own, so stopping it also stops the workers and children it made.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '../../helpers/processes.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const INSTALL_HINT = 'run scripts/test-deps.sh (it installs the Debian packages the tests need)';
+
+export interface RunningServer {
+  pid: number;
+  port: number;
+  /** Its stdout, line by line, as it came. */
+  lines: string[];
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+
+function startGroup(cmd: string, args: string[], cwd?: string): { child: ChildProcess; lines: string[] } {
+  const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    const parts = (partial + b.toString()).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.resume();
+  return { child, lines };
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  running.delete(child);
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  process.kill(-child.pid!, 'SIGKILL'); // the group: the server and every process it started
+  await exited;
+}
+
+/** For afterEach/afterAll: stops whatever a test left running. */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map(stopGroup));
+}
+
+export type PythonKind = 'iterative' | 'threading' | 'forking';
+
+/** fixtures/line-server.py: a socketserver echo server whose handler sleeps `delayS` per line. */
+export async function startPython(kind: PythonKind, delayS: number): Promise<RunningServer> {
+  const { child, lines } = startGroup('python3', [join(FIXTURES, 'line-server.py'), kind, String(delayS)]);
+  const spawnError = once(child, 'error').then(([err]) => {
+    throw new Error(`python3 could not start (${(err as Error).message}): ${INSTALL_HINT}`);
+  });
+  await Promise.race([spawnError, waitUntil(() => lines.length > 0 || child.exitCode !== null, 10_000)]);
+  const port = Number(lines[0]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`line-server.py ${kind} did not print its port (exit ${child.exitCode})`);
+  return { pid: child.pid!, port, lines, stop: () => stopGroup(child) };
+}
+
+export function nginxBinary(): string {
+  for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/sbin')) {
+    if (dir && existsSync(join(dir, 'nginx'))) return join(dir, 'nginx');
+  }
+  throw new Error(`nginx is not installed: ${INSTALL_HINT}`);
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Direct children by ppid, read here without the code under test. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {
+      // ended while we looked
+    }
+  }
+  return out;
+}
+
+function nginxConf(dir: string, port: number, workers: number): string {
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${dir}/${k};`).join(' ');
+  return `worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 256; }
+http {
+  access_log ${dir}/access.log;
+  ${temp}
+  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
+}
+`;
+}
+
+/** Debian's nginx, a master and `workers` event-loop workers, from a config of its own in a temp dir. */
+export async function startNginx(workers: number): Promise<RunningServer & { dir: string }> {
+  const bin = nginxBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'srvlens-nginx-'));
+  // The port is free when chosen, and may be taken by the time nginx binds it: then nginx exits, and we try another.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, workers));
+    const { child, lines } = startGroup(bin, ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')]);
+    const ready = await waitUntil(() => child.exitCode !== null || childrenOf(child.pid!).length === workers, 10_000);
+    if (ready && child.exitCode === null) {
+      const stop = async () => {
+        await stopGroup(child);
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { pid: child.pid!, port, lines, dir, stop };
+    }
+    await stopGroup(child);
+  }
+  throw new Error(`nginx did not start; its log: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+}
+
+export interface Load {
+  completed(): number;
+  /** Stops the clients and waits for them; returns how many exchanges completed. */
+  stop(): Promise<number>;
+}
+
+/** `n` clients, each in turn: connect, send a line, read the echo, close. Bounded by n and by the server's pace. */
+export function lineClients(port: number, n: number): Load {
+  let done = 0;
+  let stopped = false;
+  // Resolves true when the echo came back.
+  const exchange = () =>
+    new Promise<boolean>((resolve) => {
+      let echoed = false;
+      const s = net.connect(port, '127.0.0.1', () => s.write('x\n'));
+      s.on('data', () => {
+        echoed = true;
+        done++;
+        s.end();
+      });
+      s.on('close', () => resolve(echoed));
+      s.on('error', () => undefined);
+    });
+  const loops = Array.from({ length: n }, async () => {
+    // A refused connection must not become a busy loop of reconnects.
+    while (!stopped) if (!(await exchange())) await sleep(20);
+  });
+  return {
+    completed: () => done,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return done;
+    },
+  };
+}
+
+/** `conns` keep-alive HTTP connections, each sending a request, waiting `pauseMs` after each response. */
+export function keepAliveLoad(port: number, conns: number, pauseMs: number): Load {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
+  let done = 0;
+  let stopped = false;
+  const get = () =>
+    new Promise<void>((resolve) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            done++;
+            resolve();
+          });
+        })
+        .on('error', () => resolve());
+    });
+  const loops = Array.from({ length: conns }, async () => {
+    while (!stopped) {
+      await get();
+      await sleep(pauseMs);
+    }
+  });
+  return {
+    completed: () => done,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      agent.destroy();
+      return done;
+    },
+  };
+}
+
+/** Opens `n` connections and resolves once the kernel has completed each handshake. */
+export async function openConnections(port: number, n: number): Promise<net.Socket[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const s = net.connect(port, '127.0.0.1');
+      await once(s, 'connect');
+      return s;
+    }),
+  );
+}
