@@ -26,14 +26,20 @@ export function registerRun(program: Command): void {
       process.on('SIGTERM', onSignal);
       const progress = (line: string) => opts.quiet || process.stderr.write(line + '\n');
       progress(`srvlens: ${scenario.name}: ${scenario.servers.length} server(s), about ${scenarioSeconds(scenario)} s of load; recording to ${opts.out}`);
+      // With a terminal on both ends (the dashboard reads keys too), the live dashboard instead of progress lines;
+      // its q and Ctrl-C stop the run as SIGINT does. Loaded only then: blessed costs startup time.
+      const live =
+        process.stdout.isTTY && process.stdin.isTTY
+          ? (await import('../../dashboard/live.js')).startLiveDashboard(scenario, () => onSignal('SIGINT'))
+          : null;
       try {
         await runScenario({
           scenario,
           scenarioFile: file,
           out: opts.out,
           signal: controller.signal,
-          onLog: (l) => progress(`srvlens: ${l}`),
-          onFrame: (f, run) => {
+          onLog: (l) => (live ? live.log(l) : progress(`srvlens: ${l}`)),
+          onFrame: live ? live.onFrame : (f, run) => {
             const g = f.generator;
             if (!g || opts.quiet) return;
             const lat = summariseHdr([g.latency_hdr]);
@@ -45,7 +51,7 @@ export function registerRun(program: Command): void {
                 `p99 ${p99 === null ? '-' : p99.toFixed(2)} ms  loop p99 ${lag === null ? '-' : (lag * 1000).toFixed(2)} ms${g.saturated ? '  [generator saturated]' : ''}`,
             );
           },
-        });
+        }).finally(() => live?.close()); // the terminal back before the run's own messages
       } catch (err) {
         if (err instanceof RunAborted) {
           process.stderr.write(`srvlens: run stopped; what was recorded is in ${opts.out}\n`);

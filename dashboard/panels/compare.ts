@@ -1,0 +1,62 @@
+/**
+ * Every server of the scenario side by side at the same phase: where each spends a request's time, what it
+ * achieved, its p99, and what the model cost per request. The screen that answers "where does each model spend its
+ * time". The cursor's server is figured up to the cursor, the others over their whole phase (see windows.ts).
+ */
+import { PART_NAMES, type PartName } from '../../src/model/index.js';
+import type { CompareEntry } from '../snapshot.js';
+
+export interface CompareRow {
+  server: string;
+  model: string;
+  /** The server the cursor is on. */
+  current: boolean;
+  /** Why there are no figures: the run has no such phase (yet). Null when there are. */
+  missing: string | null;
+  offered_rps: number | null;
+  achieved_rps: number | null;
+  p99_ms: number | null;
+  mean_ms: number | null;
+  cpu_ms_per_request: number | null;
+  cs_per_request: { voluntary: number; involuntary: number } | null;
+  parts: { part: PartName; ms: number | null }[];
+  intervals: number;
+  partial: boolean;
+  generator_saturated: boolean;
+}
+
+export interface ComparePanel {
+  phase: string | null;
+  rows: CompareRow[];
+  /** The longest row's parts, ms: every row's bar is drawn on this one scale so that lengths compare. */
+  scale_ms: number;
+}
+
+/** A part's share of a bar: what it adds to the latency. The remainder `unmeasured` can come out below 0. */
+export const barMs = (ms: number | null) => (ms !== null && ms > 0 ? ms : 0);
+
+export function comparePanel(entries: readonly CompareEntry[], cursorRun: number): ComparePanel {
+  const phase = entries[cursorRun]?.window?.span.name ?? null;
+  const rows = entries.map((e, i): CompareRow => {
+    const s = e.stats;
+    const started = e.run.frames > 0;
+    return {
+      server: e.run.start.server,
+      model: e.run.start.model,
+      current: i === cursorRun,
+      missing: s ? null : !e.window ? (started && e.run.ended ? `no phase ${phase ?? ''}`.trim() : 'not run yet') : 'no requests',
+      offered_rps: s?.offered_rps ?? null,
+      achieved_rps: s?.achieved_rps ?? null,
+      p99_ms: s?.latency_ms.p99 ?? null,
+      mean_ms: s?.latency_ms.mean ?? null,
+      cpu_ms_per_request: s?.cpu_ms_per_request ?? null,
+      cs_per_request: s?.context_switches_per_request ?? null,
+      parts: PART_NAMES.map((part) => ({ part, ms: s?.parts_ms[part] ?? null })),
+      intervals: e.window ? e.window.to - e.window.from : 0,
+      partial: e.window?.partial ?? false,
+      generator_saturated: s?.generator_saturated ?? false,
+    };
+  });
+  const scale = Math.max(0, ...rows.map((r) => r.parts.reduce((t, p) => t + barMs(p.ms), 0)));
+  return { phase, rows, scale_ms: scale };
+}

@@ -1,0 +1,20 @@
+/** Where the time goes: the mean request's latency split into the parts of the decomposition, in order. */
+import { PART_NAMES, type PartName } from '../../src/model/index.js';
+import type { PhaseStats } from '../../src/analysis/phase-stats.js';
+
+export interface DecompositionPanel {
+  /** Every part, in the order they happen; null where it was not measured (shown as such, never as 0). */
+  parts: { part: PartName; ms: number | null }[];
+  /** Mean latency, ms: what the parts add up to. */
+  mean_ms: number | null;
+  /** Share of the mean the measured parts cover. */
+  coverage: number | null;
+}
+
+export function decompositionPanel(phase: PhaseStats | null): DecompositionPanel {
+  return {
+    parts: PART_NAMES.map((part) => ({ part, ms: phase?.parts_ms[part] ?? null })),
+    mean_ms: phase?.latency_ms.mean ?? null,
+    coverage: phase?.coverage ?? null,
+  };
+}

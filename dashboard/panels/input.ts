@@ -1,0 +1,31 @@
+/**
+ * What the Run view's panels are computed from. Panels are pure functions of it, so any renderer (blessed today)
+ * can draw them and tests can check them on recorded frames.
+ */
+import type { Frame } from '../../src/model/index.js';
+import { phaseStats, type PhaseStats } from '../../src/analysis/phase-stats.js';
+
+export interface PanelInput {
+  /** The last frames up to the cursor, oldest first: the cursor's interval is the last one. */
+  frames: readonly Frame[];
+  /** Figures of the cursor's phase over its window (windows.ts), null when the window has no generator report. */
+  phase: PhaseStats | null;
+}
+
+const perInterval = new WeakMap<Frame, PhaseStats>();
+
+/**
+ * One interval's figures: the phase statistics of that frame alone, so a panel's "now" is computed exactly as the
+ * report's per-phase figure is. Computed once per frame (decoding its HDR histograms costs ~0.1 ms) and kept while
+ * the frame is.
+ */
+export function intervalStats(frame: Frame): PhaseStats {
+  let s = perInterval.get(frame);
+  if (!s) {
+    s = phaseStats(frame.phase ?? '-', [frame]);
+    perInterval.set(frame, s);
+  }
+  return s;
+}
+
+export const lastOf = (frames: readonly Frame[]): Frame | null => frames[frames.length - 1] ?? null;

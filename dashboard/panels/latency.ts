@@ -1,0 +1,42 @@
+/**
+ * Latency p50 and p99 from the intended send time (corrected for coordinated omission), with the intervals in
+ * which the generator could not keep its schedule marked: their latency includes the generator's own delay.
+ */
+import { intervalStats, lastOf, type PanelInput } from './input.js';
+
+export interface LatencyPanel {
+  /** The cursor's interval, ms. */
+  p50_ms: number | null;
+  p99_ms: number | null;
+  /** Per interval of the window, ms, oldest first. */
+  p50: (number | null)[];
+  p99: (number | null)[];
+  /** Per interval of the window: the generator could not keep up. */
+  saturated: boolean[];
+  saturated_intervals: number;
+  /** Why, in the cursor's interval (empty when it kept up). */
+  reasons: string[];
+  phase: { p50_ms: number | null; p99_ms: number | null; uncorrected_p99_ms: number | null; max_ms: number | null } | null;
+}
+
+export function latencyPanel({ frames, phase }: PanelInput): LatencyPanel {
+  const per = frames.map((f) => (f.generator ? intervalStats(f) : null));
+  const saturated = frames.map((f) => f.generator?.saturated === true);
+  const last = lastOf(frames);
+  const now = last?.generator ? intervalStats(last) : null;
+  return {
+    p50_ms: now?.latency_ms.p50 ?? null,
+    p99_ms: now?.latency_ms.p99 ?? null,
+    p50: per.map((s) => s?.latency_ms.p50 ?? null),
+    p99: per.map((s) => s?.latency_ms.p99 ?? null),
+    saturated,
+    saturated_intervals: saturated.filter(Boolean).length,
+    reasons: last?.generator?.saturation ?? [],
+    phase: phase && {
+      p50_ms: phase.latency_ms.p50,
+      p99_ms: phase.latency_ms.p99,
+      uncorrected_p99_ms: phase.latency_ms.uncorrected_p99,
+      max_ms: phase.latency_ms.max,
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The acceptor of the thread-per-connection model: blocks in accept, and starts a new thread for each connection,
+ * up to `maxThreads` alive; at the cap it sleeps (Atomics.wait) until one ends, and meanwhile new clients wait in
+ * the kernel's accept queue. On stop it waits for its threads to end: they are its children, and a thread's
+ * resources are reclaimed through its parent's event loop.
+ */
+import { once } from 'node:events';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { monoMs } from '../../model/clock.js';
+import { connSlot, type ThreadData } from './blocking-server.js';
+import { ContextControl } from './context-control.js';
+import { nameThisThread } from './context-name.js';
+import type { ConnectionThreadData } from './connection-thread.js';
+import { blocking, errnoCode } from './native.js';
+
+export interface SpawningAcceptorData extends ThreadData {
+  maxThreads: number;
+  connectionFile: string;
+}
+
+const data = workerData as SpawningAcceptorData;
+const control = new ContextControl(data.control);
+const api = blocking();
+const live = new Set<Worker>();
+nameThisThread('acceptor');
+parentPort?.postMessage({ type: 'ready' });
+
+/** A pair of fd slots no live connection thread holds; there is one, since fewer than maxThreads are alive. */
+function freePair(): number {
+  for (let pair = 0; pair < data.maxThreads; pair++) if (control.isFree(connSlot(pair))) return pair;
+  throw new Error('no free slot below the thread cap: a connection thread ended without retracting its fd');
+}
+
+/** At the cap, how often this thread turns its event loop, where ended threads are reclaimed. */
+const CAP_WAKE_MS = 100;
+const turnLoop = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
+
+/** Undoes what the connection thread would have at its end; for one that never ran (its modules failed to load). */
+function cleanUpFor(pair: number, fd: number): void {
+  control.retract(connSlot(pair));
+  api.close(fd);
+  control.release();
+}
+
+function startConnectionThread(fd: number, acceptMs: number, pair: number, name: string): void {
+  const { control: buffer, backend, workload, listenFd } = data;
+  const threadData: ConnectionThreadData = { control: buffer, backend, workload, listenFd, fd, acceptMs, pair, name };
+  let worker: Worker;
+  try {
+    worker = new Worker(data.connectionFile, { workerData: threadData });
+  } catch (err) {
+    // Out of memory or threads: this client is dropped, as a C server's failed pthread_create would drop it.
+    process.stderr.write(`srvlens: cannot start server thread ${name}: ${err instanceof Error ? err.message : err}\n`);
+    cleanUpFor(pair, fd);
+    return;
+  }
+  live.add(worker);
+  let running = false;
+  worker.on('message', (m: { type?: string } | null) => {
+    if (m?.type === 'running') running = true;
+  });
+  worker.on('error', (err) => process.stderr.write(`srvlens: server thread ${name} failed: ${err.stack ?? err}\n`));
+  // Messages a thread posted are delivered before its 'exit'.
+  worker.on('exit', () => {
+    live.delete(worker);
+    if (!running) cleanUpFor(pair, fd);
+  });
+}
+
+let serial = 0;
+for (;;) {
+  const got = control.acquire(data.maxThreads, CAP_WAKE_MS);
+  if (got === 'stopped') break;
+  if (got === 'timeout') {
+    await turnLoop();
+    continue;
+  }
+  let fd: number;
+  try {
+    fd = api.accept(data.listenFd);
+  } catch (err) {
+    control.release();
+    if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'EBADF') break; // shut down: stopping
+    throw err;
+  }
+  const acceptMs = monoMs();
+  const pair = freePair();
+  if (!control.publish(connSlot(pair), fd)) {
+    api.close(fd);
+    control.release();
+    break;
+  }
+  startConnectionThread(fd, acceptMs, pair, `conn-${++serial}`);
+  // One turn of this thread's event loop between accepts: ended threads are reclaimed and their errors reported.
+  await turnLoop();
+}
+await Promise.all([...live].map((w) => once(w, 'exit')));
