@@ -86,7 +86,6 @@ function servingProcess(ps: ProcessWindow[]): ProcessWindow {
   })[0];
 }
 
-
 function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
   const shape = threadShape(p, w.contexts);
   if (shape.kind === 'churn') return { model: 'thread-per-connection', evidence: [shape.evidence, `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`] };

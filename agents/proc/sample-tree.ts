@@ -13,8 +13,8 @@ import type { WindowSummary } from './window-summary.js';
 
 /**
  * The TCP tables (connections held, accept queues) are read at most this often, and at the first and last
- * snapshot: each read costs ~20 ms (tree-snapshot.ts), so at a 50 ms interval reading them every time would make
- * the sampler a load of its own. Threads and CPU are still read at every interval, for short-lived threads.
+ * snapshot: each table costs ~10 ms to read (tree-snapshot.ts), so at a 50 ms interval reading them every time
+ * would make the sampler a load of its own. Threads and CPU are still read at every interval, for short-lived ones.
  */
 export const TCP_MIN_INTERVAL_MS = 200;
 

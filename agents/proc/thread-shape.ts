@@ -6,9 +6,9 @@
 import type { ContextWindow, ProcessWindow } from './window-summary.js';
 
 /**
- * Threads of one process created and ended within the window. A pool replaces a thread now and then; a server that
- * makes one per connection makes one per connection. Three is past "now and then" in a few seconds. (Created alone
- * is not enough: libuv starts its 4 pool threads on first use, and they then stay.)
+ * Threads of one process created during the window, and threads ended, at least this many each. A pool replaces a
+ * thread now and then; a server that makes one per connection makes one per connection. Three is past "now and
+ * then" in a few seconds. (Created alone is not enough: libuv starts its 4 pool threads on first use, then keeps them.)
  */
 export const MIN_THREAD_CHURN = 3;
 

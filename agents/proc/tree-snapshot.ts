@@ -133,6 +133,15 @@ export function readProcess(pid: number): ProcessReading | null {
 }
 
 /**
+ * Sockets of a protocol in use in the namespace (`TCP6: inuse 0`), from /proc/net/sockstat: a read of 0.1 ms that
+ * spares the ~10 ms of a table with nothing in it (an IPv4-only host's tcp6). null when it cannot be read.
+ */
+function socketsInUse(pid: number, file: string, protocol: string): number | null {
+  const m = new RegExp(`^${protocol}: inuse (\\d+)`, 'm').exec(readProcText(`/proc/${pid}/net/${file}`) ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/**
  * The tree as it is now; null when the root process is gone. `withTcp` false skips the TCP tables: reading
  * /proc/net/tcp and tcp6 costs about 10 ms each however few sockets there are (the kernel walks every bucket of
  * its hash tables; measured on a 6.18 kernel), several times the rest of a snapshot.
@@ -149,7 +158,8 @@ export function readTreeSnapshot(root: number, atMs: number, withTcp = true): Tr
   const tcp: TcpEntry[] = [];
   if (held.size > 0) {
     // Every process of the tree is assumed to share the root's network namespace, as forked servers do.
-    for (const file of ['tcp', 'tcp6']) {
+    for (const [file, stat, key] of [['tcp', 'sockstat', 'TCP'], ['tcp6', 'sockstat6', 'TCP6']]) {
+      if (socketsInUse(root, stat, key) === 0) continue;
       const text = readProcText(`/proc/${root}/net/${file}`);
       if (text !== null) tcp.push(...parseNetTcp(text, held));
     }

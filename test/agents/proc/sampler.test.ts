@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessGoneError, sampleTree } from '../../../agents/proc/sample-tree.js';
@@ -46,6 +47,24 @@ describe('sampling a process tree', () => {
     expect(threads.filter((c) => c.born && c.ended).length).toBeGreaterThanOrEqual(3);
     const children = w.processes.filter((p) => p.ppid === churn.pid);
     expect(children.filter((p) => p.born && p.ended).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('finds listeners and client connections over IPv6 as over IPv4', async () => {
+    // A server process on IPv6 loopback that prints its port; this test's process is its client, twice.
+    const script = "const s = require('net').createServer(() => {}).listen(0, '::1', () => console.log(s.address().port))";
+    const server = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    started.push(server.pid!);
+    const [line] = (await once(server.stdout!, 'data')) as [Buffer];
+    const port = Number(line.toString());
+    const clients = [net.connect(port, '::1'), net.connect(port, '::1')];
+    try {
+      await Promise.all(clients.map((c) => once(c, 'connect')));
+      const w = await sampleTree({ pid: server.pid!, durationMs: 300, intervalMs: 100 });
+      expect(w.listeners).toEqual([expect.objectContaining({ listen: `[::1]:${port}`, pids: [server.pid], length: 0 })]);
+      expect(w.processes[0].inbound_max).toBe(2);
+    } finally {
+      for (const c of clients) c.destroy();
+    }
   });
 
   it('reads a process that has ended as gone', async () => {

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the Debian packages the tests run against, only those missing: nginx (a server nobody here wrote, for the
+# /proc agent's tests), python3 (its standard-library servers, same tests), tmux (the dashboard's tests), wrk (the
+# generator bench, a peer to compare against).
+# Idempotent and quiet: when everything is there it does nothing, and apt-get runs only for what is missing.
+set -eu
+
+missing=""
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+have nginx || missing="$missing nginx"
+have python3 || missing="$missing python3"
+have tmux || missing="$missing tmux"
+have wrk || missing="$missing wrk"
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: missing:$missing; apt-get is not here, so install them with this system's package manager" >&2
+  exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "test-deps: installing$missing" >&2
+$sudo apt-get update -qq
+# sudo resets the environment, so the frontend goes through env. $missing is a list of names, split on purpose.
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
