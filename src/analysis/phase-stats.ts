@@ -50,6 +50,8 @@ export interface PhaseStats {
   eventloop_delay_ms: { p50: number; p99: number; max: number } | null;
   eventloop_utilization: number | null;
   backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null } | null;
+  /** Connections waiting to be accepted on the server's listening sockets (sampled from /proc); null when not sampled. */
+  accept_queue: { max: number; mean: number } | null;
   generator_saturated: boolean;
   generator_saturation: string[];
 }
@@ -97,7 +99,9 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     }
   }
   const matched = matchedNetwork(frames);
-  if (matched.requests > 0) parts.network = ms(matched.sum_us / matched.requests);
+  // Equal counts on both sides do not prove the same requests: when a lagging client swaps requests across a
+  // boundary the difference can even come out negative. A negative mean is no measurement: leave it unmeasured.
+  if (matched.requests > 0 && matched.sum_us >= 0) parts.network = ms(matched.sum_us / matched.requests);
   if (meanMs !== null) {
     const measured = PART_NAMES.filter((p) => p !== 'unmeasured').reduce((s, p) => s + (parts[p] ?? 0), 0);
     parts.unmeasured = meanMs - measured;
@@ -151,6 +155,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
           mean_service_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_service_us) / backendDone)) : null,
         }
       : null,
+    accept_queue: acceptQueue(frames),
     generator_saturated: gens.some((g) => g.saturated),
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
   };
@@ -169,6 +174,13 @@ function matchedNetwork(frames: readonly Frame[]): { sum_us: number; requests: n
     requests += g.completed;
   }
   return { sum_us: sumUs, requests };
+}
+
+function acceptQueue(frames: readonly Frame[]): PhaseStats['accept_queue'] {
+  const qs = frames.flatMap((f) => (f.accept_queue ? [f.accept_queue] : []));
+  const samples = sum(qs, (q) => q.samples);
+  if (samples === 0) return null;
+  return { max: Math.max(...qs.map((q) => q.length_max)), mean: round(sum(qs, (q) => q.length_mean * q.samples) / samples, 2) ?? 0 };
 }
 
 function threadSplit(servers: readonly ServerInterval[]): PhaseStats['request_thread_time_ms'] {

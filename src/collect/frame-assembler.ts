@@ -7,6 +7,7 @@ import {
   STAGE,
   STAGES,
   mergeExpHistograms,
+  type AcceptQueueInterval,
   type BackendInterval,
   type ContextInterval,
   type Frame,
@@ -23,6 +24,7 @@ interface Pending {
   generator: GeneratorInterval | null;
   backend: BackendInterval | null;
   agents: AgentInterval[];
+  acceptQueue?: AcceptQueueInterval;
 }
 
 export class FrameAssembler {
@@ -58,6 +60,10 @@ export class FrameAssembler {
 
   addBackend(index: number, data: BackendInterval): void {
     if (this.nextOut === null || index >= this.nextOut) this.slot(index).backend = data;
+  }
+
+  addAcceptQueue(index: number, data: AcceptQueueInterval): void {
+    if (this.nextOut === null || index >= this.nextOut) this.slot(index).acceptQueue = data;
   }
 
   addAgents(list: AgentInterval[]): void {
@@ -96,6 +102,7 @@ export class FrameAssembler {
         server: mergeServer(p.agents),
         contexts: p.agents.flatMap(toContexts),
         backend: p.backend,
+        ...(p.acceptQueue ? { accept_queue: p.acceptQueue } : {}),
         ...exemplarsOf(p.agents),
       });
     }

@@ -47,6 +47,8 @@ export interface RunEnd {
   t_ms: number;
   ok: boolean;
   error: string | null;
+  /** The model the /proc agent named from the server's processes and threads during the run, with its evidence. */
+  detected?: { model: string; evidence: string[] } | null;
 }
 
 export interface RecordingEnd {
@@ -171,6 +173,13 @@ export interface Exemplar {
   parts_ms: Partial<Record<StageName, number>>;
 }
 
+/** The server's listening sockets, sampled from /proc by the runner: connections waiting to be accepted. */
+export interface AcceptQueueInterval {
+  length_max: number;
+  length_mean: number;
+  samples: number;
+}
+
 export interface Frame {
   kind: 'frame';
   run: number;
@@ -183,6 +192,8 @@ export interface Frame {
   server: ServerInterval | null;
   contexts: ContextInterval[];
   backend: BackendInterval | null;
+  /** The accept queue of the server's listening sockets (absent when it could not be sampled). */
+  accept_queue?: AcceptQueueInterval;
   /** Requests kept whole by the agents in this interval (absent when exemplar tracing is off). */
   exemplars?: Exemplar[];
 }

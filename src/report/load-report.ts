@@ -1,5 +1,5 @@
 /** Reads a recording (complete or cut short) into a report. */
-import type { Frame, RecordingHeader, RunStart } from '../model/index.js';
+import type { Frame, RecordingHeader, RunEnd, RunStart } from '../model/index.js';
 import { readRecording } from '../recording/reader.js';
 import { buildReport, type Report } from './json-report.js';
 
@@ -7,7 +7,8 @@ export async function reportFromFile(path: string): Promise<Report> {
   const { header, records, damage } = await readRecording(path);
   if (!header) throw Object.assign(new Error(`${path}: no recording header${damage ? `: ${damage.message}` : ''}`), { code: 'RECORDING_INVALID' });
   const runs = records.filter((r): r is RunStart => r.kind === 'run-start');
+  const ends = records.filter((r): r is RunEnd => r.kind === 'run-end');
   const frames = records.filter((r): r is Frame => r.kind === 'frame');
   const complete = records.some((r) => r.kind === 'end');
-  return buildReport({ header: header as RecordingHeader, runs, frames, damage, complete });
+  return buildReport({ header: header as RecordingHeader, runs, ends, frames, damage, complete });
 }

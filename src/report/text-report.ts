@@ -22,6 +22,9 @@ export function renderText(report: Report): string {
   for (const run of report.runs) {
     const size = Object.entries(run.size).map(([k, v]) => `${v} ${k}`).join(', ');
     out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);
+    if (run.detected_model) {
+      out.push(`/proc names it: ${run.detected_model.model}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
+    }
     out.push(
       table(
         ['phase', 'offered req/s', 'achieved req/s', 'requests', 'errors', 'mean ms', 'p50 ms', 'p99 ms', 'p99 uncorr ms', 'max ms', 'gen ok'],
@@ -50,7 +53,7 @@ export function renderText(report: Report): string {
     out.push('', 'what the model costs:');
     out.push(
       table(
-        ['phase', 'CPU ms/req', 'vol cs/req', 'invol cs/req', 'runq wait ms/req', 'loop delay p50 ms', 'p99 ms', 'max ms', 'loop util %', 'backend queue max'],
+        ['phase', 'CPU ms/req', 'vol cs/req', 'invol cs/req', 'runq wait ms/req', 'loop delay p50 ms', 'p99 ms', 'max ms', 'loop util %', 'accept q max', 'backend q max'],
         run.phases.map((p) => [
           p.name,
           f(p.cpu_ms_per_request, 3),
@@ -61,6 +64,7 @@ export function renderText(report: Report): string {
           f(p.eventloop_delay_ms?.p99),
           f(p.eventloop_delay_ms?.max),
           f(p.eventloop_utilization === null ? null : p.eventloop_utilization * 100, 1),
+          p.accept_queue?.max ?? null,
           p.backend?.queue_max ?? null,
         ]),
       ),

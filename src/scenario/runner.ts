@@ -6,11 +6,12 @@
 import { startCollector, type Collector } from '../collect/receiver.js';
 import { FrameAssembler } from '../collect/frame-assembler.js';
 import type { AgentInterval } from '../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunStart } from '../model/index.js';
+import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunEnd, type RunStart } from '../model/index.js';
 import { UserError } from '../errors.js';
 import { RecordingWriter } from '../recording/writer.js';
 import { MODEL_IDS } from '../servers/models.js';
-import { ChildSet } from './children.js';
+import { ChildSet, type ManagedChild } from './children.js';
+import { watchServer, type ProcWatch } from './proc-watch.js';
 import { hostFacts } from './host-facts.js';
 import { ENTRY, toolVersion } from './paths.js';
 import { phaseDurationS, serverWorkload, type Scenario } from './schema.js';
@@ -87,13 +88,15 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
         options.onFrame?.(frame, runStart);
       });
       let error: Error | null = null;
+      let detected: RunEnd['detected'] = null;
       try {
-        await runOne(options, children, collector, assembler, runStart, workload, () => writer.write(runStart));
+        detected = await runOne(options, children, collector, assembler, runStart, workload, () => writer.write(runStart));
       } catch (err) {
         error = err as Error;
       }
       await children.stopAll();
-      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null });
+      if (detected) log(`/proc sees ${server.name} as ${detected.model}: ${detected.evidence.slice(0, 2).join('; ')}`);
+      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null, detected });
       if (error) throw error;
     }
     ok = true;
@@ -115,7 +118,7 @@ async function runOne(
   runStart: RunStart,
   workload: Record<string, unknown>,
   started: () => void,
-): Promise<void> {
+): Promise<RunEnd['detected']> {
   const { scenario, signal } = options;
   const intervalMs = scenario.interval_ms;
   const abort = new Promise<never>((_, reject) => {
@@ -150,6 +153,28 @@ async function runOne(
   });
   const serverReady = await Promise.race([server.waitFor('ready', READY_TIMEOUT_MS), abort]);
   started();
+  // The /proc agent watches the server for the whole load: its accept queue, and which model it looks like.
+  const watch = watchServer(serverReady.pid as number, intervalMs, (index, q) => assembler.addAcceptQueue(index, q));
+  let seen: Awaited<ReturnType<ProcWatch['stop']>> = null;
+  try {
+    await driveLoad(options, children, assembler, serverReady.port as number, abort, server);
+  } finally {
+    seen = await watch.stop();
+  }
+  return seen ? { model: seen.finding.model, evidence: seen.finding.evidence } : null;
+}
+
+/** Runs the generator through every phase, then waits for the agents' last interval. */
+async function driveLoad(
+  options: RunOptions,
+  children: ChildSet,
+  assembler: FrameAssembler,
+  port: number,
+  abort: Promise<never>,
+  server: ManagedChild,
+): Promise<void> {
+  const { scenario, signal } = options;
+  const intervalMs = scenario.interval_ms;
 
   const generator = children.fork('generator', ENTRY.generator);
   generator.on('interval', (m) => assembler.addGenerator(m.index as number, m.data as GeneratorInterval));
@@ -157,7 +182,7 @@ async function runOne(
   generator.send({
     type: 'start',
     config: {
-      target: { host: '127.0.0.1', port: serverReady.port },
+      target: { host: '127.0.0.1', port },
       request: { method: 'GET', path: load.path },
       connections: load.connections,
       timeout_ms: load.timeout_ms,
@@ -176,5 +201,5 @@ async function runOne(
     await new Promise((r) => setTimeout(r, 20));
   }
   assembler.finish();
-  if (!server.alive) throw new Error(`server ${runStart.server} died during the run${server.stderrTail ? `:\n${server.stderrTail.trim()}` : ''}`);
+  if (!server.alive) throw new Error(`${server.name} died during the run${server.stderrTail ? `:\n${server.stderrTail.trim()}` : ''}`);
 }
