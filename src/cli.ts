@@ -6,6 +6,10 @@ import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
 import { registerBackend } from './commands/backend.js';
+import { registerReplay } from './commands/replay.js';
+import { registerValidate } from './commands/validate.js';
+import { registerCapacity } from './commands/capacity.js';
+import { registerAttach } from './commands/attach.js';
 import { toolVersion } from './scenario/paths.js';
 
 const program = new Command()
@@ -19,6 +23,10 @@ registerRun(program);
 registerReport(program);
 registerServe(program);
 registerBackend(program);
+registerReplay(program);
+registerValidate(program);
+registerCapacity(program);
+registerAttach(program);
 
 try {
   await program.parseAsync(process.argv);

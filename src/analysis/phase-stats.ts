@@ -67,7 +67,8 @@ const sum = <T>(list: readonly T[], f: (t: T) => number) => list.reduce((s, t) =
 export function phasesOf(frames: readonly Frame[]): { name: string; frames: Frame[] }[] {
   const out: { name: string; frames: Frame[] }[] = [];
   for (const f of frames) {
-    if (!f.generator) continue;
+    // Warm-up intervals run load but are no part of any figure.
+    if (!f.generator || f.generator.warmup) continue;
     const last = out[out.length - 1];
     if (last && (last.name === f.generator.phase || f.generator.phase === DRAIN_PHASE)) last.frames.push(f);
     else out.push({ name: f.generator.phase, frames: [f] });

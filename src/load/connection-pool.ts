@@ -8,8 +8,10 @@ import { BUSY, CONNECTING, Connection, IDLE, type ConnectionOwner, type ErrorKin
 export interface PoolEvents {
   /** A whole response arrived on `conn` (whatever its status); the connection is already free again or gone. */
   responded(conn: Connection, tRecvMs: number): void;
-  /** A request in flight failed (`inFlight`), or a connect failed (`!inFlight`): no connection for a waiting request. */
-  failed(kind: ErrorKind, inFlight: boolean): void;
+  /** A request in flight on `conn` failed, or a connect failed (`conn` null): no connection for a waiting request. */
+  failed(kind: ErrorKind, conn: Connection | null): void;
+  /** A connect completed (before the connection is offered for a request). */
+  connected(conn: Connection): void;
   /** A connection became free, or one went away. */
   changed(): void;
 }
@@ -27,6 +29,8 @@ export class ConnectionPool implements ConnectionOwner {
     private readonly max: number,
     private readonly expectBody: boolean,
     private readonly events: PoolEvents,
+    /** False for `connection: new`: a connection carries one request and is closed after its response. */
+    private readonly reuse = true,
   ) {}
 
   /** Open or opening connections (what an interval reports as `connections`). */
@@ -87,14 +91,20 @@ export class ConnectionPool implements ConnectionOwner {
 
   connected(conn: Connection): void {
     this.connecting--;
+    this.events.connected(conn);
     this.idle.push(conn);
     this.events.changed();
   }
 
   responded(conn: Connection, tRecvMs: number): void {
     this.busy--;
-    if (conn.state === IDLE) this.idle.push(conn);
-    else this.conns.delete(conn);
+    if (conn.state === IDLE && this.reuse) this.idle.push(conn);
+    else {
+      // With one request per connection the request asked the server to close (`connection: close`), so the
+      // server usually closes first and keeps the TIME_WAIT; on loopback Linux reuses ours anyway (tcp_tw_reuse=2).
+      conn.kill();
+      this.conns.delete(conn);
+    }
     this.events.responded(conn, tRecvMs);
   }
 
@@ -102,10 +112,10 @@ export class ConnectionPool implements ConnectionOwner {
     this.conns.delete(conn);
     if (state === CONNECTING) {
       this.connecting--;
-      this.events.failed(kind, false);
+      this.events.failed(kind, null);
     } else if (state === BUSY) {
       this.busy--;
-      this.events.failed(kind, true);
+      this.events.failed(kind, conn);
     } else {
       const i = this.idle.indexOf(conn);
       if (i !== -1) this.idle.splice(i, 1);

@@ -34,6 +34,11 @@ export class Connection {
   tSend = 0;
   /** Since when this connection has been free: a send later than this was the generator's own lateness. */
   idleSince = 0;
+  /** When the connect completed, ms: tConnected - tStart is the connect time. */
+  tConnected = 0;
+  /** The current request's mix entry, and whether a closed-loop user sent it (its latency runs from tSend). */
+  mix = 0;
+  closedLoop = false;
   private readonly socket: net.Socket;
   private errorKind: ErrorKind | null = null;
 
@@ -73,7 +78,7 @@ export class Connection {
   private readonly onConnect = (): void => {
     if (this.state !== CONNECTING) return;
     this.state = IDLE;
-    this.idleSince = monoMs();
+    this.idleSince = this.tConnected = monoMs();
     this.owner.connected(this);
   };
 

@@ -1,28 +1,38 @@
 /**
- * What the generator accumulates within one interval: counters, two HDR latency histograms and the sums. Reused
- * from interval to interval (reset after each report): the hot path increments numbers and records two values.
+ * What the generator accumulates within one interval: counters, HDR latency histograms and the sums. Reused from
+ * interval to interval (reset after each report): the hot path increments numbers and records two values.
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
 import type { GeneratorInterval } from '../model/frames.js';
+import type { LoadInterval, LoadIntervalExtras, MixInterval } from './load-interval.js';
 import { saturationReasons, SEND_LATE_LIMIT_MS } from './self-monitor.js';
 
 /** What the generator knows about an interval beyond its own counters. */
 export type IntervalContext = Pick<
   GeneratorInterval,
   'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms'
-> & { interval_ms: number; lag_so_far_ms: number };
+> &
+  Pick<LoadIntervalExtras, 'warmup' | 'closed_loop' | 'users' | 'slow' | 'idle_open'> & { interval_ms: number; lag_so_far_ms: number };
 
 /** Histogram range, µs: 1 µs resolution at the bottom, 60 s at the top, 3 significant digits (0.1 % error). */
 const LOWEST_US = 1;
 const HIGHEST_US = 60_000_000;
 
-function histogram(): Histogram {
+export function latencyHistogram(): Histogram {
   // autoResize off: the bucket array is sized once; values outside the range are clamped by `clampUs`.
   return build({ lowestDiscernibleValue: LOWEST_US, highestTrackableValue: HIGHEST_US, numberOfSignificantValueDigits: 3, autoResize: false });
 }
 
 function clampUs(us: number): number {
   return us < LOWEST_US ? LOWEST_US : us > HIGHEST_US ? HIGHEST_US : Math.round(us);
+}
+
+class MixStats {
+  sent = 0;
+  completed = 0;
+  errors = 0;
+  readonly latency = latencyHistogram();
+  constructor(readonly name: string) {}
 }
 
 export class IntervalStats {
@@ -36,11 +46,23 @@ export class IntervalStats {
   sendLateMaxMs = 0;
   lateSends = 0;
   loopLagMaxMs = 0;
-  private readonly corrected = histogram();
-  private readonly uncorrected = histogram();
+  connects = 0;
+  sumConnectUs = 0;
+  private readonly corrected = latencyHistogram();
+  private readonly uncorrected = latencyHistogram();
+  private readonly connectTimes = latencyHistogram();
+  private readonly mix: MixStats[] | null;
 
-  /** A 2xx response: times in ms on the shared clock. */
-  recordCompletion(tIntended: number, tSend: number, tRecv: number): void {
+  /** `mixNames`: the mix entries' names, when the config has a mix. */
+  constructor(mixNames?: readonly string[], private readonly reportConnects = false) {
+    this.mix = mixNames ? mixNames.map((n) => new MixStats(n)) : null;
+  }
+
+  /**
+   * A 2xx response: times in ms on the shared clock. A closed-loop request passes its send time as `tIntended`:
+   * there was no schedule, so corrected and uncorrected are the same measurement.
+   */
+  recordCompletion(tIntended: number, tSend: number, tRecv: number, mix: number): void {
     const total = (tRecv - tIntended) * 1000;
     const response = (tRecv - tSend) * 1000;
     this.completed++;
@@ -49,13 +71,30 @@ export class IntervalStats {
     this.sumResponseUs += response;
     this.corrected.recordValue(clampUs(total));
     this.uncorrected.recordValue(clampUs(response));
+    if (this.mix !== null) {
+      const m = this.mix[mix];
+      m.completed++;
+      m.latency.recordValue(clampUs(total));
+    }
+  }
+
+  recordError(mix: number): void {
+    this.errors++;
+    if (this.mix !== null && mix >= 0) this.mix[mix].errors++;
   }
 
   /** A request written `lateMs` after it could have been (due, with a connection free). */
-  recordSend(lateMs: number): void {
+  recordSend(lateMs: number, mix: number): void {
     this.sent++;
+    if (this.mix !== null) this.mix[mix].sent++;
     if (lateMs > this.sendLateMaxMs) this.sendLateMaxMs = lateMs;
     if (lateMs > SEND_LATE_LIMIT_MS) this.lateSends++;
+  }
+
+  recordConnect(ms: number): void {
+    this.connects++;
+    this.sumConnectUs += ms * 1000;
+    this.connectTimes.recordValue(clampUs(ms * 1000));
   }
 
   /** True when anything happened in the interval. */
@@ -64,13 +103,13 @@ export class IntervalStats {
   }
 
   /** The interval's report; resets everything for the next interval. */
-  close(ctx: IntervalContext): GeneratorInterval {
+  close(ctx: IntervalContext): LoadInterval {
     const loopLag = Math.max(this.loopLagMaxMs, ctx.lag_so_far_ms);
     const saturation = saturationReasons({
       cpuMs: ctx.cpu_ms, intervalMs: ctx.interval_ms, loopLagMaxMs: loopLag,
       sent: this.sent, lateSends: this.lateSends, sendLateMaxMs: this.sendLateMaxMs,
     });
-    const out: GeneratorInterval = {
+    const out: LoadInterval = {
       phase: ctx.phase,
       phase_index: ctx.phase_index,
       target_rps: ctx.target_rps,
@@ -91,11 +130,34 @@ export class IntervalStats {
       saturated: saturation.length > 0,
       saturation,
     };
+    // Extras only where they apply, so a plain run's intervals are what they always were.
+    if (ctx.warmup) out.warmup = true;
+    if (ctx.closed_loop) {
+      out.closed_loop = true;
+      out.users = ctx.users;
+    }
+    if (this.reportConnects || this.connects > 0) {
+      out.connects = this.connects;
+      out.sum_connect_us = this.sumConnectUs;
+      out.connect_hdr = encodeIntoCompressedBase64(this.connectTimes);
+    }
+    if (this.lateSends > 0) out.send_late_max_ms = this.sendLateMaxMs;
+    if (this.mix !== null) out.mix = this.mix.map((m) => this.closeMix(m));
+    if (ctx.slow !== undefined) out.slow = ctx.slow;
+    if (ctx.idle_open !== undefined) out.idle_open = ctx.idle_open;
     this.corrected.reset();
     this.uncorrected.reset();
-    this.sent = this.completed = this.errors = 0;
-    this.sumTotalUs = this.sumSendWaitUs = this.sumResponseUs = 0;
+    this.connectTimes.reset();
+    this.sent = this.completed = this.errors = this.connects = 0;
+    this.sumTotalUs = this.sumSendWaitUs = this.sumResponseUs = this.sumConnectUs = 0;
     this.sendLateMaxMs = this.lateSends = this.loopLagMaxMs = 0;
+    return out;
+  }
+
+  private closeMix(m: MixStats): MixInterval {
+    const out = { name: m.name, sent: m.sent, completed: m.completed, errors: m.errors, latency_hdr: encodeIntoCompressedBase64(m.latency) };
+    m.latency.reset();
+    m.sent = m.completed = m.errors = 0;
     return out;
   }
 }

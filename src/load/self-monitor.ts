@@ -3,6 +3,7 @@
  * than reported as the server's latency (ARCHITECTURE section 6). A backlog because every connection is busy is
  * the server's doing and shows as send_wait; it never sets the flag.
  */
+import { readFileSync } from 'node:fs';
 
 /**
  * Share of one core above which the generator counts as CPU-bound. Its JavaScript runs on one thread: at 90 %
@@ -112,4 +113,38 @@ export class LoopLagProbe {
       }
     }
   };
+}
+
+/**
+ * CPU time of the calling thread alone since the previous reading, ms, from /proc/thread-self/schedstat (on-CPU ns).
+ * A generator spread over threads judges each thread's saturation by its own CPU: process.cpuUsage() would count
+ * every thread's, and two threads at 60 % would look like one saturated one. Falls back to the process's CPU where
+ * /proc is not there.
+ */
+export class ThreadCpuMeter {
+  private readonly fallback: CpuMeter | null;
+  private last: number;
+
+  constructor() {
+    const ns = readThreadNs();
+    this.fallback = ns === null ? new CpuMeter() : null;
+    this.last = ns ?? 0;
+  }
+
+  takeMs(): number {
+    if (this.fallback) return this.fallback.takeMs();
+    const ns = readThreadNs() ?? this.last;
+    const ms = (ns - this.last) / 1e6;
+    this.last = ns;
+    return ms;
+  }
+}
+
+function readThreadNs(): number | null {
+  try {
+    const n = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
 }

@@ -92,6 +92,23 @@ export interface GeneratorInterval {
   /** True when the generator could not keep its rate for reasons of its own; reasons say which. */
   saturated: boolean;
   saturation: string[];
+  /** A warm-up interval: load runs, figures leave it out. */
+  warmup?: boolean;
+  /** Closed loop: latency runs from each user's own send (there is no intended time), so corrected = uncorrected. */
+  closed_loop?: boolean;
+  users?: number;
+  /** Connection per request: connects made, their summed time (µs) and their HDR histogram (µs). */
+  connects?: number;
+  sum_connect_us?: number;
+  connect_hdr?: string;
+  /** Per entry of a request mix. */
+  mix?: { name: string; sent: number; completed: number; errors: number; latency_hdr: string }[];
+  /** Slow clients (headers trickled) and idle connections held beside the measured load. */
+  slow?: { open: number; completed: number; errors: number };
+  idle_open?: number;
+  /** The scheduler's worst lateness while a connection was free, ms; generator threads in use. */
+  send_late_max_ms?: number;
+  threads?: number;
 }
 
 export interface StageSum {

@@ -41,6 +41,8 @@ function explainIssue(issue: z.core.$ZodIssue, schema: z.ZodType, data: unknown)
       };
     });
   }
+  const branch = closestBranch(issue);
+  if (branch !== null) return branch.flatMap((i) => explainIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, schema, data));
   const expectation = expectationOf(issue);
   // Messages that are not an expectation (a duplicate name) already say everything.
   if (!expectation.startsWith('expected ')) return [{ path: issue.path, message: expectation, onKey: false }];
@@ -53,6 +55,17 @@ function explainIssue(issue: z.core.$ZodIssue, schema: z.ZodType, data: unknown)
 }
 
 const pathKey = (path: FieldPath) => JSON.stringify(path.map(String));
+
+/**
+ * For a union whose value is of the right kind for exactly one branch (`slo` written as a mapping, with a bad key
+ * in it), that branch's own issues: "unknown key p99ms" says more than "expected text or a mapping".
+ */
+function closestBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | null {
+  if (issue.code !== 'invalid_union' || !Array.isArray(issue.errors) || 'discriminator' in issue) return null;
+  const wrongKind = (list: readonly z.core.$ZodIssue[]) => list.every((i) => (i.code === 'invalid_type' || i.code === 'invalid_value') && i.path.length === 0);
+  const near = issue.errors.filter((branch) => !wrongKind(branch));
+  return near.length === 1 ? near[0] : null;
+}
 
 function expectationOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'custom' || issue.message.startsWith('expected ')) return issue.message;
@@ -167,5 +180,7 @@ function resolve(s: z.ZodType | undefined, data: unknown): z.ZodType | undefined
     const tag = data !== null && typeof data === 'object' ? (data as Record<string, unknown>)[def.discriminator] : undefined;
     return def.options.find((o) => defOf(o).shape?.[def.discriminator!]?.safeParse(tag).success) ?? def.options[0];
   }
+  // A plain union (`slo`: text or a mapping): a mapping's keys are the mapping branch's.
+  if (def?.options && data !== null && typeof data === 'object') return def.options.find((o) => defOf(o).shape !== undefined) ?? s;
   return s;
 }

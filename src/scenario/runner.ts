@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import { RecordingWriter } from '../recording/writer.js';
 import { MODEL_IDS } from '../servers/models.js';
 import { ChildSet, type ManagedChild } from './children.js';
+import { generatorConfig } from './generator-config.js';
 import { watchServer, type ProcWatch } from './proc-watch.js';
 import { hostFacts } from './host-facts.js';
 import { ENTRY, toolVersion } from './paths.js';
@@ -119,13 +120,34 @@ async function runOne(
   workload: Record<string, unknown>,
   started: () => void,
 ): Promise<RunEnd['detected']> {
-  const { scenario, signal } = options;
-  const intervalMs = scenario.interval_ms;
+  const { signal } = options;
+  let onAbort = () => undefined as void;
   const abort = new Promise<never>((_, reject) => {
-    if (signal?.aborted) reject(new RunAborted('aborted'));
-    signal?.addEventListener('abort', () => reject(new RunAborted('aborted')), { once: true });
+    onAbort = () => reject(new RunAborted('aborted'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   abort.catch(() => undefined);
+  try {
+    return await startAndDrive(options, children, collector, assembler, runStart, workload, started, abort);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Starts the backend and the server (with the agent), then drives the load; returns what /proc named the model. */
+async function startAndDrive(
+  options: RunOptions,
+  children: ChildSet,
+  collector: Collector,
+  assembler: FrameAssembler,
+  runStart: RunStart,
+  workload: Record<string, unknown>,
+  started: () => void,
+  abort: Promise<never>,
+): Promise<RunEnd['detected']> {
+  const { scenario } = options;
+  const intervalMs = scenario.interval_ms;
 
   const backend = children.fork('backend', ENTRY.backend, {
     env: { SRVLENS_BACKEND_CONFIG: JSON.stringify({ host: '127.0.0.1', port: 0, ...scenario.backend, intervalMs }) },
@@ -179,20 +201,15 @@ async function driveLoad(
   const generator = children.fork('generator', ENTRY.generator);
   generator.on('interval', (m) => assembler.addGenerator(m.index as number, m.data as GeneratorInterval));
   const load = scenario.load;
-  generator.send({
-    type: 'start',
-    config: {
-      target: { host: '127.0.0.1', port },
-      request: { method: 'GET', path: load.path },
-      connections: load.connections,
-      timeout_ms: load.timeout_ms,
-      interval_ms: intervalMs,
-      phases: load.phases,
-    },
-  });
+  generator.send({ type: 'start', config: generatorConfig(scenario, { host: '127.0.0.1', port }) });
   const budgetMs = (scenarioSeconds({ ...scenario, servers: [scenario.servers[0]] }) + 30) * 1000 + load.timeout_ms;
-  signal?.addEventListener('abort', () => generator.send({ type: 'stop' }), { once: true });
-  await Promise.race([generator.waitFor('done', budgetMs), abort]);
+  const stop = () => generator.send({ type: 'stop' });
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await Promise.race([generator.waitFor('done', budgetMs), abort]);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
 
   // The agent exports each interval just after it ends: wait for the last one before stopping the server.
   const last = assembler.lastGeneratorIndex;

@@ -54,8 +54,11 @@ describe('parseScenario', () => {
     expect(s.workload).toEqual({ parse_us: 50, process_us: 500, transform_us: 100, backend_calls: 1, response_bytes: 1024 });
     expect(s.backend).toEqual({ latency: { dist: 'fixed', ms: 5 }, limit: 64 });
     expect(s.load).toMatchObject({ connections: 32, timeout_ms: 5000, path: '/' });
-    expect(s.load.phases[0]).toEqual({ kind: 'constant', name: 'light', rate: 200, duration_s: 8 });
-    expect(s.load.phases[1]).toEqual({ kind: 'step', name: 'steps', rates: [100, 300], step_s: 4 });
+    expect(s.load).toMatchObject({ connection: 'keep-alive', seed: 1, idle_connections: 0, threads: 'auto' });
+    expect(s.load.mix).toBeUndefined();
+    expect(s.slo).toBeUndefined();
+    expect(s.load.phases[0]).toEqual({ kind: 'constant', name: 'light', rate: 200, duration_s: 8, warmup_s: 0, arrivals: 'even' });
+    expect(s.load.phases[1]).toEqual({ kind: 'step', name: 'steps', rates: [100, 300], step_s: 4, warmup_s: 0, arrivals: 'even' });
   });
 
   it("lays a server's workload overrides over the scenario's workload", () => {
@@ -80,9 +83,9 @@ describe('parseScenario', () => {
   });
 
   it('lists the allowed keys for an unknown key unlike any of them', () => {
-    const err = errorOf(`${VALID}slo: { p99_ms: 20 }\n`);
+    const err = errorOf(`${VALID}objective: { p99_ms: 20 }\n`);
     expect(err.message).toBe(
-      'demo.yaml:9:1: slo: unknown key; expected one of: name, description, interval_ms, workload, backend, servers, load',
+      'demo.yaml:9:1: objective: unknown key; expected one of: name, description, interval_ms, workload, backend, servers, load, slo, capacity',
     );
   });
 
@@ -134,5 +137,68 @@ backend:
   it('says what a scenario is when the file holds something else', () => {
     expect(errorOf('').message).toBe('demo.yaml:1:1: expected a mapping with name, servers and load, got nothing');
     expect(errorOf('- a\n').message).toBe('demo.yaml:1:1: expected a mapping with name, servers and load, got a list of 1 item');
+  });
+});
+
+describe('the load language', () => {
+  it('reads ramps, Poisson arrivals, closed loops and warm-ups, and counts warm-ups in a phase\'s length', () => {
+    const s = parseScenario(
+      VALID.replace(
+        '    - { name: steps, kind: step, rates: [100, 300], step_s: 4 }\n',
+        '    - { name: up, kind: ramp, from: 0, to: 500, duration_s: 10, warmup_s: 2, arrivals: poisson }\n    - { name: users, kind: closed, users: 20, think_ms: 100, duration_s: 5 }\n',
+      ),
+      'demo.yaml',
+    );
+    expect(s.load.phases[1]).toEqual({ kind: 'ramp', name: 'up', from: 0, to: 500, duration_s: 10, warmup_s: 2, arrivals: 'poisson' });
+    expect(s.load.phases[2]).toEqual({ kind: 'closed', name: 'users', users: 20, think_ms: 100, think: 'fixed', duration_s: 5, warmup_s: 0 });
+    expect(s.load.phases.map(phaseDurationS)).toEqual([8, 12, 5]);
+  });
+
+  it('reads connection modes, a mix, slow and idle clients, threads and a seed', () => {
+    const s = parseScenario(
+      VALID.replace(
+        'load:\n',
+        `load:
+  connection: new
+  seed: 9
+  threads: 2
+  idle_connections: 1000
+  slow_clients: { connections: 10, trickle_ms: 2000 }
+  mix:
+    - { name: cheap, weight: 3 }
+    - { name: costly, path: /report, workload: { process_us: 20000 } }
+`,
+      ),
+      'demo.yaml',
+    );
+    expect(s.load).toMatchObject({ connection: 'new', seed: 9, threads: 2, idle_connections: 1000, slow_clients: { connections: 10, trickle_ms: 2000, chunks: 10 } });
+    expect(s.load.mix).toEqual([
+      { name: 'cheap', weight: 3, workload: {} },
+      { name: 'costly', weight: 1, path: '/report', workload: { process_us: 20000 } },
+    ]);
+  });
+
+  it('rejects a misspelt workload field in a mix entry, suggesting the right one', () => {
+    const text = VALID.replace('load:\n', 'load:\n  mix:\n    - { name: a, workload: { proces_us: 5 } }\n');
+    expect(errorOf(text).message).toBe('demo.yaml:7:30: load.mix[0].workload.proces_us: unknown key; did you mean "process_us"?');
+  });
+});
+
+describe('the SLO', () => {
+  it('reads the text form and the mapping form into the same thing', () => {
+    const text = parseScenario(`${VALID}slo: "p99<100ms, p50 <= 0.02s and errors<0.5%"\n`, 'demo.yaml');
+    expect(text.slo).toEqual({ p99_ms: 100, p50_ms: 20, max_error_rate: 0.005 });
+    const mapping = parseScenario(`${VALID}slo: { p99_ms: 100 }\n`, 'demo.yaml');
+    expect(mapping.slo).toEqual({ p99_ms: 100, max_error_rate: 0.01 });
+  });
+
+  it('says what an SLO looks like when it cannot read one', () => {
+    expect(errorOf(`${VALID}slo: "fast please"\n`).message).toBe(
+      'demo.yaml:9:6: slo: expected an SLO such as "p99<100ms, errors<1%" (each term is p50, p90, p99, p99.9, max or errors, then "<" and a limit), got "fast please"',
+    );
+    expect(errorOf(`${VALID}slo: "p99<100"\n`).message).toContain('"p99<100": give the latency a unit (us, ms or s)');
+    expect(errorOf(`${VALID}slo: { max_error_rate: 0.1 }\n`).message).toBe(
+      'demo.yaml:9:6: slo: expected at least one latency limit: p50_ms, p90_ms, p99_ms, p999_ms, max_ms, got a mapping',
+    );
   });
 });

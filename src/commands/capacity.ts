@@ -1,0 +1,70 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { EXIT, UserError } from '../errors.js';
+import { runCapacity } from '../scenario/capacity.js';
+import { loadScenario } from '../scenario/load.js';
+import { RunAborted } from '../scenario/runner.js';
+import { parseSloText, type Slo } from '../scenario/slo.js';
+
+function sloOption(text: string): Slo {
+  const slo = parseSloText(text);
+  if (typeof slo === 'string') throw new InvalidArgumentError(`expected an SLO such as "p99<100ms, errors<1%" (${slo}), got '${text}'`);
+  return slo;
+}
+
+function secondsOption(text: string): number {
+  const n = Number(text);
+  if (!(n > 0)) throw new InvalidArgumentError(`expected a number of seconds greater than 0, got '${text}'`);
+  return n;
+}
+
+export function registerCapacity(program: Command): void {
+  program
+    .command('capacity')
+    .description('Find, per server of a scenario, the highest rate it sustains within the SLO, and what gave out there')
+    .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/capacity-search.yaml; its `capacity:` section tunes the search')
+    .option('--slo <text>', 'the SLO, e.g. "p99<100ms" or "p99<100ms, errors<1%" (default: the scenario\'s slo)', sloOption)
+    .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes}]} on stdout')
+    .option('--max-seconds <s>', 'time budget of the whole search (default: the scenario\'s capacity.max_seconds, else 600)', secondsOption)
+    .addHelpText(
+      'after',
+      '\nThe search steps the rate up until a probe fails the SLO, bisects, then confirms over a longer window; each probe\n' +
+        'is a run of its own (backend, server, generator) on a temporary recording. Progress goes to stderr.\n' +
+        'gave_out: latency (the SLO percentile, the server\'s own queue), errors, backend (its concurrency limit),\n' +
+        'generator (it could not keep up: the server\'s limit is higher), throughput, max_rps, time, no-server.',
+    )
+    .action(async (file: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number }) => {
+      const scenario = loadScenario(file);
+      const slo = opts.slo ?? scenario.slo;
+      if (slo === undefined) throw new UserError(`${file}: no SLO to search against: give --slo "p99<100ms" or an \`slo:\` in the scenario`);
+      const controller = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        process.stderr.write(`\nsrvlens: ${sig}: stopping the search and every process of the probe\n`);
+        controller.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const result = await runCapacity({ scenario, slo, maxSeconds: opts.maxSeconds, signal: controller.signal, onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`) });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+          return;
+        }
+        const rows = result.servers.map((s) => [s.server, s.model, s.max_sustainable_rps === null ? '-' : `${s.max_sustainable_rps}${s.confirmed ? '' : '?'}`, s.gave_out, s.reason]);
+        const head = ['server', 'model', 'max req/s', 'gave out', 'reason'];
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.slice(0).map((r) => (i < 4 ? r[i].length : 0))));
+        const line = (r: string[]) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ');
+        process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+        if (rows.some((r) => r[2].endsWith('?'))) process.stdout.write('? not confirmed over the longer window (see reason)\n');
+      } catch (err) {
+        if (err instanceof RunAborted) {
+          process.stderr.write('srvlens: capacity search stopped\n');
+          process.exitCode = EXIT.interrupted;
+          return;
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

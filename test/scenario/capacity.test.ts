@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { newTag, taggedProcesses } from '../helpers/processes.js';
+
+const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+
+// A server whose limit is known in advance: every request makes one 20 ms backend call, and the backend serves 4
+// calls at once, so nothing can pass 4 / 20 ms = 200 req/s, whatever the event loop could do.
+const SCENARIO = `name: limited
+interval_ms: 250
+workload: { parse_us: 0, process_us: 100, transform_us: 0, backend_calls: 1, response_bytes: 64 }
+backend:
+  latency: { dist: fixed, ms: 20 }
+  limit: 4
+servers:
+  - { name: loop, model: event-loop }
+slo: { p99_ms: 250 }
+capacity: { start_rps: 50, probe_s: 1.5, warmup_s: 0.5, confirm_s: 3, precision: 0.15, max_seconds: 55 }
+load:
+  connections: 64
+  timeout_ms: 2000
+  phases:
+    - { name: p, rate: 10, duration_s: 1 }
+`;
+
+describe('srvlens capacity', () => {
+  it('finds the rate a backend-limited server sustains, and names the backend as what gave out', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'srvlens-capacity-test-')), 'limited.yaml');
+    writeFileSync(file, SCENARIO);
+    const { tag, env } = newTag();
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, [CLI, 'capacity', file, '--json'], { env, timeout: 80_000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+      ),
+    );
+    const out = JSON.parse(stdout) as { servers: Record<string, unknown>[] };
+    expect(out.servers).toHaveLength(1);
+    const s = out.servers[0];
+    expect(s, stderr).toMatchObject({ server: 'loop', model: 'event-loop', slo: 'p99<250ms, errors<1%', gave_out: 'backend' });
+    expect(s.max_sustainable_rps).toBeGreaterThanOrEqual(100);
+    // Past 200 req/s the backend's queue grows by the excess every second: 250 ms is reached within a probe by ~20 %.
+    expect(s.max_sustainable_rps).toBeLessThanOrEqual(240);
+    expect(s.reason).toMatch(/^at \d+ req\/s p99 was [\d.]+ ms \(SLO p99<250ms\): the backend's limit gave out \(all 4 calls in service/);
+    // Progress went to stderr, one line per probe.
+    expect(stderr).toMatch(/loop +50 req\/s over 1\.5 s: pass/);
+    expect(taggedProcesses(tag)).toEqual([]);
+  }, 90_000);
+
+  it('refuses to search without an SLO, exit 2', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'srvlens-capacity-test-')), 'no-slo.yaml');
+    writeFileSync(file, SCENARIO.replace('slo: { p99_ms: 250 }\n', ''));
+    const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [CLI, 'capacity', file], (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code) : 0, stderr })),
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no SLO to search against: give --slo "p99<100ms"');
+  });
+});
