@@ -12,7 +12,7 @@ import { entryFile } from './blocking/entries.js';
 import type { HandoffMessage } from './blocking/handoff-acceptor-thread.js';
 import { blocking } from './blocking/native.js';
 import { resolveSize } from './blocking/size-params.js';
-import type { ModelServerOptions, RunningServer } from './models.js';
+import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './models.js';
 import { resolveWorkload } from './workload.js';
 
 /** Each process is a whole Node (tens of MB): the cap keeps a load past capacity from exhausting memory. */
@@ -31,10 +31,12 @@ export async function startForkPerConnectionServer(opts: ModelServerOptions): Pr
     let counted = false;
     try {
       if (server.control.stopping) return;
+      const n = ++serial;
       const child = server.forkChild(childFile, m.fd, {
         backend: opts.backend,
         workload,
-        index: ++serial,
+        title: `${modelProcessTitle('fork-per-connection')}:conn-${n}`,
+        name: `conn-${n}`,
         acceptMs: m.acceptMs,
       });
       counted = true;

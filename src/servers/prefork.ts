@@ -8,7 +8,7 @@
 import { BlockingServer, childReady } from './blocking/blocking-server.js';
 import { entryFile } from './blocking/entries.js';
 import { resolveSize } from './blocking/size-params.js';
-import type { ModelServerOptions, RunningServer } from './models.js';
+import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './models.js';
 import { resolveWorkload } from './workload.js';
 
 const MAX_PROCESSES = 256;
@@ -21,7 +21,13 @@ export async function startPreforkServer(opts: ModelServerOptions): Promise<Runn
   const server = BlockingServer.listen(opts.host ?? '127.0.0.1', opts.port ?? 0, 0);
   try {
     const children = Array.from({ length: size.processes }, (_, index) =>
-      server.forkChild(file, server.listenFd, { backend: opts.backend, workload, index, acceptMs: 0 }),
+      server.forkChild(file, server.listenFd, {
+        backend: opts.backend,
+        workload,
+        title: `${modelProcessTitle('prefork')}:worker-${index}`,
+        name: `prefork-${index}`,
+        acceptMs: 0,
+      }),
     );
     await Promise.all(children.map(childReady));
   } catch (err) {

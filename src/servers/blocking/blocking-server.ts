@@ -9,7 +9,6 @@
  * waiting, from the process's 'exit' event.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { BackendAddress } from '../backend-client.js';
 import type { WorkloadParams } from '../workload.js';
@@ -30,15 +29,12 @@ export interface ChildConfig {
   backend: BackendAddress;
   workload: WorkloadParams;
   parentPid: number;
-  /** Its number among the model's processes, for its title and thread name. */
-  index: number;
+  /** Its process title (model and role, e.g. srvlens-server:prefork:worker-2) and its main thread's name. */
+  title: string;
+  name: string;
   /** monoMs() when its connection was accepted (fork per connection), else 0. */
   acceptMs: number;
 }
-
-/** Each thread has two fd slots in ContextControl: the client connection it serves, and its backend connection. */
-export const connSlot = (pair: number): number => 2 * pair;
-export const backendSlot = (pair: number): number => 2 * pair + 1;
 
 /** As node's default: the kernel caps it at net.core.somaxconn. */
 const BACKLOG = 511;
@@ -126,7 +122,7 @@ export class BlockingServer {
 
   private async closeOnce(): Promise<void> {
     this.wake();
-    await Promise.all([...this.threads].map((w) => once(w, 'exit')));
+    await Promise.all([...this.threads].map(exitOf));
     // After the threads: the fork-per-connection acceptor may have handed over more connections before it stopped.
     await Promise.all([...this.children].map((child) => this.stopChild(child)));
     process.off('exit', this.wakeOnExit);
@@ -150,13 +146,21 @@ export class BlockingServer {
    */
   private async stopChild(child: ChildProcess): Promise<void> {
     if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-    const exited = once(child, 'exit');
+    const exited = exitOf(child);
     const term = setTimeout(() => child.kill('SIGTERM'), CHILD_GRACE_MS);
     const kill = setTimeout(() => child.kill('SIGKILL'), CHILD_GRACE_MS + KILL_AFTER_MS);
     await exited;
     clearTimeout(term);
     clearTimeout(kill);
   }
+}
+
+/**
+ * Resolves on the 'exit' of a thread or child that has not exited yet. (Not events.once: that rejects on the
+ * 'error' that precedes the exit of a thread that failed, and the stop would fail with it.)
+ */
+export function exitOf(emitter: Worker | ChildProcess): Promise<void> {
+  return new Promise((resolve) => emitter.once('exit', () => resolve()));
 }
 
 /** Resolves on the child's 'ready' message; rejects with its 'error' message or exit. */

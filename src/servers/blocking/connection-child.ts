@@ -3,7 +3,6 @@
  * backend connection, serves the client to the end in its main thread, blocking, and exits. A whole Node starts
  * for each connection: that start is on the first request's path, in server_queue.
  */
-import { modelProcessTitle } from '../models.js';
 import { SyncBackendClient } from './backend-client-sync.js';
 import type { ChildConfig } from './blocking-server.js';
 import { nameThisThread } from './context-name.js';
@@ -16,8 +15,9 @@ if (config === null) throw new Error(`${CHILD_CONFIG_ENV} is not set: this file 
 const api = blocking();
 // Blocked in recv, this thread never sees the IPC 'disconnect': the kernel ends it with its parent instead.
 if (!api.dieWithParent(config.parentPid)) process.exit(0);
-process.title = `${modelProcessTitle('fork-per-connection')}:conn-${config.index}`;
-nameThisThread(`conn-${config.index}`);
+// Title and name come from the parent: importing the model registry here would load every model on each start.
+process.title = config.title;
+nameThisThread(config.name);
 
 const backend = SyncBackendClient.open(config.backend);
 try {

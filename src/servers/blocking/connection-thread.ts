@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SyncBackendClient } from './backend-client-sync.js';
-import { backendSlot, connSlot, type ThreadData } from './blocking-server.js';
-import { ContextControl } from './context-control.js';
+import type { ThreadData } from './blocking-server.js';
+import { backendSlot, ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import { blocking } from './native.js';
 import { serveConnection, servingContext } from './serve-connection.js';

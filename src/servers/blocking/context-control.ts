@@ -12,6 +12,10 @@
  * stopper can never shut down a number the kernel has meanwhile given to another socket.
  */
 
+/** Each serving thread has a pair of fd slots: the client connection it serves, and its backend connection. */
+export const connSlot = (pair: number): number => 2 * pair;
+export const backendSlot = (pair: number): number => 2 * pair + 1;
+
 const STATE = 0;
 const STOP_BIT = 1 << 30;
 const FIRST_SLOT = 1;

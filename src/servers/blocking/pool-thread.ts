@@ -6,8 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SyncBackendClient } from './backend-client-sync.js';
 import { acceptLoop } from './accept-loop.js';
-import { backendSlot, connSlot, type ThreadData } from './blocking-server.js';
-import { ContextControl } from './context-control.js';
+import type { ThreadData } from './blocking-server.js';
+import { backendSlot, ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import { servingContext } from './serve-connection.js';
 

@@ -4,7 +4,6 @@
  * socket is shut down (the server stops), and with its parent.
  */
 import { sendToParent } from '../child-entry.js';
-import { modelProcessTitle } from '../models.js';
 import { acceptLoop } from './accept-loop.js';
 import { SyncBackendClient } from './backend-client-sync.js';
 import type { ChildConfig } from './blocking-server.js';
@@ -18,8 +17,9 @@ if (config === null) throw new Error(`${CHILD_CONFIG_ENV} is not set: this file 
 const api = blocking();
 // Blocked in accept, this thread never sees the IPC 'disconnect': the kernel ends it with its parent instead.
 if (!api.dieWithParent(config.parentPid)) process.exit(0);
-process.title = `${modelProcessTitle('prefork')}:worker-${config.index}`;
-nameThisThread(`prefork-${config.index}`);
+// Title and name come from the parent: importing the model registry here would load every model on each start.
+process.title = config.title;
+nameThisThread(config.name);
 
 let backend: SyncBackendClient;
 try {

@@ -1,14 +1,14 @@
 /**
  * The acceptor of the thread-per-connection model: blocks in accept, and starts a new thread for each connection,
  * up to `maxThreads` alive; at the cap it sleeps (Atomics.wait) until one ends, and meanwhile new clients wait in
- * the kernel's accept queue. On stop it waits for its threads to end: they are its children, and a thread's
- * resources are reclaimed through its parent's event loop.
+ * the kernel's accept queue. The threads are its children: an ended thread is reclaimed, and one that failed to
+ * start is cleaned up, in this thread's event loop, which it turns between accepts and every CAP_WAKE_MS at the cap.
+ * On stop it waits for them all to end.
  */
-import { once } from 'node:events';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { monoMs } from '../../model/clock.js';
-import { connSlot, type ThreadData } from './blocking-server.js';
-import { ContextControl } from './context-control.js';
+import { exitOf, type ThreadData } from './blocking-server.js';
+import { ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import type { ConnectionThreadData } from './connection-thread.js';
 import { blocking, errnoCode } from './native.js';
@@ -94,4 +94,4 @@ for (;;) {
   // One turn of this thread's event loop between accepts: ended threads are reclaimed and their errors reported.
   await turnLoop();
 }
-await Promise.all([...live].map((w) => once(w, 'exit')));
+await Promise.all([...live].map(exitOf));
