@@ -80,8 +80,10 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   const gens = frames.flatMap((f) => (f.generator ? [f.generator] : []));
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
   const contexts = frames.flatMap((f) => f.contexts);
-  // Drain intervals offer nothing: they add responses to the phase, not time.
+  // Drain intervals offer nothing: their responses join the phase's requests and latency, but the rate is what
+  // was served during the phase itself (a backlog drained afterwards would otherwise raise it past capacity).
   const durationS = sum(frames, (f) => (f.generator?.phase === DRAIN_PHASE ? 0 : f.interval_ms)) / 1000;
+  const completedInPhase = sum(gens, (g) => (g.phase === DRAIN_PHASE ? 0 : g.completed));
   const completed = sum(gens, (g) => g.completed);
   const corrected = summariseHdr(gens.map((g) => g.latency_hdr));
   const uncorrected = summariseHdr(gens.map((g) => g.uncorrected_hdr));
@@ -121,7 +123,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     duration_s: durationS,
     intervals: frames.length,
     offered_rps: round(durationS ? sum(gens, (g) => g.due) / durationS : 0, 1) ?? 0,
-    achieved_rps: round(durationS ? completed / durationS : 0, 1) ?? 0,
+    achieved_rps: round(durationS ? completedInPhase / durationS : 0, 1) ?? 0,
     requests: completed,
     errors: sum(gens, (g) => g.errors),
     latency_ms: {
