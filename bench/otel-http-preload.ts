@@ -1,0 +1,47 @@
+/**
+ * The overhead bench's OpenTelemetry variant, as an app would set it up: `node --import <this file> app.js` with
+ * the NodeSDK, `HttpInstrumentation` and a `BatchSpanProcessor`, over an exporter that counts spans and drops them
+ * (so the figure is the cost of making spans, not of shipping them).
+ *
+ * An ESM app's `import http from 'node:http'` is not seen by require-in-the-middle, and import-in-the-middle needs
+ * its own loader hook. HttpInstrumentation patches `http.Server.prototype.emit`, a prototype that CJS and ESM
+ * share, so one `require('http')` after the SDK starts patches the server the app creates later (checked on Node
+ * 20.20.2: without that require, 0 spans for 10 requests to an ESM server; with it, 10). Whether it worked is
+ * reported, with the span count, over IPC: a variant that made no spans would measure nothing.
+ *
+ * Set OTEL_METRICS_EXPORTER=none and OTEL_LOGS_EXPORTER=none in the app's environment, or the SDK retries
+ * localhost:4318.
+ */
+import { createRequire } from 'node:module';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
+
+class CountingExporter implements SpanExporter {
+  exported = 0;
+
+  export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+    this.exported += spans.length;
+    done({ code: 0 }); // ExportResultCode.SUCCESS
+  }
+
+  async shutdown(): Promise<void> {}
+}
+
+const exporter = new CountingExporter();
+const processor = new BatchSpanProcessor(exporter);
+const sdk = new NodeSDK({ spanProcessors: [processor], instrumentations: [new HttpInstrumentation()] });
+sdk.start();
+
+const http = createRequire(import.meta.url)('http') as typeof import('node:http');
+const patched = (): boolean => '__wrapped' in http.Server.prototype.emit;
+
+// Only a forked app has a channel to answer on; started by hand, the preload just instruments.
+process.on('message', (m: { type?: string }) => {
+  if (m?.type !== OTEL_SPANS_QUERY) return;
+  void processor.forceFlush().finally(() => {
+    const report: OtelSpanReport = { type: 'otel-spans', exported: exporter.exported, patched: patched() };
+    if (process.connected) process.send?.(report);
+  });
+});

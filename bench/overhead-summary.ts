@@ -1,0 +1,211 @@
+/**
+ * The overhead bench's arithmetic, pure: trials in, medians, spreads, ratios against the no-agent baseline and the
+ * verdict out. Ratios are the medians of per-round ratios: variants of one round ran back to back, so pairing them
+ * cancels the slow drifts of a shared VM that medians over all rounds would keep.
+ */
+
+export const VARIANTS = ['none', 'srvlens', 'otel'] as const;
+export type VariantId = (typeof VARIANTS)[number];
+
+/** The srvlens agent may cost at most this share of the baseline's throughput. */
+export const TARGET_COST_PCT = 5;
+
+/**
+ * A check passes when the instrumented side saw at least this share of the generator's responses. Not 1: autocannon
+ * drops up to one in-flight request per connection at the end of each run, and the agent exports whole intervals.
+ */
+export const MIN_SEEN_SHARE = 0.95;
+
+export interface Trial {
+  workload: string;
+  round: number;
+  /** Position in its round, 0-based; the order rotates from round to round. */
+  slot: number;
+  variant: VariantId;
+  reqPerSec: number;
+  /**
+   * The server process's CPU (user + system, all threads) per response over the measured run, µs; null without
+   * /proc. Steal time and the generator's share of the cores move throughput much more than this.
+   */
+  cpuUsPerRequest: number | null;
+  /** The server's CPU seconds per wall second over the measured run, in %: under ~90 % the generator was the limit. */
+  serverBusyPct: number | null;
+  /**
+   * CPU that processes other than this bench's took during the measured run, and the hypervisor's steal, in % of
+   * one core: other work on a shared machine moves every figure here.
+   */
+  otherCpuPct: number | null;
+  stealPct: number | null;
+  /** Responses over the warm-up and the measured run, as the generator counted them. */
+  responses: number;
+  errors: number;
+  non2xx: number;
+  /** Requests the server's instrumentation saw: the agent's exported intervals or OTel's exported spans. */
+  seen: number | null;
+  /** What `seen` counts, for the report. */
+  seenWhat: string | null;
+  /** Problems found while verifying this trial (e.g. no spans made); empty when fine. */
+  problems: string[];
+}
+
+export interface VariantSummary {
+  median: number;
+  min: number;
+  max: number;
+  /** (max - min) / median, in %. */
+  spreadPct: number;
+  rounds: number[];
+  /** Medians over rounds; null without /proc. */
+  cpuUsPerRequest: number | null;
+  serverBusyPct: number | null;
+}
+
+/** The most other processes and the hypervisor took in any one trial of a workload, % of one core. */
+export interface Interference {
+  maxOtherCpuPct: number | null;
+  maxStealPct: number | null;
+}
+
+export interface RatioSummary {
+  /** Median of the per-round ratios variant/none. */
+  ratio: number;
+  min: number;
+  max: number;
+  /** (1 - ratio) in %: the share of the baseline's throughput the instrumentation costs. */
+  costPct: number;
+}
+
+/** Server CPU per request, variant/none, paired by round like the throughput ratios. */
+export interface CpuRatioSummary {
+  ratio: number;
+  min: number;
+  max: number;
+  /** (ratio - 1) in %: how much more CPU each request takes. */
+  extraPct: number;
+  /** (1 - 1/ratio) in %: the throughput a CPU-bound server loses to it, comparable with the target. */
+  throughputCostPct: number;
+}
+
+export interface WorkloadSummary {
+  workload: string;
+  variants: Record<VariantId, VariantSummary>;
+  srvlens: RatioSummary;
+  otel: RatioSummary;
+  /** Null without /proc. */
+  srvlensCpu: CpuRatioSummary | null;
+  otelCpu: CpuRatioSummary | null;
+  targetCostPct: number;
+  met: boolean;
+  interference: Interference;
+  /** One line per check of the instrumented variants; a line starting with "FAILED" voids the figure. */
+  checks: string[];
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function medianOrNull(values: (number | null)[]): number | null {
+  return values.some((v) => v === null) ? null : median(values as number[]);
+}
+
+function maxOrNull(values: (number | null)[]): number | null {
+  return values.some((v) => v === null) ? null : Math.max(...(values as number[]));
+}
+
+function summarise(trials: Trial[]): VariantSummary {
+  const values = trials.map((t) => t.reqPerSec);
+  const m = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return {
+    median: m,
+    min,
+    max,
+    spreadPct: ((max - min) / m) * 100,
+    rounds: values,
+    cpuUsPerRequest: medianOrNull(trials.map((t) => t.cpuUsPerRequest)),
+    serverBusyPct: medianOrNull(trials.map((t) => t.serverBusyPct)),
+  };
+}
+
+/** variant/none of `measure`, per round; NaN-free: rounds missing either side are skipped. */
+function pairedRatios(trials: Trial[], variant: VariantId, measure: (t: Trial) => number | null): number[] {
+  const ratios: number[] = [];
+  for (const t of trials) {
+    if (t.variant !== variant) continue;
+    const base = trials.find((b) => b.variant === 'none' && b.round === t.round);
+    const a = measure(t);
+    const b = base === undefined ? null : measure(base);
+    if (a !== null && b !== null && b > 0) ratios.push(a / b);
+  }
+  return ratios;
+}
+
+function ratioOf(trials: Trial[], variant: VariantId): RatioSummary {
+  const ratios = pairedRatios(trials, variant, (t) => t.reqPerSec);
+  const ratio = median(ratios);
+  return { ratio, min: Math.min(...ratios), max: Math.max(...ratios), costPct: (1 - ratio) * 100 };
+}
+
+function cpuRatioOf(trials: Trial[], variant: VariantId): CpuRatioSummary | null {
+  const ratios = pairedRatios(trials, variant, (t) => t.cpuUsPerRequest);
+  if (ratios.length === 0) return null;
+  const ratio = median(ratios);
+  return {
+    ratio,
+    min: Math.min(...ratios),
+    max: Math.max(...ratios),
+    extraPct: (ratio - 1) * 100,
+    throughputCostPct: (1 - 1 / ratio) * 100,
+  };
+}
+
+function checksOf(trials: Trial[]): string[] {
+  const lines: string[] = [];
+  for (const variant of VARIANTS) {
+    const mine = trials.filter((t) => t.variant === variant);
+    const errors = mine.reduce((n, t) => n + t.errors + t.non2xx, 0);
+    if (errors > 0) lines.push(`FAILED ${variant}: ${errors} errors or non-2xx responses`);
+    for (const t of mine) for (const p of t.problems) lines.push(`FAILED ${variant} round ${t.round + 1}: ${p}`);
+    if (variant === 'none' || mine.length === 0) continue;
+    const seen = mine.reduce((n, t) => n + (t.seen ?? 0), 0);
+    const responses = mine.reduce((n, t) => n + t.responses, 0);
+    const share = responses > 0 ? seen / responses : 0;
+    const what = mine[0].seenWhat ?? 'requests';
+    const verdict = share >= MIN_SEEN_SHARE ? 'ok' : `FAILED (under ${MIN_SEEN_SHARE * 100} %: the figure measures an instrumentation that did not run)`;
+    lines.push(`${variant}: ${what}: ${seen} for ${responses} responses (${(share * 100).toFixed(1)} %) ${verdict}`);
+  }
+  return lines;
+}
+
+export function summariseWorkload(workload: string, all: Trial[]): WorkloadSummary {
+  const trials = all.filter((t) => t.workload === workload);
+  const variants = Object.fromEntries(
+    VARIANTS.map((v) => [v, summarise(trials.filter((t) => t.variant === v).sort((a, b) => a.round - b.round))]),
+  ) as Record<VariantId, VariantSummary>;
+  const srvlens = ratioOf(trials, 'srvlens');
+  return {
+    workload,
+    variants,
+    srvlens,
+    otel: ratioOf(trials, 'otel'),
+    srvlensCpu: cpuRatioOf(trials, 'srvlens'),
+    otelCpu: cpuRatioOf(trials, 'otel'),
+    targetCostPct: TARGET_COST_PCT,
+    met: srvlens.costPct <= TARGET_COST_PCT,
+    interference: {
+      maxOtherCpuPct: maxOrNull(trials.map((t) => t.otherCpuPct)),
+      maxStealPct: maxOrNull(trials.map((t) => t.stealPct)),
+    },
+    checks: checksOf(trials),
+  };
+}
+
+/** Round r runs the variants rotated by r, so no variant always runs first (cold) or right after another. */
+export function roundOrder(round: number): VariantId[] {
+  return VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
+}

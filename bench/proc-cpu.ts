@@ -1,0 +1,63 @@
+/**
+ * CPU time from /proc for the benches: of one process (user + system over all its threads, /proc/PID/stat) and of
+ * the whole machine (/proc/stat), so a bench can show how much of the cores something else took during a trial.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Linux's USER_HZ (`getconf CLK_TCK`), the unit of utime and stime; 100 on every kernel the project runs on. */
+const CLK_TCK = 100;
+
+/** CPU seconds `pid` has used so far (10 ms resolution), or null where there is no /proc (not Linux, or gone). */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name in parentheses may hold spaces; fields are counted from after it (state is field 3).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[14 - 3]);
+    const stime = Number(fields[15 - 3]);
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / CLK_TCK : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface MachineCpu {
+  /** CPU seconds all cores spent running anything (user, nice, system, irq, softirq). */
+  busy: number;
+  /** CPU seconds the hypervisor ran something else while this VM wanted to run. */
+  steal: number;
+}
+
+/** Totals over all cores since boot from /proc/stat's `cpu` line, or null without /proc. */
+export function machineCpuSeconds(): MachineCpu | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const busy = user + nice + system + irq + softirq;
+    return Number.isFinite(busy) ? { busy: busy / CLK_TCK, steal: (steal || 0) / CLK_TCK } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Samples the machine's busy CPU over `sampleMs` until it is under `maxPct` of one core or `timeoutMs` has passed;
+ * returns the last reading (% of one core), or null without /proc. Call it while the caller's own processes idle.
+ * `cancelled` ends the wait early (Ctrl-C).
+ */
+export async function waitForQuietMachine(
+  maxPct: number,
+  timeoutMs: number,
+  cancelled: () => boolean = () => false,
+  sampleMs = 1000,
+): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const a = machineCpuSeconds();
+    await new Promise((resolve) => setTimeout(resolve, sampleMs));
+    const b = machineCpuSeconds();
+    if (a === null || b === null) return null;
+    const pct = ((b.busy - a.busy) / (sampleMs / 1000)) * 100;
+    if (pct < maxPct || Date.now() >= deadline || cancelled()) return pct;
+  }
+}
