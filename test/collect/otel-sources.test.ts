@@ -82,6 +82,7 @@ describe('OTLP encodings', () => {
       duration: duration.toData(),
       loopDelay: new ExpHistogram(1e-6, 1e3).toData(),
       split: null,
+      exemplars: [],
     };
     const record = {
       index,
