@@ -68,8 +68,9 @@ function register(m: ThreadAnnouncement): void {
 
 const channel = new BroadcastChannel(REGISTRY_CHANNEL);
 channel.onmessage = (e) => register((e as { data: ThreadAnnouncement }).data);
-parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' }) => {
+parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' } | { type: 'flush' }) => {
   if (m.type === 'stats') parentPort?.postMessage({ type: 'stats', exported, errors, threads: threads.size });
+  else if (m.type === 'flush') flushNow();
   else register(m);
 });
 
@@ -176,9 +177,33 @@ function harvest(index: number): IntervalRecord {
   return record;
 }
 
+/** Callbacks waiting for the queue to be sent (a flush before exit). */
+let whenSent: (() => void)[] = [];
+
+function sent(): void {
+  const list = whenSent;
+  whenSent = [];
+  for (const f of list) f();
+}
+
+/**
+ * The process is about to exit: harvest the interval in progress too, send everything, then say so. That interval
+ * is then done for this agent: requests finishing later in it are not counted (the process is ending anyway).
+ */
+function flushNow(): void {
+  try {
+    harvestThrough(intervalIndex(monoMs(), config.intervalMs));
+  } catch {
+    errors++;
+  }
+  whenSent.push(() => parentPort?.postMessage({ type: 'flushed' }));
+  flush();
+}
+
 /** Sends what is queued; one export at a time; what failed stays queued (bounded, drops counted) for the next boundary. */
 function flush(): void {
-  if (exporting || queue.length === 0) return;
+  if (exporting) return;
+  if (queue.length === 0) return sent();
   const batch = queue.slice();
   exporting = true;
   exporter.export(toResourceMetrics(resource, batch), (result) => {
@@ -187,26 +212,32 @@ function flush(): void {
       // By identity: while this export was in flight the bound may have shifted older records out.
       queue = queue.filter((r) => !batch.includes(r));
       exported += batch.length;
+      // Records harvested while this export was in flight go out now, rather than at the next boundary.
+      if (whenSent.length) flush();
     } else {
       errors++;
+      sent(); // a flush waits for one attempt, not for a collector that is gone
     }
   });
 }
 
+/** One record per interval since the last harvest, through `last` (as far back as the rings reach). */
+function harvestThrough(last: number): void {
+  for (let index = Math.max(lastIndex + 1, last - 7); index <= last; index++) {
+    const record = harvest(index);
+    queue.push(record);
+    exemplars?.emit(record.contexts);
+  }
+  lastIndex = Math.max(lastIndex, last);
+  while (queue.length > config.exportQueue) {
+    queue.shift();
+    droppedIntervals++;
+  }
+}
+
 function onBoundary(): void {
   try {
-    const ended = intervalIndex(monoMs(), config.intervalMs) - 1;
-    // One record per interval that ended since the last harvest (as far back as the rings reach).
-    for (let index = Math.max(lastIndex + 1, ended - 7); index <= ended; index++) {
-      const record = harvest(index);
-      queue.push(record);
-      exemplars?.emit(record.contexts);
-    }
-    lastIndex = ended;
-    while (queue.length > config.exportQueue) {
-      queue.shift();
-      droppedIntervals++;
-    }
+    harvestThrough(intervalIndex(monoMs(), config.intervalMs) - 1);
     flush();
   } catch {
     errors++;

@@ -40,6 +40,16 @@ export function startAgent(config: AgentConfig, threadName = 'main'): RunningAge
   const relay = new BroadcastChannel(REGISTRY_CHANNEL);
   relay.unref();
   relay.onmessage = (e) => worker.postMessage((e as { data: ThreadAnnouncement }).data);
+  recorder.hooks.flush = () =>
+    new Promise<void>((resolve) => {
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== 'flushed') return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.postMessage({ type: 'flush' });
+    });
   recorder.start();
   worker.postMessage(recorder.announcement());
   return {

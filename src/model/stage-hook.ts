@@ -20,6 +20,11 @@ export interface AgentHooks {
   end(handle: object): void;
   /** Names the calling thread's execution context; hasLoop=false for threads that block (no event-loop figures for them). */
   context(name: string, hasLoop: boolean): void;
+  /**
+   * Main thread only: harvests the interval in progress now and exports it, for a process about to exit (a process
+   * that lives for one connection would otherwise end before its interval does). Resolves when it was sent.
+   */
+  flush?(): Promise<void>;
 }
 
 function hooks(): AgentHooks | undefined {
@@ -44,4 +49,17 @@ export function endRequest(handle: object): void {
 export function nameContext(name: string, hasLoop: boolean): void {
   const h = hooks();
   if (h !== undefined) h.context(name, hasLoop);
+}
+
+/**
+ * Before a short-lived process exits: lets the agent send what it measured so far, waiting at most `timeoutMs`.
+ * Like an OpenTelemetry SDK's shutdown before exit. Without the agent it resolves at once.
+ */
+export function flushAgent(timeoutMs = 1000): Promise<void> {
+  const h = hooks();
+  if (h?.flush === undefined) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  // The timer is ref'd on purpose: it keeps the process alive until the flush is done or given up.
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  return Promise.race([h.flush().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }

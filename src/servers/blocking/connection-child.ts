@@ -9,6 +9,7 @@ import { nameThisThread } from './context-name.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
 import { blocking } from './native.js';
 import { serveConnection, servingContext } from './serve-connection.js';
+import { flushAgent } from '../../model/stage-hook.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;
 if (config === null) throw new Error(`${CHILD_CONFIG_ENV} is not set: this file is forked by the fork-per-connection model`);
@@ -26,4 +27,6 @@ try {
   backend.close();
   api.close(CHILD_SOCKET_FD);
 }
+// The client has its answer; before this process ends, the agent (when preloaded) sends what it measured.
+await flushAgent(2000);
 process.exit(0);
