@@ -20,6 +20,7 @@ import {
   type Frame,
   type PartName,
   type RunStart,
+  type GeneratorInterval,
   type ServerInterval,
 } from '../model/index.js';
 import { summariseHdr } from './hdr.js';
@@ -52,6 +53,12 @@ export interface PhaseStats {
   backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null } | null;
   /** Connections waiting to be accepted on the server's listening sockets (sampled from /proc); null when not sampled. */
   accept_queue: { max: number; mean: number } | null;
+  /** Per entry of a request mix: requests, errors and latency (corrected, ms) of that kind of request. */
+  mix: { name: string; requests: number; errors: number; p50_ms: number | null; p99_ms: number | null }[] | null;
+  /** Connection per request: the mean connect time (ms), part of send_wait. */
+  connect_ms: number | null;
+  /** Closed loop: latency runs from each user's own send (no intended time), so corrected equals uncorrected. */
+  closed_loop: boolean;
   generator_saturated: boolean;
   generator_saturation: string[];
 }
@@ -159,6 +166,9 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
         }
       : null,
     accept_queue: acceptQueue(frames),
+    mix: mixOf(gens),
+    connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(ms(sum(gens, (g) => g.sum_connect_us ?? 0) / sum(gens, (g) => g.connects ?? 0)), 4) : null,
+    closed_loop: gens.some((g) => g.closed_loop === true),
     generator_saturated: gens.some((g) => g.saturated),
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
   };
@@ -177,6 +187,24 @@ function matchedNetwork(frames: readonly Frame[]): { sum_us: number; requests: n
     requests += g.completed;
   }
   return { sum_us: sumUs, requests };
+}
+
+function mixOf(gens: readonly GeneratorInterval[]): PhaseStats['mix'] {
+  const byName = new Map<string, { requests: number; errors: number; hdr: string[] }>();
+  for (const g of gens) {
+    for (const m of g.mix ?? []) {
+      const e = byName.get(m.name) ?? { requests: 0, errors: 0, hdr: [] };
+      e.requests += m.completed;
+      e.errors += m.errors;
+      e.hdr.push(m.latency_hdr);
+      byName.set(m.name, e);
+    }
+  }
+  if (byName.size === 0) return null;
+  return [...byName].map(([name, e]) => {
+    const lat = summariseHdr(e.hdr);
+    return { name, requests: e.requests, errors: e.errors, p50_ms: round(lat && ms(lat.p50_us)), p99_ms: round(lat && ms(lat.p99_us)) };
+  });
 }
 
 function acceptQueue(frames: readonly Frame[]): PhaseStats['accept_queue'] {

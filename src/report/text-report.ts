@@ -79,6 +79,13 @@ export function renderText(report: Report): string {
         ),
       );
     }
+    const mixed = run.phases.filter((p) => p.mix);
+    if (mixed.length) {
+      out.push('', 'the request mix (latency corrected, ms):');
+      out.push(table(['phase', 'request', 'requests', 'errors', 'p50 ms', 'p99 ms'], mixed.flatMap((p) => p.mix!.map((m) => [p.name, m.name, m.requests, m.errors, f(m.p50_ms), f(m.p99_ms)]))));
+    }
+    for (const p of run.phases.filter((x) => x.connect_ms !== null)) out.push(`note: in phase ${p.name} each request opened its own connection: ${f(p.connect_ms, 3)} ms to connect, within send_wait.`);
+    for (const p of run.phases.filter((x) => x.closed_loop)) out.push(`note: phase ${p.name} is closed loop: latency runs from each user's own send, so corrected and uncorrected are the same by construction.`);
     const saturated = run.phases.filter((p) => p.generator_saturated);
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
   }

@@ -16,7 +16,7 @@ import { type BackendClient, connectBackend } from './backend-client.js';
 import { type ParsedRequest, type ParseError, RequestParser } from './http/request-parser.js';
 import { errorResponse, formatResponse } from './http/response.js';
 import type { ModelServerOptions, RunningServer } from './models.js';
-import { BACKEND_REPLY_BYTES, burnCpu, resolveWorkload, type WorkloadParams } from './workload.js';
+import { BACKEND_REPLY_BYTES, burnCpu, resolveWorkload, workloadForTarget, type WorkloadParams } from './workload.js';
 
 /** Where a connection's current request is; the `switch` of the lecture's handle_event. */
 const enum Step {
@@ -49,6 +49,8 @@ interface Conn {
   req: ParsedRequest | null;
   step: Step;
   callsDone: number;
+  /** The request's workload: the server's, or a mix entry's from the query string. */
+  workload: WorkloadParams;
   /** The parser's error, answered once every request before it has been served. */
   parseError: ParseError | null;
   /** The client half-closed (sent FIN): answer what it sent, then close our side. */
@@ -101,6 +103,7 @@ function onConnection(model: Model, socket: net.Socket): void {
     req: null,
     step: Step.Idle,
     callsDone: 0,
+    workload: model.workload,
     parseError: null,
     peerEnded: false,
   };
@@ -144,7 +147,8 @@ function startNext(model: Model, conn: Conn): void {
   }
   conn.req = req;
   conn.callsDone = 0;
-  const w = model.workload;
+  const w = workloadForTarget(req.target, model.workload);
+  conn.workload = w;
   beginRequest(conn, req.sendTimeUs, conn.acceptMs);
   // The parser has already read the body as it arrived; the parse stage is the workload's own parsing work.
   markStage(conn, STAGE.parse);
@@ -171,7 +175,7 @@ function callBackend(model: Model, conn: Conn): void {
 function onBackendReply(model: Model, conn: Conn): void {
   if (conn.step !== Step.Downstream) return; // the client went away while we waited
   conn.callsDone++;
-  if (conn.callsDone < model.workload.backend_calls) callBackend(model, conn);
+  if (conn.callsDone < conn.workload.backend_calls) callBackend(model, conn);
   else respond(model, conn);
 }
 
@@ -184,8 +188,9 @@ function onBackendFailed(model: Model, conn: Conn, err: Error): void {
 
 function respond(model: Model, conn: Conn): void {
   markStage(conn, STAGE.transform);
-  burnCpu(model.workload.transform_us);
-  const bytes = formatResponse(200, model.body, conn.req?.keepAlive ?? false);
+  burnCpu(conn.workload.transform_us);
+  const body = conn.workload.response_bytes === model.body.length ? model.body : Buffer.alloc(conn.workload.response_bytes, 'x');
+  const bytes = formatResponse(200, body, conn.req?.keepAlive ?? false);
   markStage(conn, STAGE.send);
   write(model, conn, bytes);
 }

@@ -54,6 +54,29 @@ export function resolveWorkload(params: Partial<WorkloadParams> = {}): WorkloadP
  * Spins on the clock for `us` microseconds: real CPU, as a handler's own code would use, so that it shows as
  * on-CPU time and competes for cores. Sleeping would measure the scheduler, not the model.
  */
+/**
+ * A request mix sends each entry's workload in the query string (`/report?process_us=15000&backend_calls=2`):
+ * laid over the server's own, field by field; unknown or invalid fields are ignored. Returns `base` itself when
+ * nothing changes, so the common request allocates nothing.
+ */
+export function workloadForTarget(target: string, base: WorkloadParams): WorkloadParams {
+  const q = target.indexOf('?');
+  if (q < 0) return base;
+  let out: WorkloadParams | null = null;
+  for (const pair of target.slice(q + 1).split('&')) {
+    const [key, raw] = pair.split('=');
+    if (!Object.hasOwn(base, key)) continue;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0 || n > MAX_QUERY_VALUE) continue;
+    out ??= { ...base };
+    out[key as keyof WorkloadParams] = n;
+  }
+  return out ?? base;
+}
+
+/** Bounds a query-string workload field: ten seconds of CPU, a thousand calls, 64 MiB; no request may ask for more. */
+const MAX_QUERY_VALUE = 64 * 1024 * 1024;
+
 export function burnCpu(us: number): void {
   if (!(us > 0)) return;
   const end = performance.now() + us / 1000;
@@ -80,6 +103,7 @@ export async function serveWorkload(
   w: WorkloadParams,
   callBackend: (bytes: number) => Promise<void>,
 ): Promise<void> {
+  w = workloadForTarget(req.url ?? '/', w);
   try {
     // Reading the body belongs to parse: the raw-net model's incremental parser reads and parses in one pass, and
     // both models must put this time in the same part.

@@ -7,7 +7,7 @@ import { STAGE } from '../../model/parts.js';
 import { beginRequest, endRequest, markStage } from '../../model/stage-hook.js';
 import { type ParsedRequest, RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
-import { BACKEND_REPLY_BYTES, burnCpu, type WorkloadParams } from '../workload.js';
+import { BACKEND_REPLY_BYTES, burnCpu, workloadForTarget, type WorkloadParams } from '../workload.js';
 import type { SyncBackendClient } from './backend-client-sync.js';
 import { blocking } from './native.js';
 
@@ -75,7 +75,7 @@ export function serveConnection(fd: number, acceptMs: number, ctx: ServingContex
 
 /** Runs the workload for one request and sends its response; false when the connection is to end. */
 function serveRequest(handle: ConnectionHandle, req: ParsedRequest, acceptMs: number, ctx: ServingContext): boolean {
-  const w = ctx.workload;
+  const w = workloadForTarget(req.target, ctx.workload);
   beginRequest(handle, req.sendTimeUs, acceptMs);
   let keepAlive = req.keepAlive;
   let response: Buffer;
@@ -94,7 +94,8 @@ function serveRequest(handle: ConnectionHandle, req: ParsedRequest, acceptMs: nu
 
     markStage(handle, STAGE.transform);
     burnCpu(w.transform_us);
-    response = formatResponse(200, ctx.body, keepAlive, 'application/octet-stream', ctx.identity);
+    const body = w.response_bytes === ctx.body.length ? ctx.body : Buffer.alloc(w.response_bytes, 'x');
+    response = formatResponse(200, body, keepAlive, 'application/octet-stream', ctx.identity);
   } catch (err) {
     // As ../workload.ts does: a failed backend call answers 502, so the generator counts an error, not a hang.
     const message = `srvlens workload failed: ${err instanceof Error ? err.message : String(err)}\n`;
