@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpHistogram, expQuantile, mergeExpHistograms } from '../../src/model/exp-histogram.js';
-
-/** A fixed-seed generator, so a failure reproduces. */
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/servers/latency.js';
 
 function exact(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -4,18 +4,10 @@
  * and a failure names the seed that reproduces it.
  */
 import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../../agents/proc/window-summary.js';
+import { mulberry32 } from '../../../src/servers/latency.js';
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (mulberry32): the same sequence for the same seed everywhere. */
+export const seeded = mulberry32;
 
 export type Rng = () => number;
 const between = (r: Rng, lo: number, hi: number) => lo + (hi - lo) * r();
