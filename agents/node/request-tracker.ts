@@ -38,6 +38,12 @@ export const kAccept = Symbol('srvlens.accept');
 
 /** A send time older than this, or in the future, is not from a srvlens client on this host: ignore it. */
 const MAX_PLAUSIBLE_QUEUE_MS = 120_000;
+/**
+ * A request in flight this long was abandoned (its client went away and the response never finished): its slot is
+ * taken back by `sweep` and counted as dropped. Cheaper than a 'close' listener on every response (~90 ns each,
+ * measured), which is what this replaces.
+ */
+const ABANDONED_MS = 120_000;
 
 type Tagged = { [kSlot]?: number };
 type Accepted = { [kAccept]?: number };
@@ -51,6 +57,12 @@ export class RequestTracker {
   private readonly stageEntries: Uint16Array; // capacity * STAGE_COUNT
   private readonly freeList: Int32Array;
   private freeTop: number;
+  /**
+   * A slot's generation, bumped each time it is taken back by `sweep`: a handle carries slot + generation x capacity,
+   * so a late end() of an abandoned request cannot release the slot a new request now holds.
+   */
+  private readonly generation: Float64Array;
+  private readonly inUse: Uint8Array;
   /**
    * Set on threads that serve one request at a time (the blocking models): each request's wall time is split into
    * on-CPU, run-queue wait and blocked by the thread's schedstat at its start and end.
@@ -75,6 +87,8 @@ export class RequestTracker {
     this.stageMs = new Float64Array(capacity * STAGE_COUNT);
     this.stageEntries = new Uint16Array(capacity * STAGE_COUNT);
     this.freeList = new Int32Array(capacity);
+    this.generation = new Float64Array(capacity);
+    this.inUse = new Uint8Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
     this.freeTop = capacity;
     this.traceparent = new Array<string | undefined>(capacity).fill(undefined);
@@ -130,7 +144,8 @@ export class RequestTracker {
       return;
     }
     const slot = this.freeList[--this.freeTop];
-    (handle as Tagged)[kSlot] = slot;
+    this.inUse[slot] = 1;
+    (handle as Tagged)[kSlot] = slot + this.generation[slot] * this.capacity;
     const base = slot * STAGE_COUNT;
     for (let i = 0; i < STAGE_COUNT; i++) {
       this.stageMs[base + i] = 0;
@@ -163,8 +178,8 @@ export class RequestTracker {
 
   /** The explicit stage API: from now on the request is in `stage`. Unknown handles and stages are ignored. */
   markStage(handle: object, stage: number): void {
-    const slot = (handle as Tagged)[kSlot];
-    if (slot === undefined || slot < 0 || stage < 0 || stage >= STAGE_COUNT) return;
+    const slot = this.slotOf(handle);
+    if (slot < 0 || stage < 0 || stage >= STAGE_COUNT) return;
     const now = monoMs();
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
@@ -179,8 +194,8 @@ export class RequestTracker {
     const f = this.ring.f64;
     const b = this.ring.bucketFor(now);
     f[b + B_REQUESTS]++;
-    const slot = (handle as Tagged)[kSlot];
-    if (slot === undefined || slot < 0) return;
+    const slot = this.slotOf(handle);
+    if (slot < 0) return;
     (handle as Tagged)[kSlot] = -1;
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
@@ -203,7 +218,7 @@ export class RequestTracker {
       f[b + B_STAGE_MS + i] += this.stageMs[base + i];
       f[b + B_STAGE_ENTRIES + i] += this.stageEntries[base + i];
     }
-    this.freeList[this.freeTop++] = slot;
+    this.release(slot);
   }
 
   /**
@@ -237,12 +252,28 @@ export class RequestTracker {
     writeTraceparent(f, target, this.traceparent[slot]);
   }
 
-  /** A response that never finished (the connection closed first): give the slot back, count nothing. */
-  abandon(handle: object): void {
-    const slot = (handle as Tagged)[kSlot];
-    if (slot === undefined || slot < 0) return;
-    (handle as Tagged)[kSlot] = -1;
+  /** The slot a handle holds, or -1 (none, finished, or taken back from an abandoned request). */
+  private slotOf(handle: object): number {
+    const tag = (handle as Tagged)[kSlot];
+    if (tag === undefined || tag < 0) return -1;
+    const slot = tag % this.capacity;
+    return this.inUse[slot] === 1 && (tag - slot) / this.capacity === this.generation[slot] ? slot : -1;
+  }
+
+  private release(slot: number): void {
+    this.inUse[slot] = 0;
     this.freeList[this.freeTop++] = slot;
+  }
+
+  /** Takes back the slots of requests in flight for longer than ABANDONED_MS; they count as dropped. */
+  sweep(now: number): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (this.inUse[slot] === 1 && now - this.startMs[slot] > ABANDONED_MS) {
+        this.generation[slot]++;
+        this.release(slot);
+        this.ring.f64[H_DROPPED]++;
+      }
+    }
   }
 
   get inFlight(): number {

@@ -6,7 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { AGENT_HOOKS, type AgentHooks } from '../../src/model/index.js';
+import { AGENT_HOOKS, monoMs, type AgentHooks } from '../../src/model/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { RequestTracker } from './request-tracker.js';
 import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
@@ -26,7 +26,7 @@ export interface ThreadAnnouncement {
 
 interface HttpMessage {
   request: { rawHeaders: string[] };
-  response: { on(event: 'close', fn: () => void): unknown };
+  response: object;
   socket: object;
 }
 
@@ -39,13 +39,8 @@ export function currentTid(): number {
   }
 }
 
-let current: ThreadRecorder | null = null;
-
-// 'close' follows 'finish' on every response; it matters only when the client went away before the finish.
-// One function for every response: no closure per request.
-function onResponseClose(this: object): void {
-  current?.tracker.abandon(this);
-}
+/** How often a thread with a loop takes back the slots of abandoned requests (see RequestTracker.sweep). */
+const SWEEP_EVERY_MS = 10_000;
 
 export class ThreadRecorder {
   readonly ring: ThreadRing;
@@ -53,6 +48,7 @@ export class ThreadRecorder {
   readonly tid = currentTid();
   private loop: LoopDelaySampler | null = null;
   private sched: ThreadSchedstat | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly channel = new BroadcastChannel(REGISTRY_CHANNEL);
 
   constructor(
@@ -69,12 +65,13 @@ export class ThreadRecorder {
   }
 
   start(): void {
-    current = this;
     dc.subscribe('net.server.socket', this.onSocket);
     dc.subscribe('http.server.request.start', this.onRequestStart);
     dc.subscribe('http.server.response.finish', this.onResponseFinish);
     (globalThis as Record<symbol, unknown>)[AGENT_HOOKS] = this.hooks;
     this.setLoop(this.hasLoop);
+    this.sweeper = setInterval(() => this.tracker.sweep(monoMs()), SWEEP_EVERY_MS);
+    this.sweeper.unref();
     this.announce();
   }
 
@@ -85,7 +82,7 @@ export class ThreadRecorder {
     delete (globalThis as Record<symbol, unknown>)[AGENT_HOOKS];
     this.setLoop(false);
     this.channel.close();
-    if (current === this) current = null;
+    if (this.sweeper) clearInterval(this.sweeper);
   }
 
   announcement(): ThreadAnnouncement {
@@ -132,7 +129,6 @@ export class ThreadRecorder {
     try {
       const m = message as HttpMessage;
       this.tracker.onRequestStart(m.response, m.request.rawHeaders, m.socket);
-      m.response.on('close', onResponseClose);
     } catch {
       this.fail();
     }

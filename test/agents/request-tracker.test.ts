@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { RequestTracker } from '../../agents/node/request-tracker.js';
+import { H_DROPPED, ThreadRing } from '../../agents/node/thread-ring.js';
+import { STAGE, monoMs } from '../../src/model/index.js';
+
+describe('request tracker', () => {
+  it('takes back the slot of an abandoned request, and a late end of it cannot release the slot\'s new holder', () => {
+    const ring = new ThreadRing(1000);
+    const tracker = new RequestTracker(ring, 1); // one slot: the new request must reuse the abandoned one's
+    const abandoned = {};
+    tracker.begin(abandoned, 0, 0);
+    expect(tracker.inFlight).toBe(1);
+    tracker.sweep(monoMs() + 121_000);
+    expect(tracker.inFlight).toBe(0);
+    expect(ring.f64[H_DROPPED]).toBe(1);
+
+    const fresh = {};
+    tracker.begin(fresh, 0, 0);
+    tracker.end(abandoned); // too late: counted as a finished response, but it holds no slot any more
+    expect(tracker.inFlight).toBe(1);
+    tracker.markStage(fresh, STAGE.downstream);
+    tracker.end(fresh);
+    expect(tracker.inFlight).toBe(0);
+    const bucket = ring.read(Math.floor(monoMs() / 1000))!;
+    expect(bucket.requests).toBe(2);
+    expect(bucket.stageEntries[STAGE.downstream]).toBe(1);
+    expect(bucket.duration.count).toBe(1); // only the request that still held its slot was timed
+  });
+
+  it('drops, and counts, requests beyond its capacity without disturbing those it tracks', () => {
+    const ring = new ThreadRing(1000);
+    const tracker = new RequestTracker(ring, 2);
+    const handles = [{}, {}, {}];
+    for (const h of handles) tracker.begin(h, 0, 0);
+    expect(ring.f64[H_DROPPED]).toBe(1);
+    for (const h of handles) tracker.end(h);
+    expect(tracker.inFlight).toBe(0);
+    expect(ring.read(Math.floor(monoMs() / 1000))!.duration.count).toBe(2);
+  });
+});
