@@ -91,7 +91,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
       let error: Error | null = null;
       let detected: RunEnd['detected'] = null;
       try {
-        detected = await runOne(options, children, collector, assembler, runStart, workload, () => writer.write(runStart));
+        detected = await runOne({ options, children, collector, assembler, runStart, workload, started: () => writer.write(runStart) });
       } catch (err) {
         error = err as Error;
       }
@@ -111,16 +111,20 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
   }
 }
 
-async function runOne(
-  options: RunOptions,
-  children: ChildSet,
-  collector: Collector,
-  assembler: FrameAssembler,
-  runStart: RunStart,
-  workload: Record<string, unknown>,
-  started: () => void,
-): Promise<RunEnd['detected']> {
-  const { signal } = options;
+/** Everything one server's run works with. */
+interface RunContext {
+  options: RunOptions;
+  children: ChildSet;
+  collector: Collector;
+  assembler: FrameAssembler;
+  runStart: RunStart;
+  workload: Record<string, unknown>;
+  /** Called once the server is ready: the run-start record goes out then. */
+  started: () => void;
+}
+
+async function runOne(run: RunContext): Promise<RunEnd['detected']> {
+  const { signal } = run.options;
   let onAbort = () => undefined as void;
   const abort = new Promise<never>((_, reject) => {
     onAbort = () => reject(new RunAborted('aborted'));
@@ -129,23 +133,15 @@ async function runOne(
   });
   abort.catch(() => undefined);
   try {
-    return await startAndDrive(options, children, collector, assembler, runStart, workload, started, abort);
+    return await startAndDrive(run, abort);
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 }
 
 /** Starts the backend and the server (with the agent), then drives the load; returns what /proc named the model. */
-async function startAndDrive(
-  options: RunOptions,
-  children: ChildSet,
-  collector: Collector,
-  assembler: FrameAssembler,
-  runStart: RunStart,
-  workload: Record<string, unknown>,
-  started: () => void,
-  abort: Promise<never>,
-): Promise<RunEnd['detected']> {
+async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<RunEnd['detected']> {
+  const { options, children, collector, assembler, runStart, workload, started } = run;
   const { scenario } = options;
   const intervalMs = scenario.interval_ms;
 
