@@ -2,6 +2,8 @@
  * Joins what the generator, the agents and the backend said about each interval into one timeline frame.
  * Sources report on their own schedules; a frame goes out once the generator is LAG intervals past it (agents
  * export a few milliseconds after each boundary), or at `finish`. Frames go out in index order, exactly once.
+ * An agent that reported the interval before but not this one yet is waited for, up to MAX_LAG intervals: a
+ * starved agent thread catches up several intervals at once, and its data must not miss frames already gone.
  */
 import {
   STAGE,
@@ -18,6 +20,7 @@ import {
 import type { AgentInterval } from './otlp-json.js';
 
 const LAG = 2;
+const MAX_LAG = 6;
 
 interface Pending {
   t_ms: number;
@@ -32,6 +35,8 @@ export class FrameAssembler {
   private first: number | null = null;
   private nextOut: number | null = null;
   private lastGenerator = -1;
+  /** The first and last interval each agent process reported, to know whom a frame still waits for. */
+  private readonly seen = new Map<number, { first: number; last: number }>();
 
   constructor(
     private readonly run: number,
@@ -67,6 +72,10 @@ export class FrameAssembler {
   }
 
   addAgents(list: AgentInterval[]): void {
+    for (const a of list) {
+      const s = this.seen.get(a.pid);
+      this.seen.set(a.pid, s ? { first: Math.min(s.first, a.index), last: Math.max(s.last, a.index) } : { first: a.index, last: a.index });
+    }
     for (const a of list) if (this.nextOut === null || a.index >= this.nextOut) this.slot(a.index).agents.push(a);
   }
 
@@ -81,14 +90,22 @@ export class FrameAssembler {
 
   /** Emits every remaining frame up to the generator's last interval; data before the first is dropped. */
   finish(): void {
-    this.emitThrough(this.lastGenerator);
+    this.emitThrough(this.lastGenerator, true);
     this.pending.clear();
   }
 
-  private emitThrough(last: number): void {
+  /** Whether an agent that reported before `index` and since `index - 1` has not reported `index` yet. */
+  private waitsForAgent(index: number): boolean {
+    const reported = new Set(this.pending.get(index)?.agents.map((a) => a.pid));
+    for (const [pid, s] of this.seen) if (s.first < index && s.last >= index - 1 && !reported.has(pid)) return true;
+    return false;
+  }
+
+  private emitThrough(last: number, force = false): void {
     if (this.nextOut === null) return;
     for (; this.nextOut <= last; this.nextOut++) {
       const index = this.nextOut;
+      if (!force && this.lastGenerator < index + MAX_LAG && this.waitsForAgent(index)) break;
       const p = this.pending.get(index) ?? { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [] };
       this.pending.delete(index);
       this.emit({

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { FrameAssembler } from '../../src/collect/frame-assembler.js';
+import { emptyContext, type AgentInterval } from '../../src/collect/otlp-json.js';
+import type { Frame, GeneratorInterval } from '../../src/model/index.js';
+
+const gen = (phase = 'p'): GeneratorInterval => ({
+  phase,
+  phase_index: 0,
+  target_rps: 10,
+  due: 10,
+  sent: 10,
+  completed: 10,
+  errors: 0,
+  latency_hdr: '',
+  uncorrected_hdr: '',
+  sum_total_us: 0,
+  sum_send_wait_us: 0,
+  sum_response_us: 0,
+  backlog: 0,
+  in_flight: 0,
+  connections: 1,
+  cpu_ms: 0,
+  loop_lag_max_ms: 0,
+  saturated: false,
+  saturation: [],
+});
+
+const agent = (pid: number, index: number): AgentInterval => {
+  const c = { ...emptyContext(pid, 'main', 'js'), requests: 10 };
+  return { pid, service: 's', model: 'm', role: 'server', index, contexts: [c], process: c, rss_bytes: null, dropped: 0, agent_errors: 0 };
+};
+
+describe('frame assembler', () => {
+  it('emits each interval once, in order, LAG intervals behind the generator', () => {
+    const out: Frame[] = [];
+    const a = new FrameAssembler(0, 1000, (f) => out.push(f));
+    for (let i = 10; i < 15; i++) {
+      a.addAgents([agent(1, i)]);
+      a.addGenerator(i, gen());
+    }
+    expect(out.map((f) => f.index)).toEqual([10, 11, 12]);
+    a.finish();
+    expect(out.map((f) => f.index)).toEqual([10, 11, 12, 13, 14]);
+    expect(out.every((f) => f.server?.requests === 10)).toBe(true);
+  });
+
+  it('waits for an agent that fell behind (up to MAX_LAG), so its late data still lands in its frames', () => {
+    const out: Frame[] = [];
+    const a = new FrameAssembler(0, 1000, (f) => out.push(f));
+    a.addAgents([agent(1, 10)]);
+    a.addGenerator(10, gen());
+    // The agent stalls for three intervals while the generator goes on...
+    for (let i = 11; i < 15; i++) a.addGenerator(i, gen());
+    expect(out.map((f) => f.index)).toEqual([10]);
+    // ...then catches up all at once.
+    a.addAgents([agent(1, 11), agent(1, 12), agent(1, 13)]);
+    a.addGenerator(15, gen());
+    expect(out.map((f) => f.index)).toEqual([10, 11, 12, 13]);
+    expect(out.every((f) => f.server?.requests === 10)).toBe(true);
+    // An agent gone for good holds frames up only MAX_LAG intervals.
+    for (let i = 16; i < 24; i++) a.addGenerator(i, gen());
+    expect(out.map((f) => f.index).slice(-1)[0]).toBeGreaterThanOrEqual(17);
+    expect(out.find((f) => f.index === 16)?.server).toBeNull();
+  });
+
+  it('does not wait for a process that only starts reporting later', () => {
+    const out: Frame[] = [];
+    const a = new FrameAssembler(0, 1000, (f) => out.push(f));
+    a.addGenerator(10, gen());
+    a.addAgents([agent(2, 13)]);
+    for (let i = 11; i < 14; i++) a.addGenerator(i, gen());
+    expect(out.map((f) => f.index)).toEqual([10, 11]);
+  });
+});
