@@ -18,7 +18,7 @@ import { hostFacts } from '../src/scenario/host-facts.js';
 import { ENTRY } from '../src/scenario/paths.js';
 import { DEFAULT_WORKLOAD, type WorkloadParams } from '../src/servers/workload.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
-import { machineCpuSeconds, processCpuSeconds, waitForQuietMachine, type MachineCpu } from './proc-cpu.js';
+import { cpuFigures, cpuSnapshot, waitForQuietMachine } from './proc-cpu.js';
 import { formatText, type BenchSettings } from './overhead-report.js';
 import { roundOrder, summariseWorkload, type Trial, type VariantId } from './overhead-summary.js';
 
@@ -96,39 +96,6 @@ function parseOptions(argv: string[]): Options {
 }
 
 const answered = (r: autocannon.Result): number => r['2xx'] + r.non2xx;
-
-/** CPU seconds so far: the server's, the backend's, this process's (generator and collector), the machine's. */
-interface CpuSnapshot {
-  server: number | null;
-  backend: number | null;
-  self: number;
-  machine: MachineCpu | null;
-}
-
-function cpuSnapshot(serverPid: number, backendPid: number): CpuSnapshot {
-  const self = process.cpuUsage();
-  return {
-    server: processCpuSeconds(serverPid),
-    backend: processCpuSeconds(backendPid),
-    self: (self.user + self.system) / 1e6,
-    machine: machineCpuSeconds(),
-  };
-}
-
-/** What the trial's CPU readings say, per wall second of the measured run; nulls where /proc is missing. */
-function cpuFigures(a: CpuSnapshot, b: CpuSnapshot, seconds: number, responses: number) {
-  const server = a.server === null || b.server === null ? null : b.server - a.server;
-  const backend = a.backend === null || b.backend === null ? 0 : b.backend - a.backend;
-  const ours = server === null ? null : server + backend + (b.self - a.self);
-  const machine = a.machine === null || b.machine === null ? null : { busy: b.machine.busy - a.machine.busy, steal: b.machine.steal - a.machine.steal };
-  return {
-    cpuUsPerRequest: server === null ? null : (server * 1e6) / responses,
-    serverBusyPct: server === null ? null : (server / seconds) * 100,
-    // Clock ticks make this a little noisy around 0; it can read slightly negative.
-    otherCpuPct: machine === null || ours === null ? null : Math.max(0, ((machine.busy - ours) / seconds) * 100),
-    stealPct: machine === null ? null : (machine.steal / seconds) * 100,
-  };
-}
 
 class OverheadBench {
   private readonly children = new ChildSet();

@@ -61,3 +61,36 @@ export async function waitForQuietMachine(
     if (pct < maxPct || Date.now() >= deadline || cancelled()) return pct;
   }
 }
+
+/** CPU seconds so far: a server's, a backend's, this process's (the generator, the collector), the machine's. */
+export interface CpuSnapshot {
+  server: number | null;
+  backend: number | null;
+  self: number;
+  machine: MachineCpu | null;
+}
+
+export function cpuSnapshot(serverPid: number, backendPid: number): CpuSnapshot {
+  const self = process.cpuUsage();
+  return {
+    server: processCpuSeconds(serverPid),
+    backend: processCpuSeconds(backendPid),
+    self: (self.user + self.system) / 1e6,
+    machine: machineCpuSeconds(),
+  };
+}
+
+/** What two snapshots `seconds` apart say: the server's CPU per response and busy %, others' CPU and steal in % of a core. */
+export function cpuFigures(a: CpuSnapshot, b: CpuSnapshot, seconds: number, responses: number) {
+  const server = a.server === null || b.server === null ? null : b.server - a.server;
+  const backend = a.backend === null || b.backend === null ? 0 : b.backend - a.backend;
+  const ours = server === null ? null : server + backend + (b.self - a.self);
+  const machine = a.machine === null || b.machine === null ? null : { busy: b.machine.busy - a.machine.busy, steal: b.machine.steal - a.machine.steal };
+  return {
+    cpuUsPerRequest: server === null ? null : (server * 1e6) / responses,
+    serverBusyPct: server === null ? null : (server / seconds) * 100,
+    // Clock ticks (10 ms) can make the difference dip just under 0 on a quiet machine.
+    otherCpuPct: machine === null || ours === null ? null : Math.max(0, ((machine.busy - ours) / seconds) * 100),
+    stealPct: machine === null ? null : (machine.steal / seconds) * 100,
+  };
+}
