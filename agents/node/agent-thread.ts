@@ -13,7 +13,7 @@ import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
 import { ExemplarSpans } from './exemplar-spans.js';
 import { currentTid, REGISTRY_CHANNEL, type ThreadAnnouncement } from './thread-recorder.js';
-import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, ThreadRing } from './thread-ring.js';
+import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, ThreadRing, type BucketData } from './thread-ring.js';
 import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
 
 /** How long after a boundary the harvest runs: writers finish the old interval's bucket well within this. */
@@ -68,11 +68,64 @@ function register(m: ThreadAnnouncement): void {
 
 const channel = new BroadcastChannel(REGISTRY_CHANNEL);
 channel.onmessage = (e) => register((e as { data: ThreadAnnouncement }).data);
-parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' } | { type: 'flush' }) => {
+parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' } | { type: 'flush' } | Foreign) => {
   if (m.type === 'stats') parentPort?.postMessage({ type: 'stats', exported, errors, threads: threads.size });
   else if (m.type === 'flush') flushNow();
+  else if (m.type === 'foreign') foreign(m);
   else register(m);
 });
+
+/** A short-lived child's hand-off (see AgentHooks.handOff), relayed by this process's main thread. */
+interface Foreign {
+  type: 'foreign';
+  pid: number;
+  name: string;
+  buckets: BucketData[];
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  voluntary: number;
+  involuntary: number;
+}
+
+/**
+ * Reports a child that lived for one connection as a context of this process (`pid/childpid`), in the intervals it
+ * recorded; its whole life's CPU and switches go with its last interval. Sent as records of their own: an interval
+ * already exported gets a second record, which the collector adds to the first.
+ */
+function foreign(m: Foreign): void {
+  try {
+    m.buckets.forEach((bucket, i) => {
+      const last = i === m.buckets.length - 1;
+      const start = bucket.index * config.intervalMs;
+      queue.push({
+        index: bucket.index,
+        startEpochMs: monoToEpochMs(start),
+        endEpochMs: monoToEpochMs(start + config.intervalMs),
+        contexts: [
+          {
+            tid: m.pid,
+            name: m.name,
+            kind: 'js',
+            threads: 1,
+            cpuUserMs: last ? m.cpuUserMs : 0,
+            cpuSystemMs: last ? m.cpuSystemMs : 0,
+            voluntary: last ? m.voluntary : 0,
+            involuntary: last ? m.involuntary : 0,
+            runqueueMs: 0,
+            bucket,
+            hasLoop: false,
+            utilization: null,
+          },
+        ],
+        process: { cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, rssBytes: 0 },
+        dropped: 0,
+        errors: 0,
+      });
+    });
+  } catch {
+    errors++;
+  }
+}
 
 const exporter = new OTLPMetricExporter({
   url: config.collectorUrl,

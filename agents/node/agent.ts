@@ -50,6 +50,8 @@ export function startAgent(config: AgentConfig, threadName = 'main'): RunningAge
       worker.on('message', onMessage);
       worker.postMessage({ type: 'flush' });
     });
+  recorder.hooks.handOff = () => recorder.handOff();
+  recorder.hooks.accept = (message) => worker.postMessage({ ...message, type: 'foreign' });
   recorder.start();
   worker.postMessage(recorder.announcement());
   return {

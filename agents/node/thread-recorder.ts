@@ -6,7 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { AGENT_HOOKS, monoMs, type AgentHooks } from '../../src/model/index.js';
+import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHandOff, type AgentHooks } from '../../src/model/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { RequestTracker } from './request-tracker.js';
 import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
@@ -83,6 +83,23 @@ export class ThreadRecorder {
     this.setLoop(false);
     this.channel.close();
     if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  /** The buckets of this thread's recent intervals and the process's CPU so far, for a parent's agent. */
+  handOff(): AgentHandOff {
+    const index = intervalIndex(monoMs(), this.ring.intervalMs);
+    const buckets = [this.ring.read(index - 1), this.ring.read(index)].filter((b) => b !== null);
+    const ru = process.resourceUsage();
+    return {
+      type: 'srvlens.agent.handoff',
+      pid: process.pid,
+      name: this.name,
+      buckets,
+      cpuUserMs: ru.userCPUTime / 1000,
+      cpuSystemMs: ru.systemCPUTime / 1000,
+      voluntary: ru.voluntaryContextSwitches,
+      involuntary: ru.involuntaryContextSwitches,
+    };
   }
 
   announcement(): ThreadAnnouncement {

@@ -25,6 +25,19 @@ export interface AgentHooks {
    * that lives for one connection would otherwise end before its interval does). Resolves when it was sent.
    */
   flush?(): Promise<void>;
+  /**
+   * For a process that lives for one connection: what its main thread measured, as a message to send to its parent
+   * over the fork's IPC channel (no exporter to load, about a millisecond), or null.
+   */
+  handOff?(): AgentHandOff | null;
+  /** In the parent: a child's hand-off, given to this process's agent to report as one of its contexts. */
+  accept?(message: AgentHandOff): void;
+}
+
+/** A short-lived child's measurements on their way to the parent's agent. Opaque to the servers that carry it. */
+export interface AgentHandOff {
+  type: 'srvlens.agent.handoff';
+  [key: string]: unknown;
 }
 
 function hooks(): AgentHooks | undefined {
@@ -62,4 +75,17 @@ export function flushAgent(timeoutMs = 1000): Promise<void> {
   // The timer is ref'd on purpose: it keeps the process alive until the flush is done or given up.
   const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
   return Promise.race([h.flush().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
+}
+
+/** In a short-lived child, before it exits: sends what its agent measured to the parent (see AgentHooks.handOff). */
+export function handOffToParent(): Promise<void> {
+  const message = hooks()?.handOff?.() ?? null;
+  if (message === null || process.send === undefined || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => process.send!(message, () => resolve()));
+}
+
+/** In the parent: passes a child's message on to the agent when it is a hand-off; other messages are ignored. */
+export function acceptHandOff(message: unknown): void {
+  const m = message as AgentHandOff | null;
+  if (m && m.type === 'srvlens.agent.handoff') hooks()?.accept?.(m);
 }

@@ -139,3 +139,19 @@ describe('srvlens run, bad input', () => {
     }
   });
 });
+
+describe('srvlens run, short-lived server processes', () => {
+  it('reports the server-side parts of requests served by processes that lived for one connection', async () => {
+    const out = join(dir, 'forks.srvlens.gz');
+    const { tag, env } = newTag();
+    const r = await run(process.execPath, [CLI, 'run', join(import.meta.dirname, 'fixtures/fork-per-connection.yaml'), '--out', out, '--json'], { timeout: 60_000, env });
+    const phase = (JSON.parse(r.stdout) as Report).runs[0].phases[0];
+    expect(phase.requests).toBeGreaterThan(0);
+    expect(phase.server_requests).toBeGreaterThan(0);
+    // The whole Node process started for the connection is on the request's path, before its handler runs.
+    expect(phase.parts_ms.server_queue!).toBeGreaterThan(30);
+    expect(phase.parts_ms.process!).toBeGreaterThan(0.9);
+    expect(phase.parts_ms.downstream!).toBeGreaterThan(9);
+    expect(taggedProcesses(tag)).toEqual([]);
+  }, 90_000);
+});

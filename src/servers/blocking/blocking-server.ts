@@ -9,6 +9,7 @@
  * waiting, from the process's 'exit' event.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { acceptHandOff } from '../../model/stage-hook.js';
 import { Worker } from 'node:worker_threads';
 import type { BackendAddress } from '../backend-client.js';
 import type { WorkloadParams } from '../workload.js';
@@ -104,6 +105,8 @@ export class BlockingServer {
     const stdio: (number | 'ignore' | 'inherit' | 'ipc')[] = ['ignore', 'inherit', 'inherit', 'ipc', fd];
     if (stdio.length !== CHILD_SOCKET_FD + 1) throw new Error('stdio layout does not match CHILD_SOCKET_FD');
     const child = fork(file, [], { env, stdio });
+    // A child that lives for one connection hands what its agent measured to this process's agent.
+    child.on('message', acceptHandOff);
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     child.on('error', (err) => {

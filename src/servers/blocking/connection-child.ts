@@ -9,6 +9,7 @@ import { nameThisThread } from './context-name.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
 import { blocking } from './native.js';
 import { serveConnection, servingContext } from './serve-connection.js';
+import { handOffToParent } from '../../model/stage-hook.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;
 if (config === null) throw new Error(`${CHILD_CONFIG_ENV} is not set: this file is forked by the fork-per-connection model`);
@@ -26,7 +27,8 @@ try {
   backend.close();
   api.close(CHILD_SOCKET_FD);
 }
-// No flushAgent() here: measured in the tour, waiting for the agent thread to load its exporter and send held each
-// process (and its max_processes slot) ~0.5-1 s longer and cut the model's throughput fivefold. The observer must
-// not cost that much, so these short-lived processes' own figures are not reported yet (only the parent's).
+// The client has its answer. What this process's agent measured goes to the parent's agent over the IPC channel
+// (about a millisecond). Not flushAgent(): waiting for this process's own agent thread to load its exporter held
+// each process ~0.5-1 s longer and cut the model's throughput fivefold (measured in the tour).
+await handOffToParent();
 process.exit(0);
