@@ -91,7 +91,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
       let error: Error | null = null;
       let detected: RunEnd['detected'] = null;
       try {
-        detected = await runOne({ options, children, collector, assembler, runStart, workload, started: () => writer.write(runStart) });
+        detected = await runOne({ options, children, collector, assembler, runStart, workload, policy: server.policy, started: () => writer.write(runStart) });
       } catch (err) {
         error = err as Error;
       }
@@ -121,6 +121,8 @@ interface RunContext {
   workload: Record<string, unknown>;
   /** Called once the server is ready: the run-start record goes out then. */
   started: () => void;
+  /** The model's scheduling policy, where it has a choice (event-loop-per-core). */
+  policy?: string;
 }
 
 async function runOne(run: RunContext): Promise<RunEnd['detected']> {
@@ -159,6 +161,7 @@ async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<Ru
         host: '127.0.0.1',
         port: 0,
         size: runStart.size,
+        policy: run.policy,
         workload,
         backend: { host: '127.0.0.1', port: backendReady.port },
       }),

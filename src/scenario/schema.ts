@@ -125,6 +125,10 @@ const Server = z
       .default({})
       .describe("The model's size: threads, processes, loops... (default: the model's own defaults)"),
     workload: WorkloadOverride.default({}),
+    policy: z
+      .enum(['none', 'rr'])
+      .optional()
+      .describe('event-loop-per-core only: who accepts connections, none (the kernel balances) or rr (the primary hands them out) (default none)'),
   })
   .describe('One server under test');
 
