@@ -2,10 +2,9 @@
  * The event-loop reference model: one thread, one `node:http` server, every request's waits (the backend, the
  * socket) overlapped on the loop, every request's CPU serialised on it.
  */
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connectBackend } from './backend-client.js';
+import { listenHttp } from './listen-http.js';
 import type { ModelServerOptions, RunningServer } from './models.js';
 import { resolveWorkload, serveWorkload } from './workload.js';
 
@@ -18,23 +17,5 @@ export async function startEventLoopServer(opts: ModelServerOptions): Promise<Ru
   const server = http.createServer((req, res) => {
     void serveWorkload(req, res, workload, callBackend);
   });
-  try {
-    server.listen(port, host);
-    await once(server, 'listening');
-  } catch (err) {
-    await backend.close();
-    throw err;
-  }
-
-  return {
-    port: (server.address() as AddressInfo).port,
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      // Idle keep-alive connections would otherwise hold close() for keepAliveTimeout.
-      server.closeAllConnections();
-      await closed;
-      await backend.close();
-    },
-  };
+  return listenHttp(server, host, port, () => backend.close());
 }

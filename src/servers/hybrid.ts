@@ -6,14 +6,13 @@
  * The stages are marked on the main thread around each hand-off, so a stage's time includes waiting for a free
  * pool thread and the two messages of the hand-off, not only the burn: that wait is what this model adds.
  */
-import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { STAGE } from '../model/parts.js';
 import { markStage } from '../model/stage-hook.js';
 import { type BackendClient, connectBackend } from './backend-client.js';
 import { resolveSize } from './blocking/size-params.js';
 import { CpuPool } from './cpu-pool.js';
+import { listenHttp } from './listen-http.js';
 import type { ModelServerOptions, RunningServer } from './models.js';
 import { BACKEND_REPLY_BYTES, resolveWorkload, type WorkloadParams } from './workload.js';
 
@@ -35,23 +34,7 @@ export async function startHybridServer(opts: ModelServerOptions): Promise<Runni
   }
   const body = Buffer.alloc(workload.response_bytes, 'x');
   const server = http.createServer((req, res) => void serve(req, res, { workload, backend, pool, body }));
-  try {
-    server.listen(port, host);
-    await once(server, 'listening');
-  } catch (err) {
-    await Promise.all([pool.close(), backend.close()]);
-    throw err;
-  }
-  return {
-    port: (server.address() as AddressInfo).port,
-    async close() {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      await closed;
-      await Promise.all([pool.close(), backend.close()]);
-    },
-  };
+  return listenHttp(server, host, port, () => Promise.all([pool.close(), backend.close()]));
 }
 
 interface Hybrid {

@@ -8,20 +8,9 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import type { GeneratorConfig, MixEntry, PhaseConfig } from '../../src/load/config.js';
 import { runGenerator, type GeneratorSummary } from '../../src/load/generator.js';
 import type { LoadInterval } from '../../src/load/load-interval.js';
+import { closeListeners, listen } from '../helpers/listen.js';
 
-const servers: net.Server[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) {
-    if (s instanceof http.Server) s.closeAllConnections();
-    s.close();
-  }
-});
-
-async function listen(server: net.Server): Promise<number> {
-  servers.push(server);
-  await once(server.listen(0, '127.0.0.1'), 'listening');
-  return (server.address() as net.AddressInfo).port;
-}
+afterEach(closeListeners);
 
 function config(port: number, phases: PhaseConfig[], over: Partial<GeneratorConfig> = {}): GeneratorConfig {
   return { target: { host: '127.0.0.1', port }, request: { method: 'GET', path: '/x' }, connections: 8, timeout_ms: 2000, interval_ms: 500, phases, ...over };
