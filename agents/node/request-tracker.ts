@@ -75,6 +75,19 @@ export class RequestTracker {
   private readonly traceparent: (string | undefined)[];
   /** Set by the header scan of node:http requests. */
   private scannedTrace: string | undefined = undefined;
+  /**
+   * Outgoing calls seen by the agent (node:http and undici clients), per slot: how many are outstanding, and the
+   * stage to go back to when the last one ends. While one is outstanding the request is in `downstream`.
+   */
+  private readonly calls: Uint16Array;
+  private readonly resumeStage: Int8Array;
+  /** The tag of the request begun last: the owner of an outgoing call when it is the only one in flight. */
+  private lastTag = -1;
+  /**
+   * The application marks its stages itself (the explicit API): outgoing calls are then its business, and are not
+   * timed a second time as downstream.
+   */
+  explicitStages = false;
 
   constructor(
     private readonly ring: ThreadRing,
@@ -92,6 +105,8 @@ export class RequestTracker {
     for (let i = 0; i < capacity; i++) this.freeList[i] = capacity - 1 - i;
     this.freeTop = capacity;
     this.traceparent = new Array<string | undefined>(capacity).fill(undefined);
+    this.calls = new Uint16Array(capacity);
+    this.resumeStage = new Int8Array(capacity);
   }
 
   keepExemplars(on: boolean): void {
@@ -145,7 +160,10 @@ export class RequestTracker {
     }
     const slot = this.freeList[--this.freeTop];
     this.inUse[slot] = 1;
-    (handle as Tagged)[kSlot] = slot + this.generation[slot] * this.capacity;
+    const tag = slot + this.generation[slot] * this.capacity;
+    (handle as Tagged)[kSlot] = tag;
+    this.lastTag = tag;
+    this.calls[slot] = 0;
     const base = slot * STAGE_COUNT;
     for (let i = 0; i < STAGE_COUNT; i++) {
       this.stageMs[base + i] = 0;
@@ -180,12 +198,46 @@ export class RequestTracker {
   markStage(handle: object, stage: number): void {
     const slot = this.slotOf(handle);
     if (slot < 0 || stage < 0 || stage >= STAGE_COUNT) return;
-    const now = monoMs();
+    this.enterStage(slot, stage, monoMs());
+  }
+
+  private enterStage(slot: number, stage: number, now: number): void {
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
     this.stage[slot] = stage;
     this.stageEntries[base + stage]++;
     this.stageStartMs[slot] = now;
+  }
+
+  /** The tag a request's handle carries (for an outgoing call to point back at it), or -1. */
+  tagOf(handle: object): number {
+    const tag = (handle as Tagged)[kSlot];
+    return tag !== undefined && this.slotOfTag(tag) >= 0 ? tag : -1;
+  }
+
+  /** The request in flight when it is the only one on this thread (one request at a time), or -1. */
+  soleTag(): number {
+    return this.capacity - this.freeTop === 1 && this.slotOfTag(this.lastTag) >= 0 ? this.lastTag : -1;
+  }
+
+  /**
+   * An outgoing call made for the request `tag` starts: the request is in `downstream` until its last outstanding
+   * call ends (overlapping calls count once, as the wall time the request waited on any of them).
+   */
+  callStart(tag: number): void {
+    const slot = this.slotOfTag(tag);
+    if (slot < 0 || this.calls[slot]++ > 0) return;
+    this.resumeStage[slot] = this.stage[slot];
+    if (this.stage[slot] !== STAGE.downstream) this.enterStage(slot, STAGE.downstream, monoMs());
+  }
+
+  /** An outgoing call of `tag` ended (response complete, failed or aborted). A finished request ignores it. */
+  callEnd(tag: number): void {
+    const slot = this.slotOfTag(tag);
+    if (slot < 0 || this.calls[slot] === 0 || --this.calls[slot] > 0) return;
+    // Unless the application moved the request on itself meanwhile, it is back where it was before the call.
+    const resume = this.resumeStage[slot];
+    if (this.stage[slot] === STAGE.downstream && resume !== STAGE.downstream) this.enterStage(slot, resume, monoMs());
   }
 
   /** The response's last byte was handed to the kernel: fold the request into its interval's bucket. */
@@ -255,7 +307,11 @@ export class RequestTracker {
   /** The slot a handle holds, or -1 (none, finished, or taken back from an abandoned request). */
   private slotOf(handle: object): number {
     const tag = (handle as Tagged)[kSlot];
-    if (tag === undefined || tag < 0) return -1;
+    return tag === undefined ? -1 : this.slotOfTag(tag);
+  }
+
+  private slotOfTag(tag: number): number {
+    if (tag < 0) return -1;
     const slot = tag % this.capacity;
     return this.inUse[slot] === 1 && (tag - slot) / this.capacity === this.generation[slot] ? slot : -1;
   }

@@ -8,6 +8,7 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHandOff, type AgentHooks } from '../../src/model/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
+import { OutgoingCalls } from './outgoing-calls.js';
 import { RequestTracker } from './request-tracker.js';
 import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
 import { ThreadSchedstat } from './thread-schedstat.js';
@@ -46,6 +47,7 @@ export class ThreadRecorder {
   readonly ring: ThreadRing;
   readonly tracker: RequestTracker;
   readonly tid = currentTid();
+  private readonly outgoing: OutgoingCalls;
   private loop: LoopDelaySampler | null = null;
   private sched: ThreadSchedstat | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -60,6 +62,7 @@ export class ThreadRecorder {
     this.ring = new ThreadRing(intervalMs);
     this.tracker = new RequestTracker(this.ring);
     this.tracker.keepExemplars(exemplars);
+    this.outgoing = new OutgoingCalls(this.tracker, () => this.fail());
     this.ring.f64[H_TID] = this.tid;
     this.channel.unref();
   }
@@ -68,6 +71,7 @@ export class ThreadRecorder {
     dc.subscribe('net.server.socket', this.onSocket);
     dc.subscribe('http.server.request.start', this.onRequestStart);
     dc.subscribe('http.server.response.finish', this.onResponseFinish);
+    this.outgoing.start();
     (globalThis as Record<symbol, unknown>)[AGENT_HOOKS] = this.hooks;
     this.setLoop(this.hasLoop);
     this.sweeper = setInterval(() => this.tracker.sweep(monoMs()), SWEEP_EVERY_MS);
@@ -79,6 +83,7 @@ export class ThreadRecorder {
     dc.unsubscribe('net.server.socket', this.onSocket);
     dc.unsubscribe('http.server.request.start', this.onRequestStart);
     dc.unsubscribe('http.server.response.finish', this.onResponseFinish);
+    this.outgoing.stop();
     delete (globalThis as Record<symbol, unknown>)[AGENT_HOOKS];
     this.setLoop(false);
     this.channel.close();
@@ -146,6 +151,7 @@ export class ThreadRecorder {
     try {
       const m = message as HttpMessage;
       this.tracker.onRequestStart(m.response, m.request.rawHeaders, m.socket);
+      this.outgoing.enter(m.response);
     } catch {
       this.fail();
     }
@@ -170,6 +176,7 @@ export class ThreadRecorder {
     },
     stage: (handle, stage) => {
       try {
+        this.tracker.explicitStages = true;
         this.tracker.markStage(handle, stage);
       } catch {
         this.fail();
