@@ -12,8 +12,11 @@ import type { AgentConfig } from './config.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
 import { ExemplarSpans } from './exemplar-spans.js';
+import { CumulativeTotals } from './prometheus-cumulative.js';
+import { startPrometheusEndpoint } from './prometheus-endpoint.js';
+import { toPrometheusText } from './prometheus-text.js';
 import { currentTid, REGISTRY_CHANNEL, type ThreadAnnouncement } from './thread-recorder.js';
-import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, ThreadRing, type BucketData } from './thread-ring.js';
+import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, H_HARVESTED, ThreadRing, type BucketData } from './thread-ring.js';
 import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
 
 /** How long after a boundary the harvest runs: writers finish the old interval's bucket well within this. */
@@ -60,7 +63,8 @@ function register(m: ThreadAnnouncement): void {
     hasLoop: m.hasLoop,
     ring,
     elu: { idle: ring.f64[H_ELU_IDLE], active: ring.f64[H_ELU_ACTIVE] },
-    dropped: ring.f64[H_DROPPED],
+    // From 0, not from what the ring says now: requests it lost before this thread first read it count too.
+    dropped: 0,
     errors: ring.f64[H_ERRORS],
     gone: false,
   });
@@ -97,7 +101,7 @@ function foreign(m: Foreign): void {
     m.buckets.forEach((bucket, i) => {
       const last = i === m.buckets.length - 1;
       const start = bucket.index * config.intervalMs;
-      queue.push({
+      const record: IntervalRecord = {
         index: bucket.index,
         startEpochMs: monoToEpochMs(start),
         endEpochMs: monoToEpochMs(start + config.intervalMs),
@@ -120,7 +124,9 @@ function foreign(m: Foreign): void {
         process: { cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, rssBytes: 0 },
         dropped: 0,
         errors: 0,
-      });
+      };
+      queue.push(record);
+      totals?.add(record);
     });
   } catch {
     errors++;
@@ -141,6 +147,17 @@ const resource = resourceFromAttributes({
 });
 
 const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs) : null;
+
+/** With SRVLENS_PROMETHEUS_PORT: every record harvested is also summed here, for the scrape endpoint to read. */
+const totals = config.prometheus ? new CumulativeTotals() : null;
+if (config.prometheus && totals) {
+  try {
+    const target = resource.attributes as Record<string, string | number>;
+    startPrometheusEndpoint({ ...config.prometheus, render: () => toPrometheusText(totals, target), onError: () => errors++ });
+  } catch {
+    errors++;
+  }
+}
 
 function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters>): ContextRecord {
   const d = taskDelta(tasks.get(t.tid) ?? lastTasks.get(t.tid)!, lastTasks.get(t.tid));
@@ -163,10 +180,17 @@ function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters
     voluntary: d.voluntary,
     involuntary: d.involuntary,
     runqueueMs: d.runqueueMs,
-    bucket: t.ring.read(index),
+    bucket: readHarvested(t.ring, index),
     hasLoop: t.hasLoop,
     utilization,
   };
+}
+
+/** Interval `index` of a thread's ring, marked as read so that the writer counts an unread bucket it reuses as dropped. */
+function readHarvested(ring: ThreadRing, index: number): BucketData | null {
+  const bucket = ring.read(index);
+  if (index > ring.f64[H_HARVESTED]) ring.f64[H_HARVESTED] = index;
+  return bucket;
 }
 
 /** Everything the interval `index` holds: one context per JS thread, the agent's, and the rest folded into one. */
@@ -256,6 +280,7 @@ function flushNow(): void {
 /** Sends what is queued; one export at a time; what failed stays queued (bounded, drops counted) for the next boundary. */
 function flush(): void {
   if (exporting) return;
+  if (!config.otlp) queue = []; // no OTLP wanted: the records served the Prometheus totals, and go
   if (queue.length === 0) return sent();
   const batch = queue.slice();
   exporting = true;
@@ -279,6 +304,7 @@ function harvestThrough(last: number): void {
   for (let index = Math.max(lastIndex + 1, last - 7); index <= last; index++) {
     const record = harvest(index);
     queue.push(record);
+    totals?.add(record);
     exemplars?.emit(record.contexts);
   }
   lastIndex = Math.max(lastIndex, last);

@@ -11,6 +11,13 @@
  * SRVLENS_EXPORT_QUEUE=60         intervals kept while the collector is slow or gone; older ones are dropped and counted
  * SRVLENS_EXEMPLARS=1             exemplar tracing: per thread and interval, the 2 slowest requests and 2 drawn at
  *                                 random, exported as OTel spans (traces endpoint beside the metrics one)
+ * SRVLENS_PROMETHEUS_PORT=9464    serve GET /metrics in the Prometheus text format (totals since the agent started),
+ *                                 from the agent thread; unset, or not a port in 1..65535: no endpoint. A port in use is
+ *                                 reported once on stderr and the agent carries on without it (so in a process tree
+ *                                 that inherits the variable, the first process to bind it serves its own figures)
+ * SRVLENS_PROMETHEUS_HOST=ADDR    the address the endpoint listens on (default 127.0.0.1: loopback only)
+ * OTEL_METRICS_EXPORTER=none      (or =prometheus) with no SRVLENS_COLLECTOR_URL: no OTLP export at all, e.g. when
+ *                                 Prometheus scrapes the endpoint above and no collector listens
  */
 export interface AgentConfig {
   disabled: boolean;
@@ -21,11 +28,20 @@ export interface AgentConfig {
   role: string;
   exportQueue: number;
   exemplars: boolean;
+  /** Export over OTLP (false only when asked for with OTEL_METRICS_EXPORTER and no srvlens collector is named). */
+  otlp: boolean;
+  /** The Prometheus endpoint's address, or null when it is off. */
+  prometheus: { host: string; port: number } | null;
 }
 
 function int(value: string | undefined, fallback: number, min: number, max: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n >= min && n <= max ? n : fallback;
+}
+
+function prometheusAddress(port: string, host: string | undefined): AgentConfig['prometheus'] {
+  const n = int(port, 0, 1, 65_535);
+  return n === 0 ? null : { host: host || '127.0.0.1', port: n };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
@@ -38,5 +54,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     role: env.SRVLENS_ROLE || 'server',
     exportQueue: int(env.SRVLENS_EXPORT_QUEUE, 60, 1, 10_000),
     exemplars: env.SRVLENS_EXEMPLARS === '1',
+    otlp: Boolean(env.SRVLENS_COLLECTOR_URL) || !['none', 'prometheus'].includes(env.OTEL_METRICS_EXPORTER ?? ''),
+    prometheus: env.SRVLENS_PROMETHEUS_PORT
+      ? prometheusAddress(env.SRVLENS_PROMETHEUS_PORT, env.SRVLENS_PROMETHEUS_HOST)
+      : null,
   };
 }

@@ -18,6 +18,8 @@ export const H_ELU_ACTIVE = 3;
 /** Cumulative counts: requests not tracked (no free slot), errors the agent caught in this thread. */
 export const H_DROPPED = 4;
 export const H_ERRORS = 5;
+/** The newest interval the agent thread has read from this ring (-1: none yet). */
+export const H_HARVESTED = 6;
 const HEADER = 8;
 
 // Bucket fields (doubles from the bucket's start).
@@ -101,6 +103,7 @@ export class ThreadRing {
       this.delays.push(new ExpHistogram(...DELAY_RANGE, undefined, this.f64.subarray(base + B_DELAY, base + BUCKET)));
       if (fresh) this.f64[base + B_INDEX] = -1;
     }
+    if (fresh) this.f64[H_HARVESTED] = -1;
   }
 
   /** Writer side: the start offset of the bucket for the interval holding `nowMs`, reset if it held an older one. */
@@ -108,7 +111,11 @@ export class ThreadRing {
     const index = intervalIndex(nowMs, this.intervalMs);
     const b = index & (BUCKETS - 1);
     const base = HEADER + b * BUCKET;
-    if (this.f64[base + B_INDEX] !== index) {
+    const old = this.f64[base + B_INDEX];
+    if (old !== index) {
+      // A bucket the agent thread never read (it started late, or was starved for eight intervals): its requests
+      // are lost, and counted as dropped rather than silently gone.
+      if (old > this.f64[H_HARVESTED]) this.f64[H_DROPPED] += this.f64[base + B_REQUESTS];
       this.f64.fill(0, base, base + B_DURATION);
       this.durations[b].reset();
       this.delays[b].reset();

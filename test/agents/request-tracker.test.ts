@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestTracker } from '../../agents/node/request-tracker.js';
-import { H_DROPPED, ThreadRing } from '../../agents/node/thread-ring.js';
+import { B_REQUESTS, H_DROPPED, H_HARVESTED, ThreadRing } from '../../agents/node/thread-ring.js';
 import { STAGE, monoMs } from '../../src/model/index.js';
 
 describe('request tracker', () => {
@@ -36,5 +36,17 @@ describe('request tracker', () => {
     for (const h of handles) tracker.end(h);
     expect(tracker.inFlight).toBe(0);
     expect(ring.read(Math.floor(monoMs() / 1000))!.duration.count).toBe(2);
+  });
+
+  it('counts the requests of a bucket it reuses before the agent thread read it as dropped, and only those', () => {
+    const ring = new ThreadRing(100);
+    const base = 1_000_000; // interval 10000 of 100 ms
+    ring.f64[ring.bucketFor(base) + B_REQUESTS] += 3; // interval 10000
+    ring.f64[ring.bucketFor(base + 100) + B_REQUESTS] += 5; // interval 10001
+    ring.bucketFor(base + 800); // interval 10008 reuses 10000's bucket, which the agent thread has not read
+    expect(ring.f64[H_DROPPED]).toBe(3);
+    ring.f64[H_HARVESTED] = 10_001; // the agent thread reads in order: it has now read up to 10001
+    ring.bucketFor(base + 900); // 10009 reuses 10001's, which was read
+    expect(ring.f64[H_DROPPED]).toBe(3);
   });
 });
