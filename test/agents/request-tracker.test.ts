@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestTracker } from '../../agents/node/request-tracker.js';
 import { B_REQUESTS, H_DROPPED, H_HARVESTED, ThreadRing } from '../../agents/node/thread-ring.js';
+import { ThreadSchedstat } from '../../agents/node/thread-schedstat.js';
 import { STAGE, monoMs } from '../../src/model/index.js';
 
 describe('request tracker', () => {
@@ -48,5 +49,37 @@ describe('request tracker', () => {
     ring.f64[H_HARVESTED] = 10_001; // the agent thread reads in order: it has now read up to 10001
     ring.bucketFor(base + 900); // 10009 reuses 10001's, which was read
     expect(ring.f64[H_DROPPED]).toBe(3);
+  });
+
+  it('splits by schedstat every request that starts 5 ms or more after the last split, and no more', () => {
+    const ring = new ThreadRing(3_600_000); // one interval for the whole test
+    const tracker = new RequestTracker(ring);
+    const sched = new ThreadSchedstat();
+    tracker.splitBySchedstat(sched);
+    try {
+      // Back to back, each far shorter than the gap: a few split, not all of them.
+      const start = monoMs();
+      let n = 0;
+      while (monoMs() - start < 50) {
+        const h = {};
+        tracker.begin(h, 0, 0);
+        tracker.end(h);
+        n++;
+      }
+      // Spaced by the gap: every one split.
+      for (let i = 0; i < 3; i++) {
+        const t = monoMs();
+        while (monoMs() - t < 5.5);
+        const h = {};
+        tracker.begin(h, 0, 0);
+        tracker.end(h);
+      }
+      const split = ring.read(Math.floor(monoMs() / 3_600_000))!.split!;
+      expect(n).toBeGreaterThan(100);
+      expect(split.requests).toBeGreaterThanOrEqual(3 + 5);
+      expect(split.requests).toBeLessThanOrEqual(3 + 12);
+    } finally {
+      sched.close();
+    }
   });
 });
