@@ -61,7 +61,7 @@ function printText(r: FileResult): void {
 /** Valid, but worth saying before a run. */
 function notesOf(s: Scenario): string[] {
   const notes = [`${s.servers.length} server(s), ${s.load.phases.length} phase(s), about ${Math.round(scenarioSeconds(s))} s of load`];
-  const missing = [...new Set(s.servers.map((x) => x.model).filter((m) => !MODEL_IDS.includes(m)))];
+  const missing = [...new Set(s.servers.filter((x) => x.command === undefined).map((x) => x.model).filter((m) => !MODEL_IDS.includes(m)))];
   if (missing.length > 0) notes.push(`no reference server yet for ${missing.join(', ')}: \`srvlens run\` refuses these servers until there is one (available: ${MODEL_IDS.join(', ')})`);
   const fd = fdBudget();
   if (fd.limit !== null && s.load.idle_connections > fd.limit) {

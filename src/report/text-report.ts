@@ -86,6 +86,11 @@ export function renderText(report: Report): string {
     }
     for (const p of run.phases.filter((x) => x.connect_ms !== null)) out.push(`note: in phase ${p.name} each request opened its own connection: ${f(p.connect_ms, 3)} ms to connect, within send_wait.`);
     for (const p of run.phases.filter((x) => x.closed_loop)) out.push(`note: phase ${p.name} is closed loop: latency runs from each user's own send, so corrected and uncorrected are the same by construction.`);
+    // A server without the agent (an external one) has only the client's view of its requests: say why the parts
+    // are blank and the coverage low, rather than let them read as a server that did nothing.
+    if (run.phases.some((p) => p.requests > 0) && run.phases.every((p) => p.server_requests === 0)) {
+      out.push(`note: no agent in ${run.server} reported its requests: they are not split into parts (what send_wait does not cover is unmeasured); its CPU, context switches and run-queue wait, where shown, are read from /proc.`);
+    }
     const saturated = run.phases.filter((p) => p.generator_saturated);
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
   }

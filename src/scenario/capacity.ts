@@ -45,7 +45,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
 
   for (const [i, server] of scenario.servers.entries()) {
     const base = { server: server.name, model: server.model, slo: formatSlo(slo) };
-    if (!MODEL_IDS.includes(server.model)) {
+    if (server.command === undefined && !MODEL_IDS.includes(server.model)) {
       results.push({ ...base, max_sustainable_rps: null, reason: `model '${server.model}' has no reference server yet`, gave_out: 'no-server', confirmed: false, probes: [] });
       log(`${server.name}: skipped, no reference server for model '${server.model}' yet`);
       continue;

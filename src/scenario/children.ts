@@ -1,7 +1,7 @@
 /**
- * The runner's child processes (backend, server, generator), forked with an IPC channel. Each child exits when
- * the channel closes, so none outlives the runner even after SIGKILL; on an orderly stop we still SIGTERM, wait,
- * then SIGKILL, and `killAllNow` runs from the runner's 'exit' handler as a last resort.
+ * The runner's child processes (backend, server, generator, an external server's keeper), forked with an IPC
+ * channel. Each child exits when the channel closes, so none outlives the runner even after SIGKILL; on an orderly
+ * stop we still SIGTERM, wait, then SIGKILL, and `killAllNow` runs from the runner's 'exit' handler as a last resort.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -16,9 +16,18 @@ const STOP_GRACE_MS = 2000;
 
 export class ManagedChild {
   stderrTail = '';
+  /**
+   * A process group the child started and answers for (an external server's, under its keeper): `killAllNow` ends
+   * it too, since a keeper killed outright cannot.
+   */
+  processGroup: number | null = null;
   private readonly exited: Promise<void>;
 
-  constructor(readonly name: string, readonly proc: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+    private readonly stopGraceMs = STOP_GRACE_MS,
+  ) {
     proc.stdout?.resume();
     proc.stderr?.setEncoding('utf8');
     proc.stderr?.on('data', (chunk: string) => {
@@ -65,10 +74,15 @@ export class ManagedChild {
     return t ? `:\n${t}` : '';
   }
 
+  /** The last `n` lines of its stderr (what a failed start most often explains itself with). */
+  stderrLines(n: number): string {
+    return this.stderrTail.trimEnd().split('\n').slice(-n).join('\n');
+  }
+
   async stop(): Promise<void> {
     if (!this.alive) return;
     this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), this.stopGraceMs);
     await this.exited;
     clearTimeout(timer);
   }
@@ -77,13 +91,14 @@ export class ManagedChild {
 export class ChildSet {
   private readonly children = new Set<ManagedChild>();
 
-  fork(name: string, modulePath: string, options: { env?: Record<string, string>; execArgv?: string[] } = {}): ManagedChild {
+  /** `stopGraceMs`: how long `stop` waits after SIGTERM before SIGKILL (a keeper needs its server's grace and more). */
+  fork(name: string, modulePath: string, options: { env?: Record<string, string>; execArgv?: string[]; stopGraceMs?: number } = {}): ManagedChild {
     const proc = fork(modulePath, [], {
       env: { ...process.env, ...options.env },
       execArgv: options.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const child = new ManagedChild(name, proc);
+    const child = new ManagedChild(name, proc, options.stopGraceMs);
     this.children.add(child);
     proc.once('exit', () => this.children.delete(child));
     return child;
@@ -94,7 +109,10 @@ export class ChildSet {
   }
 
   killAllNow(): void {
-    for (const c of this.children) if (c.alive) c.proc.kill('SIGKILL');
+    for (const c of this.children) {
+      if (c.alive) c.proc.kill('SIGKILL');
+      if (c.processGroup !== null) killGroup(c.processGroup);
+    }
   }
 
   get size(): number {
@@ -104,4 +122,12 @@ export class ChildSet {
 
 export async function exitOf(child: ManagedChild): Promise<void> {
   if (child.alive) await once(child.proc, 'exit');
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
