@@ -1,14 +1,14 @@
 /**
- * What the srvlens agent costs the server it observes: the event-loop reference server at saturation with no
- * agent, with the srvlens agent (exporting to a real collector), and with OpenTelemetry's HTTP tracing, interleaved
- * in one go and reported as ratios to the no-agent run. A measurement, not a test: it exits 0 when the target is
- * missed, and says MISSED.
+ * What the srvlens agent costs the server it observes: the event-loop and thread-pool reference servers at
+ * saturation with no agent, with the srvlens agent (exporting to a real collector), with the agent's exemplar
+ * tracing on, and with OpenTelemetry's HTTP tracing, interleaved in one go and reported as ratios to the no-agent
+ * run. A measurement, not a test: it exits 0 when a target is missed, and says MISSED.
  *
- *   npm run bench:agent-overhead -- [--rounds 3] [--seconds 5] [--workload hello|default|all] [--json]
+ *   npm run bench:agent-overhead -- [--model event-loop|thread-pool|all] [--rounds 3] [--seconds 5]
+ *                                   [--workload hello|default|all] [--json]
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import type { AgentInterval } from '../src/collect/otlp-json.js';
 import { startCollector, type Collector } from '../src/collect/receiver.js';
@@ -16,19 +16,15 @@ import { intervalIndex, monoMs } from '../src/model/index.js';
 import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/host-facts.js';
 import { ENTRY } from '../src/scenario/paths.js';
-import { DEFAULT_WORKLOAD, type WorkloadParams } from '../src/servers/workload.js';
+import { EX_SLOWEST } from '../agents/node/thread-ring.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
 import { cpuFigures, cpuSnapshot, waitForQuietMachine } from './proc-cpu.js';
+import type { BenchModel } from './overhead-models.js';
+import { parseOptions, USAGE, UsageError, WORKLOADS, type Options } from './overhead-options.js';
 import { formatText, type BenchSettings } from './overhead-report.js';
-import { roundOrder, summariseWorkload, type Trial, type VariantId } from './overhead-summary.js';
+import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead-summary.js';
 
-const WORKLOADS: Readonly<Record<string, WorkloadParams>> = {
-  // No CPU stage, no backend, a small body: the per-request overhead is the largest share of each request here.
-  hello: { parse_us: 0, process_us: 0, transform_us: 0, backend_calls: 0, response_bytes: 64 },
-  default: { ...DEFAULT_WORKLOAD },
-};
-
-const FIXED = { warmupSeconds: 1, connections: 50, backendLatencyMs: 1, backendLimit: 1024, agentIntervalMs: 1000 };
+const FIXED = { warmupSeconds: 1, backendLatencyMs: 1, backendLimit: 1024, agentIntervalMs: 1000 };
 const READY_TIMEOUT_MS = 15_000;
 /**
  * Before each trial, wait (up to --wait-quiet seconds) until other processes use less than this share of one core:
@@ -37,69 +33,22 @@ const READY_TIMEOUT_MS = 15_000;
 const QUIET_BELOW_PCT = 15;
 /** The agent exports each interval a few ms after its boundary; wait for the one the load ended in, this long. */
 const LAST_INTERVAL_TIMEOUT_MS = FIXED.agentIntervalMs * 3;
+/**
+ * Exemplar spans leave through a BatchSpanProcessor that exports every interval (exemplar-spans.ts), so those of
+ * the last interval arrive up to an interval after its metrics: wait for them this long beyond that.
+ */
+const EXEMPLAR_TIMEOUT_MS = FIXED.agentIntervalMs * 3;
 const OTEL_QUERY_TIMEOUT_MS = 10_000;
 
-const USAGE =
-  'usage: node dist/bench/agent-overhead.js [--rounds N] [--seconds S] [--workload hello|default|all] [--wait-quiet S] [--json]';
-
-class UsageError extends Error {}
 class Interrupted extends Error {}
-
-interface Options {
-  rounds: number;
-  seconds: number;
-  workloads: string[];
-  /** Seconds to wait before each trial for other processes to go quiet; 0: do not wait. */
-  waitQuiet: number;
-  json: boolean;
-}
-
-function int(flag: string, raw: string | undefined, fallback: number, min: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got '${raw}'`);
-  return n;
-}
-
-function parseOptions(argv: string[]): Options {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        rounds: { type: 'string' },
-        seconds: { type: 'string' },
-        workload: { type: 'string' },
-        'wait-quiet': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const workload = values.workload ?? 'all';
-  if (workload !== 'all' && !Object.hasOwn(WORKLOADS, workload)) {
-    throw new UsageError(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}, all; got '${workload}'`);
-  }
-  return {
-    rounds: int('rounds', values.rounds, 3, 1),
-    seconds: int('seconds', values.seconds, 5, 1),
-    workloads: workload === 'all' ? Object.keys(WORKLOADS) : [workload],
-    waitQuiet: int('wait-quiet', values['wait-quiet'], 120, 0),
-    json: values.json ?? false,
-  };
-}
 
 const answered = (r: autocannon.Result): number => r['2xx'] + r.non2xx;
 
 class OverheadBench {
   private readonly children = new ChildSet();
   private readonly intervalsByPid = new Map<number, AgentInterval[]>();
+  /** Exemplar spans that reached the collector, by the pid in their resource, and by kind. */
+  private readonly exemplarsByPid = new Map<number, { slowest: number; sampled: number }>();
   private collector: Collector | null = null;
   private backendPort = 0;
   private backendPid = 0;
@@ -113,6 +62,13 @@ class OverheadBench {
       intervalMs: FIXED.agentIntervalMs,
       onAgentIntervals: (intervals) => {
         for (const i of intervals) {
+          // Exemplar spans come in through /v1/traces as intervals of their own that carry no request counts.
+          if (i.exemplars !== undefined) {
+            const n = this.exemplarsByPid.get(i.pid) ?? { slowest: 0, sampled: 0 };
+            for (const e of i.exemplars) n[e.kind === 'slowest' ? 'slowest' : 'sampled']++;
+            this.exemplarsByPid.set(i.pid, n);
+            continue;
+          }
           const list = this.intervalsByPid.get(i.pid) ?? [];
           list.push(i);
           this.intervalsByPid.set(i.pid, list);
@@ -136,38 +92,42 @@ class OverheadBench {
   /** Every trial of every round, in the order run; progress on stderr. */
   async runAll(): Promise<Trial[]> {
     const trials: Trial[] = [];
-    for (const workload of this.options.workloads) {
-      for (let round = 0; round < this.options.rounds; round++) {
-        const order = roundOrder(round);
-        for (let slot = 0; slot < order.length; slot++) {
-          const t = await this.trial(workload, round, slot, order[slot]);
-          trials.push(t);
-          const other = t.otherCpuPct === null ? '' : `, other processes ${t.otherCpuPct.toFixed(0)} % of a core`;
-          const seen = t.seen === null ? '' : `, ${t.seenWhat}: ${t.seen} of ${t.responses} responses`;
-          process.stderr.write(
-            `[${workload} round ${round + 1}/${this.options.rounds}] ${t.variant.padEnd(8)} ` +
-              `${Math.round(t.reqPerSec).toLocaleString('en-US').padStart(7)} req/s${other}${seen}\n`,
-          );
+    for (const model of this.options.models) {
+      for (const workload of this.options.workloads) {
+        for (let round = 0; round < this.options.rounds; round++) {
+          const order = roundOrder(round);
+          for (let slot = 0; slot < order.length; slot++) {
+            const t = await this.trial(model, workload, round, slot, order[slot]);
+            trials.push(t);
+            const other = t.otherCpuPct === null ? '' : `, other processes ${t.otherCpuPct.toFixed(0)} % of a core`;
+            const seen = t.seen === null ? '' : `, ${t.seenWhat}: ${t.seen} of ${t.responses} responses`;
+            const ex = t.exemplars === null ? '' : `, slowest-request exemplars ${t.exemplars.slowest} of ${t.exemplars.expectedSlowest}`;
+            process.stderr.write(
+              `[${model.id} ${workload} round ${round + 1}/${this.options.rounds}] ${t.variant.padEnd(9)} ` +
+                `${Math.round(t.reqPerSec).toLocaleString('en-US').padStart(7)} req/s${other}${seen}${ex}\n`,
+            );
+          }
         }
       }
     }
     return trials;
   }
 
-  private variant(variant: VariantId): { execArgv: string[]; env: Record<string, string> } {
+  private variant(variant: VariantId, model: BenchModel): { execArgv: string[]; env: Record<string, string> } {
+    const agent = {
+      // The agent derives its traces endpoint (exemplar spans) from this one: /v1/metrics -> /v1/traces.
+      SRVLENS_COLLECTOR_URL: this.collector!.metricsUrl,
+      SRVLENS_INTERVAL_MS: String(FIXED.agentIntervalMs),
+      SRVLENS_MODEL: model.id,
+      SRVLENS_SERVER_NAME: 'agent-overhead-bench',
+    };
     switch (variant) {
       case 'none':
         return { execArgv: [], env: {} };
       case 'srvlens':
-        return {
-          execArgv: ['--import', ENTRY.agent],
-          env: {
-            SRVLENS_COLLECTOR_URL: this.collector!.metricsUrl,
-            SRVLENS_INTERVAL_MS: String(FIXED.agentIntervalMs),
-            SRVLENS_MODEL: 'event-loop',
-            SRVLENS_SERVER_NAME: 'agent-overhead-bench',
-          },
-        };
+        return { execArgv: ['--import', ENTRY.agent], env: agent };
+      case 'exemplars':
+        return { execArgv: ['--import', ENTRY.agent], env: { ...agent, SRVLENS_EXEMPLARS: '1' } };
       case 'otel': {
         const preload = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'otel-http-preload.js')).href;
         // The SDK's defaults would otherwise export metrics and logs to localhost:4318 and retry on shutdown.
@@ -176,20 +136,28 @@ class OverheadBench {
     }
   }
 
-  private async trial(workload: string, round: number, slot: number, variant: VariantId): Promise<Trial> {
+  private async trial(model: BenchModel, workload: string, round: number, slot: number, variant: VariantId): Promise<Trial> {
     this.checkAborted();
     if (this.options.waitQuiet > 0) await this.waitQuiet();
-    const { execArgv, env } = this.variant(variant);
-    const config = { model: 'event-loop', host: '127.0.0.1', port: 0, workload: WORKLOADS[workload], backend: { host: '127.0.0.1', port: this.backendPort } };
-    const server = this.children.fork(`server (${variant})`, ENTRY.serve, { execArgv, env: { ...env, SRVLENS_SERVE_CONFIG: JSON.stringify(config) } });
+    const { execArgv, env } = this.variant(variant, model);
+    const config = {
+      model: model.id,
+      size: model.size,
+      host: '127.0.0.1',
+      port: 0,
+      workload: WORKLOADS[workload],
+      backend: { host: '127.0.0.1', port: this.backendPort },
+    };
+    const server = this.children.fork(`${model.id} server (${variant})`, ENTRY.serve, { execArgv, env: { ...env, SRVLENS_SERVE_CONFIG: JSON.stringify(config) } });
     try {
       const { port, pid } = await this.ready(server);
       const url = `http://127.0.0.1:${port}/`;
-      const warm = await this.run(url, FIXED.warmupSeconds);
+      const warm = await this.run(url, model.connections, FIXED.warmupSeconds);
       const before = cpuSnapshot(pid, this.backendPid);
-      const measured = await this.run(url, this.options.seconds);
+      const measured = await this.run(url, model.connections, this.options.seconds);
       const after = cpuSnapshot(pid, this.backendPid);
       const trial: Trial = {
+        model: model.id,
         workload,
         round,
         slot,
@@ -201,10 +169,14 @@ class OverheadBench {
         non2xx: warm.non2xx + measured.non2xx,
         seen: null,
         seenWhat: null,
+        exemplars: null,
         problems: [],
       };
-      if (variant === 'srvlens') await this.verifyAgent(trial, pid);
+      if (variant === 'srvlens' || variant === 'exemplars') await this.verifyAgent(trial, pid);
+      if (variant === 'exemplars') await this.verifyExemplars(trial, pid);
       if (variant === 'otel') await this.verifyOtel(trial, server);
+      this.intervalsByPid.delete(pid);
+      this.exemplarsByPid.delete(pid);
       return trial;
     } finally {
       await server.stop();
@@ -230,7 +202,26 @@ class OverheadBench {
     if (errors > 0) trial.problems.push(`the agent counted ${errors} errors in its callbacks`);
     if (dropped > 0) trial.problems.push(`the agent dropped ${dropped} requests or intervals`);
     if (this.collector!.rejected.length > 0) trial.problems.push(`the collector rejected exports: ${this.collector!.rejected[0].reason}`);
-    this.intervalsByPid.delete(pid);
+  }
+
+  /**
+   * Exemplar spans of this server at the collector, against what the agent's intervals say it kept. Per thread and
+   * interval it keeps the EX_SLOWEST slowest requests (all of them when fewer), which is exact, and a random sample,
+   * which may leave a slot empty (about 2/n in an interval of n requests), so only the slowest are checked. Waits for
+   * the last interval's spans, which trail its metrics by up to an interval.
+   */
+  private async verifyExemplars(trial: Trial, pid: number): Promise<void> {
+    const expectedSlowest = (this.intervalsByPid.get(pid) ?? []).reduce(
+      (n, i) => n + i.contexts.reduce((m, c) => m + Math.min(c.requests, EX_SLOWEST), 0),
+      0,
+    );
+    const arrived = () => this.exemplarsByPid.get(pid) ?? { slowest: 0, sampled: 0 };
+    const deadline = Date.now() + EXEMPLAR_TIMEOUT_MS;
+    while (arrived().slowest < expectedSlowest && Date.now() < deadline) {
+      this.checkAborted();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    trial.exemplars = { ...arrived(), expectedSlowest };
   }
 
   private async verifyOtel(trial: Trial, server: ManagedChild): Promise<void> {
@@ -259,10 +250,10 @@ class OverheadBench {
     return { port: Number(m.port), pid: Number(m.pid) };
   }
 
-  private run(url: string, seconds: number): Promise<autocannon.Result> {
+  private run(url: string, connections: number, seconds: number): Promise<autocannon.Result> {
     this.checkAborted();
     return new Promise((resolve, reject) => {
-      this.load = autocannon({ url, connections: FIXED.connections, duration: seconds }, (err, result) => {
+      this.load = autocannon({ url, connections, duration: seconds }, (err, result) => {
         this.load = null;
         if (err) reject(err);
         else if (this.aborted) reject(new Interrupted());
@@ -320,12 +311,19 @@ async function main(): Promise<number> {
       waitQuietSeconds: options.waitQuiet,
       quietBelowPct: QUIET_BELOW_PCT,
     };
-    const workloads = options.workloads.map((id) => ({ id, params: WORKLOADS[id], summary: summariseWorkload(id, trials) }));
+    const cases = options.models.flatMap((model) =>
+      options.workloads.map((workload) => ({ model, workload, params: WORKLOADS[workload], summary: summariseCase(model.id, workload, model.nodeHttp, trials) })),
+    );
     if (options.json) {
-      const json = { machine: host, settings, workloads: workloads.map((w) => ({ id: w.id, params: w.params, ...w.summary })), trials };
+      const json = {
+        machine: host,
+        settings,
+        cases: cases.map((c) => ({ ...c.summary, server: c.model, params: c.params })),
+        trials,
+      };
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     } else {
-      process.stdout.write(formatText(host, settings, workloads));
+      process.stdout.write(formatText(host, settings, cases));
       process.stdout.write(`\ntook ${Math.round((Date.now() - began) / 1000)} s\n`);
     }
     return 0;

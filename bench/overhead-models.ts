@@ -1,0 +1,43 @@
+/**
+ * The reference servers the overhead bench measures, and the load that saturates each one fairly: the same for
+ * every variant, so the ratios compare the instrumentation and nothing else.
+ */
+
+export interface BenchModel {
+  id: 'event-loop' | 'thread-pool';
+  /** ModelServerOptions.size; none for the event loop. */
+  size?: Record<string, number>;
+  /** autocannon's connections, all keep-alive. */
+  connections: number;
+  /**
+   * Whether requests go through node:http. Where they do not (the server reads and writes its sockets itself),
+   * OpenTelemetry's HttpInstrumentation makes no server span: its figure is then the cost of a loaded SDK alone.
+   */
+  nodeHttp: boolean;
+  /** Why this load, for the report. */
+  load: string;
+}
+
+/** The tour's thread pool (scenarios/tour.yaml: thread-pool-8). */
+const POOL_THREADS = 8;
+
+export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
+  'event-loop': {
+    id: 'event-loop',
+    connections: 50,
+    nodeHttp: true,
+    load: '50 keep-alive connections: far more than one thread needs to stay busy',
+  },
+  'thread-pool': {
+    id: 'thread-pool',
+    size: { threads: POOL_THREADS },
+    // A pool thread serves its connection request after request until the client closes it (serve-connection.ts),
+    // so a keep-alive connection holds a thread for the whole run: one connection per thread keeps every thread
+    // busy, and a connection more would wait in the accept queue until autocannon's timeout (10 s).
+    connections: POOL_THREADS,
+    nodeHttp: false,
+    load: `${POOL_THREADS} keep-alive connections, one per pool thread (a thread serves its connection to the end)`,
+  },
+};
+
+export const BENCH_MODEL_IDS = Object.keys(BENCH_MODELS) as BenchModel['id'][];
