@@ -49,6 +49,53 @@ describe('srvlens capacity', () => {
     expect(taggedProcesses(tag)).toEqual([]);
   }, 90_000);
 
+  it('searches an external server started from a command, afresh for each probe', async () => {
+    // Python's HTTPServer serves one request at a time; each takes 10 ms: nothing can pass 100 req/s.
+    const dir = mkdtempSync(join(tmpdir(), 'srvlens-capacity-test-'));
+    writeFileSync(
+      join(dir, 'iterative.py'),
+      [
+        'import sys, time',
+        'from http.server import BaseHTTPRequestHandler, HTTPServer',
+        'class H(BaseHTTPRequestHandler):',
+        '    def do_GET(self):',
+        '        time.sleep(0.01)',
+        '        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")',
+        '    def log_message(self, *a): pass',
+        'HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()',
+        '',
+      ].join('\n'),
+    );
+    const file = join(dir, 'external.yaml');
+    writeFileSync(
+      file,
+      `name: external
+interval_ms: 250
+servers:
+  - { name: py, command: [python3, ${JSON.stringify(join(dir, 'iterative.py'))}, "{port}"], port: 18097 }
+slo: { p99_ms: 100 }
+capacity: { start_rps: 25, probe_s: 1, warmup_s: 0.5, confirm_s: 2, precision: 0.2, max_seconds: 40 }
+load:
+  connection: new
+  connections: 32
+  timeout_ms: 2000
+  phases:
+    - { name: p, rate: 10, duration_s: 1 }
+`,
+    );
+    const { tag, env } = newTag();
+    const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) =>
+      execFile(process.execPath, [CLI, 'capacity', file, '--json'], { env, timeout: 70_000 }, (err, stdout, stderr) =>
+        err ? reject(Object.assign(err, { stderr })) : resolve({ stdout, stderr }),
+      ),
+    );
+    const s = (JSON.parse(stdout) as { servers: Record<string, unknown>[] }).servers[0];
+    expect(s, stderr).toMatchObject({ server: 'py', model: 'external', gave_out: 'latency' });
+    expect(s.max_sustainable_rps).toBeGreaterThanOrEqual(25);
+    expect(s.max_sustainable_rps).toBeLessThanOrEqual(105);
+    expect(taggedProcesses(tag)).toEqual([]);
+  }, 80_000);
+
   it('refuses to search without an SLO, exit 2', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'srvlens-capacity-test-')), 'no-slo.yaml');
     writeFileSync(file, SCENARIO.replace('slo: { p99_ms: 250 }\n', ''));
