@@ -27,24 +27,31 @@ export class LiveFrameStore implements Timeline {
   readonly damage = null;
   private readonly stores: RunStore[];
 
-  /** `servers`: the scenario's, in run order, so that views can list the ones not run yet. */
+  private readonly concurrent: boolean;
+
+  /**
+   * `servers`: the scenario's, in run order, so that views can list the ones not run yet. `concurrent`: runs go on
+   * side by side (servers that agents report as they come, `srvlens dashboard`) and end only by `end`; otherwise a
+   * run's first frame ends the run before it, as the runner runs servers one after another.
+   */
   constructor(
     readonly scenario: string,
     readonly intervalMs: number,
     readonly plan: readonly PhasePlan[] | null,
     servers: readonly PlannedServer[],
+    options: { concurrent?: boolean } = {},
   ) {
+    this.concurrent = options.concurrent === true;
     this.stores = servers.map((s, run) =>
       newStore({ kind: 'run-start', run, server: s.name, model: s.model, size: s.size, workload: {}, t_ms: 0 }),
     );
   }
 
-  /** Adds a frame as the runner hands it over (runs one after another, frames in order within a run). */
+  /** Adds a frame as the runner hands it over (frames in order within a run). */
   push(frame: Frame, run: RunStart): void {
     let store = this.stores[run.run];
     if (!store || store.info.frames === 0) {
-      // A run starts when the previous one has ended: the runner runs servers one after another.
-      for (const s of this.stores) if (s.info.frames > 0) s.info.ended ??= { ok: true, error: null };
+      if (!this.concurrent) for (const s of this.stores) if (s.info.frames > 0) s.info.ended ??= { ok: true, error: null };
       store = newStore(run);
       this.stores[run.run] = store;
     }
@@ -55,6 +62,25 @@ export class LiveFrameStore implements Timeline {
     store.phases[store.phases.length - 1].push(frame);
     store.recent.push(frame);
     store.info.frames = pos + 1;
+  }
+
+  /** Concurrent runs: a run is known from its start, before its first frame. Runs start in number order. */
+  start(run: RunStart): void {
+    this.stores[run.run] ??= newStore(run);
+  }
+
+  /** A run ended (concurrent runs: the others go on). */
+  end(run: number, ok: boolean, error: string | null): void {
+    const store = this.stores[run];
+    if (store) store.info.ended = { ok, error };
+  }
+
+  /** The model a run's server is seen as now (the /proc agent names it again as it sees more). */
+  detect(run: number, finding: { model: string; evidence: string[] }): void {
+    const store = this.stores[run];
+    if (!store) return;
+    store.info.detected = finding;
+    store.info.start = { ...store.info.start, model: finding.model };
   }
 
   runs(): readonly RunInfo[] {

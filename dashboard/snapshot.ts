@@ -6,6 +6,7 @@
  */
 import type { Frame } from '../src/model/index.js';
 import { phaseStats, type PhaseStats } from '../src/analysis/phase-stats.js';
+import { serverStats, type ServerStats } from './server-stats.js';
 import { spanAt, type PhaseSpan, type RunInfo, type Timeline } from './timeline.js';
 import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
 
@@ -29,6 +30,8 @@ export interface CompareEntry {
   window: PhaseWindow | null;
   /** Null when the run has no such phase (not run yet, or stopped before it) or no generator report in it. */
   stats: PhaseStats | null;
+  /** Without a generator report in the window: what the server side measured in it (server-stats.ts). */
+  server: ServerStats | null;
 }
 
 export interface Snapshot {
@@ -40,6 +43,8 @@ export interface Snapshot {
   frames: readonly Frame[];
   window: PhaseWindow | null;
   phase: PhaseStats | null;
+  /** Without a generator report in the window (`srvlens dashboard`, `attach --dashboard`): the server side's figures. */
+  server: ServerStats | null;
   /** Only when asked for (the Compare view is showing). */
   compare: CompareEntry[] | null;
 }
@@ -49,6 +54,7 @@ const STATS_CACHE = 64;
 
 export class SnapshotBuilder {
   private readonly cache = new Map<string, PhaseStats | null>();
+  private readonly serverCache = new Map<string, ServerStats | null>();
 
   constructor(private readonly timeline: Timeline) {}
 
@@ -61,20 +67,33 @@ export class SnapshotBuilder {
     const span = spanAt(run.spans, pos);
     const window = span && windowOf(run, span, pos + 1);
     const phase = window ? await this.stats(cursor.run, window) : null;
+    const server = window && !phase ? await this.serverStats(cursor.run, window) : null;
     let compare: CompareEntry[] | null = null;
     if (withCompare) {
       compare = [];
       for (const [i, other] of runs.entries()) {
         if (i === cursor.run) {
-          compare.push({ run: other, window, stats: phase });
+          compare.push({ run: other, window, stats: phase, server });
           continue;
         }
         const same = span && other.spans.find((s) => s.index === span.index && s.name === span.name);
         const w = same ? windowOf(other, same, same.to) : null;
-        compare.push({ run: other, window: w, stats: w ? await this.stats(i, w) : null });
+        const stats = w ? await this.stats(i, w) : null;
+        compare.push({ run: other, window: w, stats, server: w && !stats ? await this.serverStats(i, w) : null });
       }
     }
-    return { timeline: this.timeline, runs, cursor: { run: cursor.run, pos }, run, frames, window, phase, compare };
+    return { timeline: this.timeline, runs, cursor: { run: cursor.run, pos }, run, frames, window, phase, server, compare };
+  }
+
+  /** As `stats`, for windows without a generator report; the moving window is recomputed, a closed one cached. */
+  private async serverStats(run: number, w: PhaseWindow): Promise<ServerStats | null> {
+    const key = `${run}:${w.from}:${w.to}`;
+    if (this.serverCache.has(key)) return this.serverCache.get(key) ?? null;
+    const frames = await this.timeline.frames(run, w.from, w.to);
+    const stats = frames.length ? serverStats(frames) : null;
+    this.serverCache.set(key, stats);
+    if (this.serverCache.size > STATS_CACHE) this.serverCache.delete(this.serverCache.keys().next().value as string);
+    return stats;
   }
 
   private async stats(run: number, w: PhaseWindow): Promise<PhaseStats | null> {

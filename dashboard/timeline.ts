@@ -23,6 +23,8 @@ export interface RunInfo {
   spans: PhaseSpan[];
   /** Set once the run ended; `error` says why when it failed. */
   ended: { ok: boolean; error: string | null } | null;
+  /** The model the /proc agent names from what it sees, with its evidence (live attach). */
+  detected?: { model: string; evidence: string[] } | null;
 }
 
 /** A phase as the scenario planned it, to say "phase 2 of 3" and "5 of 8 s". */

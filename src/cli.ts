@@ -10,6 +10,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerValidate } from './commands/validate.js';
 import { registerCapacity } from './commands/capacity.js';
 import { registerAttach } from './commands/attach.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { toolVersion } from './scenario/paths.js';
 
 const program = new Command()
@@ -27,6 +28,7 @@ registerReplay(program);
 registerValidate(program);
 registerCapacity(program);
 registerAttach(program);
+registerDashboard(program);
 
 try {
   await program.parseAsync(process.argv);

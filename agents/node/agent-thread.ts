@@ -316,8 +316,12 @@ function harvestThrough(last: number): void {
 
 function onBoundary(): void {
   try {
-    harvestThrough(intervalIndex(monoMs(), config.intervalMs) - 1);
-    flush();
+    // Until the first ring is announced there is nothing to read, and harvesting would move past intervals the
+    // rings still hold: wait (they hold eight).
+    if (threads.size > 0) {
+      harvestThrough(intervalIndex(monoMs(), config.intervalMs) - 1);
+      flush();
+    }
   } catch {
     errors++;
   }

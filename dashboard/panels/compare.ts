@@ -5,6 +5,7 @@
  */
 import { PART_NAMES, type PartName } from '../../src/model/index.js';
 import type { CompareEntry } from '../snapshot.js';
+import type { MeasuredBy } from '../server-stats.js';
 
 export interface CompareRow {
   server: string;
@@ -14,6 +15,7 @@ export interface CompareRow {
   /** Why there are no figures: the run has no such phase (yet). Null when there are. */
   missing: string | null;
   offered_rps: number | null;
+  /** Without a generator: requests the agents saw finish per second, and the server time's p99 and mean. */
   achieved_rps: number | null;
   p99_ms: number | null;
   mean_ms: number | null;
@@ -30,6 +32,8 @@ export interface ComparePanel {
   rows: CompareRow[];
   /** The longest row's parts, ms: every row's bar is drawn on this one scale so that lengths compare. */
   scale_ms: number;
+  /** Who measured the cursor's server: without a generator, rows carry the server side's figures (server-stats.ts). */
+  measured_by: MeasuredBy;
 }
 
 /** A part's share of a bar: what it adds to the latency. The remainder `unmeasured` can come out below 0. */
@@ -40,6 +44,7 @@ export function comparePanel(entries: readonly CompareEntry[], cursorRun: number
   const rows = entries.map((e, i): CompareRow => {
     const s = e.stats;
     const started = e.run.frames > 0;
+    if (!s && e.server) return serverRow(e, i === cursorRun);
     return {
       server: e.run.start.server,
       model: e.run.start.model,
@@ -58,5 +63,27 @@ export function comparePanel(entries: readonly CompareEntry[], cursorRun: number
     };
   });
   const scale = Math.max(0, ...rows.map((r) => r.parts.reduce((t, p) => t + barMs(p.ms), 0)));
-  return { phase, rows, scale_ms: scale };
+  const cursor = entries[cursorRun];
+  return { phase, rows, scale_ms: scale, measured_by: cursor?.stats ? 'generator' : (cursor?.server?.measured_by ?? 'generator') };
+}
+
+function serverRow(e: CompareEntry, current: boolean): CompareRow {
+  const s = e.server!;
+  const costs = s.costs;
+  return {
+    server: e.run.start.server,
+    model: e.run.start.model,
+    current,
+    missing: s.requests === null ? 'requests not seen from /proc' : null,
+    offered_rps: null,
+    achieved_rps: s.served_rps,
+    p99_ms: s.time_ms?.p99 ?? null,
+    mean_ms: s.time_ms?.mean ?? null,
+    cpu_ms_per_request: costs.cpu_ms_per_request,
+    cs_per_request: costs.context_switches_per_request,
+    parts: PART_NAMES.map((part) => ({ part, ms: s.parts_ms[part] })),
+    intervals: e.window ? e.window.to - e.window.from : 0,
+    partial: e.window?.partial ?? false,
+    generator_saturated: false,
+  };
 }

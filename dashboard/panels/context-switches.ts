@@ -3,6 +3,7 @@
  * involuntary (the scheduler took the CPU away: more runnable contexts than cores).
  */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
+import { intervalServerStats } from '../server-stats.js';
 
 type PerRequest = { voluntary: number; involuntary: number } | null;
 
@@ -11,12 +12,21 @@ export interface ContextSwitchesPanel {
   now: PerRequest;
   /** The phase window. */
   phase: PerRequest;
+  /**
+   * Without requests to count them by (from /proc, or a server that served none): per second, summed over the
+   * contexts, in the cursor's interval and over the window. Null with a generator.
+   */
+  per_second: { now: PerRequest; window: PerRequest } | null;
 }
 
-export function contextSwitchesPanel({ frames, phase }: PanelInput): ContextSwitchesPanel {
+export function contextSwitchesPanel({ frames, phase, server }: PanelInput): ContextSwitchesPanel {
   const last = lastOf(frames);
-  return {
+  const perRequest = phase ?? server?.costs ?? null;
+  const d: ContextSwitchesPanel = {
     now: last ? intervalStats(last).context_switches_per_request : null,
-    phase: phase?.context_switches_per_request ?? null,
+    phase: perRequest?.context_switches_per_request ?? null,
+    per_second: null,
   };
+  if (server && !d.now && !d.phase) d.per_second = { now: last ? intervalServerStats(last).switches_per_s : null, window: server.switches_per_s };
+  return d;
 }

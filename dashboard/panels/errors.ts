@@ -4,6 +4,7 @@
  */
 import type { RunInfo } from '../timeline.js';
 import { lastOf, type PanelInput } from './input.js';
+import { measuredBy, type MeasuredBy } from '../server-stats.js';
 
 export interface ErrorsPanel {
   /** Failed requests in the cursor's interval and in the phase window, and the window's share of failures. */
@@ -14,6 +15,8 @@ export interface ErrorsPanel {
   agent_dropped: number;
   agent_errors: number;
   run_error: string | null;
+  /** Failed requests are the generator's count: without one they are not known (not 0). */
+  measured_by: MeasuredBy;
 }
 
 export function errorsPanel({ frames, phase }: PanelInput, run: RunInfo): ErrorsPanel {
@@ -25,5 +28,6 @@ export function errorsPanel({ frames, phase }: PanelInput, run: RunInfo): Errors
     agent_dropped: frames.reduce((s, f) => s + (f.server?.dropped ?? 0), 0),
     agent_errors: frames.reduce((s, f) => s + (f.server?.agent_errors ?? 0), 0),
     run_error: run.ended && !run.ended.ok ? run.ended.error ?? 'failed' : null,
+    measured_by: measuredBy(frames),
   };
 }

@@ -4,12 +4,15 @@
  */
 import type { Frame } from '../../src/model/index.js';
 import { phaseStats, type PhaseStats } from '../../src/analysis/phase-stats.js';
+import type { ServerStats } from '../server-stats.js';
 
 export interface PanelInput {
   /** The last frames up to the cursor, oldest first: the cursor's interval is the last one. */
   frames: readonly Frame[];
   /** Figures of the cursor's phase over its window (windows.ts), null when the window has no generator report. */
   phase: PhaseStats | null;
+  /** Without a generator report in the window: the server side's figures over it (server-stats.ts). */
+  server?: ServerStats | null;
 }
 
 const perInterval = new WeakMap<Frame, PhaseStats>();

@@ -1,6 +1,7 @@
 /** Where the cursor is: which server, which phase of the scenario and how far into it, and what the figures cover. */
 import { DRAIN_PHASE } from '../../src/model/index.js';
 import type { Snapshot } from '../snapshot.js';
+import { measuredBy, type MeasuredBy } from '../server-stats.js';
 
 export interface PhasePanel {
   scenario: string;
@@ -29,6 +30,8 @@ export interface PhasePanel {
   window_intervals: number;
   window_partial: boolean;
   run_state: 'running' | 'done' | 'failed' | 'stopped';
+  /** Without a generator there are no phases: the status line says who measured instead. */
+  measured_by: MeasuredBy;
 }
 
 export function phasePanel(s: Snapshot): PhasePanel {
@@ -57,5 +60,6 @@ export function phasePanel(s: Snapshot): PhasePanel {
     window_partial: window?.partial ?? false,
     // A replayed run without a run-end record was cut short; a live one is still going.
     run_state: run.ended ? (run.ended.ok ? 'done' : 'failed') : timeline.source === 'live' ? 'running' : 'stopped',
+    measured_by: measuredBy(s.frames),
   };
 }

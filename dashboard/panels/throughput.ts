@@ -1,5 +1,6 @@
 /** Offered vs achieved throughput: the rate the phase asked for and the rate the server answered at. */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
+import { intervalServerStats, measuredBy, type MeasuredBy } from '../server-stats.js';
 
 /**
  * Achieved below offered by more than this share over the phase window means the server (or the generator) is not
@@ -17,9 +18,14 @@ export interface ThroughputPanel {
   phase_offered_rps: number | null;
   phase_achieved_rps: number | null;
   shortfall: boolean;
+  /** Without a generator: requests the agents saw finish, per second (the cursor's interval, each one, the window). */
+  measured_by: MeasuredBy;
+  served_rps: number | null;
+  served: (number | null)[];
+  window_served_rps: number | null;
 }
 
-export function throughputPanel({ frames, phase }: PanelInput): ThroughputPanel {
+export function throughputPanel({ frames, phase, server }: PanelInput): ThroughputPanel {
   const per = frames.map((f) => (f.generator ? intervalStats(f) : null));
   const last = lastOf(frames);
   const now = last?.generator ? intervalStats(last) : null;
@@ -31,5 +37,13 @@ export function throughputPanel({ frames, phase }: PanelInput): ThroughputPanel 
     phase_offered_rps: phase?.offered_rps ?? null,
     phase_achieved_rps: phase?.achieved_rps ?? null,
     shortfall: phase !== null && phase.offered_rps > 0 && phase.achieved_rps < phase.offered_rps * (1 - SHORTFALL_SHARE),
+    ...served(frames, server ?? null),
   };
+}
+
+function served(frames: PanelInput['frames'], server: PanelInput['server']): Pick<ThroughputPanel, 'measured_by' | 'served_rps' | 'served' | 'window_served_rps'> {
+  const by = measuredBy(frames);
+  if (by === 'generator') return { measured_by: by, served_rps: null, served: [], window_served_rps: null };
+  const per = frames.map((f) => intervalServerStats(f).served_rps);
+  return { measured_by: by, served_rps: per[per.length - 1] ?? null, served: per, window_served_rps: server?.served_rps ?? null };
 }

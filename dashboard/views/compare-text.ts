@@ -19,7 +19,8 @@ const COLUMNS = [
 const MIN_BAR = 12;
 
 function nameWidth(d: ComparePanel): number {
-  return Math.min(16, Math.max(6, ...d.rows.map((r) => r.server.length + 2)));
+  // 'server' and a space, at least: the header's columns must not run together.
+  return Math.min(16, Math.max(7, ...d.rows.map((r) => r.server.length + 2)));
 }
 
 export function compareLines(d: ComparePanel, width: number): string[] {
@@ -33,7 +34,8 @@ export function compareLines(d: ComparePanel, width: number): string[] {
     fit('server', nameW) + (modelW ? fit('model', modelW) : '') + COLUMNS.map((c) => fit(c.head, c.w, 'right')).join('') + '  ' + fit('ms/req, one scale', barW + 7);
   const lines = [bold(head)];
   for (const r of d.rows) {
-    const name = fit(`${r.current ? '>' : ' '}${r.server}`, nameW);
+    // A space after the name always: a name as long as the column must not run into the model.
+    const name = fit(`${r.current ? '>' : ' '}${r.server}`, nameW - 1) + ' ';
     const model = modelW ? fit(r.model, modelW) : '';
     if (r.missing) {
       lines.push(esc(name + model) + `  ${r.missing}`);
@@ -63,7 +65,7 @@ export function partLines(d: ComparePanel, width: number): string[] {
   const lines = [head];
   for (const r of d.rows) {
     if (r.missing) continue;
-    lines.push(esc(fit(` ${r.server}`, nameW)) + r.parts.map((p) => fit(p.ms === null ? '-' : numIn(p.ms, colW - 1), colW - 1, 'right').padStart(colW)).join(''));
+    lines.push(esc(fit(` ${r.server}`, nameW - 1) + ' ') + r.parts.map((p) => fit(p.ms === null ? '-' : numIn(p.ms, colW - 1), colW - 1, 'right').padStart(colW)).join(''));
   }
   return lines;
 }

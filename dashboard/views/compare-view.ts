@@ -12,7 +12,7 @@ import { comparePanel } from '../panels/compare.js';
 import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
-import { errorLines, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
+import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
 import { compareLines, legendLines, partLines } from './compare-text.js';
 import type { View } from './view.js';
 
@@ -45,15 +45,18 @@ export class CompareView implements View {
     const phase = s && phasePanel(s);
     this.status.set(statusLabel(state), statusLines(phase, state));
     if (!s?.compare) return;
-    this.errors.set(' errors, phase ', errorLines(errorsPanel({ frames: s.frames, phase: s.phase }, s.run), this.errors.width()));
     const d = comparePanel(s.compare, s.cursor.run);
+    const generator = d.measured_by === 'generator';
+    this.errors.set(generator ? ' errors, phase ' : ' errors ', errorLines(errorsPanel({ frames: s.frames, phase: s.phase }, s.run), this.errors.width()));
     const width = this.table.width();
     const rows = compareLines(d, width);
     const legend = legendLines(width, d.rows.some((r) => r.generator_saturated));
     // The legend goes under the rows when there is room, else it gives way to them.
     const room = this.table.height() - rows.length;
     this.table.set(
-      ` phase ${windowText(s.window, s.timeline.intervalMs)} for >; others: whole phase `,
+      generator
+        ? ` phase ${windowText(s.window, s.timeline.intervalMs)} for >; others: whole phase `
+        : ` ${recentText(s.window, s.timeline.intervalMs)}, server side: req/s served, p99 of server time `,
       room > legend.length ? [...rows, '', ...legend] : room > 0 ? [...rows, ...legend.slice(0, room)] : rows,
     );
     this.parts.set(' where the time goes, ms/req ', partLines(d, this.parts.width()));

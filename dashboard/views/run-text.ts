@@ -10,7 +10,8 @@ import type { ContextSwitchesPanel } from '../panels/context-switches.js';
 import type { EventLoopPanel } from '../panels/event-loop.js';
 import type { QueuesPanel } from '../panels/queues.js';
 import { barMs } from '../panels/compare.js';
-import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps } from '../format.js';
+import type { CpuPanel } from '../panels/cpu.js';
+import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps, num } from '../format.js';
 import { markLine, sparkline } from '../widgets/sparkline.js';
 import { stackedBar } from '../widgets/stacked-bar.js';
 import { flow } from '../widgets/legend.js';
@@ -24,9 +25,18 @@ function seriesRows(width: number, labelW: number, valueW: number, rows: [string
   return rows.map(([label, now, phase, series]) => fit(label, labelW) + fit(now, valueW) + fit(phase, valueW) + sparkline(series, sparkW, max));
 }
 
-export function throughputLines(d: ThroughputPanel, width: number): string[] {
+/** `windowHead`: what the second column covers, "phase" or, without phases, how long ("last 10 s"). */
+export function throughputLines(d: ThroughputPanel, width: number, windowHead = 'phase'): string[] {
+  if (d.measured_by !== 'generator') {
+    return [
+      fit('', 9) + fit('now', 10) + fit(windowHead, 10),
+      fit('offered', 9) + 'no load generator',
+      ...seriesRows(width, 9, 10, [['served', fmtRps(d.served_rps), fmtRps(d.window_served_rps), d.served]], maxOf(d.served)),
+      'served: as the agents counted',
+    ];
+  }
   const max = maxOf(d.offered, d.achieved);
-  const lines = [fit('', 9) + fit('now', 10) + fit('phase', 10)];
+  const lines = [fit('', 9) + fit('now', 10) + fit(windowHead, 10)];
   lines.push(
     ...seriesRows(width, 9, 10, [
       ['offered', fmtRps(d.offered_rps), fmtRps(d.phase_offered_rps), d.offered],
@@ -37,7 +47,19 @@ export function throughputLines(d: ThroughputPanel, width: number): string[] {
   return lines;
 }
 
-export function latencyLines(d: LatencyPanel, width: number): string[] {
+export function latencyLines(d: LatencyPanel, width: number, windowHead = 'phase'): string[] {
+  if (d.measured_by === 'proc') return ['latency: not seen from /proc'];
+  const t = d.server_time;
+  if (t) {
+    return [
+      fit('', 7) + fit('now', 10) + fit(windowHead, 10),
+      ...seriesRows(width, 7, 10, [
+        ['p50', fmtMs(t.p50_ms), fmtMs(t.window?.p50_ms), t.p50],
+        ['p99', fmtMs(t.p99_ms), fmtMs(t.window?.p99_ms), t.p99],
+      ], maxOf(t.p50, t.p99)),
+      'no load generator: client latency -',
+    ];
+  }
   const sparkW = Math.max(0, width - 7 - 20);
   // The header's chart column marks the intervals the generator could not keep up in, above their bars.
   const marks = d.saturated_intervals ? alert(markLine(d.saturated, sparkW)) : '';
@@ -52,6 +74,8 @@ export function latencyLines(d: LatencyPanel, width: number): string[] {
 }
 
 export function latencyLabel(d: LatencyPanel): string {
+  if (d.measured_by === 'agents') return ' server time, handler start to end ';
+  if (d.measured_by === 'proc') return ' latency ';
   return d.saturated_intervals ? ' latency; ! generator saturated ' : ' latency from intended send ';
 }
 
@@ -101,6 +125,17 @@ export function queueLines(d: QueuesPanel, width: number): string[] {
 }
 
 export function contextSwitchLines(d: ContextSwitchesPanel, width: number, height: number): string[] {
+  const ps = d.per_second;
+  if (ps) {
+    // No requests to count them by: per second, over the contexts.
+    const rate = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${num(v)}/s`);
+    const rows: [string, string][] = [
+      [width >= 22 ? 'voluntary' : 'vol', rate(ps.window?.voluntary)],
+      [width >= 22 ? 'involuntary' : 'invol', rate(ps.window?.involuntary)],
+    ];
+    if (height >= 4) rows.push(['vol now', rate(ps.now?.voluntary)], ['invol now', rate(ps.now?.involuntary)]);
+    return pairs(width, rows);
+  }
   const rows: [string, string][] = [
     [width >= 22 ? 'voluntary' : 'vol', fmtPerReq(d.phase?.voluntary)],
     [width >= 22 ? 'involuntary' : 'invol', fmtPerReq(d.phase?.involuntary)],
@@ -119,3 +154,33 @@ export function eventLoopLines(d: EventLoopPanel, width: number, height: number)
   return pairs(width, rows);
 }
 
+
+/** From /proc alone: the whole tree's CPU as a share of one core (200 %: two cores busy), now, over the window. */
+export function cpuLines(d: CpuPanel, width: number, windowHead: string): string[] {
+  return [
+    fit('', 9) + fit('now', 10) + fit(windowHead, 10),
+    ...seriesRows(width, 9, 10, [['CPU', fmtPct(d.now_cores), fmtPct(d.window_cores), d.cores]], maxOf(d.cores)),
+    'CPU: the whole tree, in % of one core',
+  ];
+}
+
+/** Lines of at most `width` columns, broken between words; each continuation indented. */
+function wrap(text: string, width: number, indent = '  '): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.map((l) => fit(l, width).trimEnd());
+}
+
+/** From /proc alone, where the parts would be: the model the tree looks like, and the evidence for it. */
+export function modelLines(detected: { model: string; evidence: string[] } | null | undefined, width: number, height: number): string[] {
+  if (!detected) return ['requests and their parts are not seen from /proc', 'naming the model: it takes an interval or two...'];
+  const lines = [...wrap(`looks like: ${detected.model}   (requests and their parts are not seen from /proc)`, width), ...detected.evidence.flatMap((e) => wrap(`- ${e}`, width))];
+  return lines.slice(0, height).map(esc);
+}

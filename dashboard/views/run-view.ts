@@ -13,7 +13,8 @@ import type { Snapshot } from '../snapshot.js';
 import type { PanelInput } from '../panels/input.js';
 import { throughputPanel } from '../panels/throughput.js';
 import { latencyPanel } from '../panels/latency.js';
-import { decompositionPanel } from '../panels/decomposition.js';
+import { decompositionPanel, serverDecompositionPanel } from '../panels/decomposition.js';
+import { cpuPanel } from '../panels/cpu.js';
 import { contextsPanel } from '../panels/contexts.js';
 import { contextSwitchesPanel } from '../panels/context-switches.js';
 import { eventLoopPanel } from '../panels/event-loop.js';
@@ -22,9 +23,11 @@ import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
 import { fmtMs, fmtPct } from '../format.js';
-import { errorLines, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
+import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
 import {
   contextLines,
+  cpuLines,
+  modelLines,
   contextSwitchLines,
   decompositionLines,
   eventLoopLines,
@@ -73,22 +76,32 @@ export class RunView implements View {
   update(s: Snapshot | null, state: ScreenStatus): void {
     const phase = s && phasePanel(s);
     this.status.set(statusLabel(state), statusLines(phase, state));
-    if (!s) return;
-    const input: PanelInput = { frames: s.frames, phase: s.phase };
-    const scope = windowText(s.window, s.timeline.intervalMs);
+    if (!s || !phase) return;
+    const input: PanelInput = { frames: s.frames, phase: s.phase, server: s.server };
+    const by = phase.measured_by;
+    // Without a generator there are no phases: the figures are over the last intervals (windows.ts).
+    const scope = by === 'generator' ? windowText(s.window, s.timeline.intervalMs) : recentText(s.window, s.timeline.intervalMs);
+    const head = by === 'generator' ? 'phase' : scope;
 
-    this.errors.set(' errors, phase ', errorLines(errorsPanel(input, s.run), this.errors.width()));
-    this.throughput.set(' throughput ', throughputLines(throughputPanel(input), this.throughput.width()));
+    this.errors.set(by === 'generator' ? ' errors, phase ' : ' errors ', errorLines(errorsPanel(input, s.run), this.errors.width()));
+    if (by === 'proc') this.throughput.set(' CPU, whole tree ', cpuLines(cpuPanel(input), this.throughput.width(), head));
+    else this.throughput.set(' throughput ', throughputLines(throughputPanel(input), this.throughput.width(), head));
     const latency = latencyPanel(input);
-    this.latency.set(latencyLabel(latency), latencyLines(latency, this.latency.width()));
-    const parts = decompositionPanel(s.phase);
-    this.decomposition.set(
-      ` where the time goes: ${scope}, mean ${fmtMs(parts.mean_ms)}, coverage ${fmtPct(parts.coverage)} `,
-      decompositionLines(parts, this.decomposition.width(), this.decomposition.height()),
-    );
+    this.latency.set(latencyLabel(latency), latencyLines(latency, this.latency.width(), head));
+    const width = this.decomposition.width();
+    const height = this.decomposition.height();
+    if (by === 'proc') this.decomposition.set(' the model, named from /proc ', modelLines(s.run.detected, width, height));
+    else {
+      const parts = by === 'generator' ? decompositionPanel(s.phase) : serverDecompositionPanel(s.server);
+      const where = by === 'generator' ? 'where the time goes' : "where the server's time goes";
+      this.decomposition.set(` ${where}: ${scope}, mean ${fmtMs(parts.mean_ms)}, coverage ${fmtPct(parts.coverage)} `, decompositionLines(parts, width, height));
+    }
     this.contexts.set(' contexts, this interval ', contextLines(contextsPanel(input), this.contexts.width(), this.contexts.height()));
     this.queues.set(' queues ', queueLines(queuesPanel(input), this.queues.width()));
     this.switches.set(' ctx switches ', contextSwitchLines(contextSwitchesPanel(input), this.switches.width(), this.switches.height()));
-    this.loop.set(' event loop ', eventLoopLines(eventLoopPanel(input), this.loop.width(), this.loop.height()));
+    // Without a generator, the loop's figures over the window are phaseStats's own over it (server-stats.ts).
+    const loopInput = { frames: s.frames, phase: s.phase ?? s.server?.costs ?? null };
+    const loop = by === 'proc' ? ['not seen', 'from /proc'] : eventLoopLines(eventLoopPanel(loopInput), this.loop.width(), this.loop.height());
+    this.loop.set(' event loop ', loop);
   }
 }

@@ -25,7 +25,14 @@ export function statusLines(p: PhasePanel | null, play: ScreenStatus): string[] 
   const size = p.size ? `, ${p.size}` : '';
   const state = p.run_state === 'failed' ? alert(' [run failed]') : p.run_state === 'stopped' ? ' [run cut short]' : '';
   const progress = p.draining ? 'draining' : `${fmtSeconds(p.in_phase_s ?? 0)}${p.planned_s ? ` of ${fmtSeconds(p.planned_s)}` : ''}`;
-  const where = p.phase === null ? 'before the first phase' : `phase ${bold(esc(p.phase))}${p.phases ? ` ${p.phase_number}/${p.phases}` : ''}: ${progress}`;
+  const where =
+    p.measured_by === 'agents'
+      ? 'no generator: server side only'
+      : p.measured_by === 'proc'
+        ? '/proc: no requests seen'
+        : p.phase === null
+          ? 'before the first phase'
+          : `phase ${bold(esc(p.phase))}${p.phases ? ` ${p.phase_number}/${p.phases}` : ''}: ${progress}`;
   const mode = play.source === 'live' ? 'live' : play.playing ? `playing ${play.speed}x` : 'paused';
   return [
     `${bold(esc(p.server))} (${esc(p.model)}${esc(size)}) ${p.run_number}/${p.runs}${state}  ${where}`,
@@ -35,11 +42,27 @@ export function statusLines(p: PhasePanel | null, play: ScreenStatus): string[] 
 
 /** Two short lines (the panel has a quarter of the width): failed requests in the phase, then the agent's health. */
 export function errorLines(e: ErrorsPanel, width: number): string[] {
+  const troubled = e.agent_dropped > 0 || e.agent_errors > 0;
+  const health = e.run_error
+    ? `run failed: ${e.run_error}`
+    : e.measured_by === 'proc'
+      ? '/proc, no agent'
+      : troubled
+        ? `agent ${count(e.agent_dropped, 'drop')} ${count(e.agent_errors, 'err')}`
+        : 'agent: no drops';
+  const agent = e.run_error || troubled ? alert(esc(health)) : health;
+  // Failures are the client's count: without a generator they are not known.
+  if (e.measured_by !== 'generator') return [width >= 22 ? 'failures: no generator' : 'failed req: -', agent];
   const share = `failed ${e.phase} req, ${fmtPct(e.phase_share ?? 0)}`;
   const failed = share.length <= width ? share : `failed ${e.phase} req`;
-  const troubled = e.agent_dropped > 0 || e.agent_errors > 0;
-  const agent = e.run_error ? `run failed: ${e.run_error}` : troubled ? `agent ${count(e.agent_dropped, 'drop')} ${count(e.agent_errors, 'err')}` : 'agent: no drops';
-  return [e.phase > 0 ? alert(failed) : failed, e.run_error || troubled ? alert(esc(agent)) : agent];
+  return [e.phase > 0 ? alert(failed) : failed, agent];
+}
+
+/** What a window without phases covers (no generator): "4 s", "last 10 s". */
+export function recentText(w: PhaseWindow | null, intervalMs: number): string {
+  if (!w) return 'no interval yet';
+  const s = fmtSeconds(((w.to - w.from) * intervalMs) / 1000);
+  return w.from > w.span.from ? `last ${s}` : s;
 }
 
 /** What a phase's figures cover: "busy, 6 s", "busy, 2.5 s so far", "busy, last 10 s". */

@@ -4,6 +4,11 @@
  * export a few milliseconds after each boundary), or at `finish`. Frames go out in index order, exactly once.
  * An agent that reported the interval before but not this one yet is waited for, up to MAX_LAG intervals: a
  * starved agent thread catches up several intervals at once, and its data must not miss frames already gone.
+ *
+ * Without a generator (`srvlens dashboard`: agents started by the user), the clock paces the frames instead
+ * (`pacedBy: 'clock'`, `tick`): frames start at the first interval an agent reported, go out LAG intervals behind
+ * the clock, and never past the last interval an agent reported: a frame of silence says nothing, and data that
+ * comes in batches (an OTel SDK exports spans every few seconds) still lands in its frames.
  */
 import {
   STAGE,
@@ -22,6 +27,11 @@ import type { AgentInterval } from './otlp-json.js';
 const LAG = 2;
 const MAX_LAG = 6;
 
+export interface AssemblerOptions {
+  /** What says an interval is over: the generator's report of it (the default), or the clock's `tick`. */
+  pacedBy?: 'generator' | 'clock';
+}
+
 interface Pending {
   t_ms: number;
   generator: GeneratorInterval | null;
@@ -34,7 +44,10 @@ export class FrameAssembler {
   private readonly pending = new Map<number, Pending>();
   private first: number | null = null;
   private nextOut: number | null = null;
+  /** The last interval the pace-setter (the generator, or the clock) has seen end. */
   private lastGenerator = -1;
+  private lastAgent = -1;
+  private readonly byClock: boolean;
   /** The first and last interval each agent process reported, to know whom a frame still waits for. */
   private readonly seen = new Map<number, { first: number; last: number }>();
 
@@ -42,7 +55,10 @@ export class FrameAssembler {
     private readonly run: number,
     private readonly intervalMs: number,
     private readonly emit: (frame: Frame) => void,
-  ) {}
+    options: AssemblerOptions = {},
+  ) {
+    this.byClock = options.pacedBy === 'clock';
+  }
 
   private slot(index: number): Pending {
     let p = this.pending.get(index);
@@ -75,6 +91,11 @@ export class FrameAssembler {
     for (const a of list) {
       const s = this.seen.get(a.pid);
       this.seen.set(a.pid, s ? { first: Math.min(s.first, a.index), last: Math.max(s.last, a.index) } : { first: a.index, last: a.index });
+      this.lastAgent = Math.max(this.lastAgent, a.index);
+    }
+    if (this.byClock && this.first === null && list.length > 0) {
+      this.first = list.reduce((m, a) => Math.min(m, a.index), Infinity);
+      this.nextOut = this.first;
     }
     for (const a of list) if (this.nextOut === null || a.index >= this.nextOut) this.slot(a.index).agents.push(a);
   }
@@ -88,9 +109,24 @@ export class FrameAssembler {
     return this.lastGenerator;
   }
 
-  /** Emits every remaining frame up to the generator's last interval; data before the first is dropped. */
+  /** The last interval any agent reported (-1 before the first report). */
+  get lastAgentIndex(): number {
+    return this.lastAgent;
+  }
+
+  /** Clock-paced: interval `index` of the clock is over (call it a little after each boundary). */
+  tick(index: number): void {
+    if (!this.byClock) throw new Error('tick() paces a clock-paced assembler only: this one follows the generator');
+    this.lastGenerator = Math.max(this.lastGenerator, index);
+    this.emitThrough(Math.min(this.lastGenerator - LAG, this.lastAgent));
+  }
+
+  /**
+   * Emits every remaining frame up to the generator's last interval (clock-paced: up to the last interval an agent
+   * reported); data before the first is dropped.
+   */
   finish(): void {
-    this.emitThrough(this.lastGenerator, true);
+    this.emitThrough(this.byClock ? this.lastAgent : this.lastGenerator, true);
     this.pending.clear();
   }
 

@@ -5,6 +5,9 @@ import { detectModel } from '../../agents/proc/detect-model.js';
 import type { WindowSummary } from '../../agents/proc/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
 import { EXIT, UserError } from '../errors.js';
+import { watchProcFrames, type ProcFrameSource } from '../collect/proc-frames.js';
+import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
+import type { RunStart } from '../model/index.js';
 import { intOption } from './options.js';
 
 /**
@@ -12,6 +15,22 @@ import { intOption } from './options.js';
  * a load of its own on a small machine.
  */
 const MIN_INTERVAL_MS = 10;
+
+/** The live view's interval: each one a frame, its figures and the model named again. */
+const DASHBOARD_INTERVAL_MS = 1000;
+
+interface AttachOptions {
+  pid: number;
+  duration: number;
+  interval: number;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+  dashboard?: boolean;
+  tui?: boolean;
+}
+
+const noSuchProcess = (pid: number) => new UserError(`--pid ${pid}: no such process (is it running, and in this PID namespace? a container's PIDs are not the host's)`);
 
 function secondsOption(value: string): number {
   const n = Number(value);
@@ -35,8 +54,23 @@ export function registerAttach(program: Command): void {
     .option('-o, --out <file>', 'also write the JSON to this file')
     .option('--json', 'print JSON instead of tables')
     .option('-q, --quiet', 'no progress lines')
-    .addHelpText('after', '\nThe model is named from what the window shows; drive load (concurrent connections) while it samples, since an idle\nserver looks the same under most models and is reported as `unknown`.')
-    .action(async (o: { pid: number; duration: number; interval: number; out?: string; json?: boolean; quiet?: boolean }) => {
+    .option('--dashboard', 'the live Run view instead, refreshed every second until q (--duration is not used)')
+    .option('--tui', 'the same as --dashboard')
+    .addHelpText(
+      'after',
+      '\nThe model is named from what the window shows; drive load (concurrent connections) while it samples, since an idle\nserver looks the same under most models and is reported as `unknown`.\n' +
+        'With --dashboard, it is named again every second from the last 5 s. Requests, their latency and their parts are\nnot seen from /proc: run a Node app with the agent (`srvlens dashboard`) for those.',
+    )
+    .action(async (o: AttachOptions) => {
+      if (o.dashboard || o.tui) {
+        if (o.json || o.out !== undefined) throw new UserError('--dashboard shows the live view until q; --json and --out are for the summary of a window, without it');
+        if (process.stdout.isTTY && process.stdin.isTTY) {
+          process.exitCode = await attachDashboard(o);
+          return;
+        }
+        const which = process.stdout.isTTY ? 'input' : 'output';
+        process.stderr.write(`srvlens attach: --dashboard needs a terminal and standard ${which} is not one: sampling for ${o.duration} s and printing the summary instead\n`);
+      }
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
@@ -58,9 +92,7 @@ export function registerAttach(program: Command): void {
           },
         });
       } catch (err) {
-        if (err instanceof ProcessGoneError) {
-          throw new UserError(`--pid ${o.pid}: no such process (is it running, and in this PID namespace? a container's PIDs are not the host's)`);
-        }
+        if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
         throw err;
       } finally {
         process.off('SIGINT', onSignal);
@@ -81,4 +113,62 @@ export function registerAttach(program: Command): void {
         process.exitCode = EXIT.interrupted;
       }
     });
+}
+
+/** The live Run view over the tree's /proc frames (collect/proc-frames.ts) until q; resolves with the exit code. */
+async function attachDashboard(o: AttachOptions): Promise<number> {
+  // Loaded only here: blessed costs startup time.
+  const { startLiveServersDashboard } = await import('../../dashboard/live-servers.js');
+  let view: LiveServersDashboard | undefined;
+  let start: RunStart | undefined;
+  let source: ProcFrameSource;
+  let framed = false;
+  try {
+    // Sampling starts first, so that a wrong PID is said on a terminal not yet taken by the screen. No frame comes
+    // before an interval is over: the view is there by then.
+    source = watchProcFrames({
+      pid: o.pid,
+      intervalMs: DASHBOARD_INTERVAL_MS,
+      samplesPerInterval: Math.max(1, Math.round(DASHBOARD_INTERVAL_MS / o.interval)),
+      onFrame: (frame) => {
+        // The first frame makes the note about waiting for it stale.
+        if (!framed) view!.log('');
+        framed = true;
+        view!.frame(frame, start!);
+      },
+      onFinding: (finding) => view!.detect(0, finding),
+    });
+  } catch (err) {
+    if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
+    throw err;
+  }
+  start = { kind: 'run-start', run: 0, server: `PID ${o.pid} (${source.name})`, model: 'naming it', size: {}, workload: {}, t_ms: 0 };
+  view = startLiveServersDashboard(`attach, /proc of PID ${o.pid} and its descendants`, DASHBOARD_INTERVAL_MS);
+  view.start(start);
+  view.log('the first figures come once a whole interval is over');
+  const shown = view;
+  void source.done.then(({ ended }) => {
+    if (!ended) return;
+    shown.end(0, true, null);
+    shown.log(`PID ${o.pid} ended: the figures stop there (q quits)`);
+  });
+  let signal: NodeJS.Signals | null = null;
+  let wake = () => undefined as void;
+  const signalled = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    signal = sig;
+    wake();
+  };
+  // Our own handlers: blessed's would exit 0 on SIGTERM (replay.ts).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await Promise.race([view.done, signalled]);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    source.stop();
+    view.close();
+  }
+  return signal ? EXIT.interrupted : EXIT.ok;
 }

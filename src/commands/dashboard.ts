@@ -1,0 +1,229 @@
+/**
+ * `srvlens dashboard`: the collector on loopback, and the live dashboard over whatever agents send to it. Each
+ * service (service.name) is a server; frames are made on the interval clock, since no generator paces them
+ * (collect/service-runs.ts). Without a terminal, a line per server and interval (or the records as JSON lines).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { startCollector, type Collector } from '../collect/receiver.js';
+import { startIntervalClock, type IntervalClock } from '../collect/interval-clock.js';
+import { ServiceRuns } from '../collect/service-runs.js';
+import { RECORDING_SCHEMA, monoMs, monoToEpochMs, type Frame, type RecordingRecord, type RunEnd, type RunStart } from '../model/index.js';
+import { RecordingWriter } from '../recording/writer.js';
+import { hostFacts } from '../scenario/host-facts.js';
+import { toolVersion } from '../scenario/paths.js';
+import { EXIT, UserError } from '../errors.js';
+import { serverStats } from '../../dashboard/server-stats.js';
+import { intOption } from './options.js';
+
+/** The agent's own bounds for SRVLENS_INTERVAL_MS (agents/node/config.ts): a collector on another grid sees nothing. */
+const MIN_INTERVAL_MS = 100;
+const MAX_INTERVAL_MS = 60_000;
+/** Ticks this long after each boundary: agents export a few ms after it, and the frames wait LAG intervals anyway. */
+const TICK_GRACE_MS = 50;
+
+interface Options {
+  port: number;
+  host: string;
+  intervalMs: number;
+  out?: string;
+  json?: boolean;
+}
+
+function intervalOption(value: string): number {
+  const n = intOption(value);
+  if (n < MIN_INTERVAL_MS || n > MAX_INTERVAL_MS) throw new InvalidArgumentError(`expected ${MIN_INTERVAL_MS} to ${MAX_INTERVAL_MS} ms (what the agent takes), got '${value}'`);
+  return n;
+}
+
+/** Where frames and news go: the live dashboard, or lines on standard output. */
+interface Sink {
+  start(run: RunStart): void;
+  frame(frame: Frame, run: RunStart): void;
+  end(end: RunEnd, run: RunStart): void;
+  log(line: string): void;
+  close(): void;
+}
+
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description('Listen on loopback for agents (srvlens\'s, or any OpenTelemetry SDK over OTLP/HTTP) and show what they measure, live: each service is a server')
+    .option('--port <n>', 'port to listen on (0: any free one, printed)', intOption, 4318)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--interval-ms <ms>', 'interval length; agents must use the same (SRVLENS_INTERVAL_MS)', intervalOption, 1000)
+    .option('-o, --out <file>', 'also record the frames, for `srvlens replay` and `srvlens report`')
+    .option('--json', 'no dashboard: print each run-start, frame and run-end as a line of JSON')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Start your apps with the agent, pointed here:',
+        '  SRVLENS_COLLECTOR_URL=http://127.0.0.1:4318/v1/metrics SRVLENS_SERVER_NAME=api node --import srvlens/agent app.js',
+        'or export OTLP/HTTP (JSON or protobuf) from any OpenTelemetry SDK to http://127.0.0.1:4318 (service.name names the server).',
+        '',
+        'There is no load generator here: the figures are the server side\'s (requests served, server time, its parts, CPU,',
+        'context switches); client latency, send_wait and network are not measured. Load the apps with anything you like.',
+        'Keys: tab next server, c compare view, h or ? help, q or Ctrl-C quit. Without a terminal it prints a line per',
+        'server and interval. It ends with exit code 0 on q or SIGTERM, 130 on SIGINT; the recording is complete either way.',
+      ].join('\n'),
+    )
+    .action(async (o: Options) => {
+      process.exitCode = await runDashboard(o);
+    });
+}
+
+async function runDashboard(o: Options): Promise<number> {
+  const onTerminal = process.stdout.isTTY && process.stdin.isTTY && !o.json;
+  // Everything that waits comes before the collector listens: from then on data can come at any moment, and the
+  // recording's header and the sink must be there for it.
+  const host = o.out === undefined ? null : await hostFacts();
+  // Loaded only with a terminal: blessed costs startup time.
+  const screen = onTerminal ? await import('../../dashboard/live-servers.js') : null;
+  let writer: RecordingWriter | null = null;
+  let sink: Sink | null = null;
+  let frames = 0;
+  const runs = new ServiceRuns(o.intervalMs, {
+    runStart: (start) => {
+      writer?.write(start);
+      sink?.start(start);
+    },
+    frame: (frame, start) => {
+      writer?.write(frame);
+      frames++;
+      sink?.frame(frame, start);
+    },
+    runEnd: (end, start) => {
+      writer?.write(end);
+      sink?.end(end, start);
+    },
+    warn: (line) => sink?.log(line),
+  });
+  let signal: NodeJS.Signals | null = null;
+  let failed: unknown = null;
+  let wake = () => undefined as void;
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+  const onSignal = (sig: NodeJS.Signals) => {
+    signal = sig;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let collector: Collector | null = null;
+  let clock: IntervalClock | null = null;
+  try {
+    collector = await listen(o, (list) => runs.add(list));
+    const where = `${o.host}:${collector.port}`;
+    const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${collector.port}/v1/metrics`;
+    // Opened once listening, so that a port in use leaves an earlier recording of that name as it was.
+    writer = openWriter(o.out);
+    writer?.write({
+      kind: 'header',
+      schema: RECORDING_SCHEMA,
+      tool: { name: 'srvlens', version: toolVersion() },
+      created: new Date().toISOString(),
+      scenario: { name: `dashboard on ${where}`, file: null, description: 'srvlens dashboard: servers as their agents reported them, no load generator', config: null },
+      host: host!,
+      interval_ms: o.intervalMs,
+    });
+    const hint = `SRVLENS_COLLECTOR_URL=${url}${o.intervalMs === 1000 ? '' : ` SRVLENS_INTERVAL_MS=${o.intervalMs}`} node --import srvlens/agent app.js`;
+    // Before the screen takes the terminal, so that it is there to read again once the dashboard has ended.
+    const shown = onTerminal ? 'the dashboard' : o.json ? 'no terminal, so a JSON line per record here' : 'no terminal, so a line per server and interval here';
+    process.stderr.write(`srvlens dashboard: listening on ${url} (and /v1/traces); ${shown}. Agents: ${hint}\n`);
+    if (screen) {
+      const live = screen.startLiveServersDashboard(`dashboard on ${where}`, o.intervalMs);
+      live.done.then(wake, (err: unknown) => {
+        // Our bug: said with its stack; the collector still stops in order and the recording is kept.
+        failed = err;
+        wake();
+      });
+      live.log(`waiting for agents: ${hint}`);
+      sink = {
+        start: (r) => {
+          live.start(r);
+          live.log(`${r.server} reports (server ${r.run + 1}); tab: next server, c: compare`);
+        },
+        frame: live.frame,
+        end: (e, r) => {
+          live.end(e.run, e.ok, e.error);
+          live.log(`${r.server} stopped reporting: its run ended`);
+        },
+        log: live.log,
+        close: live.close,
+      };
+    } else sink = o.json ? jsonSink() : lineSink(o.intervalMs);
+    clock = startIntervalClock(o.intervalMs, TICK_GRACE_MS, (index) => runs.tick(index));
+    await stopped;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    clock?.stop();
+    await collector?.close();
+    // Every interval the agents reported goes out, and every run ends: the recording is complete.
+    runs.finish();
+    sink?.close();
+    writer?.write({ kind: 'end', t_ms: monoMs(), ok: true });
+    writer?.close();
+  }
+  const recorded = o.out ? `; recorded in ${o.out} (srvlens replay ${o.out})` : '';
+  process.stderr.write(`srvlens dashboard: ${runs.count} server${runs.count === 1 ? '' : 's'}, ${frames} frame${frames === 1 ? '' : 's'}${recorded}\n`);
+  if (failed) throw failed;
+  return signal === 'SIGINT' ? EXIT.interrupted : EXIT.ok;
+}
+
+function openWriter(out: string | undefined): RecordingWriter | null {
+  if (out === undefined) return null;
+  try {
+    return RecordingWriter.open(out);
+  } catch (err) {
+    throw new UserError(`--out ${out}: cannot write it (${(err as Error).message})`);
+  }
+}
+
+async function listen(o: Options, onAgentIntervals: Parameters<typeof startCollector>[0]['onAgentIntervals']): Promise<Collector> {
+  try {
+    return await startCollector({ intervalMs: o.intervalMs, host: o.host, port: o.port, onAgentIntervals });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      throw new UserError(`--port ${o.port}: already in use on ${o.host} (another collector? OpenTelemetry Collectors listen on 4318 too): pick another port with --port, or 0 for any free one`);
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
+      throw new UserError(`--host ${o.host} --port ${o.port}: cannot listen there (${code})`);
+    }
+    throw err;
+  }
+}
+
+function jsonSink(): Sink {
+  const line = (r: RecordingRecord) => process.stdout.write(JSON.stringify(r) + '\n');
+  return { start: line, frame: (f) => line(f), end: line, log: (l) => process.stderr.write(`srvlens dashboard: ${l}\n`), close: () => undefined };
+}
+
+/** A line per server and interval: what a terminal-less user (a log, a CI job) reads. */
+function lineSink(intervalMs: number): Sink {
+  const out = (l: string) => process.stdout.write(l + '\n');
+  const log = (l: string) => process.stderr.write(`srvlens dashboard: ${l}\n`);
+  return {
+    start: (r) => log(`${r.server} (${r.model}) reports: server ${r.run + 1}`),
+    frame: (f, r) => out(frameLine(f, r, intervalMs)),
+    end: (_, r) => log(`${r.server}: its run ends (it stopped reporting, or we are stopping)`),
+    log,
+    close: () => undefined,
+  };
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+
+function frameLine(f: Frame, r: RunStart, intervalMs: number): string {
+  const s = serverStats([f]);
+  const at = new Date(monoToEpochMs((f.index + 1) * intervalMs)).toISOString().slice(11, 19);
+  const parts = Object.entries(s.parts_ms)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k} ${ms(v)}`)
+    .join(', ');
+  const cpu = s.cpu_cores === null ? '-' : `${Math.round(s.cpu_cores * 100)} %`;
+  return (
+    `${at} ${r.server}: ${s.requests ?? '-'} req (${s.served_rps === null ? '-' : s.served_rps.toFixed(1)} req/s), ` +
+    `server time p50 ${ms(s.time_ms?.p50)} p99 ${ms(s.time_ms?.p99)} ms, CPU ${cpu}, parts ms/req: ${parts || '-'}`
+  );
+}
