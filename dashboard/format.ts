@@ -55,3 +55,17 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   if (text.length > width) return width === 1 ? text.slice(0, 1) : `${text.slice(0, width - 1)}~`;
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
+
+/** Lines of at most `width` columns, broken between words: the first starts with `first`, the others with `indent`. */
+export function wrapWords(text: string, width: number, indent = '  ', first = ''): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = indent + word;
+    } else line = line ? `${line} ${word}` : first + word;
+  }
+  if (line) out.push(line);
+  return out;
+}

@@ -40,15 +40,8 @@ export interface ContextTotals {
   index: number;
 }
 
-export interface ProcessTotals {
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  voluntary: number;
-  involuntary: number;
-  runqueueMs: number;
-  /** Gauge: resident set size at the latest interval's end. */
-  rssBytes: number;
-}
+/** The process's counters summed over intervals (rssBytes: a gauge, at the latest interval's end). */
+export type ProcessTotals = IntervalRecord['process'];
 
 /** What a scrape reads. */
 export interface CumulativeState {

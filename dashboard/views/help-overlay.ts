@@ -1,6 +1,7 @@
 /** The keys, and how to read the screens, over whichever view is showing. */
 import blessed from 'blessed';
 import { PART_NAMES } from '../../src/model/index.js';
+import { wrapWords } from '../format.js';
 import { PART_STYLE } from '../widgets/part-style.js';
 import { esc } from '../widgets/tags.js';
 import { PHASE_WINDOW } from '../windows.js';
@@ -16,19 +17,6 @@ const KEYS: [string, string][] = [
   ['q', 'quit (live: stops the run, keeps the recording)'],
 ];
 
-/** Lines of at most `width` characters, broken between words. */
-function wrap(text: string, width: number, indent: string): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = indent + word;
-    } else line = line ? `${line} ${word}` : indent + word;
-  }
-  if (line) out.push(line);
-  return out;
-}
 
 /** `notes`: anything else the user should know, e.g. where a damaged recording stops. */
 export function helpOverlay(screen: blessed.Widgets.Screen, notes: readonly string[]): blessed.Widgets.BoxElement {
@@ -37,10 +25,10 @@ export function helpOverlay(screen: blessed.Widgets.Screen, notes: readonly stri
   const lines = [
     ...KEYS.map(([k, what]) => `  ${k.padEnd(13)} ${what}`),
     '',
-    ...wrap(`bars, one letter per part: ${parts}`, W, '  '),
-    ...wrap('latency: from the intended send time (corrected for coordinated omission); ! marks intervals in which the generator could not keep its schedule.', W, '  '),
-    ...wrap(`phase figures: the last ${PHASE_WINDOW} intervals of the phase at most.`, W, '  '),
-    ...notes.flatMap((n) => wrap(n, W, '  ')),
+    ...wrapWords(`bars, one letter per part: ${parts}`, W, '  ', '  '),
+    ...wrapWords('latency: from the intended send time (corrected for coordinated omission); ! marks intervals in which the generator could not keep its schedule.', W, '  ', '  '),
+    ...wrapWords(`phase figures: the last ${PHASE_WINDOW} intervals of the phase at most.`, W, '  ', '  '),
+    ...notes.flatMap((n) => wrapWords(n, W, '  ', '  ')),
   ];
   return blessed.box({
     parent: screen,

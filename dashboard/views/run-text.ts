@@ -11,7 +11,7 @@ import type { EventLoopPanel } from '../panels/event-loop.js';
 import type { QueuesPanel } from '../panels/queues.js';
 import { barMs } from '../panels/compare.js';
 import type { CpuPanel } from '../panels/cpu.js';
-import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps, num } from '../format.js';
+import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps, num, wrapWords } from '../format.js';
 import { markLine, sparkline } from '../widgets/sparkline.js';
 import { stackedBar } from '../widgets/stacked-bar.js';
 import { flow } from '../widgets/legend.js';
@@ -165,17 +165,8 @@ export function cpuLines(d: CpuPanel, width: number, windowHead: string): string
 }
 
 /** Lines of at most `width` columns, broken between words; each continuation indented. */
-function wrap(text: string, width: number, indent = '  '): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = indent + word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out.map((l) => fit(l, width).trimEnd());
+function wrap(text: string, width: number): string[] {
+  return wrapWords(text, width).map((l) => fit(l, width).trimEnd());
 }
 
 /** From /proc alone, where the parts would be: the model the tree looks like, and the evidence for it. */

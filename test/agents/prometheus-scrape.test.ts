@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_TYPE } from '../../agents/node/prometheus-text.js';
+import { freePort } from '../helpers/listen.js';
 import { waitUntil } from '../helpers/processes.js';
 
 const REGISTER = join(import.meta.dirname, '../../dist/agents/node/register.js');
@@ -40,13 +41,6 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Reply {
   status: number;

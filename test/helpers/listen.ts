@@ -1,7 +1,7 @@
 /** Test servers on loopback port 0, closed after each test by `closeListeners` (register it with afterEach). */
 import { once } from 'node:events';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 
 const servers: net.Server[] = [];
 
@@ -16,4 +16,13 @@ export function closeListeners(): void {
     if (s instanceof http.Server) s.closeAllConnections();
     s.close();
   }
+}
+
+/** A port nothing listens on now (the kernel's pick, then closed): for a server another process is to start. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
 }

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import type { Report } from '../../src/report/json-report.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
 import { parseScenario } from '../../src/scenario/load.js';
-import { closeListeners, listen } from '../helpers/listen.js';
+import { closeListeners, freePort, listen } from '../helpers/listen.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
@@ -97,14 +97,6 @@ describe('an external server in a scenario', () => {
   });
 });
 
-/** A port nothing listens on now (the kernel's pick, then closed). */
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
