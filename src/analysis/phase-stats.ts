@@ -10,22 +10,13 @@
  * agent's summed send-to-finish time. `unmeasured` is what is left of the mean latency: the requests the agent
  * did not see, and the intervals whose two sides could not be matched (a response in flight across a boundary).
  */
-import {
-  DRAIN_PHASE,
-  PART_NAMES,
-  STAGES,
-  expQuantile,
-  mergeExpHistograms,
-  type ExpHistogramData,
-  type Frame,
-  type PartName,
-  type RunStart,
-  type GeneratorInterval,
-  type ServerInterval,
-} from '../model/index.js';
+import { DRAIN_PHASE, PART_NAMES, STAGES, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../model/index.js';
 import { summariseHdr } from './hdr.js';
+import { modelCosts, type ModelCosts } from './model-costs.js';
+import { ms, round, sum } from './numbers.js';
+import { stageMeansMs } from './server-side-stats.js';
 
-export interface PhaseStats {
+export interface PhaseStats extends ModelCosts {
   name: string;
   duration_s: number;
   intervals: number;
@@ -40,19 +31,6 @@ export interface PhaseStats {
   /** Share of completed requests in intervals where client and agent counted the same requests (network is from these). */
   matched_share: number | null;
   server_requests: number;
-  cpu_ms_per_request: number | null;
-  context_switches_per_request: { voluntary: number; involuntary: number } | null;
-  runqueue_wait_ms_per_request: number | null;
-  /**
-   * On threads that serve one request at a time: the mean request's wall time on its thread, split by schedstat
-   * into on CPU, runnable but waiting for a CPU, and blocked in the kernel (ms), over `requests` requests.
-   */
-  request_thread_time_ms: { on_cpu: number; runqueue: number; blocked: number; requests: number } | null;
-  eventloop_delay_ms: { p50: number; p99: number; max: number } | null;
-  eventloop_utilization: number | null;
-  backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null } | null;
-  /** Connections waiting to be accepted on the server's listening sockets (sampled from /proc); null when not sampled. */
-  accept_queue: { max: number; mean: number } | null;
   /** Per entry of a request mix: requests, errors and latency (corrected, ms) of that kind of request. */
   mix: { name: string; requests: number; errors: number; p50_ms: number | null; p99_ms: number | null }[] | null;
   /** Connection per request: the mean connect time (ms), part of send_wait. */
@@ -62,10 +40,6 @@ export interface PhaseStats {
   generator_saturated: boolean;
   generator_saturation: string[];
 }
-
-const ms = (us: number) => us / 1000;
-const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
-const sum = <T>(list: readonly T[], f: (t: T) => number) => list.reduce((s, t) => s + f(t), 0);
 
 /**
  * Groups a run's frames by phase, in order. The drain intervals after the last phase join it: their responses
@@ -86,7 +60,6 @@ export function phasesOf(frames: readonly Frame[]): { name: string; frames: Fram
 export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   const gens = frames.flatMap((f) => (f.generator ? [f.generator] : []));
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
-  const contexts = frames.flatMap((f) => f.contexts);
   // Drain intervals offer nothing: their responses join the phase's requests and latency, but the rate is what
   // was served during the phase itself (a backlog drained afterwards would otherwise raise it past capacity).
   const durationS = sum(frames, (f) => (f.generator?.phase === DRAIN_PHASE ? 0 : f.interval_ms)) / 1000;
@@ -100,14 +73,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   if (completed) parts.send_wait = ms(sum(gens, (g) => g.sum_send_wait_us) / completed);
   const serverRequests = sum(servers, (s) => s.requests);
   const joined = sum(servers, (s) => s.joined);
-  if (joined > 0) {
-    for (const stage of STAGES) {
-      const entries = sum(servers, (s) => s.stages[stage].entries);
-      const over = sum(servers, (s) => s.stages[stage].requests);
-      if (entries === 0 || over === 0) continue; // never measured: stays null
-      parts[stage] = ms(sum(servers, (s) => s.stages[stage].sum_us) / over);
-    }
-  }
+  if (joined > 0) Object.assign(parts, stageMeansMs(servers));
   const matched = matchedNetwork(frames);
   // Equal counts on both sides do not prove the same requests: when a lagging client swaps requests across a
   // boundary the difference can even come out negative. A negative mean is no measurement: leave it unmeasured.
@@ -118,13 +84,6 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   }
 
   const perRequest = serverRequests || completed;
-  const cpu = contexts.length && perRequest ? sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / perRequest : null;
-  const rq = contexts.filter((c) => c.runqueue_wait_ms !== null);
-  const loops = contexts.flatMap((c) => (c.eventloop_delay ? [c.eventloop_delay] : []));
-  const elu = contexts.flatMap((c) => (c.eventloop_utilization !== null ? [c.eventloop_utilization] : []));
-  const backends = frames.flatMap((f) => (f.backend ? [f.backend] : []));
-  const backendDone = sum(backends, (b) => b.completed);
-
   return {
     name,
     duration_s: durationS,
@@ -145,27 +104,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
-    cpu_ms_per_request: round(cpu, 4),
-    context_switches_per_request:
-      contexts.length && perRequest
-        ? {
-            voluntary: round(sum(contexts, (c) => c.ctx_voluntary) / perRequest, 4) ?? 0,
-            involuntary: round(sum(contexts, (c) => c.ctx_involuntary) / perRequest, 4) ?? 0,
-          }
-        : null,
-    runqueue_wait_ms_per_request: rq.length && perRequest ? round(sum(rq, (c) => c.runqueue_wait_ms ?? 0) / perRequest, 4) : null,
-    request_thread_time_ms: threadSplit(servers),
-    eventloop_delay_ms: loopDelay(loops),
-    eventloop_utilization: elu.length ? round(sum(elu, (v) => v) / elu.length, 4) : null,
-    backend: backends.length
-      ? {
-          calls: sum(backends, (b) => b.calls),
-          queue_max: Math.max(...backends.map((b) => b.queue_max)),
-          mean_queue_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_queue_us) / backendDone)) : null,
-          mean_service_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_service_us) / backendDone)) : null,
-        }
-      : null,
-    accept_queue: acceptQueue(frames),
+    ...modelCosts(frames, perRequest),
     mix: mixOf(gens),
     connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(ms(sum(gens, (g) => g.sum_connect_us ?? 0) / sum(gens, (g) => g.connects ?? 0)), 4) : null,
     closed_loop: gens.some((g) => g.closed_loop === true),
@@ -205,32 +144,6 @@ function mixOf(gens: readonly GeneratorInterval[]): PhaseStats['mix'] {
     const lat = summariseHdr(e.hdr);
     return { name, requests: e.requests, errors: e.errors, p50_ms: round(lat && ms(lat.p50_us)), p99_ms: round(lat && ms(lat.p99_us)) };
   });
-}
-
-function acceptQueue(frames: readonly Frame[]): PhaseStats['accept_queue'] {
-  const qs = frames.flatMap((f) => (f.accept_queue ? [f.accept_queue] : []));
-  const samples = sum(qs, (q) => q.samples);
-  if (samples === 0) return null;
-  return { max: Math.max(...qs.map((q) => q.length_max)), mean: round(sum(qs, (q) => q.length_mean * q.samples) / samples, 2) ?? 0 };
-}
-
-function threadSplit(servers: readonly ServerInterval[]): PhaseStats['request_thread_time_ms'] {
-  const splits = servers.flatMap((s) => (s.thread_split ? [s.thread_split] : []));
-  const n = sum(splits, (x) => x.requests);
-  if (n === 0) return null;
-  return {
-    on_cpu: round(ms(sum(splits, (x) => x.on_cpu_us) / n), 4) ?? 0,
-    runqueue: round(ms(sum(splits, (x) => x.runqueue_us) / n), 4) ?? 0,
-    blocked: round(ms(sum(splits, (x) => x.blocked_us) / n), 4) ?? 0,
-    requests: n,
-  };
-}
-
-function loopDelay(list: ExpHistogramData[]): PhaseStats['eventloop_delay_ms'] {
-  const merged = mergeExpHistograms(list);
-  if (merged.count === 0) return null;
-  const q = (p: number) => round((expQuantile(merged, p) ?? 0) * 1000) ?? 0;
-  return { p50: q(0.5), p99: q(0.99), max: round(merged.max * 1000) ?? 0 };
 }
 
 export function runPhases(run: RunStart, frames: readonly Frame[]): { server: string; model: string; size: Record<string, number>; phases: PhaseStats[] } {

@@ -6,7 +6,7 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .description('Summarise a recording: per server and phase, throughput, latency, where the time goes, what the model costs')
-    .argument('<file>', 'a recording made by `srvlens run` (.srvlens.gz)')
+    .argument('<file>', 'a recording made by `srvlens run` or `srvlens dashboard --out` (.srvlens.gz)')
     .option('--format <format>', 'text or json (schema srvlens.report/1)', 'text')
     .option('--json', 'same as --format json')
     .action(async (file: string, opts: { format: string; json?: boolean }) => {

@@ -1,6 +1,25 @@
-/** The JSON report (schema srvlens.report/1): the contract other tools read. */
+/**
+ * The JSON report (schema srvlens.report/1): the contract other tools read.
+ *
+ * Each run says what measured it in `source`. `generator`: `srvlens run`, a load generator and the servers' agents;
+ * its phases are PhaseStats. `agents-only`: a recording of `srvlens dashboard --out`, servers loaded by something
+ * else; its one phase (`live`) has the same fields, the client's figures null (offered and achieved rate, requests
+ * and errors as a client saw them, latency, send_wait, network, coverage, matched_share, the generator's own), and
+ * adds what the agents counted: `served_rps`, `server_time_ms` (handler start to response end) and
+ * `server_time_coverage`. Reports written before `source` existed are all of generator runs.
+ */
 import { REPORT_SCHEMA, type Frame, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../model/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
+import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
+import { measuredBy } from '../analysis/server-side-stats.js';
+
+export type ReportRun = {
+  server: string;
+  model: string;
+  size: Record<string, number>;
+  /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
+  detected_model: { model: string; evidence: string[] } | null;
+} & ({ source: 'generator'; phases: PhaseStats[] } | { source: 'agents-only'; phases: AgentsOnlyPhaseStats[] });
 
 export interface Report {
   schema: typeof REPORT_SCHEMA;
@@ -10,14 +29,7 @@ export interface Report {
   interval_ms: number;
   host: HostFacts;
   tool_version: string;
-  runs: {
-    server: string;
-    model: string;
-    size: Record<string, number>;
-    /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
-    detected_model: { model: string; evidence: string[] } | null;
-    phases: PhaseStats[];
-  }[];
+  runs: ReportRun[];
   /** Present when the recording was cut short: what was read and where it stopped. */
   damage: { offset: number; after_records: number; message: string } | null;
   complete: boolean;
@@ -39,11 +51,18 @@ export function buildReport(input: {
     interval_ms: input.header.interval_ms,
     host: input.header.host,
     tool_version: input.header.tool.version,
-    runs: input.runs.map((r) => {
-      const { phases, ...run } = runPhases(r, input.frames);
-      return { ...run, detected_model: input.ends?.find((e) => e.run === r.run)?.detected ?? null, phases };
-    }),
+    runs: input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null)),
     damage: input.damage && { offset: input.damage.offset, after_records: input.damage.afterRecords, message: input.damage.message },
     complete: input.complete,
   };
+}
+
+function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model']): ReportRun {
+  const run = { server: r.server, model: r.model, size: r.size, detected_model: detected };
+  // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
+  // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side
+  // measured and nothing else. A run without frames has no phases either way, as before `source` existed.
+  const own = frames.filter((f) => f.run === r.run);
+  if (own.length === 0 || measuredBy(own) === 'generator') return { ...run, source: 'generator', phases: runPhases(r, own).phases };
+  return { ...run, source: 'agents-only', phases: agentsOnlyRunPhases(r, own) };
 }

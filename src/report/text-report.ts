@@ -1,6 +1,10 @@
-/** The report as a terminal table: one block per server, a row per phase, units in every header. */
+/**
+ * The report as a terminal table: one block per server, a row per phase, units in every header. A run no load
+ * generator measured is a figure a line instead (agents-only-text.ts).
+ */
 import { PART_NAMES } from '../model/index.js';
 import type { Report } from './json-report.js';
+import { agentsOnlyText } from './agents-only-text.js';
 
 function table(head: string[], rows: (string | number | null)[][]): string {
   const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
@@ -24,6 +28,10 @@ export function renderText(report: Report): string {
     out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);
     if (run.detected_model) {
       out.push(`/proc names it: ${run.detected_model.model}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
+    }
+    if (run.source === 'agents-only') {
+      out.push(...agentsOnlyText(run.server, run.phases));
+      continue;
     }
     out.push(
       table(

@@ -12,9 +12,6 @@ const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 const FIXTURE = join(import.meta.dirname, 'fixtures/known-costs.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'srvlens-e2e-'));
 
-const within = (value: number | null, target: number, share: number) =>
-  value !== null && Math.abs(value - target) <= target * share;
-
 describe('srvlens run, end to end', () => {
   let report: Report;
   let stderr: string;
@@ -53,16 +50,23 @@ describe('srvlens run, end to end', () => {
     expect(stderr).toContain('light');
   });
 
-  it('finds the known CPU time and backend latency within 10 %', () => {
+  it('finds the known CPU time and backend latency within 10 %, plus the run-queue wait it measured', () => {
     const [light, busier] = report.runs[0].phases;
     for (const p of [light, busier]) {
-      expect(within(p.parts_ms.process, 3.0, 0.1), `process ${p.parts_ms.process} ms in ${p.name}`).toBe(true);
+      // The stage's wall time is its 3 ms of CPU plus whatever time the loop thread waited for a CPU inside it: on
+      // a busy machine a spin preempted near its end grows by that wait, which the process's run-queue figure gives.
+      const waited = p.runqueue_wait_ms_per_request ?? 0;
+      expect(p.parts_ms.process!, `process in ${p.name}`).toBeGreaterThan(3.0 * 0.9);
+      expect(p.parts_ms.process!, `process in ${p.name} (run-queue wait ${waited} ms per request)`).toBeLessThan(3.0 * 1.1 + waited);
       // The CPU the process stage burns is part of the process's CPU time.
       expect(p.cpu_ms_per_request!).toBeGreaterThan(2.7);
     }
     // On a lightly used loop a backend reply is picked up at once. In the busier phase `downstream` also holds the
     // wait for the loop to come back to the request: that is the event-loop model's cost, so only light is checked.
-    expect(within(light.parts_ms.downstream, 20.0, 0.1), `downstream ${light.parts_ms.downstream} ms`).toBe(true);
+    // Like process above, its wall time grows by the loop thread's waits for a CPU on a busy machine.
+    const waited = light.runqueue_wait_ms_per_request ?? 0;
+    expect(light.parts_ms.downstream!, 'downstream in light').toBeGreaterThan(20.0 * 0.9);
+    expect(light.parts_ms.downstream!, `downstream in light (run-queue wait ${waited} ms per request)`).toBeLessThan(20.0 * 1.1 + waited);
     expect(busier.parts_ms.downstream!).toBeGreaterThanOrEqual(light.parts_ms.downstream! * 0.95);
   });
 

@@ -1,0 +1,8 @@
+/** The arithmetic every analyser does the same way: sums over lists, µs to ms, rounding that keeps null as null. */
+
+export const sum = <T>(list: readonly T[], f: (t: T) => number): number => list.reduce((s, t) => s + f(t), 0);
+
+export const ms = (us: number): number => us / 1000;
+
+/** Rounds for a report; null, NaN and infinities (a division by no requests) come out null: no data is not 0. */
+export const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
