@@ -1,11 +1,12 @@
 /**
- * What the srvlens agent costs the server it observes: the event-loop and thread-pool reference servers at
- * saturation with no agent, with the srvlens agent (exporting to a real collector), with the agent's exemplar
- * tracing on, and with OpenTelemetry's HTTP tracing, interleaved in one go and reported as ratios to the no-agent
- * run. A measurement, not a test: it exits 0 when a target is missed, and says MISSED.
+ * What the srvlens agent costs the server it observes: the event-loop and thread-pool reference servers, and a plain
+ * node:http app that makes outgoing calls, at saturation with no agent, with the srvlens agent (exporting to a real
+ * collector), with the agent's exemplar tracing on, and with OpenTelemetry's HTTP tracing, interleaved in one go and
+ * reported as ratios to the no-agent run. A measurement, not a test: it exits 0 when a target is missed, and says
+ * MISSED.
  *
- *   npm run bench:agent-overhead -- [--model event-loop|thread-pool|all] [--rounds 3] [--seconds 5]
- *                                   [--workload hello|default|all] [--json]
+ *   npm run bench:agent-overhead -- [--model event-loop|thread-pool|plain-app|all] [--rounds 3] [--seconds 5]
+ *                                   [--workload hello|default|http|fetch|all] [--json]
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,11 +21,27 @@ import { EX_SLOWEST } from '../agents/node/thread-ring.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
 import { cpuFigures, cpuSnapshot, waitForQuietMachine } from './proc-cpu.js';
 import type { BenchModel } from './overhead-models.js';
-import { parseOptions, USAGE, UsageError, WORKLOADS, type Options } from './overhead-options.js';
+import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead-options.js';
 import { formatText, type BenchSettings } from './overhead-report.js';
-import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead-summary.js';
+import { roundOrder, summariseCase, type CaseExpectations, type Trial, type VariantId } from './overhead-summary.js';
+import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead-workloads.js';
 
-const FIXED = { warmupSeconds: 1, backendLatencyMs: 1, backendLimit: 1024, agentIntervalMs: 1000 };
+const FIXED = {
+  warmupSeconds: 1,
+  backendLatencyMs: 1,
+  backendLimit: 1024,
+  agentIntervalMs: 1000,
+  upstreamDelayMs: UPSTREAM.delayMs,
+  upstreamBytes: UPSTREAM.bytes,
+};
+/** This bench's own child entries (the plain app, its upstream, the OTel preload), compiled beside it. */
+const benchFile = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), name);
+/**
+ * The plain app's check: the agent must time at least this share of the upstream's delay as each request's
+ * downstream. The call takes the delay and more (loopback, parsing, the loop's turns), so a working agent reports
+ * over 1x; an agent whose call timing did not run reports 0.
+ */
+const MIN_DOWNSTREAM_SHARE = 0.5;
 const READY_TIMEOUT_MS = 15_000;
 /**
  * Before each trial, wait (up to --wait-quiet seconds) until other processes use less than this share of one core:
@@ -52,6 +69,8 @@ class OverheadBench {
   private collector: Collector | null = null;
   private backendPort = 0;
   private backendPid = 0;
+  private upstreamUrl = '';
+  private upstreamPid = 0;
   private load: autocannon.Instance | null = null;
   aborted = false;
 
@@ -75,6 +94,14 @@ class OverheadBench {
         }
       },
     });
+    // Each tier only where a case needs it: the reference servers call the backend, the plain app its upstream.
+    if (this.options.cases.some((c) => isPlainApp(WORKLOADS[c.workload]))) {
+      const upstream = this.children.fork('upstream', benchFile('plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
+      const { port, pid } = await this.ready(upstream);
+      this.upstreamUrl = `http://127.0.0.1:${port}/`;
+      this.upstreamPid = pid;
+    }
+    if (this.options.cases.every((c) => isPlainApp(WORKLOADS[c.workload]))) return;
     const backend = this.children.fork('backend', ENTRY.backend, {
       env: {
         SRVLENS_BACKEND_CONFIG: JSON.stringify({
@@ -92,21 +119,22 @@ class OverheadBench {
   /** Every trial of every round, in the order run; progress on stderr. */
   async runAll(): Promise<Trial[]> {
     const trials: Trial[] = [];
-    for (const model of this.options.models) {
-      for (const workload of this.options.workloads) {
-        for (let round = 0; round < this.options.rounds; round++) {
-          const order = roundOrder(round);
-          for (let slot = 0; slot < order.length; slot++) {
-            const t = await this.trial(model, workload, round, slot, order[slot]);
-            trials.push(t);
-            const other = t.otherCpuPct === null ? '' : `, other processes ${t.otherCpuPct.toFixed(0)} % of a core`;
-            const seen = t.seen === null ? '' : `, ${t.seenWhat}: ${t.seen} of ${t.responses} responses`;
-            const ex = t.exemplars === null ? '' : `, slowest-request exemplars ${t.exemplars.slowest} of ${t.exemplars.expectedSlowest}`;
-            process.stderr.write(
-              `[${model.id} ${workload} round ${round + 1}/${this.options.rounds}] ${t.variant.padEnd(9)} ` +
-                `${Math.round(t.reqPerSec).toLocaleString('en-US').padStart(7)} req/s${other}${seen}${ex}\n`,
-            );
-          }
+    for (const { model, workload } of this.options.cases) {
+      const plain = isPlainApp(WORKLOADS[workload]);
+      for (let round = 0; round < this.options.rounds; round++) {
+        const order = roundOrder(round);
+        for (let slot = 0; slot < order.length; slot++) {
+          const t = await this.trial(model, workload, round, slot, order[slot]);
+          trials.push(t);
+          const other = t.otherCpuPct === null ? '' : `, other processes ${t.otherCpuPct.toFixed(0)} % of a core`;
+          const seen = t.seen === null ? '' : `, ${t.seenWhat}: ${t.seen} of ${t.responses} responses`;
+          const down = t.downstreamMsPerRequest === null || !plain ? '' : `, downstream ${t.downstreamMsPerRequest.toFixed(2)} ms/request`;
+          const clients = t.otelClientSpans === null || !plain ? '' : `, client spans ${t.otelClientSpans}`;
+          const ex = t.exemplars === null ? '' : `, slowest-request exemplars ${t.exemplars.slowest} of ${t.exemplars.expectedSlowest}`;
+          process.stderr.write(
+            `[${model.id} ${workload} round ${round + 1}/${this.options.rounds}] ${t.variant.padEnd(9)} ` +
+              `${Math.round(t.reqPerSec).toLocaleString('en-US').padStart(7)} req/s${other}${seen}${down}${clients}${ex}\n`,
+          );
         }
       }
     }
@@ -118,7 +146,7 @@ class OverheadBench {
       // The agent derives its traces endpoint (exemplar spans) from this one: /v1/metrics -> /v1/traces.
       SRVLENS_COLLECTOR_URL: this.collector!.metricsUrl,
       SRVLENS_INTERVAL_MS: String(FIXED.agentIntervalMs),
-      SRVLENS_MODEL: model.id,
+      SRVLENS_MODEL: model.agentModel,
       SRVLENS_SERVER_NAME: 'agent-overhead-bench',
     };
     switch (variant) {
@@ -129,33 +157,46 @@ class OverheadBench {
       case 'exemplars':
         return { execArgv: ['--import', ENTRY.agent], env: { ...agent, SRVLENS_EXEMPLARS: '1' } };
       case 'otel': {
-        const preload = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'otel-http-preload.js')).href;
+        const preload = pathToFileURL(benchFile('otel-http-preload.js')).href;
         // The SDK's defaults would otherwise export metrics and logs to localhost:4318 and retry on shutdown.
         return { execArgv: ['--import', preload], env: { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' } };
       }
     }
   }
 
-  private async trial(model: BenchModel, workload: string, round: number, slot: number, variant: VariantId): Promise<Trial> {
-    this.checkAborted();
-    if (this.options.waitQuiet > 0) await this.waitQuiet();
+  /** The server of a trial: a reference server (serve-main) or the plain app, with the variant's preload. */
+  private forkServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId): ManagedChild {
     const { execArgv, env } = this.variant(variant, model);
+    const name = `${model.id} server (${variant})`;
+    const w = WORKLOADS[workload];
+    if (isPlainApp(w)) {
+      const app = { PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: w.client, PLAIN_APP_RESPONSE_BYTES: String(w.response_bytes) };
+      return this.children.fork(name, benchFile('plain-app.js'), { execArgv, env: { ...env, ...app } });
+    }
     const config = {
       model: model.id,
       size: model.size,
       host: '127.0.0.1',
       port: 0,
-      workload: WORKLOADS[workload],
+      workload: w,
       backend: { host: '127.0.0.1', port: this.backendPort },
     };
-    const server = this.children.fork(`${model.id} server (${variant})`, ENTRY.serve, { execArgv, env: { ...env, SRVLENS_SERVE_CONFIG: JSON.stringify(config) } });
+    return this.children.fork(name, ENTRY.serve, { execArgv, env: { ...env, SRVLENS_SERVE_CONFIG: JSON.stringify(config) } });
+  }
+
+  private async trial(model: BenchModel, workload: BenchCase['workload'], round: number, slot: number, variant: VariantId): Promise<Trial> {
+    this.checkAborted();
+    if (this.options.waitQuiet > 0) await this.waitQuiet();
+    const server = this.forkServer(model, workload, variant);
+    // The trial's downstream tier first: cpuFigures reports its busy %; the other, idle, is still ours, not "other".
+    const helpers = (isPlainApp(WORKLOADS[workload]) ? [this.upstreamPid, this.backendPid] : [this.backendPid, this.upstreamPid]).filter((p) => p > 0);
     try {
       const { port, pid } = await this.ready(server);
       const url = `http://127.0.0.1:${port}/`;
       const warm = await this.run(url, model.connections, FIXED.warmupSeconds);
-      const before = cpuSnapshot(pid, this.backendPid);
+      const before = cpuSnapshot(pid, helpers);
       const measured = await this.run(url, model.connections, this.options.seconds);
-      const after = cpuSnapshot(pid, this.backendPid);
+      const after = cpuSnapshot(pid, helpers);
       const trial: Trial = {
         model: model.id,
         workload,
@@ -169,6 +210,8 @@ class OverheadBench {
         non2xx: warm.non2xx + measured.non2xx,
         seen: null,
         seenWhat: null,
+        downstreamMsPerRequest: null,
+        otelClientSpans: null,
         exemplars: null,
         problems: [],
       };
@@ -196,6 +239,8 @@ class OverheadBench {
     trial.seenWhat = 'agent-counted requests';
     // With per-thread data the agent's threads each carry their own requests; without, the process context does.
     trial.seen = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.requests, 0), 0);
+    const downstreamMs = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.stage_ms.downstream, 0), 0);
+    trial.downstreamMsPerRequest = trial.seen > 0 ? downstreamMs / trial.seen : null;
     if (list.length === 0) trial.problems.push(`the agent (pid ${pid}) exported no interval to the collector`);
     const errors = list.reduce((n, i) => n + i.agent_errors, 0);
     const dropped = list.reduce((n, i) => n + i.dropped, 0);
@@ -228,8 +273,9 @@ class OverheadBench {
     const answer = server.waitFor('otel-spans', OTEL_QUERY_TIMEOUT_MS);
     server.send({ type: OTEL_SPANS_QUERY });
     const report = (await answer) as unknown as OtelSpanReport;
-    trial.seenWhat = 'OTel spans exported';
-    trial.seen = report.exported;
+    trial.seenWhat = 'OTel server spans exported';
+    trial.seen = report.server;
+    trial.otelClientSpans = report.client;
     if (!report.patched) trial.problems.push('HttpInstrumentation did not patch node:http');
   }
 
@@ -284,6 +330,24 @@ class OverheadBench {
   }
 }
 
+/** What each case's instrumentation must have seen (overhead-summary.ts checks it). */
+function expectations(model: BenchModel, workload: BenchCase['workload']): CaseExpectations {
+  const w = WORKLOADS[workload];
+  const plain = isPlainApp(w);
+  return {
+    otelServerSpans: model.nodeHttp,
+    otelClientSpans: plain && w.client === 'http',
+    otelUnseenCalls:
+      plain && w.client === 'fetch'
+        ? 'fetch (undici) calls make no OTel span: @opentelemetry/instrumentation-undici is not installed in this repo, ' +
+          'so otel/none here is the cost of the server spans alone'
+        : null,
+    downstream: plain
+      ? { minMs: MIN_DOWNSTREAM_SHARE * UPSTREAM.delayMs, what: `${MIN_DOWNSTREAM_SHARE} x the upstream's ${UPSTREAM.delayMs} ms` }
+      : null,
+  };
+}
+
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const bench = new OverheadBench(options);
@@ -311,9 +375,12 @@ async function main(): Promise<number> {
       waitQuietSeconds: options.waitQuiet,
       quietBelowPct: QUIET_BELOW_PCT,
     };
-    const cases = options.models.flatMap((model) =>
-      options.workloads.map((workload) => ({ model, workload, params: WORKLOADS[workload], summary: summariseCase(model.id, workload, model.nodeHttp, trials) })),
-    );
+    const cases = options.cases.map(({ model, workload }) => ({
+      model,
+      workload,
+      params: WORKLOADS[workload],
+      summary: summariseCase(model.id, workload, expectations(model, workload), trials),
+    }));
     if (options.json) {
       const json = {
         machine: host,

@@ -1,11 +1,12 @@
 /**
- * The reference servers the overhead bench measures, and the load that saturates each one fairly: the same for
- * every variant, so the ratios compare the instrumentation and nothing else.
+ * The servers the overhead bench measures, and the load that saturates each one fairly: the same for every variant,
+ * so the ratios compare the instrumentation and nothing else.
  */
+import type { WorkloadId } from './overhead-workloads.js';
 
 export interface BenchModel {
-  id: 'event-loop' | 'thread-pool';
-  /** ModelServerOptions.size; none for the event loop. */
+  id: 'event-loop' | 'thread-pool' | 'plain-app';
+  /** ModelServerOptions.size; none for the event loop and the plain app. */
   size?: Record<string, number>;
   /** autocannon's connections, all keep-alive. */
   connections: number;
@@ -14,6 +15,10 @@ export interface BenchModel {
    * OpenTelemetry's HttpInstrumentation makes no server span: its figure is then the cost of a loaded SDK alone.
    */
   nodeHttp: boolean;
+  /** SRVLENS_MODEL in the agent's variants. */
+  agentModel: string;
+  /** The workloads it runs, in order. */
+  workloads: readonly WorkloadId[];
   /** Why this load, for the report. */
   load: string;
 }
@@ -26,6 +31,8 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     id: 'event-loop',
     connections: 50,
     nodeHttp: true,
+    agentModel: 'event-loop',
+    workloads: ['hello', 'default'],
     load: '50 keep-alive connections: far more than one thread needs to stay busy',
   },
   'thread-pool': {
@@ -36,7 +43,21 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     // busy, and a connection more would wait in the accept queue until autocannon's timeout (10 s).
     connections: POOL_THREADS,
     nodeHttp: false,
+    agentModel: 'thread-pool',
+    workloads: ['hello', 'default'],
     load: `${POOL_THREADS} keep-alive connections, one per pool thread (a thread serves its connection to the end)`,
+  },
+  // An application as users write it (plain-app.ts: no srvlens import, no stage marks), whose handler waits on an
+  // outgoing HTTP call: the agent's automatic downstream timing runs here, and with it the AsyncLocalStorage that
+  // every async operation of the app then pays for. The reference servers never pay it: they mark their own stages,
+  // and their backend client is raw TCP, which no client channel reports.
+  'plain-app': {
+    id: 'plain-app',
+    connections: 50,
+    nodeHttp: true,
+    agentModel: 'event-loop',
+    workloads: ['http', 'fetch'],
+    load: '50 keep-alive connections, as for the event loop, to an unmodified node:http app (plain-app.ts) that makes one outgoing call per request',
   },
 };
 

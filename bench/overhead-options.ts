@@ -1,25 +1,25 @@
-/** The overhead bench's command line, and the workloads and models it names. */
+/** The overhead bench's command line: which models, and which of their workloads. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_WORKLOAD, type WorkloadParams } from '../src/servers/workload.js';
 import { BENCH_MODEL_IDS, BENCH_MODELS, type BenchModel } from './overhead-models.js';
-
-export const WORKLOADS: Readonly<Record<string, WorkloadParams>> = {
-  // No CPU stage, no backend, a small body: the per-request overhead is the largest share of each request here.
-  hello: { parse_us: 0, process_us: 0, transform_us: 0, backend_calls: 0, response_bytes: 64 },
-  default: { ...DEFAULT_WORKLOAD },
-};
+import { WORKLOAD_IDS, type WorkloadId } from './overhead-workloads.js';
 
 export const USAGE =
-  'usage: node dist/bench/agent-overhead.js [--model event-loop|thread-pool|all] [--rounds N] [--seconds S] ' +
-  '[--workload hello|default|all] [--wait-quiet S] [--json]';
+  `usage: node dist/bench/agent-overhead.js [--model ${BENCH_MODEL_IDS.join('|')}|all] [--rounds N] [--seconds S] ` +
+  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--wait-quiet S] [--json]`;
 
 export class UsageError extends Error {}
 
+/** One model under one of its workloads: a table of the report. */
+export interface BenchCase {
+  model: BenchModel;
+  workload: WorkloadId;
+}
+
 export interface Options {
-  models: BenchModel[];
+  /** In the order run: model by model, each through its workloads. */
+  cases: BenchCase[];
   rounds: number;
   seconds: number;
-  workloads: string[];
   /** Seconds to wait before each trial for other processes to go quiet; 0: do not wait. */
   waitQuiet: number;
   json: boolean;
@@ -54,19 +54,25 @@ export function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  const workload = values.workload ?? 'all';
-  if (workload !== 'all' && !Object.hasOwn(WORKLOADS, workload)) {
-    throw new UsageError(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}, all; got '${workload}'`);
-  }
   const model = values.model ?? 'all';
   if (model !== 'all' && !Object.hasOwn(BENCH_MODELS, model)) {
     throw new UsageError(`--model must be one of ${BENCH_MODEL_IDS.join(', ')}, all; got '${model}'`);
   }
+  const workload = values.workload ?? 'all';
+  if (workload !== 'all' && !(WORKLOAD_IDS as string[]).includes(workload)) {
+    throw new UsageError(`--workload must be one of ${WORKLOAD_IDS.join(', ')}, all; got '${workload}'`);
+  }
+  // Each model has workloads of its own (the plain app's are its outgoing call's client): --workload picks among them.
+  const models = model === 'all' ? BENCH_MODEL_IDS.map((id) => BENCH_MODELS[id]) : [BENCH_MODELS[model as BenchModel['id']]];
+  const cases = models.flatMap((m) => m.workloads.filter((w) => workload === 'all' || w === workload).map((w) => ({ model: m, workload: w })));
+  if (cases.length === 0) {
+    const has = models.map((m) => `${m.id}: ${m.workloads.join(', ')}`).join('; ');
+    throw new UsageError(`--workload ${workload} is not a workload of --model ${model} (${has})`);
+  }
   return {
-    models: model === 'all' ? BENCH_MODEL_IDS.map((id) => BENCH_MODELS[id]) : [BENCH_MODELS[model as BenchModel['id']]],
+    cases,
     rounds: int('rounds', values.rounds, 3, 1),
     seconds: int('seconds', values.seconds, 5, 1),
-    workloads: workload === 'all' ? Object.keys(WORKLOADS) : [workload],
     waitQuiet: int('wait-quiet', values['wait-quiet'], 120, 0),
     json: values.json ?? false,
   };

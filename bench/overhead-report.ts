@@ -1,7 +1,7 @@
 /** The overhead bench's text report: the machine, the settings, then per model and workload a table and the verdicts. */
 import type { HostFacts } from '../src/model/index.js';
-import type { WorkloadParams } from '../src/servers/workload.js';
 import type { BenchModel } from './overhead-models.js';
+import { isPlainApp, type BenchWorkload, type PlainAppWorkload } from './overhead-workloads.js';
 import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type InstrumentedId, type RatioSummary } from './overhead-summary.js';
 
 export interface BenchSettings {
@@ -11,6 +11,9 @@ export interface BenchSettings {
   backendLatencyMs: number;
   backendLimit: number;
   agentIntervalMs: number;
+  /** The plain app's upstream: its fixed answer delay and body size. */
+  upstreamDelayMs: number;
+  upstreamBytes: number;
   /** Before each trial, up to this many seconds of waiting for other processes to use under quietBelowPct of a core. */
   waitQuietSeconds: number;
   quietBelowPct: number;
@@ -19,7 +22,19 @@ export interface BenchSettings {
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (n: number): string => `${n.toFixed(1)} %`;
 
-export function describeWorkload(id: string, w: WorkloadParams, s: BenchSettings): string {
+/** The plain app's clients, as the report names them. */
+const PLAIN_CLIENT: Readonly<Record<PlainAppWorkload['client'], string>> = {
+  http: 'node:http with a keep-alive http.Agent',
+  fetch: 'the global fetch (undici)',
+};
+
+export function describeWorkload(id: string, w: BenchWorkload, s: BenchSettings): string {
+  if (isPlainApp(w)) {
+    return (
+      `workload ${id}: one GET per request to the upstream (node:http in its own process, answering after ${s.upstreamDelayMs} ms ` +
+      `with ${s.upstreamBytes} B) through ${PLAIN_CLIENT[w.client]}, then a ${w.response_bytes} B response`
+    );
+  }
   const backend = w.backend_calls > 0 ? `, backend calls ${w.backend_calls} (fixed ${s.backendLatencyMs} ms, limit ${s.backendLimit})` : ', no backend call';
   return `workload ${id}: parse ${w.parse_us} µs, process ${w.process_us} µs, transform ${w.transform_us} µs${backend}, response ${w.response_bytes} B`;
 }
@@ -50,31 +65,35 @@ const orDash = (v: number | null, f: (n: number) => string): string => (v === nu
 export interface ReportCase {
   model: BenchModel;
   workload: string;
-  params: WorkloadParams;
+  params: BenchWorkload;
   summary: CaseSummary;
 }
 
 function modelLine(m: BenchModel): string {
   const size = m.size === undefined ? '' : ` (${Object.entries(m.size).map(([k, v]) => `${k} ${v}`).join(', ')})`;
   const otel = m.nodeHttp ? '' : '; it does not use node:http, so OTel\'s HttpInstrumentation sees none of its requests';
-  return `model ${m.id}${size}: load ${m.load}${otel}`;
+  const agent = m.agentModel === m.id ? '' : `; the agent is told SRVLENS_MODEL=${m.agentModel}`;
+  return `model ${m.id}${size}: load ${m.load}${otel}${agent}`;
 }
 
 function caseLines(c: ReportCase, s: BenchSettings): string[] {
   const { summary } = c;
   const out = [describeWorkload(c.workload, c.params, s)];
+  // The tier behind the server: the reference servers' backend, or the plain app's upstream.
+  const downstream = isPlainApp(c.params) ? 'upstream' : 'backend';
   out.push(
     `  ${'variant'.padEnd(9)} ${'median req/s'.padStart(12)}  ${'min..max'.padStart(17)}  ${'spread'.padStart(7)}  ` +
-      `${'CPU µs/req'.padStart(10)}  ${'busy'.padStart(6)}  req/s per round`,
+      `${'CPU µs/req'.padStart(10)}  ${'busy'.padStart(6)}  ${downstream.padStart(8)}  req/s per round`,
   );
   for (const v of VARIANTS) {
     const x = summary.variants[v];
     const range = `${int(x.min)}..${int(x.max)}`;
     const cpu = orDash(x.cpuUsPerRequest, (n) => n.toFixed(1));
     const busy = orDash(x.serverBusyPct, (n) => `${n.toFixed(0)} %`);
+    const behind = orDash(x.downstreamBusyPct, (n) => `${n.toFixed(0)} %`);
     out.push(
       `  ${v.padEnd(9)} ${int(x.median).padStart(12)}  ${range.padStart(17)}  ${pct(x.spreadPct).padStart(7)}  ` +
-        `${cpu.padStart(10)}  ${busy.padStart(6)}  ${x.rounds.map(int).join(' ')}`,
+        `${cpu.padStart(10)}  ${busy.padStart(6)}  ${behind.padStart(8)}  ${x.rounds.map(int).join(' ')}`,
     );
   }
   for (const v of INSTRUMENTED) {
@@ -101,6 +120,11 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
   if (busy !== null && busy < SATURATED_BUSY_PCT) {
     out.push(`  caution: the baseline server was busy ${busy.toFixed(0)} % of the time: the generator set the pace, which hides part of any overhead in req/s`);
   }
+  // One thread serves the upstream (and the backend): near a whole core it, not the server, would set the pace.
+  const behind = Math.max(...VARIANTS.map((v) => summary.variants[v].downstreamBusyPct ?? 0));
+  if (behind >= SATURATED_BUSY_PCT) {
+    out.push(`  caution: the ${downstream} was busy up to ${behind.toFixed(0)} % of a core: it may have set the pace, not the server`);
+  }
   const { maxOtherCpuPct, maxStealPct } = summary.interference;
   if (maxOtherCpuPct !== null && maxStealPct !== null) {
     const busyElsewhere = maxOtherCpuPct > OTHER_CPU_CAUTION_PCT || maxStealPct > OTHER_CPU_CAUTION_PCT;
@@ -115,19 +139,23 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
 
 export function formatText(host: HostFacts, s: BenchSettings, cases: ReportCase[]): string {
   const out: string[] = [];
-  out.push(`srvlens agent overhead: reference servers at saturation, ${VARIANTS.length} ways`);
+  out.push(`srvlens agent overhead: servers at saturation, ${VARIANTS.length} ways`);
   out.push(`machine: ${host.cpu_model}${host.cpu_speed_ghz ? ` @ ${host.cpu_speed_ghz} GHz` : ''}, ${host.cpus} cores, Node ${host.node}, ${host.os} (kernel ${host.kernel})`);
   out.push(
     `load: autocannon on 127.0.0.1, keep-alive, ${s.warmupSeconds} s warm-up + ${s.seconds} s measured per trial, ` +
       `${s.rounds} rounds of [${VARIANTS.join(', ')}] in rotating order` +
       (s.waitQuietSeconds > 0 ? `; each trial first waited (up to ${s.waitQuietSeconds} s) for other processes to use under ${s.quietBelowPct} % of a core` : ''),
   );
-  out.push(`note: the generator runs in the bench process and shares the ${host.cpus} cores with the server and the backend; read the ratios, not the req/s`);
+  out.push(
+    `note: the generator runs in the bench process and shares the ${host.cpus} cores with the server and the backend or upstream; ` +
+      'read the ratios, not the req/s',
+  );
   out.push(
     'variants: none = no preload; srvlens = --import the srvlens agent, exporting every ' +
       `${s.agentIntervalMs} ms to a srvlens collector in the bench process; exemplars = srvlens with SRVLENS_EXEMPLARS=1, which also ` +
       'exports a few requests per thread and interval as OTel spans to the collector\'s /v1/traces; ' +
-      'otel = NodeSDK + HttpInstrumentation + BatchSpanProcessor, spans counted and dropped',
+      'otel = NodeSDK + HttpInstrumentation + BatchSpanProcessor, spans counted and dropped; busy = the server\'s CPU seconds ' +
+      'per second, backend/upstream = the same for the process behind it',
   );
   let model = '';
   for (const c of cases) {

@@ -33,6 +33,8 @@ export interface Trial {
   cpuUsPerRequest: number | null;
   /** The server's CPU seconds per wall second over the measured run, in %: under ~90 % the generator was the limit. */
   serverBusyPct: number | null;
+  /** The same for the trial's downstream tier (the backend, or the plain app's upstream): near 100 % it set the pace. */
+  downstreamBusyPct: number | null;
   /**
    * CPU that processes other than this bench's took during the measured run, and the hypervisor's steal, in % of
    * one core: other work on a shared machine moves every figure here.
@@ -43,10 +45,14 @@ export interface Trial {
   responses: number;
   errors: number;
   non2xx: number;
-  /** Requests the server's instrumentation saw: the agent's exported intervals or OTel's exported spans. */
+  /** Requests the server's instrumentation saw: the agent's exported intervals or OTel's exported SERVER spans. */
   seen: number | null;
   /** What `seen` counts, for the report. */
   seenWhat: string | null;
+  /** The agent's variants: the downstream part it timed, ms per request it counted (over its exported intervals). */
+  downstreamMsPerRequest: number | null;
+  /** The otel variant: CLIENT spans exported (node:http calls the server made). */
+  otelClientSpans: number | null;
   /**
    * The exemplars variant: exemplar spans that reached the collector's traces endpoint, of the slowest requests and
    * of the random sample, and how many slowest the agent's exported intervals say it kept (per thread and interval,
@@ -67,6 +73,7 @@ export interface VariantSummary {
   /** Medians over rounds; null without /proc. */
   cpuUsPerRequest: number | null;
   serverBusyPct: number | null;
+  downstreamBusyPct: number | null;
 }
 
 /** The most other processes and the hypervisor took in any one trial of a workload, % of one core. */
@@ -144,6 +151,7 @@ function summarise(trials: Trial[]): VariantSummary {
     rounds: values,
     cpuUsPerRequest: medianOrNull(trials.map((t) => t.cpuUsPerRequest)),
     serverBusyPct: medianOrNull(trials.map((t) => t.serverBusyPct)),
+    downstreamBusyPct: medianOrNull(trials.map((t) => t.downstreamBusyPct)),
   };
 }
 
@@ -186,11 +194,36 @@ function seenLine(text: string, seen: number, of: number): string {
   return `${text} (${(p * 100).toFixed(1)} %) ${verdict}`;
 }
 
-/**
- * `nodeHttp`: whether the model's requests go through node:http. Where they do not, OTel's HttpInstrumentation
- * sees nothing by design: said plainly, not failed, since that is what a user of that server would get.
- */
-function checksOf(trials: Trial[], nodeHttp: boolean): string[] {
+/** What a case's instrumentation must have seen, for its checks. */
+export interface CaseExpectations {
+  /**
+   * Whether the model's requests go through node:http. Where they do not, OTel's HttpInstrumentation sees nothing by
+   * design: said plainly, not failed, since that is what a user of that server would get.
+   */
+  otelServerSpans: boolean;
+  /** Whether each request makes one node:http call, which HttpInstrumentation makes a CLIENT span of. */
+  otelClientSpans: boolean;
+  /** Where the server makes calls OTel does not see (fetch, without an undici instrumentation): why, for the report. */
+  otelUnseenCalls: string | null;
+  /**
+   * Where the agent must time outgoing calls by itself (an app without stage marks): the least downstream per
+   * request it may report, ms, and what that is, for the report. An agent whose call timing did not run reports 0.
+   */
+  downstream: { minMs: number; what: string } | null;
+}
+
+/** The downstream the agent timed per request, each trial against the least it may be. */
+function downstreamLine(variant: VariantId, trials: Trial[], want: NonNullable<CaseExpectations['downstream']>): string {
+  const values = trials.map((t) => t.downstreamMsPerRequest ?? 0);
+  const low = Math.min(...values);
+  const verdict = low > want.minMs ? 'ok' : `FAILED (a round at or under ${want.minMs} ms: the agent did not time the app's outgoing calls)`;
+  return (
+    `${variant}: downstream the agent timed: ${median(values).toFixed(2)} ms per request (rounds ${low.toFixed(2)}..${Math.max(...values).toFixed(2)}), ` +
+    `must be over ${want.minMs} ms (${want.what}) ${verdict}`
+  );
+}
+
+function checksOf(trials: Trial[], expect: CaseExpectations): string[] {
   const lines: string[] = [];
   for (const variant of VARIANTS) {
     const mine = trials.filter((t) => t.variant === variant);
@@ -200,15 +233,12 @@ function checksOf(trials: Trial[], nodeHttp: boolean): string[] {
     if (variant === 'none' || mine.length === 0) continue;
     const seen = mine.reduce((n, t) => n + (t.seen ?? 0), 0);
     const responses = mine.reduce((n, t) => n + t.responses, 0);
-    if (variant === 'otel' && !nodeHttp) {
-      lines.push(
-        seen === 0
-          ? 'otel: saw 0 server spans: this model does not use node:http (otel/none is the cost of the loaded SDK alone)'
-          : `otel: saw ${seen} spans for ${responses} responses on a model that does not use node:http: unexpected, look into it`,
-      );
+    if (variant === 'otel') {
+      lines.push(...otelChecks(mine, seen, responses, expect));
       continue;
     }
     lines.push(seenLine(`${variant}: ${mine[0].seenWhat ?? 'requests'}: ${seen} for ${responses} responses`, seen, responses));
+    if (expect.downstream !== null) lines.push(downstreamLine(variant, mine, expect.downstream));
     if (variant === 'exemplars') {
       const sum = (f: (e: NonNullable<Trial['exemplars']>) => number) => mine.reduce((n, t) => n + (t.exemplars === null ? 0 : f(t.exemplars)), 0);
       const [slowest, kept, sampled] = [sum((e) => e.slowest), sum((e) => e.expectedSlowest), sum((e) => e.sampled)];
@@ -218,8 +248,24 @@ function checksOf(trials: Trial[], nodeHttp: boolean): string[] {
   return lines;
 }
 
-/** The trials of one model and workload, summarised; `nodeHttp` as for checksOf. */
-export function summariseCase(model: string, workload: string, nodeHttp: boolean, all: Trial[]): CaseSummary {
+/** `servers`: SERVER spans over the otel trials. */
+function otelChecks(trials: Trial[], servers: number, responses: number, expect: CaseExpectations): string[] {
+  if (!expect.otelServerSpans) {
+    return [
+      servers === 0
+        ? 'otel: saw 0 server spans: this model does not use node:http (otel/none is the cost of the loaded SDK alone)'
+        : `otel: saw ${servers} spans for ${responses} responses on a model that does not use node:http: unexpected, look into it`,
+    ];
+  }
+  const lines = [seenLine(`otel: OTel server spans exported: ${servers} for ${responses} responses`, servers, responses)];
+  const clients = trials.reduce((n, t) => n + (t.otelClientSpans ?? 0), 0);
+  if (expect.otelClientSpans) lines.push(seenLine(`otel: OTel client spans exported: ${clients} for ${responses} responses`, clients, responses));
+  else if (expect.otelUnseenCalls !== null) lines.push(`otel: ${clients} client spans: ${expect.otelUnseenCalls}`);
+  return lines;
+}
+
+/** The trials of one model and workload, summarised, checked against what its instrumentation must have seen. */
+export function summariseCase(model: string, workload: string, expect: CaseExpectations, all: Trial[]): CaseSummary {
   const trials = all.filter((t) => t.model === model && t.workload === workload);
   const variants = Object.fromEntries(
     VARIANTS.map((v) => [v, summarise(trials.filter((t) => t.variant === v).sort((a, b) => a.round - b.round))]),
@@ -241,7 +287,7 @@ export function summariseCase(model: string, workload: string, nodeHttp: boolean
       maxOtherCpuPct: maxOrNull(trials.map((t) => t.otherCpuPct)),
       maxStealPct: maxOrNull(trials.map((t) => t.stealPct)),
     },
-    checks: checksOf(trials, nodeHttp),
+    checks: checksOf(trials, expect),
   };
 }
 

@@ -62,33 +62,41 @@ export async function waitForQuietMachine(
   }
 }
 
-/** CPU seconds so far: a server's, a backend's, this process's (the generator, the collector), the machine's. */
+/**
+ * CPU seconds so far: a server's, the bench's helper processes' (the first is the trial's downstream tier: the
+ * backend, or the plain app's upstream), this process's (the generator, the collector), the machine's.
+ */
 export interface CpuSnapshot {
   server: number | null;
-  backend: number | null;
+  helpers: (number | null)[];
   self: number;
   machine: MachineCpu | null;
 }
 
-export function cpuSnapshot(serverPid: number, backendPid: number): CpuSnapshot {
+export function cpuSnapshot(serverPid: number, helperPids: readonly number[]): CpuSnapshot {
   const self = process.cpuUsage();
   return {
     server: processCpuSeconds(serverPid),
-    backend: processCpuSeconds(backendPid),
+    helpers: helperPids.map(processCpuSeconds),
     self: (self.user + self.system) / 1e6,
     machine: machineCpuSeconds(),
   };
 }
 
-/** What two snapshots `seconds` apart say: the server's CPU per response and busy %, others' CPU and steal in % of a core. */
+/**
+ * What two snapshots `seconds` apart say: the server's CPU per response and busy %, the downstream tier's busy %
+ * (null without one), others' CPU and steal in % of a core.
+ */
 export function cpuFigures(a: CpuSnapshot, b: CpuSnapshot, seconds: number, responses: number) {
   const server = a.server === null || b.server === null ? null : b.server - a.server;
-  const backend = a.backend === null || b.backend === null ? 0 : b.backend - a.backend;
-  const ours = server === null ? null : server + backend + (b.self - a.self);
+  const helpers = a.helpers.map((x, i) => (x === null || b.helpers[i] === null ? null : (b.helpers[i] as number) - x));
+  const downstream = helpers.length === 0 ? null : helpers[0];
+  const ours = server === null ? null : server + helpers.reduce((n: number, x) => n + (x ?? 0), 0) + (b.self - a.self);
   const machine = a.machine === null || b.machine === null ? null : { busy: b.machine.busy - a.machine.busy, steal: b.machine.steal - a.machine.steal };
   return {
     cpuUsPerRequest: server === null ? null : (server * 1e6) / responses,
     serverBusyPct: server === null ? null : (server / seconds) * 100,
+    downstreamBusyPct: downstream === null ? null : (downstream / seconds) * 100,
     // Clock ticks (10 ms) can make the difference dip just under 0 on a quiet machine.
     otherCpuPct: machine === null || ours === null ? null : Math.max(0, ((machine.busy - ours) / seconds) * 100),
     stealPct: machine === null ? null : (machine.steal / seconds) * 100,

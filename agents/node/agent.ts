@@ -27,7 +27,7 @@ export interface RunningAgent {
 }
 
 export function startAgent(config: AgentConfig, threadName = 'main'): RunningAgent {
-  const recorder = new ThreadRecorder(config.intervalMs, threadName, true, config.exemplars);
+  const recorder = new ThreadRecorder(config.intervalMs, threadName, true, config.exemplars, config.outgoingCalls);
   const worker = new Worker(agentThreadUrl(), {
     workerData: { config, srvlensAgentThread: true, startIndex: intervalIndex(monoMs(), config.intervalMs) },
     // No preload in the agent's own thread: it must not observe itself as an app thread.

@@ -11,6 +11,9 @@
  * SRVLENS_EXPORT_QUEUE=60         intervals kept while the collector is slow or gone; older ones are dropped and counted
  * SRVLENS_EXEMPLARS=1             exemplar tracing: per thread and interval, the 2 slowest requests and 2 drawn at
  *                                 random, exported as OTel spans (traces endpoint beside the metrics one)
+ * SRVLENS_OUTGOING_CALLS=0        do not time the app's outgoing node:http and fetch calls as downstream (on by default;
+ *                                 an app whose requests make calls pays for it: ~7-12 % CPU per request on Node 20,
+ *                                 the AsyncLocalStorage that ties each call to its request, bench/als-cost)
  * SRVLENS_PROMETHEUS_PORT=9464    serve GET /metrics in the Prometheus text format (totals since the agent started),
  *                                 from the agent thread; unset, or not a port in 1..65535: no endpoint. A port in use is
  *                                 reported once on stderr and the agent carries on without it (so in a process tree
@@ -28,6 +31,8 @@ export interface AgentConfig {
   role: string;
   exportQueue: number;
   exemplars: boolean;
+  /** Time outgoing node:http and fetch calls as downstream (agents/node/outgoing-calls.ts). */
+  outgoingCalls: boolean;
   /** Export over OTLP (false only when asked for with OTEL_METRICS_EXPORTER and no srvlens collector is named). */
   otlp: boolean;
   /** The Prometheus endpoint's address, or null when it is off. */
@@ -54,6 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     role: env.SRVLENS_ROLE || 'server',
     exportQueue: int(env.SRVLENS_EXPORT_QUEUE, 60, 1, 10_000),
     exemplars: env.SRVLENS_EXEMPLARS === '1',
+    outgoingCalls: env.SRVLENS_OUTGOING_CALLS !== '0',
     otlp: Boolean(env.SRVLENS_COLLECTOR_URL) || !['none', 'prometheus'].includes(env.OTEL_METRICS_EXPORTER ?? ''),
     prometheus: env.SRVLENS_PROMETHEUS_PORT
       ? prometheusAddress(env.SRVLENS_PROMETHEUS_PORT, env.SRVLENS_PROMETHEUS_HOST)

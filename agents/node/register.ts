@@ -15,7 +15,7 @@ const isAgentThread = (workerData as { srvlensAgentThread?: boolean } | null)?.s
 if (!config.disabled && !isAgentThread) {
   try {
     if (isMainThread) startAgent(config);
-    else new ThreadRecorder(config.intervalMs, `worker-${threadId}`, true, config.exemplars).start();
+    else new ThreadRecorder(config.intervalMs, `worker-${threadId}`, true, config.exemplars, config.outgoingCalls).start();
   } catch (err) {
     process.stderr.write(`srvlens agent: not started: ${(err as Error).message}\n`);
   }

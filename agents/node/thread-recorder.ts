@@ -58,6 +58,7 @@ export class ThreadRecorder {
     private name: string,
     private hasLoop: boolean,
     exemplars = false,
+    private readonly timeOutgoingCalls = true,
   ) {
     this.ring = new ThreadRing(intervalMs);
     this.tracker = new RequestTracker(this.ring);
@@ -71,7 +72,7 @@ export class ThreadRecorder {
     dc.subscribe('net.server.socket', this.onSocket);
     dc.subscribe('http.server.request.start', this.onRequestStart);
     dc.subscribe('http.server.response.finish', this.onResponseFinish);
-    this.outgoing.start();
+    if (this.timeOutgoingCalls) this.outgoing.start();
     (globalThis as Record<symbol, unknown>)[AGENT_HOOKS] = this.hooks;
     this.setLoop(this.hasLoop);
     this.sweeper = setInterval(() => this.tracker.sweep(monoMs()), SWEEP_EVERY_MS);

@@ -45,37 +45,46 @@ server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }
 
 describe('node agent: outgoing calls as downstream, with no code change', () => {
   let dir = '';
-  let app: ChildProcess | null = null;
   let collector: Collector | null = null;
   let port = 0;
   const tag = newTag();
   let received: AgentInterval[] = [];
+
+  let upstreamPort = 0;
+  const apps: ChildProcess[] = [];
+
+  /** The app under the agent, as a user would run it; its port. */
+  async function startApp(env: Record<string, string> = {}): Promise<number> {
+    const child = spawn(process.execPath, ['--import', ENTRY.agent, join(dir, 'app.mjs')], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: {
+        ...tag.env,
+        UPSTREAM_PORT: String(upstreamPort),
+        SRVLENS_COLLECTOR_URL: collector!.metricsUrl,
+        SRVLENS_INTERVAL_MS: '200',
+        SRVLENS_SERVER_NAME: 'plain-app',
+        ...env,
+      },
+    });
+    apps.push(child);
+    const [message] = (await once(child, 'message')) as [{ port: number }];
+    return message.port;
+  }
 
   beforeAll(async () => {
     const upstream = http.createServer((req, res) => {
       const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms'));
       setTimeout(() => res.end('upstream'), ms);
     });
-    const upstreamPort = await listen(upstream);
+    upstreamPort = await listen(upstream);
     collector = await startCollector({ intervalMs: 200, onAgentIntervals: (l) => received.push(...l) });
     dir = mkdtempSync(join(tmpdir(), 'srvlens-calls-'));
-    const file = join(dir, 'app.mjs');
-    writeFileSync(file, APP(pathToFileURL(join(PACKAGE_ROOT, 'dist/src/model/stage-hook.js')).href));
-    app = spawn(process.execPath, ['--import', ENTRY.agent, file], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: {
-        ...tag.env,
-        UPSTREAM_PORT: String(upstreamPort),
-        SRVLENS_COLLECTOR_URL: collector.metricsUrl,
-        SRVLENS_INTERVAL_MS: '200',
-        SRVLENS_SERVER_NAME: 'plain-app',
-      },
-    });
-    [{ port }] = (await once(app, 'message')) as [{ port: number }];
+    writeFileSync(join(dir, 'app.mjs'), APP(pathToFileURL(join(PACKAGE_ROOT, 'dist/src/model/stage-hook.js')).href));
+    port = await startApp();
   });
 
   afterAll(async () => {
-    app?.kill('SIGKILL');
+    for (const a of apps) a.kill('SIGKILL');
     await collector?.close();
     closeListeners();
     rmSync(dir, { recursive: true, force: true });
@@ -131,6 +140,20 @@ describe('node agent: outgoing calls as downstream, with no code change', () => 
     const expected = delays.reduce((s, d) => s + d, 0);
     expect(m.stage('downstream')).toBeGreaterThan(expected * 0.97);
     expect(m.stage('downstream')).toBeLessThan(expected * 1.25);
+  });
+
+  it('leaves the calls in process with SRVLENS_OUTGOING_CALLS=0', async () => {
+    const defaultPort = port;
+    port = await startApp({ SRVLENS_OUTGOING_CALLS: '0' });
+    try {
+      const n = 5;
+      const m = await measure(() => sequential('/http', n), n);
+      expect(m.stage('downstream')).toBe(0);
+      expect(m.stage('process') / n).toBeGreaterThan(UPSTREAM_MS * 0.95);
+    } finally {
+      apps.pop()!.kill('SIGKILL');
+      port = defaultPort;
+    }
   });
 
   it('leaves an app that marks its own stages to its marks', async () => {
