@@ -104,7 +104,9 @@ export async function searchCapacity(ctx: SearchContext): Promise<Pick<ServerCap
 
   // Unconfirmed, the answer is the highest rate that passed below every rate that failed: noise in short windows
   // can make a rate pass above one that failed, and the lower one is the one to trust.
-  const failures = probes.filter((p) => !p.pass);
+  // A confirmed rate stands: what gave out is the lowest failure above it (a failure at or below it was a
+  // generator that could not keep up, retried, or noise that the longer window outweighs).
+  const failures = probes.filter((p) => !p.pass && (confirmed === null || p.rate > confirmed));
   // At equal rates the later probe wins: it is the retry, or the longer confirmation.
   const lowestFail = failures.reduce<ProbeVerdict | null>((lo, p) => (lo === null || p.rate <= lo.rate ? p : lo), null);
   const max = confirmed ?? probes.filter((p) => p.pass && p.rate < (lowestFail?.rate ?? Infinity)).reduce<number | null>((m, p) => Math.max(m ?? 0, p.rate), null);

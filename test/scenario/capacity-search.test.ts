@@ -52,6 +52,16 @@ describe('searchCapacity', () => {
     expect(r.gave_out).toBe('backend');
   });
 
+  it('names what gave out above the confirmed rate, not a generator failure at it that its retry passed', async () => {
+    // As seen on a busy host: 400 fails on latency, the bisection's 375 first loses the generator, then passes on
+    // the retry and over the long window. What gave out is the latency at 400.
+    const s = server(390, (rate, _s, n) => (rate === 375 && n === 7 ? 'generator' : rate > 390 ? 'latency' : null));
+    const r = await searchCapacity({ settings: { ...SETTINGS, start_rps: 100, precision: 0.1 }, canProbe: () => true, probe: s.probe });
+    expect(s.calls.map((c) => c.rate)).toEqual([100, 200, 400, 300, 350, 375, 375, 375]);
+    expect(r).toMatchObject({ max_sustainable_rps: 375, confirmed: true, gave_out: 'latency' });
+    expect(r.reason).toBe('at 400 req/s latency');
+  });
+
   it('says when it reaches max_rps without a failure, and when time runs out', async () => {
     const top = await searchCapacity({ settings: { ...SETTINGS, max_rps: 300 }, canProbe: () => true, probe: server(1e9).probe });
     expect(top).toMatchObject({ max_sustainable_rps: 300, gave_out: 'max_rps', confirmed: true });
