@@ -4,10 +4,11 @@
  * (the blocking models) and a main thread whose loop is stuck, and the host's loop never runs the exporter.
  * Its own CPU shows as the `srvlens-agent` context: the agent's cost is measured like everything else.
  */
+import { writeFileSync } from 'node:fs';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/model/index.js';
+import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/model/index.js';
 import type { AgentConfig } from './config.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
@@ -42,6 +43,11 @@ let lastUsage = process.resourceUsage();
 let queue: IntervalRecord[] = [];
 let exporting = false;
 let errors = 0;
+try {
+  writeFileSync('/proc/thread-self/comm', AGENT_THREAD_COMM);
+} catch {
+  errors++; // no name: the /proc agent then counts this thread as the host's
+}
 let droppedIntervals = 0;
 /** The last interval harvested: from the one in which the agent started, even if this thread loaded later. */
 let lastIndex = startIndex - 1;
@@ -216,7 +222,7 @@ function harvest(index: number): IntervalRecord {
     runqueueMs += d.runqueueMs;
     if (threads.has(tid)) continue;
     if (tid === ownTid) {
-      agent = { tid, name: 'srvlens-agent', kind: 'agent', threads: 1, cpuUserMs: d.cpuUserMs, cpuSystemMs: d.cpuSystemMs, voluntary: d.voluntary, involuntary: d.involuntary, runqueueMs: d.runqueueMs, bucket: null, hasLoop: false, utilization: null };
+      agent = { tid, name: AGENT_THREAD_COMM, kind: 'agent', threads: 1, cpuUserMs: d.cpuUserMs, cpuSystemMs: d.cpuSystemMs, voluntary: d.voluntary, involuntary: d.involuntary, runqueueMs: d.runqueueMs, bucket: null, hasLoop: false, utilization: null };
       continue;
     }
     runtime.threads++;

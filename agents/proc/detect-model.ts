@@ -89,7 +89,7 @@ function servingProcess(ps: ProcessWindow[]): ProcessWindow {
 function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
   const shape = threadShape(p, w.contexts);
   if (shape.kind === 'churn') return { model: 'thread-per-connection', evidence: [shape.evidence, `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`] };
-  if (shape.kind === 'unclear') return unknown(shape.evidence);
+  if (shape.kind === 'unclear' || shape.kind === 'pair') return unknown(shape.evidence);
   if (!p.sockets_readable) return unknown(shape.evidence, `the connections of PID ${p.pid} are unknown (its fds could not be read)`);
   const held = `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`;
   if (shape.kind === 'shared') {
@@ -109,20 +109,49 @@ function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
   return unknown(shape.evidence, `${held}, and none waited in the accept queue`, ONE_AT_A_TIME_IS_AMBIGUOUS);
 }
 
+/** A process whose threads share its work in any way: made per connection, a pool, or helpers beside one. */
+const threaded = (s: ThreadShape) => s.kind === 'churn' || s.kind === 'shared' || s.kind === 'one-with-helpers';
+
+/**
+ * Whether workers hand their work to threads is the program's design, the same in every worker; a GC cycle or a JIT
+ * burst on a runtime's helper threads is one process's moment. So it takes most of the workers that served (held a
+ * connection; all of them when none was seen holding one) to show it, not any one worker. Measured in 5 s windows of
+ * event-loop-per-core at 3-25 req/s (Node 20 workers, srvlens's agent preloaded): now and then one worker runs a GC
+ * cycle, its 4 V8 threads 10-50 ms each at once and its agent's thread up to 55 ms, beside a loop of 30-70 ms.
+ */
+function threadedWorkers(shapes: { p: ProcessWindow; shape: ThreadShape }[]) {
+  const held = shapes.filter((s) => s.p.inbound_max > 0 || !s.p.sockets_readable);
+  const served = held.length > 0 ? held : shapes;
+  const several = served.filter((s) => threaded(s.shape));
+  return { served: served.length, several, byDesign: several.length * 2 > served.length };
+}
+
 function decideWorkers(w: WindowSummary, master: number, workers: ProcessWindow[]): ModelFinding {
   const exe = workers[0].exe ?? workers[0].name;
   const head = [`${workers.length} worker processes of the same executable (${exe}) under one master (PID ${master})`];
   const shapes = workers.map((p) => ({ p, shape: threadShape(p, w.contexts) }));
-  const threaded = shapes.find((s) => s.shape.kind === 'churn' || s.shape.kind === 'shared' || s.shape.kind === 'one-with-helpers');
-  if (threaded) return { model: 'hybrid', evidence: [...head, `the workers run several threads each: ${threaded.shape.evidence}`] };
-  // A worker too idle to judge says nothing either way; the others decide.
-  const judged = shapes.filter((s): s is { p: ProcessWindow; shape: Extract<ThreadShape, { kind: 'one' }> } => s.shape.kind === 'one');
-  if (judged.length === 0) return unknown(...head, ...shapes.map((s) => s.shape.evidence));
+  const { served, several, byDesign } = threadedWorkers(shapes);
+  if (byDesign) {
+    const which = several.length === workers.length ? 'the workers' : `${several.length} of the ${served} workers that served`;
+    return { model: 'hybrid', evidence: [...head, `${which} run several threads each: ${several[0].shape.evidence}`] };
+  }
+  // A worker too idle to judge says nothing either way; the others decide. One thread beside one busy helper is one
+  // serving thread here: a pool of two in each worker is the rarer design, and one helper is not handed-over work
+  // (MIN_WORKING_HELPERS). One whose helpers were busy in this window when most were not still tells how many
+  // connections it held.
+  const single = [...shapes.filter((s) => s.shape.kind === 'one'), ...shapes.filter((s) => s.shape.kind === 'pair')];
+  if (single.length === 0) return unknown(...head, ...shapes.map((s) => s.shape.evidence));
+  const judged = [...single, ...several];
   if (judged.some((s) => !s.p.sockets_readable)) return unknown(...head, 'the workers\' connections are unknown (their fds could not be read)');
-  head.push(`each worker serves on one thread (${judged[0].shape.evidence})`, `${workers.length} workers for ${w.cores} CPU cores`);
+  head.push(`each worker serves on one thread (${single[0].shape.evidence})`);
+  if (several.length > 0) {
+    head.push(`${several.length} of the ${served} workers that served also ran busy helper threads in this window (${several[0].shape.evidence}): not most of them, so the runtime's own work (a GC cycle, JIT), not how the server serves`);
+  }
+  head.push(`${workers.length} workers for ${w.cores} CPU cores`);
   const most = judged.reduce((a, b) => (b.p.inbound_max > a.p.inbound_max ? b : a)).p;
   if (most.inbound_max > 1) {
-    return { model: 'event-loop-per-core', evidence: [...head, `worker PID ${most.pid} held up to ${conns(most.inbound_max)} at once on its one thread`] };
+    const on = single.some((s) => s.p === most) ? ' on its one thread' : '';
+    return { model: 'event-loop-per-core', evidence: [...head, `worker PID ${most.pid} held up to ${conns(most.inbound_max)} at once${on}`] };
   }
   const serving = judged.filter((s) => s.p.inbound_max === 1).length;
   const peak = queuePeak(w);

@@ -8,6 +8,12 @@
  */
 export const AGENT_HOOKS = Symbol.for('srvlens.agent.hooks');
 
+/**
+ * The kernel's name (comm) of the agent's own thread in every process it observes: `ps -L` and top show it, and
+ * the /proc agent leaves the observer out when it reads how a server spreads its work over threads.
+ */
+export const AGENT_THREAD_COMM = 'srvlens-agent';
+
 export interface AgentHooks {
   /**
    * A request's handler starts now. sendUs: the client's SEND_TIME_HEADER value (µs) or 0; acceptMs: monoMs() at

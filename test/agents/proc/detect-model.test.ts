@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectModel } from '../../../agents/proc/detect-model.js';
-import { DOMINANT_THREAD_SHARE, HELPER_WORK_SHARE } from '../../../agents/proc/thread-shape.js';
-import { ROOT, UNDER_LOAD, ctx, proc, seeded, window } from './synthetic-windows.js';
+import { DOMINANT_THREAD_SHARE, HELPER_WORK_SHARE, threadShape } from '../../../agents/proc/thread-shape.js';
+import { LIGHT_LOAD, ROOT, UNDER_LOAD, clusterWindow, ctx, nodeProcess, proc, seeded, window } from './synthetic-windows.js';
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
 
@@ -49,6 +49,67 @@ describe('naming the model from a window', () => {
       // no thread dominant, and more connections than working threads: nobody owns a connection
       expect(detectModel(node([0.2, 0.2, 0.2])).model).toBe('hybrid');
       expect(detectModel(node([0.2, 0.2, 0.2], 3)).model).toBe('thread-pool');
+    });
+
+    it('does not call one busy helper sharing the CPU evenly with the loop a hybrid or a pool: it says unknown', () => {
+      // One helper is not handed-over work (beside a dominant loop it is an event loop); a pool of two looks the same.
+      const found = detectModel(node([0.45, 0.1]));
+      expect(found.model).toBe('unknown');
+      expect(found.evidence[0]).toMatch(/^2 threads of PID 100 did most of its CPU, the busiest 45 %: one thread serving beside one busy helper/);
+    });
+  });
+
+  describe('light load, where the runtime\'s own threads rival the serving one', () => {
+    for (const [model, build] of Object.entries(LIGHT_LOAD)) {
+      it(`names ${model} in ${SEEDS.length} noisy windows of it`, () => {
+        for (const seed of SEEDS) {
+          const found = detectModel(build(seeded(seed)));
+          expect(found.model, `seed ${seed}: ${found.evidence.join('; ')}`).toBe(model);
+        }
+      });
+    }
+
+    // Windows as measured (ms of CPU in 5 s) on `srvlens serve --model event-loop-per-core --policy rr` under the agent.
+    const idleV8 = [5, 2, 2, 0];
+
+    it('does not take a worker\'s GC cycle for threads the server hands work to', () => {
+      // 10 req/s on new connections: worker 2's 4 V8 threads ran a GC cycle, its loop did a third of its CPU.
+      const w = clusterWindow([
+        { t: { loop: 49, agent: 15, v8: [5, 4, 0, 0] }, inbound: 8 },
+        { t: { loop: 49, agent: 33, v8: [27, 15, 12, 11] }, inbound: 7 },
+      ]);
+      const found = detectModel(w);
+      expect(found.model, found.evidence.join('\n')).toBe('event-loop-per-core');
+      expect(found.evidence).toContainEqual(expect.stringMatching(/^1 of the 2 workers that served also ran busy helper threads in this window \(4 threads of PID 300 shared the work/));
+    });
+
+    it('does not take the agent\'s thread beside a loop for two threads sharing the work', () => {
+      // 3 req/s: worker 2's loop 32 ms beside the agent's 30 ms, under half its process's CPU.
+      const w = clusterWindow([
+        { t: { loop: 45, agent: 31, v8: idleV8 }, inbound: 2 },
+        { t: { loop: 32, agent: 30, v8: [5, 3, 0, 0] }, inbound: 2 },
+      ]);
+      const found = detectModel(w);
+      expect(found.model, found.evidence.join('\n')).toBe('event-loop-per-core');
+      expect(threadShape(w.processes[2], w.contexts)).toMatchObject({ kind: 'pair', evidence: expect.stringMatching(/^2 threads of PID 300 did most of its CPU, the busiest 4\d %/) });
+    });
+
+    it('lets a worker that held no connection say nothing about how the server works', () => {
+      // policy none, 10 req/s on 10 keep-alive connections that all went to worker 2; worker 1 only kept house.
+      const w = clusterWindow([
+        { t: { loop: 22, agent: 63, v8: [26, 23, 21, 18] }, inbound: 0 },
+        { t: { loop: 90, agent: 24, v8: [4, 0, 0, 0] }, inbound: 10 },
+      ]);
+      expect(detectModel(w).model).toBe('event-loop-per-core');
+    });
+
+    it('still names a hybrid at 10 req/s, one process or workers that each hand work to a pool', () => {
+      const hybrid = { loop: 54, agent: 22, v8: [9, 7, 3, 3], pool: [42, 33] };
+      const one = nodeProcess(ROOT, 1, hybrid, { inbound_max: 10 });
+      expect(detectModel(window([one.proc], one.threads)).model).toBe('hybrid');
+      const workers = detectModel(clusterWindow([{ t: hybrid, inbound: 5 }, { t: hybrid, inbound: 5 }, { t: { loop: 20, agent: 20, v8: idleV8 }, inbound: 0 }]));
+      expect(workers.model).toBe('hybrid');
+      expect(workers.evidence[1]).toMatch(/^2 of the 2 workers that served run several threads each: /);
     });
   });
 

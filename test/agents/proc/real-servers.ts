@@ -1,7 +1,8 @@
 /**
- * Servers nobody here wrote, as real processes on 127.0.0.1 for the /proc agent's tests: Python's socketserver
- * classes and Debian's nginx; and the bounded loopback clients that drive them. Each server runs in a process group
- * of its own, so stopping it also stops the workers and children it made.
+ * Servers as real processes on 127.0.0.1 for the /proc agent's tests: ones nobody here wrote (Python's socketserver
+ * classes, Debian's nginx), our reference servers as `srvlens run` starts them (the built CLI, the agent preloaded);
+ * and the bounded loopback clients that drive them. Each server runs in a process group of its own, so stopping it
+ * also stops the workers and children it made.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { waitUntil } from '../../helpers/processes.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -26,8 +28,8 @@ export interface RunningServer {
 
 const running = new Set<ChildProcess>();
 
-function startGroup(cmd: string, args: string[], cwd?: string): { child: ChildProcess; lines: string[] } {
-  const child = spawn(cmd, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+function startGroup(cmd: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv): { child: ChildProcess; lines: string[] } {
+  const child = spawn(cmd, args, { cwd, env: env && { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const lines: string[] = [];
   let partial = '';
@@ -64,6 +66,27 @@ export async function startPython(kind: PythonKind, delayS: number): Promise<Run
   await Promise.race([spawnError, waitUntil(() => lines.length > 0 || child.exitCode !== null, 10_000)]);
   const port = Number(lines[0]);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`line-server.py ${kind} did not print its port (exit ${child.exitCode})`);
+  return { pid: child.pid!, port, lines, stop: () => stopGroup(child) };
+}
+
+const DIST = join(import.meta.dirname, '../../../dist');
+
+/**
+ * `srvlens serve ARGS` from the built CLI (`npx tsc -p .` first; `npm test` does it), with srvlens's agent preloaded
+ * and exporting to `collectorUrl`, as the scenario runner starts a reference server. `pid` is its primary process.
+ */
+export async function startReference(args: string[], collectorUrl: string): Promise<RunningServer> {
+  const agent = pathToFileURL(join(DIST, 'agents/node/register.js')).href;
+  const { child, lines } = startGroup(process.execPath, ['--import', agent, join(DIST, 'src/cli.js'), 'serve', ...args, '--port', '0'], undefined, {
+    SRVLENS_COLLECTOR_URL: collectorUrl,
+  });
+  const listening = () => lines.map((l) => /server listening on [\d.]+:(\d+)$/.exec(l)).find((m) => m !== null);
+  await waitUntil(() => listening() !== undefined || child.exitCode !== null, 10_000);
+  const port = Number(listening()?.[1]);
+  if (!(port > 0)) {
+    await stopGroup(child);
+    throw new Error(`srvlens serve ${args.join(' ')} did not say where it listens (exit ${child.exitCode}): ${lines.join('\n')}`);
+  }
   return { pid: child.pid!, port, lines, stop: () => stopGroup(child) };
 }
 

@@ -150,3 +150,58 @@ export const UNDER_LOAD = {
     return window([proc(ROOT, 1, threads, { inbound_max: pool.length + int(r, 2, 100) })], threads);
   },
 } satisfies Record<string, (r: Rng) => WindowSummary>;
+
+/** Node's threads in one process, by role, as ms of CPU in the window; the ones not given ran nothing. */
+interface NodeThreads {
+  loop: number;
+  /** srvlens's agent thread (a worker thread reading /proc and exporting once a second). */
+  agent: number;
+  /** V8's 4 platform threads (GC, JIT). */
+  v8: number[];
+  /** Worker threads the app made to take its CPU stages (the hybrid's pool). */
+  pool?: number[];
+}
+
+/** A Node process as /proc shows it: its main thread, the roles above, and idle libuv and scheduler threads. */
+export function nodeProcess(pid: number, ppid: number, t: NodeThreads, over: Partial<ProcessWindow> = {}) {
+  const busy = [t.agent, ...t.v8, ...(t.pool ?? [])];
+  const threads = [ctx(pid, pid, t.loop), ...busy.map((ms, i) => ctx(pid, pid + 1 + i, ms)), ...[0, 0, 0, 0, 0].map((ms, i) => ctx(pid, pid + 20 + i, ms))];
+  return { proc: proc(pid, ppid, threads, over), threads };
+}
+
+/** A master (its loop and agent) over workers, in a 5 s window as `srvlens attach` takes by default. */
+export function clusterWindow(workers: { t: NodeThreads; inbound: number }[]): WindowSummary {
+  const master = nodeProcess(ROOT, 1, { loop: 30, agent: 20, v8: [2, 0, 0, 0] }, { holds_listener: true });
+  const kids = workers.map((k, i) => nodeProcess(ROOT + 100 * (i + 1), ROOT, k.t, { holds_listener: true, inbound_max: k.inbound }));
+  const all = [master, ...kids];
+  return { ...window(all.map((x) => x.proc), all.flatMap((x) => x.threads)), duration_ms: 5000, samples: 26 };
+}
+
+/**
+ * Light load, where the threads a runtime runs for itself rival the one that serves. Measured on the reference servers
+ * under srvlens's agent (Node 20, 2 cores, 5 s windows, 10-25 req/s over 10 keep-alive connections, 2 workers):
+ * a worker's loop 45-110 ms, the agent's thread 12-25 ms, V8's 4 threads 0-5 ms each; in some windows one worker runs
+ * a GC cycle, its V8 threads 10-50 ms each at once and its agent thread up to 55 ms. The hybrid at 10-25 req/s: the
+ * loop 50-105 ms, each of its 2-4 pool threads 40-85 % of that.
+ */
+export const LIGHT_LOAD = {
+  'event-loop-per-core'(r: Rng): WindowSummary {
+    const n = int(r, 2, 4);
+    const gc = r() < 0.7 ? int(r, 0, n - 1) : -1;
+    const workers = Array.from({ length: n }, (_, i) => ({
+      t: {
+        loop: between(r, 45, 110),
+        agent: i === gc ? between(r, 12, 55) : between(r, 12, 25),
+        v8: [0, 1, 2, 3].map(() => (i === gc ? between(r, 10, 50) : r() < 0.5 ? 0 : between(r, 0.3, 5))),
+      },
+      inbound: int(r, 2, 8),
+    }));
+    return clusterWindow(workers);
+  },
+  hybrid(r: Rng): WindowSummary {
+    const loop = between(r, 50, 105);
+    const t = { loop, agent: between(r, 12, 25), v8: [0, 1, 2, 3].map(() => between(r, 0, 10)), pool: Array.from({ length: int(r, 2, 4) }, () => loop * between(r, 0.4, 0.85)) };
+    const { proc: p, threads } = nodeProcess(ROOT, 1, t, { inbound_max: int(r, 10, 60) });
+    return { ...window([p], threads), duration_ms: 5000, samples: 26 };
+  },
+} satisfies Record<string, (r: Rng) => WindowSummary>;
