@@ -36,7 +36,12 @@ interface Trial {
   rps: number;
   cpu_s: number;
   cpu_s_per_10k: number;
+  /** The server's CPU over the trial per 10k requests: the same bytes should cost it the same whichever tool sends them. */
+  server_cpu_s_per_10k: number;
 }
+
+/** What a tool's run gives; the bench adds the server's side. */
+type ToolRun = Omit<Trial, 'tool' | 'round' | 'server_cpu_s_per_10k'>;
 
 interface Options {
   rounds: number;
@@ -76,7 +81,7 @@ async function cpuOf(child: ChildProcess): Promise<number> {
   return last;
 }
 
-async function runSrvlens(port: number, o: Options): Promise<Omit<Trial, 'tool' | 'round'>> {
+async function runSrvlens(port: number, o: Options): Promise<ToolRun> {
   const child = fork(GENERATOR_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const cpu = cpuOf(child);
   const config: GeneratorConfig = {
@@ -112,7 +117,7 @@ const SAME_HEADERS: [string, string][] = [
   [SEND_TIME_HEADER, String(Math.round(monoUs()))],
 ];
 
-async function runAutocannon(port: number, o: Options): Promise<Omit<Trial, 'tool' | 'round'>> {
+async function runAutocannon(port: number, o: Options): Promise<ToolRun> {
   const headers = SAME_HEADERS.flatMap(([name, value]) => ['-H', `${name}=${value}`]);
   const child = spawn(process.execPath, [AUTOCANNON, '-c', String(o.connections), '-d', String(o.seconds), ...headers, '-j', `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
@@ -122,7 +127,7 @@ async function runAutocannon(port: number, o: Options): Promise<Omit<Trial, 'too
   return summarise(r['2xx'], r.duration, cpuS);
 }
 
-async function runWrk(port: number, o: Options): Promise<Omit<Trial, 'tool' | 'round'>> {
+async function runWrk(port: number, o: Options): Promise<ToolRun> {
   // Two threads: wrk's usual setting on a 2-core host (PLATFORM.md measured -t2 -c50).
   const headers = SAME_HEADERS.flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   const child = spawn('wrk', ['-t2', `-c${o.connections}`, `-d${o.seconds}s`, ...headers, `http://127.0.0.1:${port}/`], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -135,7 +140,7 @@ async function runWrk(port: number, o: Options): Promise<Omit<Trial, 'tool' | 'r
   return summarise(total, Number(m[1]) / (m[2] === 'ms' ? 1000 : 1), cpuS);
 }
 
-function summarise(requests: number, seconds: number, cpuS: number): Omit<Trial, 'tool' | 'round'> {
+function summarise(requests: number, seconds: number, cpuS: number): ToolRun {
   return { requests, seconds, rps: requests / seconds, cpu_s: cpuS, cpu_s_per_10k: requests > 0 ? (cpuS * 10_000) / requests : NaN };
 }
 
@@ -162,7 +167,7 @@ async function main(): Promise<void> {
   const server = spawn(process.execPath, [HELLO], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await once(server.stdout!, 'data')) as [Buffer];
   const port = Number(String(line).trim());
-  const run: Record<Tool, (p: number, o: Options) => Promise<Omit<Trial, 'tool' | 'round'>>> = { srvlens: runSrvlens, autocannon: runAutocannon, wrk: runWrk };
+  const run: Record<Tool, (p: number, o: Options) => Promise<ToolRun>> = { srvlens: runSrvlens, autocannon: runAutocannon, wrk: runWrk };
   const trials: Trial[] = [];
   try {
     // A short unmeasured run first, so that the server's JIT is warm for whichever tool goes first.
@@ -170,9 +175,12 @@ async function main(): Promise<void> {
     for (let round = 0; round < o.rounds; round++) {
       const order = tools.map((_, i) => tools[(i + round) % tools.length]);
       for (const tool of order) {
-        const t = { tool, round, ...(await run[tool](port, o)) };
+        const before = processCpuSeconds(server.pid!) ?? NaN;
+        const r = await run[tool](port, o);
+        const serverCpu = (processCpuSeconds(server.pid!) ?? NaN) - before;
+        const t: Trial = { tool, round, ...r, server_cpu_s_per_10k: (serverCpu * 10_000) / r.requests };
         trials.push(t);
-        log(`round ${round + 1}/${o.rounds} ${tool.padEnd(10)} ${t.rps.toFixed(0).padStart(7)} req/s  ${t.cpu_s.toFixed(2)} s CPU  ${t.cpu_s_per_10k.toFixed(3)} s CPU per 10k requests`);
+        log(`round ${round + 1}/${o.rounds} ${tool.padEnd(10)} ${t.rps.toFixed(0).padStart(7)} req/s  ${t.cpu_s.toFixed(2)} s CPU  ${t.cpu_s_per_10k.toFixed(3)} s CPU per 10k requests, server ${t.server_cpu_s_per_10k.toFixed(3)}`);
       }
     }
   } finally {
@@ -181,7 +189,13 @@ async function main(): Promise<void> {
   }
   const summary = tools.map((tool) => {
     const own = trials.filter((t) => t.tool === tool);
-    return { tool, rps: median(own.map((t) => t.rps)), cpu_s_per_10k: median(own.map((t) => t.cpu_s_per_10k)), rounds: own.map((t) => Math.round(t.rps)) };
+    return {
+      tool,
+      rps: median(own.map((t) => t.rps)),
+      cpu_s_per_10k: median(own.map((t) => t.cpu_s_per_10k)),
+      server_cpu_s_per_10k: median(own.map((t) => t.server_cpu_s_per_10k)),
+      rounds: own.map((t) => Math.round(t.rps)),
+    };
   });
   // Per round, srvlens against autocannon (run back to back), then the median of those ratios.
   const ratio = median([...Array(o.rounds).keys()].map((r) => trials.find((t) => t.round === r && t.tool === 'srvlens')!.rps / trials.find((t) => t.round === r && t.tool === 'autocannon')!.rps));
@@ -194,8 +208,11 @@ async function main(): Promise<void> {
     `machine: ${machine}`,
     `hello-world node:http, ${o.connections} connections, closed loop, ${o.seconds} s x ${o.rounds} rounds (medians)${o.threads > 1 ? `, srvlens on ${o.threads} threads` : ''}`,
     '',
-    `${'tool'.padEnd(12)}${'req/s'.padStart(9)}${'CPU s / 10k req'.padStart(18)}   rounds`,
-    ...summary.map((s) => `${s.tool.padEnd(12)}${s.rps.toFixed(0).padStart(9)}${s.cpu_s_per_10k.toFixed(3).padStart(18)}   ${s.rounds.join(' ')}`),
+    `${'tool'.padEnd(12)}${'req/s'.padStart(9)}${'CPU s / 10k req'.padStart(18)}${'server CPU s / 10k'.padStart(21)}   rounds`,
+    ...summary.map(
+      (s) =>
+        `${s.tool.padEnd(12)}${s.rps.toFixed(0).padStart(9)}${s.cpu_s_per_10k.toFixed(3).padStart(18)}${s.server_cpu_s_per_10k.toFixed(3).padStart(21)}   ${s.rounds.join(' ')}`,
+    ),
     '',
     `srvlens / autocannon req/s: ${ratio.toFixed(3)} (median of per-round ratios); target >= 1: ${ratio >= 1 ? 'met' : 'MISSED'}`,
   ];
