@@ -4,7 +4,7 @@
  * (tmux); `srvlens attach --dashboard` on a real Python server. Needs `npm run build` first (npm test does it).
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, createServer } from 'node:http';
@@ -14,6 +14,7 @@ import type { Frame, RecordingRecord, RunStart } from '../../src/model/index.js'
 import { readRecording } from '../../src/recording/reader.js';
 import { RecordingIndex } from '../../dashboard/recording-index.js';
 import { TAG_VAR, newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
+import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { lineClients, startPython, stopAll } from '../agents/proc/real-servers.js';
 import { TmuxSession, requireTmux } from './tmux.js';
 
@@ -54,29 +55,11 @@ function freshTag(): void {
   ({ tag, env: tagEnv } = newTag());
 }
 
-/** A child with its output gathered as text; every process the tests start inherits the tag. */
-function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { out: () => string; err: () => string } {
-  const child = spawn(process.execPath, args, { env: { ...tagEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A child with its output gathered as text; every process the test starts inherits the tag. */
+function start(args: string[], env: NodeJS.ProcessEnv = {}): GatheredChild {
+  const child = spawnGathered(args, { ...tagEnv, ...env });
   children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  return Object.assign(child, { out: () => out, err: () => err });
-}
-
-async function exitCode(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return code;
-}
-
-async function until<T>(get: () => T | null | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  let value: T | null | undefined | false = null;
-  if (!(await waitUntil(() => Boolean((value = get())), timeoutMs))) throw new Error(`timed out waiting for ${what}`);
-  return value as T;
+  return child;
 }
 
 /** A node:http app of the user's, run with the real agent pointed at `collectorUrl`; resolves with its port. */

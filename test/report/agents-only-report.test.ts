@@ -5,7 +5,7 @@
  * and leaves what only a client measures null ('-' in the text), with a note. Needs `npm run build` first.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { Report } from '../../src/report/json-report.js';
 import type { AgentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
+import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -40,28 +41,10 @@ afterEach(async () => {
 });
 
 /** A child with its output gathered as text; every process the test starts inherits the tag. */
-function start(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { out: () => string; err: () => string } {
-  const child = spawn(process.execPath, args, { env: { ...tagEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], env: NodeJS.ProcessEnv = {}): GatheredChild {
+  const child = spawnGathered(args, { ...tagEnv, ...env });
   children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  return Object.assign(child, { out: () => out, err: () => err });
-}
-
-async function exitCode(child: ChildProcess, timeoutMs = 10_000): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return code;
-}
-
-async function until<T>(get: () => T | null | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  let value: T | null | undefined | false = null;
-  if (!(await waitUntil(() => Boolean((value = get())), timeoutMs))) throw new Error(`timed out waiting for ${what}`);
-  return value as T;
+  return child;
 }
 
 async function cli(args: string[]): Promise<string> {
