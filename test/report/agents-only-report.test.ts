@@ -15,6 +15,7 @@ import type { Report } from '../../src/report/json-report.js';
 import type { AgentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
+import { knownCostApp } from '../helpers/apps.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -59,16 +60,7 @@ async function startApp(collectorUrl: string): Promise<number> {
   const file = join(dir, 'app.mjs');
   writeFileSync(
     file,
-    `import http from 'node:http';
-import { STAGE, markStage } from ${JSON.stringify(join(ROOT, 'dist/src/model/index.js'))};
-const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
-const server = http.createServer((req, res) => {
-  spin(${PROCESS_MS});
-  markStage(res, STAGE.downstream);
-  setTimeout(() => { markStage(res, STAGE.send); res.end('ok'); }, ${DOWNSTREAM_MS});
-});
-server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-`,
+    knownCostApp(PROCESS_MS, DOWNSTREAM_MS),
   );
   const app = start(['--import', AGENT, file], { SRVLENS_COLLECTOR_URL: collectorUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: 'shop' });
   return Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], 'the app to listen'));
