@@ -1,5 +1,6 @@
 /** `srvlens replay`: a recording in the dashboard, until the user quits. */
 import { UserError } from '../src/errors.js';
+import { trapStopSignals } from '../src/commands/stop-signals.js';
 import { Dashboard } from './dashboard.js';
 import { RecordingIndex } from './recording-index.js';
 import { createScreen, type ScreenStreams } from './screen.js';
@@ -24,13 +25,11 @@ export async function replayRecording(path: string, options: ScreenStreams & { s
       signal = sig;
       dashboard.close();
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const releaseSignals = trapStopSignals(onSignal);
     try {
       await dashboard.done;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      releaseSignals();
       dashboard.close();
     }
     return { damage: index.damage, signal };

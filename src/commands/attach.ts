@@ -9,6 +9,7 @@ import { watchProcFrames, type ProcFrameSource } from '../collect/proc-frames.js
 import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
 import type { RunStart } from '../model/index.js';
 import { intOption } from './options.js';
+import { trapStopSignals } from './stop-signals.js';
 
 /**
  * Each sample reads the stat of every process on the host (to find new children): below this the sampler would be
@@ -73,8 +74,7 @@ export function registerAttach(program: Command): void {
       }
       const controller = new AbortController();
       const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const releaseSignals = trapStopSignals(onSignal);
       const durationMs = o.duration * 1000;
       let reported = 0;
       let seen: WindowSummary;
@@ -95,8 +95,7 @@ export function registerAttach(program: Command): void {
         if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
         throw err;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        releaseSignals();
       }
       const doc = attachJson(seen, detectModel(seen));
       const json = JSON.stringify(doc, null, 2) + '\n';
@@ -160,13 +159,11 @@ async function attachDashboard(o: AttachOptions): Promise<number> {
     wake();
   };
   // Our own handlers: blessed's would exit 0 on SIGTERM (replay.ts).
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const releaseSignals = trapStopSignals(onSignal);
   try {
     await Promise.race([view.done, signalled]);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
     source.stop();
     view.close();
   }

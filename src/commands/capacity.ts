@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT, UserError } from '../errors.js';
+import { trapStopSignals } from './stop-signals.js';
 import { runCapacity } from '../scenario/capacity.js';
 import { loadScenario } from '../scenario/load.js';
 import { RunAborted } from '../scenario/runner.js';
@@ -41,8 +42,7 @@ export function registerCapacity(program: Command): void {
         process.stderr.write(`\nsrvlens: ${sig}: stopping the search and every process of the probe\n`);
         controller.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const releaseSignals = trapStopSignals(onSignal);
       try {
         const result = await runCapacity({ scenario, slo, maxSeconds: opts.maxSeconds, signal: controller.signal, onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`) });
         if (opts.json) {
@@ -63,8 +63,7 @@ export function registerCapacity(program: Command): void {
         }
         throw err;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        releaseSignals();
       }
     });
 }

@@ -14,6 +14,7 @@ import { toolVersion } from '../scenario/paths.js';
 import { EXIT, UserError } from '../errors.js';
 import { serverStats } from '../../dashboard/server-stats.js';
 import { intOption } from './options.js';
+import { trapStopSignals } from './stop-signals.js';
 
 /** The agent's own bounds for SRVLENS_INTERVAL_MS (agents/node/config.ts): a collector on another grid sees nothing. */
 const MIN_INTERVAL_MS = 100;
@@ -106,8 +107,7 @@ async function runDashboard(o: Options): Promise<number> {
     signal = sig;
     wake();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const releaseSignals = trapStopSignals(onSignal);
   let collector: Collector | null = null;
   let clock: IntervalClock | null = null;
   try {
@@ -154,8 +154,7 @@ async function runDashboard(o: Options): Promise<number> {
     clock = startIntervalClock(o.intervalMs, TICK_GRACE_MS, (index) => runs.tick(index));
     await stopped;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
     clock?.stop();
     await collector?.close();
     // Every interval the agents reported goes out, and every run ends: the recording is complete.

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT } from '../errors.js';
+import { trapStopSignals } from './stop-signals.js';
 import { loadScenario } from '../scenario/load.js';
 import { RunAborted, runScenario, scenarioSeconds } from '../scenario/runner.js';
 import { reportFromFile } from '../report/load-report.js';
@@ -22,8 +23,7 @@ export function registerRun(program: Command): void {
         process.stderr.write(`\nsrvlens: ${sig}: stopping every process of the run\n`);
         controller.abort();
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const releaseSignals = trapStopSignals(onSignal);
       const progress = (line: string) => opts.quiet || process.stderr.write(line + '\n');
       progress(`srvlens: ${scenario.name}: ${scenario.servers.length} server(s), about ${scenarioSeconds(scenario)} s of load; recording to ${opts.out}`);
       // With a terminal on both ends (the dashboard reads keys too), the live dashboard instead of progress lines;
@@ -60,8 +60,7 @@ export function registerRun(program: Command): void {
         }
         throw err;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        releaseSignals();
       }
       const report = await reportFromFile(opts.out);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));

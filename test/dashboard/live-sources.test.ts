@@ -16,12 +16,12 @@ import { RecordingIndex } from '../../dashboard/recording-index.js';
 import { TAG_VAR, newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { knownCostApp } from '../helpers/apps.js';
+import { ENTRY } from '../../src/scenario/paths.js';
 import { lineClients, startPython, stopAll } from '../agents/proc/real-servers.js';
 import { TmuxSession, requireTmux } from './tmux.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
-const AGENT = join(ROOT, 'dist/agents/node/register.js');
 const INTERVAL_MS = 500;
 /** What the app's handler spends: process (spinning on the CPU), then downstream (a timer, as a backend call). */
 const PROCESS_MS = 2;
@@ -70,7 +70,7 @@ async function startApp(name: string, collectorUrl: string): Promise<number> {
     file,
     knownCostApp(PROCESS_MS, DOWNSTREAM_MS),
   );
-  const app = start(['--import', AGENT, file], { SRVLENS_COLLECTOR_URL: collectorUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: name });
+  const app = start(['--import', ENTRY.agent, file], { SRVLENS_COLLECTOR_URL: collectorUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: name });
   return Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], `${name} to listen`));
 }
 

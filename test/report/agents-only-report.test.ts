@@ -16,10 +16,10 @@ import type { AgentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { knownCostApp } from '../helpers/apps.js';
+import { ENTRY } from '../../src/scenario/paths.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
-const AGENT = join(ROOT, 'dist/agents/node/register.js');
 const INTERVAL_MS = 500;
 const PROCESS_MS = 2;
 const DOWNSTREAM_MS = 10;
@@ -62,7 +62,7 @@ async function startApp(collectorUrl: string): Promise<number> {
     file,
     knownCostApp(PROCESS_MS, DOWNSTREAM_MS),
   );
-  const app = start(['--import', AGENT, file], { SRVLENS_COLLECTOR_URL: collectorUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: 'shop' });
+  const app = start(['--import', ENTRY.agent, file], { SRVLENS_COLLECTOR_URL: collectorUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: 'shop' });
   return Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], 'the app to listen'));
 }
 
