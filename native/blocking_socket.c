@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHECK(call)                                                                                                    \
@@ -327,6 +328,20 @@ static napi_value js_gettid(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * threadCpuUs() -> number. The calling thread's CPU time (user + system) in microseconds, from
+ * CLOCK_THREAD_CPUTIME_ID: what the workload's CPU stages burn, so that a stage costs the same CPU whether or not its
+ * thread is preempted while it runs (a wall-clock spin would end on time and burn less).
+ */
+static napi_value js_thread_cpu_us(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return throw_errno(env, "clock_gettime", errno);
+  napi_value result;
+  CHECK(napi_create_double(env, (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3, &result));
+  return result;
+}
+
+/*
  * dieWithParent(parentPid) -> boolean. The kernel sends SIGKILL to this process when the thread that forked it
  * ends. A child whose main thread is blocked in accept or recv never runs its 'disconnect' handler, so this is how
  * it follows its parent, kill -9 included. False when the parent is already gone (the caller should exit).
@@ -351,6 +366,7 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"shutdown", NULL, js_shutdown, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gettid", NULL, js_gettid, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"threadCpuUs", NULL, js_thread_cpu_us, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dieWithParent", NULL, js_die_with_parent, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;

@@ -6,10 +6,13 @@
  * contract between the models and the time decomposition: every model must mark the same stages at the same points.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { STAGE } from '../model/parts.js';
 import { markStage } from '../model/stage-hook.js';
 import { ServerConfigError } from './errors.js';
+
+import { burnCpu } from './cpu-burn.js';
+
+export { burnCpu };
 
 export interface WorkloadParams {
   /** CPU burnt by each stage, µs. */
@@ -76,14 +79,6 @@ export function workloadForTarget(target: string, base: WorkloadParams): Workloa
 
 /** Bounds a query-string workload field: ten seconds of CPU, a thousand calls, 64 MiB; no request may ask for more. */
 const MAX_QUERY_VALUE = 64 * 1024 * 1024;
-
-export function burnCpu(us: number): void {
-  if (!(us > 0)) return;
-  const end = performance.now() + us / 1000;
-  while (performance.now() < end) {
-    // spin
-  }
-}
 
 // One body shared by all responses: a model's cost is scheduling, not allocating the same bytes again.
 let body = Buffer.alloc(0);

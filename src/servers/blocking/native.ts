@@ -1,7 +1,8 @@
 /**
  * The blocking-socket addon (native/blocking_socket.c), typed. Every call blocks the calling thread in the kernel,
  * as the same call would in C; that is the point of the blocking models, so call these only from threads and
- * processes that are meant to block (never from a thread that runs an event loop others depend on).
+ * processes that are meant to block (never from a thread that runs an event loop others depend on). One call
+ * does not block and serves every model: `threadCpuUs`, the clock the workload's CPU stages burn by (cpu-burn.ts).
  *
  * Errors are thrown as Error with the errno name in `code` (EINVAL, ECONNRESET, EPIPE...).
  */
@@ -26,6 +27,8 @@ export interface BlockingSocketApi {
   shutdown(fd: number): void;
   /** The kernel's id of the calling thread (/proc/PID/task/TID). */
   gettid(): number;
+  /** The calling thread's CPU time (user + system), µs: CLOCK_THREAD_CPUTIME_ID, a system call (~1 µs). */
+  threadCpuUs(): number;
   /** SIGKILL this process when its parent ends; false if the parent is already gone. */
   dieWithParent(parentPid: number): boolean;
 }
