@@ -27,12 +27,6 @@ import { roundOrder, summariseCase, type CaseExpectations, type Trial, type Vari
 import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead-workloads.js';
 
 const FIXED = {
-  /**
-   * Long enough for one-off start costs to be over before the measured seconds: the agent thread loading its OTLP
-   * exporter, and the JIT of the agent's code in every isolate (nine on the thread pool). With 1 s they fell in the
-   * measured window: the thread pool's default workload read +13 % CPU per request in 5 s trials, +1.7 % over 20 s.
-   */
-  warmupSeconds: 3,
   backendLatencyMs: 1,
   backendLimit: 1024,
   agentIntervalMs: 1000,
@@ -198,7 +192,7 @@ class OverheadBench {
     try {
       const { port, pid } = await this.ready(server);
       const url = `http://127.0.0.1:${port}/`;
-      const warm = await this.run(url, model.connections, FIXED.warmupSeconds);
+      const warm = await this.run(url, model.connections, model.warmupSeconds);
       const before = cpuSnapshot(pid, helpers);
       const measured = await this.run(url, model.connections, this.options.seconds);
       const after = cpuSnapshot(pid, helpers);

@@ -10,6 +10,8 @@ export interface BenchModel {
   size?: Record<string, number>;
   /** autocannon's connections, all keep-alive. */
   connections: number;
+  /** Seconds of load before the measured ones: until one-off start costs are over (see WARMUP below). */
+  warmupSeconds: number;
   /**
    * Whether requests go through node:http. Where they do not (the server reads and writes its sockets itself),
    * OpenTelemetry's HttpInstrumentation makes no server span: its figure is then the cost of a loaded SDK alone.
@@ -23,6 +25,17 @@ export interface BenchModel {
   load: string;
 }
 
+/**
+ * Warm-up: the measured seconds must see the steady state, not the start. Two one-off costs fall in the first
+ * seconds of load: the agent thread loading its OTLP exporter, and V8 compiling the hot code, the agent's with the
+ * server's, in every isolate. One event-loop isolate at thousands of requests a second is done within 3 s. The thread
+ * pool's nine isolates, each at a few hundred requests a second, are not: measured per 2 s over 30 s of its default
+ * workload (V8's compiler threads' CPU per request), TurboFan was still compiling for 12-16 s, both with and without
+ * the agent, and longer with it (its own functions, in eight more isolates). With 3 s those compilations fell into
+ * the measured window and read as 6-8 % of agent overhead; after them the difference was ~2 %.
+ */
+const WARMUP = { oneIsolate: 3, threadPool: 16 } as const;
+
 /** The tour's thread pool (scenarios/tour.yaml: thread-pool-8). */
 const POOL_THREADS = 8;
 
@@ -30,6 +43,7 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
   'event-loop': {
     id: 'event-loop',
     connections: 50,
+    warmupSeconds: WARMUP.oneIsolate,
     nodeHttp: true,
     agentModel: 'event-loop',
     workloads: ['hello', 'default'],
@@ -42,6 +56,7 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     // so a keep-alive connection holds a thread for the whole run: one connection per thread keeps every thread
     // busy, and a connection more would wait in the accept queue until autocannon's timeout (10 s).
     connections: POOL_THREADS,
+    warmupSeconds: WARMUP.threadPool,
     nodeHttp: false,
     agentModel: 'thread-pool',
     workloads: ['hello', 'default'],
@@ -54,6 +69,7 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
   'plain-app': {
     id: 'plain-app',
     connections: 50,
+    warmupSeconds: WARMUP.oneIsolate,
     nodeHttp: true,
     agentModel: 'event-loop',
     workloads: ['http', 'fetch'],

@@ -7,7 +7,6 @@ import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type In
 export interface BenchSettings {
   rounds: number;
   seconds: number;
-  warmupSeconds: number;
   backendLatencyMs: number;
   backendLimit: number;
   agentIntervalMs: number;
@@ -73,7 +72,7 @@ function modelLine(m: BenchModel): string {
   const size = m.size === undefined ? '' : ` (${Object.entries(m.size).map(([k, v]) => `${k} ${v}`).join(', ')})`;
   const otel = m.nodeHttp ? '' : '; it does not use node:http, so OTel\'s HttpInstrumentation sees none of its requests';
   const agent = m.agentModel === m.id ? '' : `; the agent is told SRVLENS_MODEL=${m.agentModel}`;
-  return `model ${m.id}${size}: load ${m.load}${otel}${agent}`;
+  return `model ${m.id}${size}: load ${m.load}, after ${m.warmupSeconds} s of warm-up${otel}${agent}`;
 }
 
 function caseLines(c: ReportCase, s: BenchSettings): string[] {
@@ -142,7 +141,7 @@ export function formatText(host: HostFacts, s: BenchSettings, cases: ReportCase[
   out.push(`srvlens agent overhead: servers at saturation, ${VARIANTS.length} ways`);
   out.push(`machine: ${host.cpu_model}${host.cpu_speed_ghz ? ` @ ${host.cpu_speed_ghz} GHz` : ''}, ${host.cpus} cores, Node ${host.node}, ${host.os} (kernel ${host.kernel})`);
   out.push(
-    `load: autocannon on 127.0.0.1, keep-alive, ${s.warmupSeconds} s warm-up + ${s.seconds} s measured per trial, ` +
+    `load: autocannon on 127.0.0.1, keep-alive, a warm-up (per model, below) + ${s.seconds} s measured per trial, ` +
       `${s.rounds} rounds of [${VARIANTS.join(', ')}] in rotating order` +
       (s.waitQuietSeconds > 0 ? `; each trial first waited (up to ${s.waitQuietSeconds} s) for other processes to use under ${s.quietBelowPct} % of a core` : ''),
   );
