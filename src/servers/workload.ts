@@ -8,10 +8,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STAGE } from '../model/parts.js';
 import { markStage } from '../model/stage-hook.js';
+import { burnCpu } from './cpu-burn.js';
 import { ServerConfigError } from './errors.js';
 
-import { burnCpu } from './cpu-burn.js';
-
+/** The CPU stages' burn, from here too: every model imports its workload from this module. */
 export { burnCpu };
 
 export interface WorkloadParams {
