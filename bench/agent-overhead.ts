@@ -19,7 +19,7 @@ import { hostFacts } from '../src/scenario/host-facts.js';
 import { ENTRY } from '../src/scenario/paths.js';
 import { EX_SLOWEST } from '../agents/node/thread-ring.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
-import { cpuFigures, cpuSnapshot, waitForQuietMachine } from './proc-cpu.js';
+import { cpuFigures, cpuSnapshot, waitForQuietMachine, type CpuSnapshot } from './proc-cpu.js';
 import type { BenchModel } from './overhead-models.js';
 import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead-options.js';
 import { formatText, type BenchSettings } from './overhead-report.js';
@@ -57,6 +57,19 @@ const EXEMPLAR_TIMEOUT_MS = FIXED.agentIntervalMs * 3;
 const OTEL_QUERY_TIMEOUT_MS = 10_000;
 
 class Interrupted extends Error {}
+
+/** The measured seconds of a trial's run: the server's CPU at their edges, and the responses between. */
+interface MeasuredWindow {
+  before: CpuSnapshot;
+  after: CpuSnapshot;
+  seconds: number;
+  /** 2xx responses, and all answered (2xx and other statuses). */
+  ok: number;
+  answered: number;
+}
+
+/** Load goes on this long after the measured window closes, so that the window never sees the load wind down. */
+const WINDOW_TAIL_SECONDS = 0.5;
 
 const answered = (r: autocannon.Result): number => r['2xx'] + r.non2xx;
 
@@ -192,21 +205,18 @@ class OverheadBench {
     try {
       const { port, pid } = await this.ready(server);
       const url = `http://127.0.0.1:${port}/`;
-      const warm = await this.run(url, model.connections, model.warmupSeconds);
-      const before = cpuSnapshot(pid, helpers);
-      const measured = await this.run(url, model.connections, this.options.seconds);
-      const after = cpuSnapshot(pid, helpers);
+      const { result, window } = await this.runWindowed(url, model.connections, model.warmupSeconds, this.options.seconds, pid, helpers);
       const trial: Trial = {
         model: model.id,
         workload,
         round,
         slot,
         variant,
-        reqPerSec: measured['2xx'] / measured.duration,
-        ...cpuFigures(before, after, measured.duration, answered(measured)),
-        responses: answered(warm) + answered(measured),
-        errors: warm.errors + measured.errors + warm.timeouts + measured.timeouts,
-        non2xx: warm.non2xx + measured.non2xx,
+        reqPerSec: window.ok / window.seconds,
+        ...cpuFigures(window.before, window.after, window.seconds, window.answered),
+        responses: answered(result),
+        errors: result.errors + result.timeouts,
+        non2xx: result.non2xx,
         seen: null,
         seenWhat: null,
         downstreamMsPerRequest: null,
@@ -295,14 +305,42 @@ class OverheadBench {
     return { port: Number(m.port), pid: Number(m.pid) };
   }
 
-  private run(url: string, connections: number, seconds: number): Promise<autocannon.Result> {
+  /**
+   * One run of warm-up + measured seconds (and a short tail), measured over the window between the two: the server's
+   * CPU snapshots at its edges and the responses in it. One run, not a warm-up run then a measured run: autocannon
+   * opens new connections for each run, and the first request on a new connection meets code that V8 optimised for
+   * the old ones (the agent's `begin` storing its slot on a connection handle of a new shape: a deopt, then
+   * recompiling, in each of the pool's isolates), a one-off that would then fall in the measured seconds.
+   */
+  private runWindowed(url: string, connections: number, warmupSeconds: number, seconds: number, pid: number, helpers: number[]) {
     this.checkAborted();
-    return new Promise((resolve, reject) => {
-      this.load = autocannon({ url, connections, duration: seconds }, (err, result) => {
+    return new Promise<{ result: autocannon.Result; window: MeasuredWindow }>((resolve, reject) => {
+      let counting = false;
+      let ok = 0;
+      let answeredInWindow = 0;
+      let before: { snap: CpuSnapshot; at: number } | null = null;
+      let window: MeasuredWindow | null = null;
+      const open = setTimeout(() => {
+        before = { snap: cpuSnapshot(pid, helpers), at: performance.now() };
+        counting = true;
+      }, warmupSeconds * 1000);
+      const close = setTimeout(() => {
+        counting = false;
+        if (before) window = { before: before.snap, after: cpuSnapshot(pid, helpers), seconds: (performance.now() - before.at) / 1000, ok, answered: answeredInWindow };
+      }, (warmupSeconds + seconds) * 1000);
+      this.load = autocannon({ url, connections, duration: warmupSeconds + seconds + WINDOW_TAIL_SECONDS }, (err, result) => {
         this.load = null;
+        clearTimeout(open);
+        clearTimeout(close);
         if (err) reject(err);
         else if (this.aborted) reject(new Interrupted());
-        else resolve(result);
+        else if (window === null) reject(new Error('the load ended before its measured window did'));
+        else resolve({ result, window });
+      });
+      this.load.on('response', (_client: unknown, status: number) => {
+        if (!counting) return;
+        answeredInWindow++;
+        if (status >= 200 && status < 300) ok++;
       });
     });
   }
