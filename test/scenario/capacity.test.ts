@@ -90,7 +90,10 @@ load:
       ),
     );
     const s = (JSON.parse(stdout) as { servers: Record<string, unknown>[] }).servers[0];
-    expect(s, stderr).toMatchObject({ server: 'py', model: 'external', gave_out: 'latency' });
+    expect(s, stderr).toMatchObject({ server: 'py', model: 'external' });
+    // Past its rate the queue grows (latency), and once HTTPServer's accept backlog of 5 is full new connections are
+    // refused or time out (errors): which comes first near the limit depends on the moment, both are the server's.
+    expect(['latency', 'errors'], stderr).toContain(s.gave_out);
     expect(s.max_sustainable_rps).toBeGreaterThanOrEqual(25);
     expect(s.max_sustainable_rps).toBeLessThanOrEqual(105);
     expect(taggedProcesses(tag)).toEqual([]);
