@@ -67,7 +67,11 @@ describe('srvlens run, end to end', () => {
     const waited = light.runqueue_wait_ms_per_request ?? 0;
     expect(light.parts_ms.downstream!, 'downstream in light').toBeGreaterThan(20.0 * 0.9);
     expect(light.parts_ms.downstream!, `downstream in light (run-queue wait ${waited} ms per request)`).toBeLessThan(20.0 * 1.1 + waited);
-    expect(busier.parts_ms.downstream!).toBeGreaterThanOrEqual(light.parts_ms.downstream! * 0.95);
+    // Busier holds at least light's downstream less what light waited for a CPU (a busy machine can make light's
+    // waits the longer of the two: the stages burn CPU time, so a preempted stage keeps the loop from a reply).
+    expect(busier.parts_ms.downstream!, `downstream in busier (light waited ${waited} ms per request)`).toBeGreaterThanOrEqual(
+      (light.parts_ms.downstream! - waited) * 0.95,
+    );
   });
 
   it('covers the latency with its marks: unmeasured is at most 10 % of the mean', () => {
