@@ -315,17 +315,14 @@ class OverheadBench {
   private runWindowed(url: string, connections: number, warmupSeconds: number, seconds: number, pid: number, helpers: number[]) {
     this.checkAborted();
     return new Promise<{ result: autocannon.Result; window: MeasuredWindow }>((resolve, reject) => {
-      let counting = false;
       let ok = 0;
       let answeredInWindow = 0;
       let before: { snap: CpuSnapshot; at: number } | null = null;
       let window: MeasuredWindow | null = null;
       const open = setTimeout(() => {
         before = { snap: cpuSnapshot(pid, helpers), at: performance.now() };
-        counting = true;
       }, warmupSeconds * 1000);
       const close = setTimeout(() => {
-        counting = false;
         if (before) window = { before: before.snap, after: cpuSnapshot(pid, helpers), seconds: (performance.now() - before.at) / 1000, ok, answered: answeredInWindow };
       }, (warmupSeconds + seconds) * 1000);
       this.load = autocannon({ url, connections, duration: warmupSeconds + seconds + WINDOW_TAIL_SECONDS }, (err, result) => {
@@ -338,7 +335,8 @@ class OverheadBench {
         else resolve({ result, window });
       });
       this.load.on('response', (_client: unknown, status: number) => {
-        if (!counting) return;
+        // Counted while the window is open: after its start snapshot, before its end one.
+        if (before === null || window !== null) return;
         answeredInWindow++;
         if (status >= 200 && status < 300) ok++;
       });
