@@ -11,16 +11,16 @@
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { Frame, RunStart } from '../src/model/index.js';
+import type { Frame, RunStart } from '../src/vocabulary/index.js';
 import { readRecording } from '../src/recording/reader.js';
-import { PACKAGE_ROOT } from '../src/scenario/paths.js';
-import { LiveFrameStore } from '../dashboard/frame-store.js';
-import { SnapshotBuilder } from '../dashboard/snapshot.js';
+import { PACKAGE_ROOT } from '../src/vocabulary/package-paths.js';
+import { LiveFrameStore } from '../dashboard/state/frame-store.js';
+import { SnapshotBuilder } from '../dashboard/state/snapshot.js';
 import { createScreen } from '../dashboard/screen.js';
 import { RunView } from '../dashboard/views/run-view.js';
 import { CompareView } from '../dashboard/views/compare-view.js';
 import type { View } from '../dashboard/views/view.js';
-import { PHASE_WINDOW } from '../dashboard/windows.js';
+import { PHASE_WINDOW } from '../dashboard/state/windows.js';
 
 const SERVERS = 8;
 const HOUR = 3600;

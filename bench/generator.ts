@@ -17,10 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { FromGenerator } from '../src/load/messages.js';
 import type { GeneratorConfig } from '../src/load/config.js';
-import { SEND_TIME_HEADER, TRACEPARENT_HEADER, monoUs } from '../src/model/index.js';
+import { SEND_TIME_HEADER, TRACEPARENT_HEADER, monoUs } from '../src/vocabulary/index.js';
 import { processCpuSeconds } from './proc-cpu.js';
 
-const GENERATOR_MAIN = fileURLToPath(new URL('../src/load/generator-main.js', import.meta.url));
+const GENERATOR_MAIN = fileURLToPath(new URL('../src/load/generator-process.js', import.meta.url));
 const HELLO = fileURLToPath(new URL('./generator-hello-server.js', import.meta.url));
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 /** How often the tool's CPU is read while it runs; the last reading before it exits is what counts (<= 100 ms lost). */

@@ -1,5 +1,5 @@
 /** The overhead bench's text report: the machine, the settings, then per model and workload a table and the verdicts. */
-import type { HostFacts } from '../src/model/index.js';
+import type { HostFacts } from '../src/vocabulary/index.js';
 import type { BenchModel } from './overhead-models.js';
 import { isPlainApp, type BenchWorkload, type PlainAppWorkload } from './overhead-workloads.js';
 import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type InstrumentedId, type RatioSummary } from './overhead-summary.js';

@@ -4,8 +4,8 @@
  */
 import type blessed from 'blessed';
 import { RenderLoop } from './render-loop.js';
-import { SnapshotBuilder, type Cursor } from './snapshot.js';
-import type { RunInfo, Timeline } from './timeline.js';
+import { SnapshotBuilder, type Cursor } from './state/snapshot.js';
+import type { RunInfo, Timeline } from './state/timeline.js';
 import { RunView } from './views/run-view.js';
 import { CompareView } from './views/compare-view.js';
 import { helpOverlay } from './views/help-overlay.js';

@@ -5,9 +5,9 @@
  * `done`.
  */
 import type blessed from 'blessed';
-import type { Frame, RunStart } from '../src/model/index.js';
+import type { Frame, RunStart } from '../src/vocabulary/index.js';
 import { Dashboard } from './dashboard.js';
-import { LiveFrameStore } from './frame-store.js';
+import { LiveFrameStore } from './state/frame-store.js';
 import { createScreen } from './screen.js';
 
 export interface LiveServersDashboard {

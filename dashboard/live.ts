@@ -2,10 +2,10 @@
  * The dashboard during `srvlens run`, fed from the runner's onFrame. Quitting it (q, Ctrl-C: in raw mode the
  * terminal sends Ctrl-C as a key, not as SIGINT) calls `onQuit`, which stops the run as SIGINT does.
  */
-import type { Frame, RunStart } from '../src/model/index.js';
+import type { Frame, RunStart } from '../src/vocabulary/index.js';
 import { phaseDurationS, type Scenario } from '../src/scenario/schema.js';
 import { Dashboard } from './dashboard.js';
-import { LiveFrameStore } from './frame-store.js';
+import { LiveFrameStore } from './state/frame-store.js';
 import { createScreen } from './screen.js';
 import type blessed from 'blessed';
 

@@ -1,8 +1,8 @@
 /** `srvlens replay`: a recording in the dashboard, until the user quits. */
-import { UserError } from '../src/errors.js';
+import { UserError } from '../src/vocabulary/errors.js';
 import { trapStopSignals } from '../src/commands/stop-signals.js';
 import { Dashboard } from './dashboard.js';
-import { RecordingIndex } from './recording-index.js';
+import { RecordingIndex } from './state/recording-index.js';
 import { createScreen, type ScreenStreams } from './screen.js';
 
 export interface ReplayResult {

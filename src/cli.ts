@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `srvlens` command. Each subcommand lives in src/commands/; this file only wires them to commander. */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isUserError } from './errors.js';
+import { EXIT, isUserError } from './vocabulary/errors.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
@@ -11,7 +11,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerCapacity } from './commands/capacity.js';
 import { registerAttach } from './commands/attach.js';
 import { registerDashboard } from './commands/dashboard.js';
-import { toolVersion } from './scenario/paths.js';
+import { toolVersion } from './vocabulary/package-paths.js';
 
 const program = new Command()
   .name('srvlens')

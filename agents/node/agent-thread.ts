@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/model/index.js';
+import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/vocabulary/index.js';
 import type { AgentConfig } from './config.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';

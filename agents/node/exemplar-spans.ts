@@ -8,7 +8,7 @@ import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes } from '@ope
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ATTR, STAGES, monoToEpochMs } from '../../src/model/index.js';
+import { ATTR, STAGES, monoToEpochMs } from '../../src/vocabulary/index.js';
 import type { ContextRecord } from './interval-record.js';
 
 export class ExemplarSpans {

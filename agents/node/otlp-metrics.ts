@@ -12,7 +12,7 @@ import {
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
-import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/model/index.js';
+import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/vocabulary/index.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 
 export const SCOPE = { name: 'srvlens-agent-node', version: '0.1.0' };

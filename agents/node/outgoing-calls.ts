@@ -8,7 +8,7 @@
  * pays nothing. That first call belongs to the request in flight only when there is exactly one; requests that
  * started before the switch carry no store, so their calls stay in the stage they were made from.
  *
- * A thread whose application marks its stages itself (src/model/stage-hook.ts) times its calls itself: the
+ * A thread whose application marks its stages itself (src/vocabulary/stage-hook.ts) times its calls itself: the
  * tracker's `explicitStages` turns this off there, so no call is counted twice.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';

@@ -6,7 +6,7 @@
  * process per connection would otherwise grow a series per connection. Past MAX_CONTEXTS names, further contexts
  * fold into one `other` per kind, so a scrape stays bounded whatever the host does.
  */
-import { STAGE_COUNT, emptyExpHistogram, mergeExpHistograms, type ExpHistogramData } from '../../src/model/index.js';
+import { STAGE_COUNT, emptyExpHistogram, mergeExpHistograms, type ExpHistogramData } from '../../src/vocabulary/index.js';
 import type { ContextKind, IntervalRecord } from './interval-record.js';
 
 /** Enough for every named thread of the reference servers' pools; past it, `other`. */

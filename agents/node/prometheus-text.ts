@@ -2,11 +2,11 @@
  * The agent's totals as a Prometheus scrape page (text exposition format 0.0.4). A pure function of the state, so
  * what a scraper sees is tested without a server.
  *
- * Names are OpenTelemetry's conversion of the names the OTLP export uses (src/model/metric-names.ts): dots to
+ * Names are OpenTelemetry's conversion of the names the OTLP export uses (src/vocabulary/metric-names.ts): dots to
  * underscores, the unit as a suffix (s: seconds, By: bytes, 1 on a gauge: ratio, {annotations} dropped), `_total`
  * on counters; attributes likewise (`thread.name` -> `thread_name`). Resource attributes go on `target_info`.
  */
-import { ATTR, DEFAULT_SCALE, METRIC, STAGES, type ExpHistogramData } from '../../src/model/index.js';
+import { ATTR, DEFAULT_SCALE, METRIC, STAGES, type ExpHistogramData } from '../../src/vocabulary/index.js';
 import type { ContextTotals, CumulativeState } from './prometheus-cumulative.js';
 
 export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

@@ -6,7 +6,7 @@
 import dc from 'node:diagnostics_channel';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHandOff, type AgentHooks } from '../../src/model/index.js';
+import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHandOff, type AgentHooks } from '../../src/vocabulary/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { OutgoingCalls } from './outgoing-calls.js';
 import { RequestTracker } from './request-tracker.js';
@@ -166,7 +166,7 @@ export class ThreadRecorder {
     }
   };
 
-  /** The explicit API (src/model/stage-hook.ts), guarded like every other entry from the host. */
+  /** The explicit API (src/vocabulary/stage-hook.ts), guarded like every other entry from the host. */
   readonly hooks: AgentHooks = {
     begin: (handle, sendUs, acceptMs, traceparent) => {
       try {

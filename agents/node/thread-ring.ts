@@ -7,7 +7,7 @@
  * locks, no messages per request, and it works for threads that block for seconds in the kernel: the agent
  * thread never needs their event loop to run.
  */
-import { ExpHistogram, STAGE_COUNT, intervalIndex, type ExpHistogramData } from '../../src/model/index.js';
+import { ExpHistogram, STAGE_COUNT, intervalIndex, type ExpHistogramData } from '../../src/vocabulary/index.js';
 
 // Header (doubles).
 export const H_TID = 0;

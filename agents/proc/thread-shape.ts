@@ -3,7 +3,7 @@
  * of threads sharing the work, or threads made and ended as it goes. Pure, from the window; the tree-level detection
  * (detect-model.ts) combines it with connections and the process tree.
  */
-import { AGENT_THREAD_COMM } from '../../src/model/stage-hook.js';
+import { AGENT_THREAD_COMM } from '../../src/vocabulary/stage-hook.js';
 import type { ContextWindow, ProcessWindow } from './window-summary.js';
 
 /**

@@ -3,9 +3,9 @@
  * achieved, its p99, and what the model cost per request. The screen that answers "where does each model spend its
  * time". The cursor's server is figured up to the cursor, the others over their whole phase (see windows.ts).
  */
-import { PART_NAMES, type PartName } from '../../src/model/index.js';
-import type { CompareEntry } from '../snapshot.js';
-import type { MeasuredBy } from '../server-stats.js';
+import { PART_NAMES, type PartName } from '../../src/vocabulary/index.js';
+import type { CompareEntry } from '../state/snapshot.js';
+import type { MeasuredBy } from '../../src/analysis/server-stats.js';
 
 export interface CompareRow {
   server: string;

@@ -3,7 +3,7 @@
  * involuntary (the scheduler took the CPU away: more runnable contexts than cores).
  */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
-import { intervalServerStats } from '../server-stats.js';
+import { intervalServerStats } from '../../src/analysis/server-stats.js';
 
 type PerRequest = { voluntary: number; involuntary: number } | null;
 

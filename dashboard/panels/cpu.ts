@@ -2,7 +2,7 @@
  * The CPU the whole tree used, in cores: what the Run view shows where the request rate would be when requests are
  * not seen (`srvlens attach --dashboard`, from /proc).
  */
-import { intervalServerStats } from '../server-stats.js';
+import { intervalServerStats } from '../../src/analysis/server-stats.js';
 import { lastOf, type PanelInput } from './input.js';
 
 export interface CpuPanel {

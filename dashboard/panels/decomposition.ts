@@ -1,7 +1,7 @@
 /** Where the time goes: the mean request's latency split into the parts of the decomposition, in order. */
-import { PART_NAMES, type PartName } from '../../src/model/index.js';
+import { PART_NAMES, type PartName } from '../../src/vocabulary/index.js';
 import type { PhaseStats } from '../../src/analysis/phase-stats.js';
-import type { ServerStats } from '../server-stats.js';
+import type { ServerStats } from '../../src/analysis/server-stats.js';
 
 export interface DecompositionPanel {
   /** Every part, in the order they happen; null where it was not measured (shown as such, never as 0). */

@@ -2,9 +2,9 @@
  * What went wrong: requests that failed (the generator's count: timeouts, resets, bad responses), data the agents
  * dropped or errors they caught (their figures are then incomplete), and a run that ended in failure.
  */
-import type { RunInfo } from '../timeline.js';
+import type { RunInfo } from '../state/timeline.js';
 import { lastOf, type PanelInput } from './input.js';
-import { measuredBy, type MeasuredBy } from '../server-stats.js';
+import { measuredBy, type MeasuredBy } from '../../src/analysis/server-stats.js';
 
 export interface ErrorsPanel {
   /** Failed requests in the cursor's interval and in the phase window, and the window's share of failures. */

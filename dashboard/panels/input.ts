@@ -2,9 +2,9 @@
  * What the Run view's panels are computed from. Panels are pure functions of it, so any renderer (blessed today)
  * can draw them and tests can check them on recorded frames.
  */
-import type { Frame } from '../../src/model/index.js';
+import type { Frame } from '../../src/vocabulary/index.js';
 import { phaseStats, type PhaseStats } from '../../src/analysis/phase-stats.js';
-import type { ServerStats } from '../server-stats.js';
+import type { ServerStats } from '../../src/analysis/server-stats.js';
 
 export interface PanelInput {
   /** The last frames up to the cursor, oldest first: the cursor's interval is the last one. */

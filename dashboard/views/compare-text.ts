@@ -2,9 +2,9 @@
  * The Compare view's two tables as tagged text: one line per server with its figures and its decomposition bar (all
  * bars on one scale, so their lengths compare), then the parts in ms per request, one column per part.
  */
-import { PART_NAMES } from '../../src/model/index.js';
+import { PART_NAMES } from '../../src/vocabulary/index.js';
 import { barMs, type ComparePanel, type CompareRow } from '../panels/compare.js';
-import { fit, fmtMs, num, numIn } from '../format.js';
+import { fit, fmtMs, num, numIn } from '../widgets/format.js';
 import { stackedBar } from '../widgets/stacked-bar.js';
 import { flow, partMark, type LegendItem } from '../widgets/legend.js';
 import { alert, bold, esc } from '../widgets/tags.js';

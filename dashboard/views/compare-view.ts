@@ -7,7 +7,7 @@
  */
 import blessed from 'blessed';
 import Grid from 'blessed-contrib/lib/layout/grid.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../state/snapshot.js';
 import { comparePanel } from '../panels/compare.js';
 import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';

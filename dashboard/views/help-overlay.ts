@@ -1,10 +1,10 @@
 /** The keys, and how to read the screens, over whichever view is showing. */
 import blessed from 'blessed';
-import { PART_NAMES } from '../../src/model/index.js';
-import { wrapWords } from '../format.js';
+import { PART_NAMES } from '../../src/vocabulary/index.js';
+import { wrapWords } from '../widgets/format.js';
 import { PART_STYLE } from '../widgets/part-style.js';
 import { esc } from '../widgets/tags.js';
-import { PHASE_WINDOW } from '../windows.js';
+import { PHASE_WINDOW } from '../state/windows.js';
 
 const KEYS: [string, string][] = [
   ['space', 'pause / play (replay)'],

@@ -11,7 +11,7 @@ import type { EventLoopPanel } from '../panels/event-loop.js';
 import type { QueuesPanel } from '../panels/queues.js';
 import { barMs } from '../panels/compare.js';
 import type { CpuPanel } from '../panels/cpu.js';
-import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps, num, wrapWords } from '../format.js';
+import { fit, fmtBytes, fmtMs, fmtMsPerReq, fmtPct, fmtPerReq, fmtRps, num, wrapWords } from '../widgets/format.js';
 import { markLine, sparkline } from '../widgets/sparkline.js';
 import { stackedBar } from '../widgets/stacked-bar.js';
 import { flow } from '../widgets/legend.js';

@@ -9,7 +9,7 @@
  */
 import blessed from 'blessed';
 import Grid from 'blessed-contrib/lib/layout/grid.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../state/snapshot.js';
 import type { PanelInput } from '../panels/input.js';
 import { throughputPanel } from '../panels/throughput.js';
 import { latencyPanel } from '../panels/latency.js';
@@ -22,7 +22,7 @@ import { queuesPanel } from '../panels/queues.js';
 import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
-import { fmtMs, fmtPct } from '../format.js';
+import { fmtMs, fmtPct } from '../widgets/format.js';
 import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
 import {
   contextLines,

@@ -1,8 +1,8 @@
 /** The status line both views share (where the cursor is, playback) and the errors panel beside it. */
 import type { PhasePanel } from '../panels/phase.js';
 import type { ErrorsPanel } from '../panels/errors.js';
-import type { PhaseWindow } from '../snapshot.js';
-import { count, fmtPct, fmtSeconds } from '../format.js';
+import type { PhaseWindow } from '../state/snapshot.js';
+import { count, fmtPct, fmtSeconds } from '../widgets/format.js';
 import { alert, bold, esc } from '../widgets/tags.js';
 
 /** What the status line shows besides the cursor: the source, and playback or the live run's news. */

@@ -1,5 +1,5 @@
 /** What the dashboard asks of a view: draw a snapshot, and be shown or hidden as a whole. */
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot } from '../state/snapshot.js';
 import type { ScreenStatus } from './status-text.js';
 
 export interface View {

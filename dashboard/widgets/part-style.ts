@@ -3,7 +3,7 @@
  * screen capture) on a background colour. Letters are black on light backgrounds, both set explicitly, so the bars
  * read the same on dark and light terminal themes (only the default colours change with the theme).
  */
-import type { PartName } from '../../src/model/index.js';
+import type { PartName } from '../../src/vocabulary/index.js';
 
 export const PART_STYLE: Record<PartName, { mark: string; bg: string }> = {
   send_wait: { mark: 'w', bg: 'light-magenta' },

@@ -1,6 +1,6 @@
 /** A horizontal stacked bar as blessed-tagged text: one run of cells per part, lengths on a shared scale. */
 import { partMark } from './legend.js';
-import type { PartName } from '../../src/model/index.js';
+import type { PartName } from '../../src/vocabulary/index.js';
 
 /**
  * Cells per part for a bar `width` cells long at full `scale`: largest-remainder rounding, so the cells add up to

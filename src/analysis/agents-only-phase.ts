@@ -5,7 +5,7 @@
  * a part that could not be measured is everywhere; the fields keep PhaseStats's names, so a reader of the JSON
  * finds every figure where a generator run has it.
  */
-import { PART_NAMES, type Frame, type PartName, type RunStart } from '../model/index.js';
+import { PART_NAMES, type Frame, type PartName, type RunStart } from '../vocabulary/index.js';
 import { modelCosts, type ModelCosts } from './model-costs.js';
 import { round } from './numbers.js';
 import { serverSideStats } from './server-side-stats.js';

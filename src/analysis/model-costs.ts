@@ -3,7 +3,7 @@
  * every execution context, the event loop's delay and utilisation, the accept queue and the backend tier's queue.
  * Pure: frames in, figures out. The same with a load generator (phase-stats.ts) and without (agents-only-phase.ts).
  */
-import { expQuantile, mergeExpHistograms, type ExpHistogramData, type Frame, type ServerInterval } from '../model/index.js';
+import { expQuantile, mergeExpHistograms, type ExpHistogramData, type Frame, type ServerInterval } from '../vocabulary/index.js';
 import { ms, round, sum } from './numbers.js';
 
 export interface ModelCosts {

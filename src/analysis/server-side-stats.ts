@@ -4,7 +4,7 @@
  * the client side: the live dashboard (dashboard/server-stats.ts) and the report of its recordings
  * (agents-only-phase.ts). Pure: frames in, figures out, unrounded.
  */
-import { PART_NAMES, STAGES, expQuantile, mergeExpHistograms, type Frame, type PartName, type ServerInterval, type StageName } from '../model/index.js';
+import { PART_NAMES, STAGES, expQuantile, mergeExpHistograms, type Frame, type PartName, type ServerInterval, type StageName } from '../vocabulary/index.js';
 import { ms, sum } from './numbers.js';
 
 /** Who measured a span: the load generator (`srvlens run`), the servers' agents alone, or /proc alone. */

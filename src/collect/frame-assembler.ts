@@ -21,7 +21,7 @@ import {
   type GeneratorInterval,
   type ServerInterval,
   type StageName,
-} from '../model/index.js';
+} from '../vocabulary/index.js';
 import type { AgentInterval } from './otlp-json.js';
 
 const LAG = 2;

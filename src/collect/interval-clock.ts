@@ -3,7 +3,7 @@
  * is over". Ticks follow the shared monotonic clock (model/clock.ts), so they fall on the very boundaries the agents
  * put their intervals on, whatever process they run in.
  */
-import { intervalIndex, monoMs } from '../model/index.js';
+import { intervalIndex, monoMs } from '../vocabulary/index.js';
 
 export interface IntervalClock {
   stop(): void;

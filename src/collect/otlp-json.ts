@@ -5,7 +5,7 @@
  * exactly on interval boundaries of the shared monotonic clock, so rounding absorbs the millisecond by which two
  * processes' epoch mappings can differ.
  */
-import { ATTR, METRIC, STAGES, epochToMonoMs, type Exemplar, type ExpHistogramData, type StageName } from '../model/index.js';
+import { ATTR, METRIC, STAGES, epochToMonoMs, type Exemplar, type ExpHistogramData, type StageName } from '../vocabulary/index.js';
 
 export interface AgentContext {
   tid: number;

@@ -12,7 +12,7 @@
  * Children end before their parent and are exported first (BatchSpanProcessor exports ended spans), so their
  * times wait, bounded, under the parent's id until the parent arrives.
  */
-import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type Exemplar, type StageName } from '../model/index.js';
+import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type Exemplar, type StageName } from '../vocabulary/index.js';
 import { emptyContext, type AgentInterval } from './otlp-json.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -15,7 +15,7 @@ import { clockTicksPerSecond } from '../../agents/proc/proc-read.js';
 import { ProcessGoneError } from '../../agents/proc/sample-tree.js';
 import { readTreeSnapshot, type TreeSnapshot } from '../../agents/proc/tree-snapshot.js';
 import type { WindowSummary } from '../../agents/proc/window-summary.js';
-import { intervalIndex, monoMs, type AcceptQueueInterval, type ContextInterval, type Frame } from '../model/index.js';
+import { intervalIndex, monoMs, type AcceptQueueInterval, type ContextInterval, type Frame } from '../vocabulary/index.js';
 
 /** The model is named from this much of the recent past: `srvlens attach`'s default window. */
 export const DETECT_WINDOW_MS = 5000;

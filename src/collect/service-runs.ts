@@ -5,7 +5,7 @@
  * A service silent for SILENT_MS is taken to be gone: its run ends at its last report, and if it sends again that is
  * a new run. No timers or sockets here: the command feeds in the collector's data and the interval clock's ticks.
  */
-import { intervalIndex, monoMs, type Frame, type RunEnd, type RunStart } from '../model/index.js';
+import { intervalIndex, monoMs, type Frame, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { FrameAssembler } from './frame-assembler.js';
 import type { AgentInterval } from './otlp-json.js';
 

@@ -4,10 +4,10 @@ import { attachJson, renderAttachText } from '../../agents/proc/attach-report.js
 import { detectModel } from '../../agents/proc/detect-model.js';
 import type { WindowSummary } from '../../agents/proc/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../vocabulary/errors.js';
 import { watchProcFrames, type ProcFrameSource } from '../collect/proc-frames.js';
 import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
-import type { RunStart } from '../model/index.js';
+import type { RunStart } from '../vocabulary/index.js';
 import { intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 

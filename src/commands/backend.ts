@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runBackendCommand } from '../servers/backend-main.js';
+import { runBackendCommand } from '../servers/backend/backend-main.js';
 import { intOption } from './options.js';
 
 export function registerBackend(program: Command): void {

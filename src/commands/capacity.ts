@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, UserError } from '../vocabulary/errors.js';
 import { trapStopSignals } from './stop-signals.js';
-import { runCapacity } from '../scenario/capacity.js';
-import { loadScenario } from '../scenario/load.js';
-import { RunAborted } from '../scenario/runner.js';
+import { runCapacity } from '../scenario/capacity/run-capacity.js';
+import { loadScenario } from '../scenario/read-scenario.js';
+import { RunAborted } from '../scenario/run/runner.js';
 import { parseSloText, type Slo } from '../scenario/slo.js';
 
 function sloOption(text: string): Slo {

@@ -7,12 +7,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { startCollector, type Collector } from '../collect/receiver.js';
 import { startIntervalClock, type IntervalClock } from '../collect/interval-clock.js';
 import { ServiceRuns } from '../collect/service-runs.js';
-import { RECORDING_SCHEMA, monoMs, monoToEpochMs, type Frame, type RecordingRecord, type RunEnd, type RunStart } from '../model/index.js';
+import { RECORDING_SCHEMA, monoMs, monoToEpochMs, type Frame, type RecordingRecord, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { RecordingWriter } from '../recording/writer.js';
-import { hostFacts } from '../scenario/host-facts.js';
-import { toolVersion } from '../scenario/paths.js';
-import { EXIT, UserError } from '../errors.js';
-import { serverStats } from '../../dashboard/server-stats.js';
+import { hostFacts } from '../scenario/run/host-facts.js';
+import { toolVersion } from '../vocabulary/package-paths.js';
+import { EXIT, UserError } from '../vocabulary/errors.js';
+import { serverStats } from '../analysis/server-stats.js';
 import { intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 

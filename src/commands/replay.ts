@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../vocabulary/errors.js';
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
 

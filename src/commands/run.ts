@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../vocabulary/errors.js';
 import { trapStopSignals } from './stop-signals.js';
-import { loadScenario } from '../scenario/load.js';
-import { RunAborted, runScenario, scenarioSeconds } from '../scenario/runner.js';
+import { loadScenario } from '../scenario/read-scenario.js';
+import { RunAborted, runScenario, scenarioSeconds } from '../scenario/run/runner.js';
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
-import { expQuantile } from '../model/index.js';
+import { expQuantile } from '../vocabulary/index.js';
 import { summariseHdr } from '../analysis/hdr.js';
 
 export function registerRun(program: Command): void {

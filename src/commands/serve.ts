@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { MODELS } from '../servers/models.js';
+import { MODELS } from '../servers/models/registry.js';
 import { runServeCommand } from '../servers/serve-main.js';
-import { startBackend } from '../servers/backend.js';
-import { parseLatencyFlag } from '../servers/latency.js';
+import { startBackend } from '../servers/backend/backend.js';
+import { parseLatencyFlag } from '../servers/backend/latency.js';
 import { intOption } from './options.js';
 
 /**

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { EXIT } from '../errors.js';
-import { fdBudget } from '../load/fd-budget.js';
+import { EXIT } from '../vocabulary/errors.js';
+import { fdBudget } from '../load/connections/fd-budget.js';
 import { ScenarioError, type ScenarioProblem } from '../scenario/errors.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
-import { loadScenario } from '../scenario/load.js';
-import { scenarioSeconds } from '../scenario/runner.js';
+import { loadScenario } from '../scenario/read-scenario.js';
+import { scenarioSeconds } from '../scenario/run/runner.js';
 import type { Scenario } from '../scenario/schema.js';
-import { MODEL_IDS } from '../servers/models.js';
+import { MODEL_IDS } from '../servers/models/registry.js';
 
 interface FileResult {
   file: string;

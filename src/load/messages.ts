@@ -2,9 +2,9 @@
  * The IPC protocol between the scenario runner (parent) and the generator process (generator-main.ts), over
  * `child_process.fork`'s channel. One run per process: start, intervals, done, exit.
  */
-import type { GeneratorInterval } from '../model/frames.js';
+import type { GeneratorInterval } from '../vocabulary/frames.js';
 import type { GeneratorConfig } from './config.js';
-import type { GeneratorSummary } from './generator.js';
+import type { GeneratorSummary } from './generate.js';
 
 /** Parent to generator. `stop` ends the run early; the generator still sends `done`. */
 export type ToGenerator = { type: 'start'; config: GeneratorConfig } | { type: 'stop' };

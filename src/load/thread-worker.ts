@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { GeneratorConfig } from './config.js';
-import { startRun } from './generator-run.js';
-import type { Share } from './schedule.js';
+import { startRun } from './thread-run.js';
+import type { Share } from './arrivals/plan.js';
 import type { FromThread, ToThread } from './threads.js';
 
 const port = parentPort!;

@@ -9,12 +9,12 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { intervalIndex, monoMs } from '../model/clock.js';
+import { intervalIndex, monoMs } from '../vocabulary/clock.js';
 import type { GeneratorConfig } from './config.js';
-import type { IntervalCallback, LoadInterval } from './load-interval.js';
-import { mergeIntervals } from './merge-intervals.js';
-import { ThreadCpuMeter } from './self-monitor.js';
-import type { GeneratorSummary } from './summary.js';
+import type { IntervalCallback, LoadInterval } from './intervals/load-interval.js';
+import { mergeIntervals } from './intervals/merge-intervals.js';
+import { ThreadCpuMeter } from './intervals/self-monitor.js';
+import type { GeneratorSummary } from './intervals/summary.js';
 
 export type ToThread = { type: 'go'; first_index: number } | { type: 'stop' };
 export type FromThread = { type: 'ready' } | { type: 'interval'; index: number; data: LoadInterval } | { type: 'done'; summary: GeneratorSummary };

@@ -7,7 +7,7 @@
  * member without inflating this one, which is what seeking and resynchronising after damage will build on.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { RecordingRecord } from '../model/index.js';
+import type { RecordingRecord } from '../vocabulary/index.js';
 
 /** Every member starts with these bytes, then its total length as uint32 little-endian. */
 const HEADER_TEMPLATE = Buffer.from([

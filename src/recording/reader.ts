@@ -4,7 +4,7 @@
  * where the damage starts. Only a file that is no recording at all is an error.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { RECORDING_SCHEMA, type RecordingHeader, type RecordingRecord } from '../model/index.js';
+import { RECORDING_SCHEMA, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
 import { RecordingError } from './errors.js';
 import { MEMBER_HEADER_BYTES, decodeMember, readMemberHeader } from './format.js';
 

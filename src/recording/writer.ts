@@ -4,7 +4,7 @@
  * even with SIGKILL. (Surviving a power cut would take an fsync per record; a profiler does not need that.)
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { RecordingRecord } from '../model/index.js';
+import type { RecordingRecord } from '../vocabulary/index.js';
 import { encodeMember } from './format.js';
 
 export class RecordingWriter {

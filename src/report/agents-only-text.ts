@@ -3,7 +3,7 @@
  * a few dozen figures, so a figure a line rather than a row a phase: it reads at 80 columns, each number with its
  * unit beside it, and each figure that is not measured says why beside its '-'.
  */
-import { PART_NAMES, type PartName } from '../model/index.js';
+import { PART_NAMES, type PartName } from '../vocabulary/index.js';
 import type { AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 
 const NO_GENERATOR = 'no load generator';

@@ -8,7 +8,7 @@
  * adds what the agents counted: `served_rps`, `server_time_ms` (handler start to response end) and
  * `server_time_coverage`. Reports written before `source` existed are all of generator runs.
  */
-import { REPORT_SCHEMA, type Frame, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../model/index.js';
+import { REPORT_SCHEMA, type Frame, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
 import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 import { measuredBy } from '../analysis/server-side-stats.js';

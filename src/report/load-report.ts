@@ -1,5 +1,5 @@
 /** Reads a recording (complete or cut short) into a report. */
-import type { Frame, RecordingHeader, RunEnd, RunStart } from '../model/index.js';
+import type { Frame, RecordingHeader, RunEnd, RunStart } from '../vocabulary/index.js';
 import { readRecording } from '../recording/reader.js';
 import { buildReport, type Report } from './json-report.js';
 

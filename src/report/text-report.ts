@@ -2,7 +2,7 @@
  * The report as a terminal table: one block per server, a row per phase, units in every header. A run no load
  * generator measured is a figure a line instead (agents-only-text.ts).
  */
-import { PART_NAMES } from '../model/index.js';
+import { PART_NAMES } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
 import { agentsOnlyText } from './agents-only-text.js';
 

@@ -4,7 +4,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BackendInterval } from '../model/frames.js';
+import type { BackendInterval } from '../vocabulary/frames.js';
 
 export const BACKEND_CONFIG_ENV = 'SRVLENS_BACKEND_CONFIG';
 export const SERVE_CONFIG_ENV = 'SRVLENS_SERVE_CONFIG';

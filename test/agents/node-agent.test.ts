@@ -5,7 +5,7 @@ import { startAgent, type RunningAgent } from '../../agents/node/agent.js';
 import { readConfig } from '../../agents/node/config.js';
 import { startCollector, type Collector } from '../../src/collect/receiver.js';
 import type { AgentContext, AgentInterval } from '../../src/collect/otlp-json.js';
-import { SEND_TIME_HEADER, STAGE, markStage, monoMs, monoUs } from '../../src/model/index.js';
+import { SEND_TIME_HEADER, STAGE, markStage, monoMs, monoUs } from '../../src/vocabulary/index.js';
 import { waitUntil } from '../helpers/processes.js';
 
 const INTERVAL_MS = 200;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCollector, type Collector } from '../../src/collect/receiver.js';
 import type { AgentContext, AgentInterval } from '../../src/collect/otlp-json.js';
-import { ENTRY, PACKAGE_ROOT } from '../../src/scenario/paths.js';
+import { ENTRY, PACKAGE_ROOT } from '../../src/vocabulary/package-paths.js';
 import { closeListeners, listen } from '../helpers/listen.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 
@@ -79,7 +79,7 @@ describe('node agent: outgoing calls as downstream, with no code change', () => 
     upstreamPort = await listen(upstream);
     collector = await startCollector({ intervalMs: 200, onAgentIntervals: (l) => received.push(...l) });
     dir = mkdtempSync(join(tmpdir(), 'srvlens-calls-'));
-    writeFileSync(join(dir, 'app.mjs'), APP(pathToFileURL(join(PACKAGE_ROOT, 'dist/src/model/stage-hook.js')).href));
+    writeFileSync(join(dir, 'app.mjs'), APP(pathToFileURL(join(PACKAGE_ROOT, 'dist/src/vocabulary/stage-hook.js')).href));
     port = await startApp();
   });
 

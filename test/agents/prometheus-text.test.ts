@@ -3,8 +3,8 @@ import type { ContextRecord, IntervalRecord } from '../../agents/node/interval-r
 import { CumulativeTotals, MAX_CONTEXTS } from '../../agents/node/prometheus-cumulative.js';
 import { DURATION_BOUNDS, countsAtBounds, prometheusName, toPrometheusText } from '../../agents/node/prometheus-text.js';
 import type { BucketData } from '../../agents/node/thread-ring.js';
-import { ExpHistogram, STAGE, STAGE_COUNT, emptyExpHistogram, type ExpHistogramData } from '../../src/model/index.js';
-import { mulberry32 } from '../../src/servers/latency.js';
+import { ExpHistogram, STAGE, STAGE_COUNT, emptyExpHistogram, type ExpHistogramData } from '../../src/vocabulary/index.js';
+import { mulberry32 } from '../../src/servers/backend/latency.js';
 
 // --- a reader of the exposition format, independent of the writer ---
 

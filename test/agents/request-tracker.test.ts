@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestTracker } from '../../agents/node/request-tracker.js';
 import { B_REQUESTS, H_DROPPED, H_HARVESTED, ThreadRing } from '../../agents/node/thread-ring.js';
 import { ThreadSchedstat } from '../../agents/node/thread-schedstat.js';
-import { STAGE, monoMs } from '../../src/model/index.js';
+import { STAGE, monoMs } from '../../src/vocabulary/index.js';
 
 describe('request tracker', () => {
   it('takes back the slot of an abandoned request, and a late end of it cannot release the slot\'s new holder', () => {

@@ -4,8 +4,8 @@
  * across intervals and scales, parts over the requests they were measured on, and null wherever nothing was.
  */
 import { describe, expect, it } from 'vitest';
-import { ExpHistogram, STAGES, type ContextInterval, type ExpHistogramData, type Frame, type ServerInterval, type StageName, type StageSum } from '../../src/model/index.js';
-import { mulberry32 } from '../../src/servers/latency.js';
+import { ExpHistogram, STAGES, type ContextInterval, type ExpHistogramData, type Frame, type ServerInterval, type StageName, type StageSum } from '../../src/vocabulary/index.js';
+import { mulberry32 } from '../../src/servers/backend/latency.js';
 import { serverSideStats } from '../../src/analysis/server-side-stats.js';
 import { agentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.js';
 

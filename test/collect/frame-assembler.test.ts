@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameAssembler } from '../../src/collect/frame-assembler.js';
 import { emptyContext, type AgentInterval } from '../../src/collect/otlp-json.js';
-import type { Frame, GeneratorInterval } from '../../src/model/index.js';
+import type { Frame, GeneratorInterval } from '../../src/vocabulary/index.js';
 
 const gen = (phase = 'p'): GeneratorInterval => ({
   phase,

@@ -2,7 +2,7 @@
 import { copyFileSync, mkdtempSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Frame, RunStart } from '../../src/model/index.js';
+import type { Frame, RunStart } from '../../src/vocabulary/index.js';
 import { readRecording } from '../../src/recording/reader.js';
 
 /** Three event-loop servers (lean, cpu-heavy, chatty), phases warm and busy; recorded by `srvlens run` (see the .yaml). */

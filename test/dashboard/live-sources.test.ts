@@ -10,13 +10,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Frame, RecordingRecord, RunStart } from '../../src/model/index.js';
+import type { Frame, RecordingRecord, RunStart } from '../../src/vocabulary/index.js';
 import { readRecording } from '../../src/recording/reader.js';
-import { RecordingIndex } from '../../dashboard/recording-index.js';
+import { RecordingIndex } from '../../dashboard/state/recording-index.js';
 import { TAG_VAR, newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { knownCostApp } from '../helpers/apps.js';
-import { ENTRY } from '../../src/scenario/paths.js';
+import { ENTRY } from '../../src/vocabulary/package-paths.js';
 import { lineClients, startPython, stopAll } from '../agents/proc/real-servers.js';
 import { TmuxSession, requireTmux } from './tmux.js';
 

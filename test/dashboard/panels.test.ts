@@ -1,6 +1,6 @@
 /** Panel functions on recorded frames: each figure a panel shows is the one the report computes for the same frames. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PART_NAMES, STAGES, type Frame, type RunStart } from '../../src/model/index.js';
+import { PART_NAMES, STAGES, type Frame, type RunStart } from '../../src/vocabulary/index.js';
 import { phaseStats, runPhases } from '../../src/analysis/phase-stats.js';
 import { summariseHdr } from '../../src/analysis/hdr.js';
 import { throughputPanel } from '../../dashboard/panels/throughput.js';
@@ -12,7 +12,7 @@ import { eventLoopPanel } from '../../dashboard/panels/event-loop.js';
 import { queuesPanel } from '../../dashboard/panels/queues.js';
 import { errorsPanel } from '../../dashboard/panels/errors.js';
 import { intervalStats } from '../../dashboard/panels/input.js';
-import type { RunInfo } from '../../dashboard/timeline.js';
+import type { RunInfo } from '../../dashboard/state/timeline.js';
 import { recorded, variant } from './fixtures.js';
 
 let runs: RunStart[];

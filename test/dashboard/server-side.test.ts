@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceRuns, type ServiceRunEvents } from '../../src/collect/service-runs.js';
 import { emptyContext, type AgentInterval } from '../../src/collect/otlp-json.js';
-import type { Frame, RecordingRecord, RunStart } from '../../src/model/index.js';
+import type { Frame, RecordingRecord, RunStart } from '../../src/vocabulary/index.js';
 import { startLiveServersDashboard } from '../../dashboard/live-servers.js';
-import { serverStats } from '../../dashboard/server-stats.js';
-import { fmtMs } from '../../dashboard/format.js';
+import { serverStats } from '../../src/analysis/server-stats.js';
+import { fmtMs } from '../../dashboard/widgets/format.js';
 import { fakeTerminal, until } from './fake-terminal.js';
 import { recorded, variant } from './fixtures.js';
 

@@ -3,10 +3,10 @@
  * phase, numbers with their units, colours, and the keys that move through it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Frame, RunStart } from '../../src/model/index.js';
-import { loadScenario } from '../../src/scenario/load.js';
+import type { Frame, RunStart } from '../../src/vocabulary/index.js';
+import { loadScenario } from '../../src/scenario/read-scenario.js';
 import { Dashboard } from '../../dashboard/dashboard.js';
-import { RecordingIndex } from '../../dashboard/recording-index.js';
+import { RecordingIndex } from '../../dashboard/state/recording-index.js';
 import { startLiveDashboard } from '../../dashboard/live.js';
 import { KEY, fakeTerminal, until, type FakeTerminal } from './fake-terminal.js';
 import { THREE_LOOPS, cutCopy, recorded } from './fixtures.js';

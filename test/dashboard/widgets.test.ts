@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { markLine, sparkline } from '../../dashboard/widgets/sparkline.js';
 import { barCells, stackedBar } from '../../dashboard/widgets/stacked-bar.js';
-import { fit, fmtMs, fmtPct, fmtRps, numIn } from '../../dashboard/format.js';
+import { fit, fmtMs, fmtPct, fmtRps, numIn } from '../../dashboard/widgets/format.js';
 
 describe('sparkline', () => {
   it('draws the newest values at the right on one scale, and a gap where nothing was measured', () => {

@@ -1,6 +1,6 @@
 /** Apps of a user's, as source text, for tests that run them under the real agent. */
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/scenario/paths.js';
+import { PACKAGE_ROOT } from '../../src/vocabulary/package-paths.js';
 
 /**
  * A node:http app of known costs: `processMs` of CPU, then `downstreamMs` waiting on a timer it marks as downstream
@@ -8,7 +8,7 @@ import { PACKAGE_ROOT } from '../../src/scenario/paths.js';
  */
 export function knownCostApp(processMs: number, downstreamMs: number): string {
   return `import http from 'node:http';
-import { STAGE, markStage } from ${JSON.stringify(join(PACKAGE_ROOT, 'dist/src/model/index.js'))};
+import { STAGE, markStage } from ${JSON.stringify(join(PACKAGE_ROOT, 'dist/src/vocabulary/index.js'))};
 const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
 const server = http.createServer((req, res) => {
   spin(${processMs});

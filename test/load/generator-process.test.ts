@@ -5,13 +5,13 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { monoUs } from '../../src/model/clock.js';
-import { SEND_TIME_HEADER } from '../../src/model/parts.js';
+import { monoUs } from '../../src/vocabulary/clock.js';
+import { SEND_TIME_HEADER } from '../../src/vocabulary/parts.js';
 import type { GeneratorConfig } from '../../src/load/config.js';
 import type { FromGenerator } from '../../src/load/messages.js';
 
 // The real entry point, as the scenario runner forks it: built JavaScript, not the TypeScript source.
-const MAIN = fileURLToPath(new URL('../../dist/src/load/generator-main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../dist/src/load/generator-process.js', import.meta.url));
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {

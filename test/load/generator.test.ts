@@ -3,11 +3,11 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeFromCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import { monoUs } from '../../src/model/clock.js';
-import type { GeneratorInterval } from '../../src/model/frames.js';
-import { SEND_TIME_HEADER } from '../../src/model/parts.js';
+import { monoUs } from '../../src/vocabulary/clock.js';
+import type { GeneratorInterval } from '../../src/vocabulary/frames.js';
+import { SEND_TIME_HEADER } from '../../src/vocabulary/parts.js';
 import type { GeneratorConfig, PhaseConfig } from '../../src/load/config.js';
-import { runGenerator, type GeneratorSummary } from '../../src/load/generator.js';
+import { runGenerator, type GeneratorSummary } from '../../src/load/generate.js';
 import { closeListeners, listen } from '../helpers/listen.js';
 
 afterEach(closeListeners);

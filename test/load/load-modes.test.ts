@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import type { GeneratorConfig, MixEntry, PhaseConfig } from '../../src/load/config.js';
-import { runGenerator, type GeneratorSummary } from '../../src/load/generator.js';
-import type { LoadInterval } from '../../src/load/load-interval.js';
+import { runGenerator, type GeneratorSummary } from '../../src/load/generate.js';
+import type { LoadInterval } from '../../src/load/intervals/load-interval.js';
 import { closeListeners, listen } from '../helpers/listen.js';
 
 afterEach(closeListeners);
@@ -184,7 +184,7 @@ describe('worker threads', () => {
 
 describe('idle connections beyond the open-file limit', () => {
   it('opens what the limit allows, says so, and still runs the load', async () => {
-    const main = fileURLToPath(new URL('../../dist/src/load/generator-main.js', import.meta.url));
+    const main = fileURLToPath(new URL('../../dist/src/load/generator-process.js', import.meta.url));
     const port = await listen(http.createServer((_req, res) => res.end('ok')));
     // The generator's own process under `ulimit -n 300` (soft and hard: Node cannot raise it back).
     const child = spawn('sh', ['-c', 'ulimit -n 300 && exec "$0" "$1"', process.execPath, main], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MixPicker } from '../../src/load/mix.js';
-import { Random } from '../../src/load/random.js';
-import { workloadPath } from '../../src/load/request-bytes.js';
+import { MixPicker } from '../../src/load/arrivals/mix.js';
+import { Random } from '../../src/load/arrivals/random.js';
+import { workloadPath } from '../../src/load/connections/request-bytes.js';
 
 describe('MixPicker', () => {
   it('picks by weight, and the same seed picks the same sequence', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PARSE_ERROR, PARSE_MORE, ResponseParser } from '../../src/load/response-parser.js';
+import { PARSE_ERROR, PARSE_MORE, ResponseParser } from '../../src/load/connections/response-parser.js';
 
 /** Feeds `bytes` split at every pair of points (three pieces); every split must end the response at the same place. */
 function parseAllSplits(text: string, expectBody = true): { status: number; keepAlive: boolean; end: number }[] {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Backlog } from '../../src/load/backlog.js';
+import { Backlog } from '../../src/load/arrivals/backlog.js';
 import type { PhaseConfig } from '../../src/load/config.js';
-import { Random } from '../../src/load/random.js';
-import { planPhases, Schedule, segmentAt, targetRate, type Share } from '../../src/load/schedule.js';
+import { Random } from '../../src/load/arrivals/random.js';
+import { planPhases, segmentAt, targetRate, type Share } from '../../src/load/arrivals/plan.js';
+import { Schedule } from '../../src/load/arrivals/schedule.js';
 
 const IV = 500;
 const ALONE: Share = { index: 0, count: 1 };

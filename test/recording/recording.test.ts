@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RECORDING_SCHEMA, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/model/index.js';
+import { RECORDING_SCHEMA, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/vocabulary/index.js';
 import { encodeMember } from '../../src/recording/format.js';
 import { iterateRecording, readRecording, type RecordingEntry } from '../../src/recording/reader.js';
 import { RecordingWriter } from '../../src/recording/writer.js';

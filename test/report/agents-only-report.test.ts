@@ -16,7 +16,7 @@ import type { AgentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { knownCostApp } from '../helpers/apps.js';
-import { ENTRY } from '../../src/scenario/paths.js';
+import { ENTRY } from '../../src/vocabulary/package-paths.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { roundRate, searchCapacity, type SearchContext } from '../../src/scenario/capacity-search.js';
-import type { GaveOut, ProbeVerdict } from '../../src/scenario/capacity-verdict.js';
+import { roundRate, searchCapacity, type SearchContext } from '../../src/scenario/capacity/search.js';
+import type { GaveOut, ProbeVerdict } from '../../src/analysis/capacity-verdict.js';
 import type { CapacitySettings } from '../../src/scenario/schema.js';
 
 const SETTINGS: CapacitySettings = { start_rps: 50, max_rps: 100_000, step_factor: 2, probe_s: 2, warmup_s: 0, confirm_s: 6, precision: 0.05, max_seconds: 600 };

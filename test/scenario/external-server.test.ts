@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Report } from '../../src/report/json-report.js';
 import { ScenarioError } from '../../src/scenario/errors.js';
-import { parseScenario } from '../../src/scenario/load.js';
+import { parseScenario } from '../../src/scenario/read-scenario.js';
 import { closeListeners, freePort, listen } from '../helpers/listen.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScenarioError } from '../../src/scenario/errors.js';
-import { loadScenario, parseScenario } from '../../src/scenario/load.js';
+import { loadScenario, parseScenario } from '../../src/scenario/read-scenario.js';
 import { phaseDurationS, serverWorkload } from '../../src/scenario/schema.js';
 
 /** A valid scenario; each test breaks one thing in it. Line numbers below refer to this text. */

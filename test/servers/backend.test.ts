@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { monoMs } from '../../src/model/clock.js';
-import type { BackendInterval } from '../../src/model/frames.js';
-import { connectBackend, type BackendClient } from '../../src/servers/backend-client.js';
-import { BackendMeter } from '../../src/servers/backend-meter.js';
-import { type BackendOptions, type RunningBackend, startBackend } from '../../src/servers/backend.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
+import type { BackendInterval } from '../../src/vocabulary/frames.js';
+import { connectBackend, type BackendClient } from '../../src/servers/backend/backend-client.js';
+import { BackendMeter } from '../../src/servers/backend/backend-meter.js';
+import { type BackendOptions, type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 import { BackendClosedError, ServerConfigError } from '../../src/servers/errors.js';
-import { type LatencySpec, makeSampler, parseLatencyFlag } from '../../src/servers/latency.js';
+import { type LatencySpec, makeSampler, parseLatencyFlag } from '../../src/servers/backend/latency.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

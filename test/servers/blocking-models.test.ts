@@ -11,15 +11,15 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { monoMs } from '../../src/model/clock.js';
-import { STAGE } from '../../src/model/parts.js';
-import { AGENT_HOOKS, type AgentHooks } from '../../src/model/stage-hook.js';
-import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
+import { STAGE } from '../../src/vocabulary/parts.js';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
+import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 import { SyncBackendClient } from '../../src/servers/blocking/backend-client-sync.js';
-import { blocking } from '../../src/servers/blocking/native.js';
+import { blocking } from '../../src/servers/native.js';
 import { serveConnection, servingContext } from '../../src/servers/blocking/serve-connection.js';
-import { getModel, type RunningServer } from '../../src/servers/models.js';
-import { resolveWorkload } from '../../src/servers/workload.js';
+import { getModel, type RunningServer } from '../../src/servers/models/registry.js';
+import { resolveWorkload } from '../../src/servers/workload/workload.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 
 const BACKEND_MS = 200;
@@ -323,7 +323,7 @@ describe('serveConnection on the calling thread', () => {
 
   it('marks the workload stages of each pipelined request in order and answers them in order', async () => {
     // The backend must run in another process: this thread blocks in serveConnection.
-    const backendMain = forkEntry('backend-main.js', {
+    const backendMain = forkEntry('backend/backend-main.js', {
       ...newTag().env,
       SRVLENS_BACKEND_CONFIG: JSON.stringify({ latency: { dist: 'fixed', ms: 1 }, limit: 4 }),
     });

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ADDON_PATH, blocking } from '../../src/servers/blocking/native.js';
+import { ADDON_PATH, blocking } from '../../src/servers/native.js';
 import { waitUntil } from '../helpers/processes.js';
 
 const api = blocking();

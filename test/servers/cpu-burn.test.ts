@@ -9,15 +9,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/scenario/paths.js';
-import { burnCpu } from '../../src/servers/cpu-burn.js';
-import { ADDON_PATH } from '../../src/servers/blocking/native.js';
+import { PACKAGE_ROOT } from '../../src/vocabulary/package-paths.js';
+import { burnCpu } from '../../src/servers/workload/cpu-burn.js';
+import { ADDON_PATH } from '../../src/servers/native.js';
 
 const BURN_US = 100_000;
 
 /** A thread that burns BURN_US and reports its own CPU clock's growth and the wall time it took, both µs. */
 function burnInWorker(): Promise<{ cpuUs: number; wallUs: number }> {
-  const module = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'servers', 'cpu-burn.js')).href;
+  const module = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'src', 'servers', 'workload', 'cpu-burn.js')).href;
   const code = `
     const { parentPort } = require('node:worker_threads');
     const addon = require(${JSON.stringify(ADDON_PATH)});

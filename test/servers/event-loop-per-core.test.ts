@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
+import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 
 const SERVE_MAIN = join(import.meta.dirname, '../../dist/src/servers/serve-main.js');

@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { monoMs } from '../../src/model/clock.js';
-import { SEND_TIME_HEADER, STAGE } from '../../src/model/parts.js';
-import { AGENT_HOOKS, type AgentHooks } from '../../src/model/stage-hook.js';
-import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
-import { startEventLoopRawServer } from '../../src/servers/event-loop-raw.js';
-import type { RunningServer } from '../../src/servers/models.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
+import { SEND_TIME_HEADER, STAGE } from '../../src/vocabulary/parts.js';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
+import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
+import { startEventLoopRawServer } from '../../src/servers/models/event-loop-raw.js';
+import type { RunningServer } from '../../src/servers/models/registry.js';
 
 interface RawReply {
   status: number;

@@ -1,11 +1,11 @@
 import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { monoMs } from '../../src/model/clock.js';
-import { STAGE } from '../../src/model/parts.js';
-import { AGENT_HOOKS, type AgentHooks } from '../../src/model/stage-hook.js';
-import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
-import { startEventLoopServer } from '../../src/servers/event-loop.js';
-import type { RunningServer } from '../../src/servers/models.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
+import { STAGE } from '../../src/vocabulary/parts.js';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
+import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
+import { startEventLoopServer } from '../../src/servers/models/event-loop.js';
+import type { RunningServer } from '../../src/servers/models/registry.js';
 
 interface Reply {
   status: number;

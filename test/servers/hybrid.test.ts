@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningBackend, startBackend } from '../../src/servers/backend.js';
+import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 
 const SERVE_MAIN = join(import.meta.dirname, '../../dist/src/servers/serve-main.js');
 const workload = { parse_us: 100, process_us: 2000, transform_us: 100, backend_calls: 1, response_bytes: 700 };

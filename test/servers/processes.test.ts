@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectBackend } from '../../src/servers/backend-client.js';
+import { connectBackend } from '../../src/servers/backend/backend-client.js';
 
 const DIST = join(import.meta.dirname, '../../dist/src/servers');
-const BACKEND_MAIN = join(DIST, 'backend-main.js');
+const BACKEND_MAIN = join(DIST, 'backend/backend-main.js');
 const SERVE_MAIN = join(DIST, 'serve-main.js');
 
 interface Message {

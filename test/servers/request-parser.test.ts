@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SEND_TIME_HEADER } from '../../src/model/parts.js';
+import { SEND_TIME_HEADER } from '../../src/vocabulary/parts.js';
 import { type ParsedRequest, RequestParser } from '../../src/servers/http/request-parser.js';
 import { errorResponse, formatResponse } from '../../src/servers/http/response.js';
 

@@ -4,9 +4,9 @@
  * wait in the kernel's accept queue (or go to another context blocked in accept on the same socket: the kernel
  * wakes one of them).
  */
-import { monoMs } from '../../model/clock.js';
+import { monoMs } from '../../vocabulary/clock.js';
 import type { ContextControl } from './context-control.js';
-import { blocking, errnoCode } from './native.js';
+import { blocking, errnoCode } from '../native.js';
 import { type ServingContext, serveConnection } from './serve-connection.js';
 
 /** Out of fds: a C server sleeps a little and tries again rather than spin on the queued connection. */

@@ -7,8 +7,8 @@
  * BackendClosedError (the workload answers 502).
  */
 import { BackendClosedError } from '../errors.js';
-import type { BackendAddress } from '../backend-client.js';
-import { blocking, errnoCode } from './native.js';
+import type { BackendAddress } from '../backend/backend-client.js';
+import { blocking, errnoCode } from '../native.js';
 
 const LF = 0x0a;
 /** Replies of any size the backend allows (16 MiB) fit after growth; most fit the first buffer. */

@@ -9,13 +9,13 @@
  * waiting, from the process's 'exit' event.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { acceptHandOff } from '../../model/stage-hook.js';
+import { acceptHandOff } from '../../vocabulary/stage-hook.js';
 import { Worker } from 'node:worker_threads';
-import type { BackendAddress } from '../backend-client.js';
-import type { WorkloadParams } from '../workload.js';
+import type { BackendAddress } from '../backend/backend-client.js';
+import type { WorkloadParams } from '../workload/workload.js';
 import { ContextControl } from './context-control.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
-import { blocking } from './native.js';
+import { blocking } from '../native.js';
 
 /** What every blocking thread entry gets in workerData. */
 export interface ThreadData {

@@ -7,9 +7,9 @@ import { SyncBackendClient } from './backend-client-sync.js';
 import type { ChildConfig } from './blocking-server.js';
 import { nameThisThread } from './context-name.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
-import { blocking } from './native.js';
+import { blocking } from '../native.js';
 import { serveConnection, servingContext } from './serve-connection.js';
-import { handOffToParent } from '../../model/stage-hook.js';
+import { handOffToParent } from '../../vocabulary/stage-hook.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;
 if (config === null) throw new Error(`${CHILD_CONFIG_ENV} is not set: this file is forked by the fork-per-connection model`);

@@ -8,7 +8,7 @@ import { SyncBackendClient } from './backend-client-sync.js';
 import type { ThreadData } from './blocking-server.js';
 import { backendSlot, ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
-import { blocking } from './native.js';
+import { blocking } from '../native.js';
 import { serveConnection, servingContext } from './serve-connection.js';
 
 export interface ConnectionThreadData extends ThreadData {

@@ -3,7 +3,7 @@
  * (top -H, ps -L, the /proc sampler): every thread of a node process is called `node` until it says otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { nameContext } from '../../model/stage-hook.js';
+import { nameContext } from '../../vocabulary/stage-hook.js';
 
 /** The kernel keeps 15 bytes of a thread's name. */
 const COMM_MAX = 15;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../scenario/paths.js';
+import { PACKAGE_ROOT } from '../../vocabulary/package-paths.js';
 
 const DIR = join(PACKAGE_ROOT, 'dist', 'src', 'servers', 'blocking');
 

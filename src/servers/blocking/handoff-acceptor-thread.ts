@@ -4,11 +4,11 @@
  * alive it sleeps until one exits, and new clients wait in the kernel's accept queue.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { monoMs } from '../../model/clock.js';
+import { monoMs } from '../../vocabulary/clock.js';
 import type { ThreadData } from './blocking-server.js';
 import { ContextControl } from './context-control.js';
 import { nameThisThread } from './context-name.js';
-import { blocking, errnoCode } from './native.js';
+import { blocking, errnoCode } from '../native.js';
 
 export interface HandoffAcceptorData extends ThreadData {
   maxProcesses: number;

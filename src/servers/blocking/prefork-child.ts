@@ -9,7 +9,7 @@ import { SyncBackendClient } from './backend-client-sync.js';
 import type { ChildConfig } from './blocking-server.js';
 import { nameThisThread } from './context-name.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
-import { blocking } from './native.js';
+import { blocking } from '../native.js';
 import { servingContext } from './serve-connection.js';
 
 const config = JSON.parse(process.env[CHILD_CONFIG_ENV] ?? 'null') as ChildConfig | null;

@@ -3,13 +3,13 @@
  * reads: read the request, process, ask the database, transform, send, each call sleeping in the kernel until it
  * can go on. The workload and its stage marks are those of ../workload.ts, run synchronously.
  */
-import { STAGE } from '../../model/parts.js';
-import { beginRequest, endRequest, markStage } from '../../model/stage-hook.js';
+import { STAGE } from '../../vocabulary/parts.js';
+import { beginRequest, endRequest, markStage } from '../../vocabulary/stage-hook.js';
 import { type ParsedRequest, RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
-import { BACKEND_REPLY_BYTES, burnCpu, workloadForTarget, type WorkloadParams } from '../workload.js';
+import { BACKEND_REPLY_BYTES, burnCpu, workloadForTarget, type WorkloadParams } from '../workload/workload.js';
 import type { SyncBackendClient } from './backend-client-sync.js';
-import { blocking } from './native.js';
+import { blocking } from '../native.js';
 
 /** What one thread (or process) keeps across the connections it serves. */
 export interface ServingContext {

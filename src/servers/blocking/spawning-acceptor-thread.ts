@@ -6,12 +6,12 @@
  * On stop it waits for them all to end.
  */
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { monoMs } from '../../model/clock.js';
+import { monoMs } from '../../vocabulary/clock.js';
 import { exitOf, type ThreadData } from './blocking-server.js';
 import { ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import type { ConnectionThreadData } from './connection-thread.js';
-import { blocking, errnoCode } from './native.js';
+import { blocking, errnoCode } from '../native.js';
 
 export interface SpawningAcceptorData extends ThreadData {
   maxThreads: number;

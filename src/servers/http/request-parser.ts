@@ -7,7 +7,7 @@
  * body of the request in progress (at most the body limit). `push` copies what it keeps, so a caller may reuse its
  * read buffer. Nothing here throws on input: every fault becomes a ParseError with the status to answer.
  */
-import { SEND_TIME_HEADER } from '../../model/parts.js';
+import { SEND_TIME_HEADER } from '../../vocabulary/parts.js';
 
 export interface ParsedRequest {
   method: string;

@@ -1,0 +1,114 @@
+/**
+ * The live dashboard's memory of a run in progress: ring buffers, so an hour of frames costs what a minute does.
+ * Per run it keeps the last CHART_WINDOW frames (the series behind the cursor) and the last PHASE_WINDOW frames of
+ * each phase (what the phase's figures and the Compare view are computed from, also after the run moved on).
+ */
+import type { Frame, RunStart } from '../../src/vocabulary/index.js';
+import { RingBuffer } from './ring-buffer.js';
+import { extendSpans, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
+import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
+
+interface RunStore {
+  info: RunInfo;
+  recent: RingBuffer<Frame>;
+  /** One ring per phase span, in span order; item n is the span's n-th frame. */
+  phases: RingBuffer<Frame>[];
+}
+
+/** A server of the scenario, known before its run starts. */
+export interface PlannedServer {
+  name: string;
+  model: string;
+  size: Record<string, number>;
+}
+
+export class LiveFrameStore implements Timeline {
+  readonly source = 'live' as const;
+  readonly damage = null;
+  private readonly stores: RunStore[];
+
+  private readonly concurrent: boolean;
+
+  /**
+   * `servers`: the scenario's, in run order, so that views can list the ones not run yet. `concurrent`: runs go on
+   * side by side (servers that agents report as they come, `srvlens dashboard`) and end only by `end`; otherwise a
+   * run's first frame ends the run before it, as the runner runs servers one after another.
+   */
+  constructor(
+    readonly scenario: string,
+    readonly intervalMs: number,
+    readonly plan: readonly PhasePlan[] | null,
+    servers: readonly PlannedServer[],
+    options: { concurrent?: boolean } = {},
+  ) {
+    this.concurrent = options.concurrent === true;
+    this.stores = servers.map((s, run) =>
+      newStore({ kind: 'run-start', run, server: s.name, model: s.model, size: s.size, workload: {}, t_ms: 0 }),
+    );
+  }
+
+  /** Adds a frame as the runner hands it over (frames in order within a run). */
+  push(frame: Frame, run: RunStart): void {
+    let store = this.stores[run.run];
+    if (!store || store.info.frames === 0) {
+      if (!this.concurrent) for (const s of this.stores) if (s.info.frames > 0) s.info.ended ??= { ok: true, error: null };
+      store = newStore(run);
+      this.stores[run.run] = store;
+    }
+    const pos = store.info.frames;
+    const spans = store.info.spans.length;
+    extendSpans(store.info.spans, frame, pos);
+    if (store.info.spans.length > spans) store.phases.push(new RingBuffer(PHASE_WINDOW));
+    store.phases[store.phases.length - 1].push(frame);
+    store.recent.push(frame);
+    store.info.frames = pos + 1;
+  }
+
+  /** Concurrent runs: a run is known from its start, before its first frame. Runs start in number order. */
+  start(run: RunStart): void {
+    this.stores[run.run] ??= newStore(run);
+  }
+
+  /** A run ended (concurrent runs: the others go on). */
+  end(run: number, ok: boolean, error: string | null): void {
+    const store = this.stores[run];
+    if (store) store.info.ended = { ok, error };
+  }
+
+  /** The model a run's server is seen as now (the /proc agent names it again as it sees more). */
+  detect(run: number, finding: { model: string; evidence: string[] }): void {
+    const store = this.stores[run];
+    if (!store) return;
+    store.info.detected = finding;
+    store.info.start = { ...store.info.start, model: finding.model };
+  }
+
+  runs(): readonly RunInfo[] {
+    return this.stores.map((s) => s.info);
+  }
+
+  async frames(run: number, from: number, to: number): Promise<readonly Frame[]> {
+    const store = this.stores[run];
+    if (!store) return [];
+    const out: Frame[] = [];
+    for (let pos = Math.max(0, from); pos < Math.min(to, store.info.frames); pos++) {
+      const frame = store.recent.at(pos) ?? this.fromPhase(store, pos);
+      if (frame) out.push(frame);
+    }
+    return out;
+  }
+
+  /** Frames held per run, counted per ring (a frame can be in two): what the bench reports beside memory. */
+  held(): number[] {
+    return this.stores.map((s) => s.recent.count - s.recent.first + s.phases.reduce((t, p) => t + p.count - p.first, 0));
+  }
+
+  private fromPhase(store: RunStore, pos: number): Frame | undefined {
+    const span = spanAt(store.info.spans, pos);
+    return span ? store.phases[store.info.spans.indexOf(span)].at(pos - span.from) : undefined;
+  }
+}
+
+function newStore(start: RunStart): RunStore {
+  return { info: { start, frames: 0, spans: [], ended: null }, recent: new RingBuffer(CHART_WINDOW), phases: [] };
+}

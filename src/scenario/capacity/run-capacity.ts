@@ -1,0 +1,105 @@
+/**
+ * `srvlens capacity`: per server of a scenario, the highest rate it sustains within the SLO, and what gave out
+ * there. Each probe is a run of its own through the scenario runner (a single server, a single constant phase with
+ * a warm-up, a temporary recording), judged from its frames (capacity-verdict.ts); the search is capacity-search.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Frame } from '../../vocabulary/index.js';
+import type { LoadInterval } from '../../load/intervals/load-interval.js';
+import { MODEL_IDS } from '../../servers/models/registry.js';
+import { judgeProbe, type ProbeVerdict } from '../../analysis/capacity-verdict.js';
+import { searchCapacity, type ServerCapacity } from './search.js';
+import { runScenario } from '../run/runner.js';
+import { capacitySettings, type CapacitySettings, type Scenario, type ScenarioServer } from '../schema.js';
+import { formatSlo, type Slo } from '../slo.js';
+
+export interface CapacityOptions {
+  scenario: Scenario;
+  slo: Slo;
+  /** Overrides the scenario's capacity.max_seconds. */
+  maxSeconds?: number;
+  signal?: AbortSignal;
+  onLog?: (line: string) => void;
+}
+
+export interface CapacityResult {
+  servers: ServerCapacity[];
+}
+
+/**
+ * What a probe costs beyond its measured window, s, until one has been timed: starting the backend, the server and
+ * the generator, the wait for the first boundary, the drain and the agents' last export.
+ */
+const FIRST_GUESS_OVERHEAD_S = 4;
+
+export async function runCapacity(options: CapacityOptions): Promise<CapacityResult> {
+  const { scenario, slo, signal } = options;
+  const log = options.onLog ?? (() => undefined);
+  const settings: CapacitySettings = { ...capacitySettings(scenario), ...(options.maxSeconds !== undefined ? { max_seconds: options.maxSeconds } : {}) };
+  const start = performance.now();
+  const deadline = start + settings.max_seconds * 1000;
+  let overheadS = FIRST_GUESS_OVERHEAD_S;
+  const results: ServerCapacity[] = [];
+
+  for (const [i, server] of scenario.servers.entries()) {
+    const base = { server: server.name, model: server.model, slo: formatSlo(slo) };
+    if (server.command === undefined && !MODEL_IDS.includes(server.model)) {
+      results.push({ ...base, max_sustainable_rps: null, reason: `model '${server.model}' has no reference server yet`, gave_out: 'no-server', confirmed: false, probes: [] });
+      log(`${server.name}: skipped, no reference server for model '${server.model}' yet`);
+      continue;
+    }
+    // Each server gets an even share of the time that is left.
+    const serverDeadline = performance.now() + (deadline - performance.now()) / (scenario.servers.length - i);
+    log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}`);
+    try {
+      const found = await searchCapacity({
+        settings,
+        canProbe: (seconds) => !signal?.aborted && performance.now() + (settings.warmup_s + seconds + overheadS) * 1000 <= serverDeadline,
+        probe: async (rate, seconds) => {
+          const t0 = performance.now();
+          const v = await probeOnce(scenario, server, settings, slo, rate, seconds, signal);
+          overheadS = Math.max(1, (performance.now() - t0) / 1000 - settings.warmup_s - seconds);
+          log(`  ${server.name} ${String(rate).padStart(7)} req/s over ${seconds} s: ${v.pass ? 'pass' : 'FAIL'}  achieved ${v.achieved_rps} req/s  ${latencyText(v)}  errors ${(v.error_rate * 100).toFixed(1)}%${v.pass ? '' : `  (${v.gave_out})`}`);
+          return v;
+        },
+      });
+      results.push({ ...base, ...found });
+      log(`${server.name}: ${found.max_sustainable_rps === null ? 'no sustainable rate' : `${found.max_sustainable_rps} req/s`}; ${found.reason}`);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      results.push({ ...base, max_sustainable_rps: null, reason: `a probe run failed: ${(err as Error).message}`, gave_out: 'run-failed', confirmed: false, probes: [] });
+      log(`${server.name}: a probe run failed: ${(err as Error).message}`);
+    }
+  }
+  return { servers: results };
+}
+
+function latencyText(v: ProbeVerdict): string {
+  return Object.entries(v.latency_ms).map(([k, ms]) => `${k.replace('_ms', '')} ${ms.toFixed(2)} ms`).join('  ');
+}
+
+/** One probe: the server alone at `rate` for a warm-up and `seconds`, recorded to a temporary file and judged. */
+async function probeOnce(scenario: Scenario, server: ScenarioServer, s: CapacitySettings, slo: Slo, rate: number, seconds: number, signal?: AbortSignal): Promise<ProbeVerdict> {
+  const probe: Scenario = {
+    ...scenario,
+    servers: [server],
+    load: { ...scenario.load, phases: [{ kind: 'constant', name: 'probe', rate, duration_s: seconds, warmup_s: s.warmup_s, arrivals: 'even' }] },
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'srvlens-capacity-'));
+  const frames: Frame[] = [];
+  // A signal per probe: the runner leaves its listeners on the signal it is given, and a search runs dozens of probes.
+  const own = new AbortController();
+  const forward = () => own.abort();
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    await runScenario({ scenario: probe, scenarioFile: null, out: join(dir, 'probe.srvlens.gz'), signal: own.signal, onFrame: (f) => frames.push(f) });
+  } finally {
+    signal?.removeEventListener('abort', forward);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Warm-up intervals are marked by the generator and left out of the figures.
+  const measured = frames.filter((f) => f.generator !== null && !(f.generator as LoadInterval).warmup);
+  return judgeProbe(rate, measured, slo);
+}

@@ -1,0 +1,289 @@
+/**
+ * Runs one scenario: for each server, a backend tier, the server with the agent preloaded, and the generator, all
+ * in their own processes; the collector and the frame assembler here; every frame streamed to the recording. An
+ * external server (a command, external-server.ts) takes the reference server's place, without the backend tier.
+ * Every child is stopped on success, on error and on abort: nothing is left running.
+ */
+import { startCollector, type Collector } from '../../collect/receiver.js';
+import { FrameAssembler } from '../../collect/frame-assembler.js';
+import type { AgentInterval } from '../../collect/otlp-json.js';
+import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import { UserError } from '../../vocabulary/errors.js';
+import { RecordingWriter } from '../../recording/writer.js';
+import { MODEL_IDS } from '../../servers/models/registry.js';
+import { clockTicksPerSecond } from '../../../agents/proc/proc-read.js';
+import { ChildSet, type ManagedChild } from './children.js';
+import { ProcContexts } from '../external/proc-contexts.js';
+import { externalServer, startExternal, type ExternalServer } from '../external/external-server.js';
+import { generatorConfig } from './generator-config.js';
+import { watchServer, type ProcWatch } from './proc-watch.js';
+import { hostFacts } from './host-facts.js';
+import { ENTRY, toolVersion } from '../../vocabulary/package-paths.js';
+import { phaseDurationS, serverWorkload, type Scenario } from '../schema.js';
+
+
+const READY_TIMEOUT_MS = 15_000;
+/** After the last interval, how long to wait for the agent's export of it (it exports just after each boundary). */
+const AGENT_GRACE_INTERVALS = 3;
+
+export interface RunOptions {
+  scenario: Scenario;
+  scenarioFile: string | null;
+  out: string;
+  signal?: AbortSignal;
+  onFrame?: (frame: Frame, run: RunStart) => void;
+  onLog?: (line: string) => void;
+}
+
+export class RunAborted extends Error {
+  readonly code = 'RUN_ABORTED';
+}
+
+export function scenarioSeconds(s: Scenario): number {
+  return s.load.phases.reduce((t, p) => t + phaseDurationS(p), 0) * s.servers.length;
+}
+
+export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
+  const { scenario, signal } = options;
+  const log = options.onLog ?? (() => undefined);
+  for (const s of scenario.servers) {
+    // The schema knows every model of the lecture; only some have a reference server yet.
+    if (s.command === undefined && !MODEL_IDS.includes(s.model)) {
+      throw new UserError(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${MODEL_IDS.join(', ')})`);
+    }
+  }
+  const children = new ChildSet();
+  const killOnExit = () => children.killAllNow();
+  process.once('exit', killOnExit);
+  const writer = RecordingWriter.open(options.out);
+  let assembler: FrameAssembler | null = null;
+  let collector: Collector | null = null;
+  let frames = 0;
+  let ok = false;
+  try {
+    writer.write({
+      kind: 'header',
+      schema: RECORDING_SCHEMA,
+      tool: { name: 'srvlens', version: toolVersion() },
+      created: new Date().toISOString(),
+      scenario: { name: scenario.name, file: options.scenarioFile, description: scenario.description, config: scenario },
+      host: await hostFacts(),
+      interval_ms: scenario.interval_ms,
+    });
+    collector = await startCollector({
+      intervalMs: scenario.interval_ms,
+      onAgentIntervals: (list: AgentInterval[]) => assembler?.addAgents(list),
+    });
+    for (const [run, server] of scenario.servers.entries()) {
+      if (signal?.aborted) throw new RunAborted('aborted');
+      const external = externalServer(server);
+      // An external server runs its own code: the scenario's workload says nothing about it.
+      const workload = external ? {} : serverWorkload(scenario, server);
+      // Without the agent, /proc is what says what the server costs per interval.
+      const procContexts = external?.agent === 'none' ? new ProcContexts(server.name, scenario.interval_ms, 1000 / clockTicksPerSecond()) : null;
+      const runStart: RunStart = {
+        kind: 'run-start',
+        run,
+        server: server.name,
+        model: server.model,
+        size: server.size ?? {},
+        workload,
+        t_ms: monoMs(),
+      };
+      log(`run ${run + 1}/${scenario.servers.length}: ${server.name} (${external ? `external, agent ${external.agent}` : server.model})`);
+      assembler = new FrameAssembler(run, scenario.interval_ms, (assembled) => {
+        const measured = procContexts?.take(assembled.index) ?? [];
+        const frame = measured.length > 0 ? { ...assembled, contexts: [...assembled.contexts, ...measured] } : assembled;
+        writer.write(frame);
+        frames++;
+        options.onFrame?.(frame, runStart);
+      });
+      let error: Error | null = null;
+      let detected: RunEnd['detected'] = null;
+      try {
+        detected = await runOne({
+          options,
+          children,
+          collector,
+          assembler,
+          runStart,
+          workload,
+          policy: server.policy,
+          external,
+          procContexts,
+          started: () => writer.write(runStart),
+          log,
+        });
+      } catch (err) {
+        error = err as Error;
+      }
+      await children.stopAll();
+      if (detected) log(`/proc sees ${server.name} as ${detected.model}: ${detected.evidence.slice(0, 2).join('; ')}`);
+      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null, detected });
+      if (error) throw error;
+    }
+    ok = true;
+    return { frames, runs: scenario.servers.length };
+  } finally {
+    await children.stopAll();
+    process.off('exit', killOnExit);
+    await collector?.close();
+    writer.write({ kind: 'end', t_ms: monoMs(), ok });
+    writer.close();
+  }
+}
+
+/** Everything one server's run works with. */
+interface RunContext {
+  options: RunOptions;
+  children: ChildSet;
+  collector: Collector;
+  assembler: FrameAssembler;
+  runStart: RunStart;
+  workload: Record<string, unknown>;
+  /** Called once the server is ready: the run-start record goes out then. */
+  started: () => void;
+  /** The model's scheduling policy, where it has a choice (event-loop-per-core). */
+  policy?: string;
+  /** Set when the server is started from a command rather than run from a model. */
+  external: ExternalServer | null;
+  /** Set when the server has no agent: its per-interval costs come from /proc. */
+  procContexts: ProcContexts | null;
+  log: (line: string) => void;
+}
+
+/** A server started and ready for load. */
+interface ReadyServer {
+  /** The child whose exit means the server is gone (for an external server, its keeper). */
+  child: ManagedChild;
+  /** The process /proc watches. */
+  pid: number;
+  port: number;
+}
+
+async function runOne(run: RunContext): Promise<RunEnd['detected']> {
+  const { signal } = run.options;
+  let onAbort = () => undefined as void;
+  const abort = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new RunAborted('aborted'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  abort.catch(() => undefined);
+  try {
+    return await startAndDrive(run, abort);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Starts the server, then drives the load; returns what /proc named the model. */
+async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<RunEnd['detected']> {
+  const { options, children, assembler, started, external, procContexts } = run;
+  const intervalMs = options.scenario.interval_ms;
+  const server = external ? await startExternalServer(run, external, abort) : await startReferenceServer(run, abort);
+  started();
+  // The /proc agent watches the server for the whole load: its accept queue, and which model it looks like.
+  const watch = watchServer(server.pid, intervalMs, (index, q) => assembler.addAcceptQueue(index, q), procContexts ?? undefined);
+  let seen: Awaited<ReturnType<ProcWatch['stop']>> = null;
+  try {
+    await driveLoad(run, children, assembler, server, abort);
+  } finally {
+    seen = await watch.stop();
+  }
+  return seen ? { model: seen.finding.model, evidence: seen.finding.evidence } : null;
+}
+
+/** What the agent in a server process needs to report to this run's collector. */
+function agentEnv(run: RunContext): Record<string, string> {
+  return {
+    SRVLENS_COLLECTOR_URL: run.collector.metricsUrl,
+    SRVLENS_INTERVAL_MS: String(run.options.scenario.interval_ms),
+    SRVLENS_SERVER_NAME: run.runStart.server,
+    SRVLENS_MODEL: run.runStart.model,
+    SRVLENS_ROLE: 'server',
+  };
+}
+
+/** The backend tier, then the reference server with the agent preloaded. */
+async function startReferenceServer(run: RunContext, abort: Promise<never>): Promise<ReadyServer> {
+  const { options, children, assembler, runStart, workload } = run;
+  const { scenario } = options;
+  const intervalMs = scenario.interval_ms;
+
+  const backend = children.fork('backend', ENTRY.backend, {
+    env: { SRVLENS_BACKEND_CONFIG: JSON.stringify({ host: '127.0.0.1', port: 0, ...scenario.backend, intervalMs }) },
+  });
+  backend.on('interval', (m) => assembler.addBackend(m.index as number, m.data as BackendInterval));
+  const backendReady = await Promise.race([backend.waitFor('ready', READY_TIMEOUT_MS), abort]);
+
+  const server = children.fork(`server ${runStart.server}`, ENTRY.serve, {
+    execArgv: ['--import', ENTRY.agent],
+    env: {
+      SRVLENS_SERVE_CONFIG: JSON.stringify({
+        model: runStart.model,
+        host: '127.0.0.1',
+        port: 0,
+        size: runStart.size,
+        policy: run.policy,
+        workload,
+        backend: { host: '127.0.0.1', port: backendReady.port },
+      }),
+      ...agentEnv(run),
+    },
+  });
+  const serverReady = await Promise.race([server.waitFor('ready', READY_TIMEOUT_MS), abort]);
+  return { child: server, pid: serverReady.pid as number, port: serverReady.port as number };
+}
+
+/** The server's command, with the agent preloaded when it is a Node app that asked for it; no backend tier. */
+async function startExternalServer(run: RunContext, external: ExternalServer, abort: Promise<never>): Promise<ReadyServer> {
+  const started = await startExternal(external, run.children, external.agent === 'node' ? agentEnv(run) : null, abort);
+  if (started.note) run.log(started.note);
+  return { child: started.keeper, pid: started.pid, port: external.port };
+}
+
+/** Runs the generator through every phase, then waits for the agents' (or /proc's) last interval. */
+async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAssembler, server: ReadyServer, abort: Promise<never>): Promise<void> {
+  const { options, external, procContexts } = run;
+  const { scenario, signal } = options;
+  const intervalMs = scenario.interval_ms;
+
+  const generator = children.fork('generator', ENTRY.generator);
+  generator.on('interval', (m) => assembler.addGenerator(m.index as number, m.data as GeneratorInterval));
+  const load = scenario.load;
+  generator.send({ type: 'start', config: generatorConfig(external ? withoutWorkloads(scenario) : scenario, { host: '127.0.0.1', port: server.port }) });
+  const budgetMs = (scenarioSeconds({ ...scenario, servers: [scenario.servers[0]] }) + 30) * 1000 + load.timeout_ms;
+  const stop = () => generator.send({ type: 'stop' });
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    await Promise.race([generator.waitFor('done', budgetMs), abort]);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+
+  // The agent exports each interval just after it ends: wait for the last one before stopping the server. Without
+  // an agent, wait for /proc's first snapshot after it instead (taken every 250 ms).
+  const last = assembler.lastGeneratorIndex;
+  const lastIn = procContexts ? () => procContexts.sampledUntil >= (last + 1) * intervalMs : () => assembler.hasAgentData(last);
+  const deadline = monoMs() + AGENT_GRACE_INTERVALS * intervalMs;
+  const child = server.child;
+  while (!lastIn() && monoMs() < deadline && child.alive) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assembler.finish();
+  if (!child.alive) {
+    const message = `${child.name} died during the run${child.stderrTail ? `:\n${child.stderrTail.trim()}` : ''}`;
+    // A reference server that dies is our bug; an external one is the user's server.
+    throw external ? new UserError(message, 'EXTERNAL_SERVER_DIED') : new Error(message);
+  }
+}
+
+/**
+ * The scenario as the generator sees it for an external server: the mix's paths as given, without the workload
+ * query strings that only the reference servers read.
+ */
+function withoutWorkloads(scenario: Scenario): Scenario {
+  const mix = scenario.load.mix?.map((m) => ({ ...m, workload: {} }));
+  return { ...scenario, load: { ...scenario.load, ...(mix ? { mix } : {}) } };
+}
