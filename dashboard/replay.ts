@@ -1,38 +1,41 @@
-/** `srvlens replay`: a recording in the dashboard, until the user quits. */
+/** `srvlens replay`: a recording in the dashboard, until the user quits or `stop` is aborted. */
 import { UserError } from '../src/vocabulary/errors.js';
-import { trapStopSignals } from '../src/commands/stop-signals.js';
 import { Dashboard } from './dashboard.js';
 import { RecordingIndex } from './state/recording-index.js';
 import { createScreen, type ScreenStreams } from './screen.js';
 
+export interface ReplayOptions extends ScreenStreams {
+  speed: number;
+  /**
+   * Ends the replay as q does. The command aborts it on SIGINT and SIGTERM: the dashboard leaves the process's
+   * signals to whoever owns the process (src/commands/replay.ts).
+   */
+  stop?: AbortSignal;
+}
+
 export interface ReplayResult {
   /** Why the recording stops early, when it is damaged. */
   damage: string | null;
-  /** Set when a signal ended the replay rather than the user's q. */
-  signal: NodeJS.Signals | null;
 }
 
-export async function replayRecording(path: string, options: ScreenStreams & { speed: number }): Promise<ReplayResult> {
+export async function replayRecording(path: string, options: ReplayOptions): Promise<ReplayResult> {
   const index = await RecordingIndex.open(path);
   try {
     if (index.runs().every((r) => r.frames === 0)) {
       throw new UserError(`${path}: nothing to replay: the recording has no frames${index.damage ? ` (${index.damage})` : ''}`, 'RECORDING_EMPTY');
     }
+    // Stopped while the recording was being opened: no screen to take the terminal for.
+    if (options.stop?.aborted) return { damage: index.damage };
     const dashboard = new Dashboard({ screen: createScreen(options), timeline: index, speed: options.speed });
-    let signal: NodeJS.Signals | null = null;
-    // Our own handlers: blessed's (used only when it is the sole listener) would exit 0 on SIGTERM mid-replay.
-    const onSignal = (sig: NodeJS.Signals) => {
-      signal = sig;
-      dashboard.close();
-    };
-    const releaseSignals = trapStopSignals(onSignal);
+    const close = () => dashboard.close();
+    options.stop?.addEventListener('abort', close, { once: true });
     try {
       await dashboard.done;
     } finally {
-      releaseSignals();
+      options.stop?.removeEventListener('abort', close);
       dashboard.close();
     }
-    return { damage: index.damage, signal };
+    return { damage: index.damage };
   } finally {
     await index.close();
   }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { EXIT } from '../vocabulary/errors.js';
+import { trapStopSignals } from './stop-signals.js';
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
 
@@ -27,8 +28,11 @@ export function registerReplay(program: Command): void {
       }
       // Loaded here, so that commands without a terminal UI do not pay for loading blessed.
       const { replayRecording } = await import('../../dashboard/replay.js');
-      const result = await replayRecording(file, { input: process.stdin, output: process.stdout, speed: opts.speed });
+      // Our own handlers: blessed's (used only when it is the sole listener) would exit 0 on SIGTERM mid-replay.
+      const stop = new AbortController();
+      const releaseSignals = trapStopSignals(() => stop.abort());
+      const result = await replayRecording(file, { input: process.stdin, output: process.stdout, speed: opts.speed, stop: stop.signal }).finally(releaseSignals);
       if (result.damage) process.stderr.write(`srvlens: ${file}: ${result.damage}; replayed the records before it\n`);
-      if (result.signal) process.exitCode = EXIT.interrupted;
+      if (stop.signal.aborted) process.exitCode = EXIT.interrupted;
     });
 }
