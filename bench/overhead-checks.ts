@@ -1,0 +1,97 @@
+/**
+ * What each variant's instrumentation saw of its trial, checked against the generator's side: the srvlens agent's
+ * exported request counts and downstream time, its exemplar spans, OpenTelemetry's server and client spans.
+ */
+import { intervalIndex, monoMs } from '../src/vocabulary/index.js';
+import type { ManagedChild } from '../src/scenario/run/children.js';
+import { EX_SLOWEST } from '../agents/node/thread-ring.js';
+import type { AgentReports } from './overhead-collector.js';
+import type { BenchModel } from './overhead-models.js';
+import type { BenchCase } from './overhead-options.js';
+import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
+import type { CaseExpectations, Trial } from './overhead-summary.js';
+import { isPlainApp, UPSTREAM, WORKLOADS } from './overhead-workloads.js';
+
+/**
+ * The plain app's check: the agent must time at least this share of the upstream's delay as each request's
+ * downstream. The call takes the delay and more (loopback, parsing, the loop's turns), so a working agent reports
+ * over 1x; an agent whose call timing did not run reports 0.
+ */
+const MIN_DOWNSTREAM_SHARE = 0.5;
+/** The agent exports each interval a few ms after its boundary; wait for the one the load ended in, this many intervals. */
+const LAST_INTERVAL_TIMEOUT_INTERVALS = 3;
+/**
+ * Exemplar spans leave through a BatchSpanProcessor that exports every interval (exemplar-spans.ts), so those of
+ * the last interval arrive up to an interval after its metrics: wait for them this many intervals beyond that.
+ */
+const EXEMPLAR_TIMEOUT_INTERVALS = 3;
+const OTEL_QUERY_TIMEOUT_MS = 10_000;
+const POLL_MS = 50;
+
+/** `checkAborted` throws once the bench is interrupted, so that no wait outlasts a Ctrl-C. */
+async function waitUntil(done: () => boolean, timeoutMs: number, checkAborted: () => void): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) {
+    checkAborted();
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** The agent's exported request counts for this server, once the interval the load ended in has arrived. */
+export async function verifyAgent(trial: Trial, pid: number, reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
+  const last = intervalIndex(monoMs(), intervalMs);
+  await waitUntil(() => reports.intervals(pid).some((i) => i.index >= last), intervalMs * LAST_INTERVAL_TIMEOUT_INTERVALS, checkAborted);
+  const list = reports.intervals(pid);
+  trial.seenWhat = 'agent-counted requests';
+  // With per-thread data the agent's threads each carry their own requests; without, the process context does.
+  trial.seen = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.requests, 0), 0);
+  const downstreamMs = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.stage_ms.downstream, 0), 0);
+  trial.downstreamMsPerRequest = trial.seen > 0 ? downstreamMs / trial.seen : null;
+  if (list.length === 0) trial.problems.push(`the agent (pid ${pid}) exported no interval to the collector`);
+  const errors = list.reduce((n, i) => n + i.agent_errors, 0);
+  const dropped = list.reduce((n, i) => n + i.dropped, 0);
+  if (errors > 0) trial.problems.push(`the agent counted ${errors} errors in its callbacks`);
+  if (dropped > 0) trial.problems.push(`the agent dropped ${dropped} requests or intervals`);
+  if (reports.rejected.length > 0) trial.problems.push(`the collector rejected exports: ${reports.rejected[0].reason}`);
+}
+
+/**
+ * Exemplar spans of this server at the collector, against what the agent's intervals say it kept. Per thread and
+ * interval it keeps the EX_SLOWEST slowest requests (all of them when fewer), which is exact, and a random sample,
+ * which may leave a slot empty (about 2/n in an interval of n requests), so only the slowest are checked. Waits for
+ * the last interval's spans, which trail its metrics by up to an interval.
+ */
+export async function verifyExemplars(trial: Trial, pid: number, reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
+  const expectedSlowest = reports.intervals(pid).reduce((n, i) => n + i.contexts.reduce((m, c) => m + Math.min(c.requests, EX_SLOWEST), 0), 0);
+  await waitUntil(() => reports.exemplars(pid).slowest >= expectedSlowest, intervalMs * EXEMPLAR_TIMEOUT_INTERVALS, checkAborted);
+  trial.exemplars = { ...reports.exemplars(pid), expectedSlowest };
+}
+
+/** The OTel preload's own count of the spans it exported, asked of the server over IPC (otel-ipc.ts). */
+export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<void> {
+  const answer = server.waitFor('otel-spans', OTEL_QUERY_TIMEOUT_MS);
+  server.send({ type: OTEL_SPANS_QUERY });
+  const report = (await answer) as unknown as OtelSpanReport;
+  trial.seenWhat = 'OTel server spans exported';
+  trial.seen = report.server;
+  trial.otelClientSpans = report.client;
+  if (!report.patched) trial.problems.push('HttpInstrumentation did not patch node:http');
+}
+
+/** What each case's instrumentation must have seen (overhead-summary.ts checks it). */
+export function expectations(model: BenchModel, workload: BenchCase['workload']): CaseExpectations {
+  const w = WORKLOADS[workload];
+  const plain = isPlainApp(w);
+  return {
+    otelServerSpans: model.nodeHttp,
+    otelClientSpans: plain && w.client === 'http',
+    otelUnseenCalls:
+      plain && w.client === 'fetch'
+        ? 'fetch (undici) calls make no OTel span: @opentelemetry/instrumentation-undici is not installed in this repo, ' +
+          'so otel/none here is the cost of the server spans alone'
+        : null,
+    downstream: plain
+      ? { minMs: MIN_DOWNSTREAM_SHARE * UPSTREAM.delayMs, what: `${MIN_DOWNSTREAM_SHARE} x the upstream's ${UPSTREAM.delayMs} ms` }
+      : null,
+  };
+}
