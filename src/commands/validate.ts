@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT } from '../vocabulary/errors.js';
+import { EXIT, UserError } from '../vocabulary/errors.js';
 import { fdBudget } from '../load/connections/fd-budget.js';
 import { ScenarioError, type ScenarioProblem } from '../scenario/errors.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
@@ -30,7 +30,7 @@ export function registerValidate(program: Command): void {
         process.stdout.write(scenarioJsonSchemaText());
         return;
       }
-      if (files.length === 0) throw Object.assign(new Error('validate: name at least one scenario file'), { code: 'SCENARIO_USAGE' });
+      if (files.length === 0) throw new UserError('validate: name at least one scenario file', 'SCENARIO_USAGE');
       const results = files.map(check);
       const valid = results.every((r) => r.valid);
       if (opts.json) process.stdout.write(`${JSON.stringify({ valid, files: results }, null, 2)}\n`);
