@@ -27,12 +27,16 @@ export async function replayRecording(path: string, options: ReplayOptions): Pro
     // Stopped while the recording was being opened: no screen to take the terminal for.
     if (options.stop?.aborted) return { damage: index.damage };
     const dashboard = new Dashboard({ screen: createScreen(options), timeline: index, speed: options.speed });
-    const close = () => dashboard.close();
-    options.stop?.addEventListener('abort', close, { once: true });
+    // Closed on a later turn, not from within the abort: a signal aborts it from its handler, and destroying the last
+    // screen there removes blessed's handler of that signal, which Node then still calls; it would see ours as the
+    // only listener left and exit 0.
+    let onStop = (): void => undefined;
+    const stopped = new Promise<void>((resolve) => (onStop = resolve));
+    options.stop?.addEventListener('abort', onStop, { once: true });
     try {
-      await dashboard.done;
+      await Promise.race([dashboard.done, stopped]);
     } finally {
-      options.stop?.removeEventListener('abort', close);
+      options.stop?.removeEventListener('abort', onStop);
       dashboard.close();
     }
     return { damage: index.damage };

@@ -69,6 +69,14 @@ describe('srvlens replay in a terminal', () => {
     expect(t.stderr()).toMatch(/cut short at byte \d+.*; replayed the records before it/);
   });
 
+  it('ends on SIGTERM with 130, as on SIGINT, not with the 0 of blessed\'s own handler', async () => {
+    const t = session([process.execPath, CLI, 'replay', '--speed', '0.25', THREE_LOOPS]);
+    await t.waitFor('playing 0.25x', 'playback');
+    t.signal('SIGTERM');
+    expect(await t.exitCode()).toBe(130);
+    expect(t.stderr()).toBe('');
+  });
+
   it('without a terminal, prints the report and says why, instead of waiting for keys', async () => {
     const r = await promisify(execFile)(process.execPath, [CLI, 'replay', THREE_LOOPS], { timeout: 20_000 });
     expect(r.stderr).toContain('replay needs a terminal and standard output is not one: printing the report instead');

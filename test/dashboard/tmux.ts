@@ -69,6 +69,14 @@ export class TmuxSession {
     return Number(readFileSync(this.codeFile, 'utf8'));
   }
 
+  /** Sends `signal` to the command, as `kill` from another terminal would: the pane runs it under sh, as sh's child. */
+  signal(signal: NodeJS.Signals): void {
+    const shell = this.tmux('display-message', '-p', '#{pane_pid}').trim();
+    const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    if (children.length === 0) throw new Error(`the pane's shell (PID ${shell}) runs no command to signal`);
+    for (const pid of children) process.kill(Number(pid), signal);
+  }
+
   stderr(): string {
     return existsSync(this.stderrFile) ? readFileSync(this.stderrFile, 'utf8') : '';
   }
