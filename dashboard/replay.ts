@@ -27,9 +27,8 @@ export async function replayRecording(path: string, options: ReplayOptions): Pro
     // Stopped while the recording was being opened: no screen to take the terminal for.
     if (options.stop?.aborted) return { damage: index.damage };
     const dashboard = new Dashboard({ screen: createScreen(options), timeline: index, speed: options.speed });
-    // Closed on a later turn, not from within the abort: a signal aborts it from its handler, and destroying the last
-    // screen there removes blessed's handler of that signal, which Node then still calls; it would see ours as the
-    // only listener left and exit 0.
+    // Closed on a later turn, not from within the abort: a signal aborts it from its handler, where destroying the
+    // screen would let blessed's own handler exit 0 (src/commands/stop-signals.ts).
     let onStop = (): void => undefined;
     const stopped = new Promise<void>((resolve) => (onStop = resolve));
     options.stop?.addEventListener('abort', onStop, { once: true });
