@@ -12,6 +12,7 @@ import type autocannon from 'autocannon';
 import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
+import { benchFile } from './child-entries.js';
 import { expectations, verifyAgent, verifyExemplars, verifyOtel } from './overhead-checks.js';
 import { AgentReports } from './overhead-collector.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
@@ -19,7 +20,7 @@ import type { BenchModel } from './overhead-models.js';
 import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead-options.js';
 import { formatText, type BenchSettings } from './overhead-report.js';
 import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead-summary.js';
-import { benchFile, variantLaunch } from './overhead-variants.js';
+import { variantLaunch } from './overhead-variants.js';
 import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead-window.js';
 import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead-workloads.js';
 

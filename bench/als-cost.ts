@@ -13,13 +13,13 @@
  *   npm run build && node dist/bench/als-cost.js [--client http|fetch|all] [--pairs 10] [--window 2]
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { CLIENTS, formatReport, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als-cost-report.js';
+import { benchFile } from './child-entries.js';
 import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als-ipc.js';
 import { median } from './overhead-summary.js';
 import { UPSTREAM, UPSTREAM_CONFIG_ENV } from './overhead-workloads.js';
@@ -37,7 +37,6 @@ const COUNT_SECONDS = 2;
 
 const USAGE = 'usage: node dist/bench/als-cost.js [--client http|fetch|all] [--pairs N>=1] [--window S>=1]';
 
-const here = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), name);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function options(): { clients: Client[]; pairs: number; windowSeconds: number } {
@@ -107,14 +106,14 @@ class Rig {
   private upstreamUrl = '';
 
   async start(): Promise<void> {
-    const upstream = this.children.fork('upstream', here('plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
+    const upstream = this.children.fork('upstream', benchFile('plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
     this.upstreamUrl = `http://127.0.0.1:${(await upstream.waitFor('ready', TIMEOUT_MS)).port}/`;
   }
 
   /** The plain app with the preload in `mode`, under load from its start until `during` is done. */
   async underLoad<T>(client: Client, mode: 'toggle' | 'count', during: (app: ManagedChild) => Promise<T>): Promise<T> {
-    const app = this.children.fork(`plain app (${mode})`, here('plain-app.js'), {
-      execArgv: ['--import', pathToFileURL(here('als-preload.js')).href],
+    const app = this.children.fork(`plain app (${mode})`, benchFile('plain-app.js'), {
+      execArgv: ['--import', pathToFileURL(benchFile('als-preload.js')).href],
       env: { ALS_COST_MODE: mode, PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: client, PLAIN_APP_RESPONSE_BYTES: String(RESPONSE_BYTES) },
     });
     let load: autocannon.Instance | null = null;

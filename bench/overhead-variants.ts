@@ -1,12 +1,9 @@
 /** How each variant of a trial starts its server: the preload (none, the srvlens agent, OTel's HTTP tracing) and its environment. */
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
+import { benchFile } from './child-entries.js';
 import type { BenchModel } from './overhead-models.js';
 import type { VariantId } from './overhead-summary.js';
-
-/** This bench's own child entries (the plain app, its upstream, the OTel preload), compiled beside it. */
-export const benchFile = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), name);
 
 export interface VariantLaunch {
   execArgv: string[];

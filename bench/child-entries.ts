@@ -1,0 +1,6 @@
+/** The benches' own child processes and preloads (the plain app, its upstream, the preloads) are compiled beside them. */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The compiled file `name` (e.g. 'plain-app.js') of this folder. */
+export const benchFile = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), name);
