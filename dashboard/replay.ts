@@ -7,8 +7,8 @@ import { createScreen, type ScreenStreams } from './screen.js';
 export interface ReplayOptions extends ScreenStreams {
   speed: number;
   /**
-   * Ends the replay as q does. The command aborts it on SIGINT and SIGTERM: the dashboard leaves the process's
-   * signals to whoever owns the process (src/commands/replay.ts).
+   * Ends the replay as q does. The command aborts it on SIGINT and SIGTERM: the process's signals are the
+   * command's to handle, not the dashboard's.
    */
   stop?: AbortSignal;
 }
