@@ -7,14 +7,14 @@
  * (null, not zeros), and the views say so.
  */
 import { availableParallelism } from 'node:os';
-import { detectModel, type ModelFinding } from '../../agents/proc/detect-model.js';
+import { detectModel, type ModelFinding } from '../analysis/detect-model.js';
 import { foldWindow, type FoldOptions } from '../../agents/proc/fold-window.js';
 import { readBacklogs } from '../../agents/proc/listen-backlog.js';
 import { TCP_LISTEN } from '../../agents/proc/proc-parse.js';
 import { clockTicksPerSecond } from '../../agents/proc/proc-read.js';
 import { ProcessGoneError } from '../../agents/proc/sample-tree.js';
 import { readTreeSnapshot, type TreeSnapshot } from '../../agents/proc/tree-snapshot.js';
-import type { WindowSummary } from '../../agents/proc/window-summary.js';
+import type { WindowSummary } from '../vocabulary/window-summary.js';
 import { intervalIndex, monoMs, type AcceptQueueInterval, type ContextInterval, type Frame } from '../vocabulary/index.js';
 
 /** The model is named from this much of the recent past: `srvlens attach`'s default window. */

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { attachJson, renderAttachText } from '../../agents/proc/attach-report.js';
-import { detectModel } from '../../agents/proc/detect-model.js';
-import type { WindowSummary } from '../../agents/proc/window-summary.js';
+import { detectModel } from '../analysis/detect-model.js';
+import type { WindowSummary } from '../vocabulary/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
 import { watchProcFrames, type ProcFrameSource } from '../collect/proc-frames.js';

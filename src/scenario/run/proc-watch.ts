@@ -5,11 +5,11 @@
  * in-process agent. Sampling costs the runner a few percent of a core (the TCP tables are the dear part). For a
  * server without the agent, the same snapshots also give its per-interval CPU and context switches (`contexts`).
  */
-import { detectModel, type ModelFinding } from '../../../agents/proc/detect-model.js';
+import { detectModel, type ModelFinding } from '../../analysis/detect-model.js';
 import { TCP_LISTEN } from '../../../agents/proc/proc-parse.js';
 import { sampleTree } from '../../../agents/proc/sample-tree.js';
 import type { TreeSnapshot } from '../../../agents/proc/tree-snapshot.js';
-import type { WindowSummary } from '../../../agents/proc/window-summary.js';
+import type { WindowSummary } from '../../vocabulary/window-summary.js';
 import type { ProcContexts } from '../external/proc-contexts.js';
 import { intervalIndex, monoMs, type AcceptQueueInterval } from '../../vocabulary/index.js';
 

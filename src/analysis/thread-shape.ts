@@ -3,8 +3,8 @@
  * of threads sharing the work, or threads made and ended as it goes. Pure, from the window; the tree-level detection
  * (detect-model.ts) combines it with connections and the process tree.
  */
-import { AGENT_THREAD_COMM } from '../../src/vocabulary/stage-hook.js';
-import type { ContextWindow, ProcessWindow } from './window-summary.js';
+import { AGENT_THREAD_COMM } from '../vocabulary/stage-hook.js';
+import type { ContextWindow, ProcessWindow } from '../vocabulary/window-summary.js';
 
 /**
  * Threads of one process created during the window, and threads ended, at least this many each. A pool replaces a
