@@ -30,6 +30,9 @@ export interface ContextWindow {
   timeslices: number | null;
 }
 
+/** The CPU a context ran: schedstat's ns where the kernel has it, else the 10 ms-tick count. */
+export const ranMs = (c: ContextWindow) => c.oncpu_ms ?? c.cpu_ms;
+
 export interface ProcessWindow {
   pid: number;
   ppid: number;
