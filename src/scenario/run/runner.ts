@@ -175,7 +175,7 @@ async function runOne(run: RunContext): Promise<RunEnd['detected']> {
 
 /** Starts the server, then drives the load; returns what /proc named the model. */
 async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<RunEnd['detected']> {
-  const { options, children, assembler, started, external } = run;
+  const { children, assembler, started, external } = run;
   const server = external ? await startExternalServer(run, external, abort) : await startReferenceServer(run, abort);
   started();
   const watch = watchServer(run, server.pid);
