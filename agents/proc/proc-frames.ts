@@ -7,7 +7,7 @@
  */
 import { foldWindow, type FoldOptions } from './fold-window.js';
 import { TCP_LISTEN } from './proc-parse.js';
-import type { TreeSnapshot } from './tree-snapshot.js';
+import type { ProcessReading, TreeSnapshot } from './tree-snapshot.js';
 import type { AcceptQueueInterval, ContextInterval, Frame } from '../../src/vocabulary/frames.js';
 import { ranMs, type WindowSummary } from '../../src/vocabulary/window-summary.js';
 
@@ -17,12 +17,25 @@ export const THREAD_ROLE = 'thread';
 /**
  * The process's CPU comes in ticks (truncated from the kernel's ns, so off by less than one), its threads' in
  * schedstat's ns. More than a tick left over is CPU of threads that ran and ended between two snapshots (a thread
- * per short connection): not seen as rows of their own, but not lost either.
+ * per short connection): they have no rows of their own, and what of theirs exceeds the rounding is kept on one row
+ * per process. Less is dropped, so this undercounts them, never counts what did not run.
  */
 const TICK_SLACK = 1;
 
-export function procFrame(run: number, index: number, intervalMs: number, snapshots: readonly TreeSnapshot[], fold: FoldOptions): Frame {
+/**
+ * Per parent PID, CPU of its ended children that frames have already counted (as the children's own rows, or before
+ * the watch began) and that the parent's reaped-children CPU will count again once it waits for them. Kept from
+ * frame to frame by the watch: a parent may wait for a child intervals after it ended.
+ */
+export type Unreaped = Map<number, number>;
+
+/**
+ * The frame of interval `index`. `unreaped` is the watch's, brought up to date: the one thing a frame carries over
+ * from the frames before it.
+ */
+export function procFrame(run: number, index: number, intervalMs: number, snapshots: readonly TreeSnapshot[], fold: FoldOptions, unreaped: Unreaped): Frame {
   const w = foldWindow(snapshots, fold);
+  const msPerTick = 1000 / fold.ticksPerSecond;
   const q = acceptQueueOf(snapshots.slice(0, -1));
   return {
     kind: 'frame',
@@ -33,7 +46,7 @@ export function procFrame(run: number, index: number, intervalMs: number, snapsh
     phase: null,
     generator: null,
     server: null,
-    contexts: [...threadContexts(w), ...unseenThreads(w, 1000 / fold.ticksPerSecond)],
+    contexts: [...threadContexts(w), ...unseen(w, reapedUnseen(snapshots, w, unreaped, msPerTick), msPerTick)],
     backend: null,
     ...(q ? { accept_queue: q } : {}),
   };
@@ -61,18 +74,41 @@ function threadContexts(w: WindowSummary): ContextInterval[] {
 }
 
 /**
- * Per process, a row for the CPU of threads that no snapshot saw (TICK_SLACK), as user time: there is nothing to
- * split it by. Its run-queue wait is not known (null); its switches are not counted. Without schedstat the threads'
- * own ticks are as coarse as the process's, and no remainder can be told from rounding.
+ * Per process, a row for the CPU of threads (TICK_SLACK) and child processes (`reaped`) that no snapshot saw, as
+ * user time: there is nothing to split it by. Its run-queue wait is not known (null); its switches are not counted.
+ * Without schedstat the threads' own ticks are as coarse as the process's, and no remainder can be told from rounding.
  */
-function unseenThreads(w: WindowSummary, msPerTick: number): ContextInterval[] {
+function unseen(w: WindowSummary, reaped: ReadonlyMap<number, number>, msPerTick: number): ContextInterval[] {
   const out: ContextInterval[] = [];
   for (const p of w.processes) {
     const threads = w.contexts.filter((c) => c.pid === p.pid);
-    if (threads.some((c) => c.oncpu_ms === null)) continue;
-    const left = p.cpu_ms - threads.reduce((s, c) => s + ranMs(c), 0);
-    if (left <= TICK_SLACK * msPerTick) continue;
-    out.push({ ...emptyContext(`${p.pid}/unseen`, p.pid, null, `${p.pid} ${p.name}: threads between samples`), cpu_user_ms: left, runqueue_wait_ms: null });
+    const fromThreads = threads.some((c) => c.oncpu_ms === null) ? 0 : p.cpu_ms - threads.reduce((s, c) => s + ranMs(c), 0);
+    const left = (fromThreads > TICK_SLACK * msPerTick ? fromThreads : 0) + (reaped.get(p.pid) ?? 0);
+    if (left <= 0) continue;
+    out.push({ ...emptyContext(`${p.pid}/unseen`, p.pid, null, `${p.pid} ${p.name}: threads and children between samples`), cpu_user_ms: left, runqueue_wait_ms: null });
+  }
+  return out;
+}
+
+/**
+ * Per process, the CPU its reaped children used that no frame counted: children born and ended between two
+ * snapshots (a process per short connection), and what the others ran after the last snapshot that saw them.
+ * Updates `unreaped` with the children that ended in this interval (seen in a snapshot, not in the last).
+ */
+function reapedUnseen(snapshots: readonly TreeSnapshot[], w: WindowSummary, unreaped: Unreaped, msPerTick: number): Map<number, number> {
+  const key = (p: ProcessReading) => `${p.pid}/${p.start}`;
+  const atEnd = new Set(snapshots[snapshots.length - 1].processes.map(key));
+  const lastSeen = new Map<string, ProcessReading>();
+  for (const s of snapshots) for (const p of s.processes) lastSeen.set(key(p), p);
+  for (const [k, p] of lastSeen) {
+    // Its parent's reaped CPU will count its whole life, its own children's included.
+    if (!atEnd.has(k)) unreaped.set(p.ppid, (unreaped.get(p.ppid) ?? 0) + (p.cpu_ticks + p.reaped_ticks) * msPerTick);
+  }
+  const out = new Map<number, number>();
+  for (const p of w.processes) {
+    const owed = unreaped.get(p.pid) ?? 0;
+    if (p.reaped_children_cpu_ms > owed) out.set(p.pid, p.reaped_children_cpu_ms - owed);
+    if (owed > 0) unreaped.set(p.pid, Math.max(0, owed - p.reaped_children_cpu_ms));
   }
   return out;
 }

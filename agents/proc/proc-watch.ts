@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { foldWindow, type FoldOptions } from './fold-window.js';
 import { readBacklogs } from './listen-backlog.js';
-import { procFrame } from './proc-frames.js';
+import { procFrame, type Unreaped } from './proc-frames.js';
 import { clockTicksPerSecond } from './proc-read.js';
 import { ProcessGoneError } from './sample-tree.js';
 import { readTreeSnapshot, type TreeSnapshot } from './tree-snapshot.js';
@@ -56,6 +56,7 @@ export function watchProc(o: ProcWatchOptions): ProcWatch {
   let current: TreeSnapshot[] = [];
   let currentIndex = intervalIndex(first.at_ms, o.intervalMs);
   const recent: TreeSnapshot[] = [first];
+  const unreaped: Unreaped = new Map();
   let sink: FrameSink = () => undefined;
   let lastIndex = -1;
   let timer: NodeJS.Timeout | null = null;
@@ -83,7 +84,7 @@ export function watchProc(o: ProcWatchOptions): ProcWatch {
       // interval, joined in its middle.
       const fromStart = current.length > 0 && current[0].at_ms - currentIndex * o.intervalMs < step;
       if (index === currentIndex + 1 && fromStart) {
-        const frame = procFrame(o.run, currentIndex, o.intervalMs, [...current, snap], fold);
+        const frame = procFrame(o.run, currentIndex, o.intervalMs, [...current, snap], fold, unreaped);
         lastIndex = currentIndex;
         sink(o.contexts ? frame : { ...frame, contexts: [] });
       }
