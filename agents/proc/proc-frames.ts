@@ -11,8 +11,8 @@ import type { ProcessReading, TreeSnapshot } from './tree-snapshot.js';
 import type { AcceptQueueInterval, ContextInterval, Frame } from '../../src/vocabulary/frames.js';
 import { ranMs, type WindowSummary } from '../../src/vocabulary/window-summary.js';
 
-/** The role of a context measured from outside, per thread (the agent's own are server, js, runtime...). */
-export const THREAD_ROLE = 'thread';
+/** The role of a context /proc measured from outside (an agent names its own: server, js, runtime...). */
+const THREAD_ROLE = 'thread';
 
 /**
  * The process's CPU comes in ticks (truncated from the kernel's ns, so off by less than one), its threads' in
