@@ -2,12 +2,17 @@
  * What `srvlens attach` prints: the JSON document (`--json`, `--out`) and the readable tables. Both are made from the
  * window and the finding alone.
  */
-import type { ModelFinding } from './detect-model.js';
-import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from './window-summary.js';
+import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
+
+/** The model named from the window, by the analysis (src/analysis/detect-model.ts), which agents do not import. */
+export interface NamedModel {
+  model: string;
+  evidence: string[];
+}
 
 export interface AttachJson {
   pid: number;
-  model: ModelFinding['model'];
+  model: string;
   evidence: string[];
   duration_ms: number;
   interval_ms: number;
@@ -24,7 +29,7 @@ export interface AttachJson {
 const ms = (v: number) => Math.round(v * 1000) / 1000;
 const msOrNull = (v: number | null) => (v === null ? null : ms(v));
 
-export function attachJson(w: WindowSummary, f: ModelFinding): AttachJson {
+export function attachJson(w: WindowSummary, f: NamedModel): AttachJson {
   const longest = [...w.listeners].sort((a, b) => b.peak - a.peak || b.length - a.length)[0];
   return {
     pid: w.root_pid,

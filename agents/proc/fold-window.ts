@@ -5,7 +5,7 @@
  */
 import { TCP_LISTEN, type TcpEntry } from './proc-parse.js';
 import type { ProcessReading, ThreadReading, TreeSnapshot } from './tree-snapshot.js';
-import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from './window-summary.js';
+import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
 
 export interface FoldOptions {
   rootPid: number;

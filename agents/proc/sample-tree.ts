@@ -9,7 +9,7 @@ import { foldWindow } from './fold-window.js';
 import { readBacklogs } from './listen-backlog.js';
 import { clockTicksPerSecond } from './proc-read.js';
 import { readTreeSnapshot, type TreeSnapshot } from './tree-snapshot.js';
-import type { WindowSummary } from './window-summary.js';
+import type { WindowSummary } from '../../src/vocabulary/window-summary.js';
 
 /**
  * The TCP tables (connections held, accept queues) are read at most this often, and at the first and last

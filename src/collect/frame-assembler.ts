@@ -9,6 +9,9 @@
  * (`pacedBy: 'clock'`, `tick`): frames start at the first interval an agent reported, go out LAG intervals behind
  * the clock, and never past the last interval an agent reported: a frame of silence says nothing, and data that
  * comes in batches (an OTel SDK exports spans every few seconds) still lands in its frames.
+ *
+ * Other frame sources add what they measured to the frames of their intervals (`include`): the /proc watch its
+ * accept queue, and its threads for a server without an agent.
  */
 import {
   STAGE,
@@ -22,6 +25,7 @@ import {
   type ServerInterval,
   type StageName,
 } from '../vocabulary/index.js';
+import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
 import type { AgentInterval } from './otlp-json.js';
 
 const LAG = 2;
@@ -37,10 +41,12 @@ interface Pending {
   generator: GeneratorInterval | null;
   backend: BackendInterval | null;
   agents: AgentInterval[];
+  /** Contexts other sources measured (FrameAssembler.include). */
+  measured: ContextInterval[];
   acceptQueue?: AcceptQueueInterval;
 }
 
-export class FrameAssembler {
+export class FrameAssembler implements FrameSource {
   private readonly pending = new Map<number, Pending>();
   private first: number | null = null;
   private nextOut: number | null = null;
@@ -50,20 +56,24 @@ export class FrameAssembler {
   private readonly byClock: boolean;
   /** The first and last interval each agent process reported, to know whom a frame still waits for. */
   private readonly seen = new Map<number, { first: number; last: number }>();
+  private emit: FrameSink = () => undefined;
 
   constructor(
     private readonly run: number,
     private readonly intervalMs: number,
-    private readonly emit: (frame: Frame) => void,
     options: AssemblerOptions = {},
   ) {
     this.byClock = options.pacedBy === 'clock';
   }
 
+  pipe(sink: FrameSink): void {
+    this.emit = sink;
+  }
+
   private slot(index: number): Pending {
     let p = this.pending.get(index);
     if (!p) {
-      p = { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [] };
+      p = { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [], measured: [] };
       this.pending.set(index, p);
     }
     return p;
@@ -83,8 +93,14 @@ export class FrameAssembler {
     if (this.nextOut === null || index >= this.nextOut) this.slot(index).backend = data;
   }
 
-  addAcceptQueue(index: number, data: AcceptQueueInterval): void {
-    if (this.nextOut === null || index >= this.nextOut) this.slot(index).acceptQueue = data;
+  /** Joins the frames of `source` into this one's: their contexts beside the agents', their accept queue. */
+  include(source: FrameSource): void {
+    source.pipe((f) => {
+      if (this.nextOut !== null && f.index < this.nextOut) return;
+      const slot = this.slot(f.index);
+      slot.measured.push(...f.contexts);
+      if (f.accept_queue) slot.acceptQueue = f.accept_queue;
+    });
   }
 
   addAgents(list: AgentInterval[]): void {
@@ -142,7 +158,7 @@ export class FrameAssembler {
     for (; this.nextOut <= last; this.nextOut++) {
       const index = this.nextOut;
       if (!force && this.lastGenerator < index + MAX_LAG && this.waitsForAgent(index)) break;
-      const p = this.pending.get(index) ?? { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [] };
+      const p = this.pending.get(index) ?? { t_ms: index * this.intervalMs, generator: null, backend: null, agents: [], measured: [] };
       this.pending.delete(index);
       this.emit({
         kind: 'frame',
@@ -153,7 +169,7 @@ export class FrameAssembler {
         phase: p.generator?.phase ?? null,
         generator: p.generator,
         server: mergeServer(p.agents),
-        contexts: p.agents.flatMap(toContexts),
+        contexts: [...p.agents.flatMap(toContexts), ...p.measured],
         backend: p.backend,
         ...(p.acceptQueue ? { accept_queue: p.acceptQueue } : {}),
         ...exemplarsOf(p.agents),

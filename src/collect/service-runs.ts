@@ -5,7 +5,8 @@
  * A service silent for SILENT_MS is taken to be gone: its run ends at its last report, and if it sends again that is
  * a new run. No timers or sockets here: the command feeds in the collector's data and the interval clock's ticks.
  */
-import { intervalIndex, monoMs, type Frame, type RunEnd, type RunStart } from '../vocabulary/index.js';
+import { intervalIndex, monoMs, type RunEnd, type RunStart } from '../vocabulary/index.js';
+import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
 import { FrameAssembler } from './frame-assembler.js';
 import type { AgentInterval } from './otlp-json.js';
 
@@ -22,9 +23,9 @@ export const SILENT_MS = 15_000;
  */
 const OLDEST_INTERVALS = 120;
 
+/** What happens to the runs; their frames go to the sink (`pipe`), each after its run's start and before its end. */
 export interface ServiceRunEvents {
   runStart(start: RunStart): void;
-  frame(frame: Frame, start: RunStart): void;
   runEnd(end: RunEnd, start: RunStart): void;
   /** Something the user should know: data that cannot be placed on this collector's intervals. */
   warn(message: string): void;
@@ -35,11 +36,12 @@ interface ActiveRun {
   assembler: FrameAssembler;
 }
 
-export class ServiceRuns {
+export class ServiceRuns implements FrameSource {
   private readonly active = new Map<string, ActiveRun>();
   private readonly warned = new Set<string>();
   private runs = 0;
   private readonly silentIntervals: number;
+  private sink: FrameSink = () => undefined;
 
   constructor(
     private readonly intervalMs: number,
@@ -48,6 +50,10 @@ export class ServiceRuns {
     private readonly now: () => number = () => intervalIndex(monoMs(), intervalMs),
   ) {
     this.silentIntervals = Math.max(10, Math.ceil(SILENT_MS / intervalMs));
+  }
+
+  pipe(sink: FrameSink): void {
+    this.sink = sink;
   }
 
   /** Runs started so far, ended ones included. */
@@ -89,7 +95,8 @@ export class ServiceRuns {
     let run = this.active.get(name);
     if (!run) {
       const start: RunStart = { kind: 'run-start', run: this.runs++, server: name, model: first.model || 'unknown', size: {}, workload: {}, t_ms: monoMs() };
-      run = { start, assembler: new FrameAssembler(start.run, this.intervalMs, (f) => this.events.frame(f, start), { pacedBy: 'clock' }) };
+      run = { start, assembler: new FrameAssembler(start.run, this.intervalMs, { pacedBy: 'clock' }) };
+      run.assembler.pipe((f) => this.sink(f));
       this.active.set(name, run);
       this.events.runStart(start);
     }

@@ -1,11 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { attachJson, renderAttachText } from '../../agents/proc/attach-report.js';
-import { detectModel } from '../../agents/proc/detect-model.js';
-import type { WindowSummary } from '../../agents/proc/window-summary.js';
+import { detectModel } from '../analysis/detect-model.js';
+import type { WindowSummary } from '../vocabulary/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
-import { watchProcFrames, type ProcFrameSource } from '../collect/proc-frames.js';
+import { watchProc, type ProcWatch } from '../../agents/proc/proc-watch.js';
 import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
 import type { RunStart } from '../vocabulary/index.js';
 import { intOption } from './options.js';
@@ -19,6 +19,8 @@ const MIN_INTERVAL_MS = 10;
 
 /** The live view's interval: each one a frame, its figures and the model named again. */
 const DASHBOARD_INTERVAL_MS = 1000;
+/** The live view names the model from this much of the recent past: the summary's default window (--duration). */
+const DETECT_WINDOW_MS = 5000;
 
 interface AttachOptions {
   pid: number;
@@ -114,33 +116,37 @@ export function registerAttach(program: Command): void {
     });
 }
 
-/** The live Run view over the tree's /proc frames (collect/proc-frames.ts) until q; resolves with the exit code. */
+/** The live Run view over the tree's /proc frames (agents/proc/proc-watch.ts) until q; resolves with the exit code. */
 async function attachDashboard(o: AttachOptions): Promise<number> {
   // Loaded only here: blessed costs startup time.
   const { startLiveServersDashboard } = await import('../../dashboard/live-servers.js');
   let view: LiveServersDashboard | undefined;
   let start: RunStart | undefined;
-  let source: ProcFrameSource;
+  let source: ProcWatch;
   let framed = false;
   try {
     // Sampling starts first, so that a wrong PID is said on a terminal not yet taken by the screen. No frame comes
     // before an interval is over: the view is there by then.
-    source = watchProcFrames({
+    source = watchProc({
       pid: o.pid,
+      run: 0,
       intervalMs: DASHBOARD_INTERVAL_MS,
       samplesPerInterval: Math.max(1, Math.round(DASHBOARD_INTERVAL_MS / o.interval)),
-      onFrame: (frame) => {
-        // The first frame makes the note about waiting for it stale.
-        if (!framed) view!.log('');
-        framed = true;
-        view!.frame(frame, start!);
-      },
-      onFinding: (finding) => view!.detect(0, finding),
+      contexts: true,
+      windowMs: DETECT_WINDOW_MS,
     });
   } catch (err) {
     if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
     throw err;
   }
+  const watched = source;
+  watched.pipe((frame) => {
+    // The first frame makes the note about waiting for it stale.
+    if (!framed) view!.log('');
+    framed = true;
+    view!.frame(frame, start!);
+    view!.detect(0, detectModel(watched.window()));
+  });
   start = { kind: 'run-start', run: 0, server: `PID ${o.pid} (${source.name})`, model: 'naming it', size: {}, workload: {}, t_ms: 0 };
   view = startLiveServersDashboard(`attach, /proc of PID ${o.pid} and its descendants`, DASHBOARD_INTERVAL_MS);
   view.start(start);

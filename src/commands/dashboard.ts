@@ -83,21 +83,25 @@ async function runDashboard(o: Options): Promise<number> {
   let writer: RecordingWriter | null = null;
   let sink: Sink | null = null;
   let frames = 0;
+  /** The runs whose frames are coming, by number: a frame is shown with its run's start. */
+  const started = new Map<number, RunStart>();
   const runs = new ServiceRuns(o.intervalMs, {
     runStart: (start) => {
+      started.set(start.run, start);
       writer?.write(start);
       sink?.start(start);
     },
-    frame: (frame, start) => {
-      writer?.write(frame);
-      frames++;
-      sink?.frame(frame, start);
-    },
     runEnd: (end, start) => {
+      started.delete(end.run);
       writer?.write(end);
       sink?.end(end, start);
     },
     warn: (line) => sink?.log(line),
+  });
+  runs.pipe((frame) => {
+    writer?.write(frame);
+    frames++;
+    sink?.frame(frame, started.get(frame.run)!);
   });
   let signal: NodeJS.Signals | null = null;
   let failed: unknown = null;

@@ -4,7 +4,8 @@
  * where the damage starts. Only a file that is no recording at all is an error.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { RECORDING_SCHEMA, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
+import { READABLE_RECORDING_SCHEMAS, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
+import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
 import { RecordingError } from './errors.js';
 import { MEMBER_HEADER_BYTES, decodeMember, readMemberHeader } from './format.js';
 
@@ -40,6 +41,26 @@ export async function readRecording(path: string): Promise<Recording> {
   const first = result.records[0];
   result.header = first?.kind === 'header' ? first : null;
   return result;
+}
+
+/** A recording read back as a frame source: its frames in file order, as they were made live. */
+export class RecordingFrames implements FrameSource {
+  private sink: FrameSink = () => undefined;
+
+  constructor(private readonly path: string) {}
+
+  pipe(sink: FrameSink): void {
+    this.sink = sink;
+  }
+
+  /** Reads the file through, each frame to the sink; resolves with the damage the reading stopped at, if any. */
+  async play(): Promise<Damage | null> {
+    for await (const entry of iterateRecording(this.path)) {
+      if (entry.type === 'damage') return entry.damage;
+      if (entry.record.kind === 'frame') this.sink(entry.record);
+    }
+    return null;
+  }
 }
 
 const LATER_KINDS = new Set<string>(['run-start', 'frame', 'run-end', 'end']);
@@ -148,11 +169,11 @@ function checkHeader(path: string, record: unknown): void {
   if (header?.kind !== 'header') {
     throw new RecordingError('RECORDING_INVALID', path, `${path} is not a srvlens recording: its first record is not a recording header`);
   }
-  if (header.schema !== RECORDING_SCHEMA) {
+  if (!READABLE_RECORDING_SCHEMAS.includes(header.schema as string)) {
     throw new RecordingError(
       'RECORDING_UNSUPPORTED',
       path,
-      `${path} is a recording of schema ${JSON.stringify(header.schema)}, which this srvlens cannot read (it reads ${RECORDING_SCHEMA}); use the srvlens version that wrote it`,
+      `${path} is a recording of schema ${JSON.stringify(header.schema)}, which this srvlens cannot read (it reads ${READABLE_RECORDING_SCHEMAS.join(', ')}); use the srvlens version that wrote it`,
     );
   }
 }

@@ -6,7 +6,14 @@
 import type { ExpHistogramData } from './exp-histogram.js';
 import type { StageName } from './parts.js';
 
-export const RECORDING_SCHEMA = 'srvlens.recording/1';
+/**
+ * /2: a server without an agent in it is recorded from /proc per thread (role `thread`, key pid/tid), as `srvlens
+ * attach` shows it; /1 recorded one context per process (role `proc`, key pid). Contexts are read alike (summed,
+ * listed), so a reader of /2 reads /1 as it is.
+ */
+export const RECORDING_SCHEMA = 'srvlens.recording/2';
+/** The schemas this srvlens reads. */
+export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', RECORDING_SCHEMA];
 export const REPORT_SCHEMA = 'srvlens.report/1';
 
 export interface HostFacts {
@@ -22,7 +29,8 @@ export interface HostFacts {
 
 export interface RecordingHeader {
   kind: 'header';
-  schema: typeof RECORDING_SCHEMA;
+  /** RECORDING_SCHEMA when written; one of READABLE_RECORDING_SCHEMAS when read. */
+  schema: string;
   tool: { name: 'srvlens'; version: string };
   created: string;
   scenario: { name: string; file: string | null; description: string; config: unknown };

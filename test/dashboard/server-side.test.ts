@@ -24,11 +24,11 @@ function runsOnClock(intervalMs = 1000) {
   const warnings: string[] = [];
   const events: ServiceRunEvents = {
     runStart: (s) => out.push(s),
-    frame: (f) => out.push(f),
     runEnd: (e) => out.push(e),
     warn: (w) => warnings.push(w),
   };
   const runs = new ServiceRuns(intervalMs, events, () => now);
+  runs.pipe((f) => out.push(f));
   return {
     runs,
     out,

@@ -11,12 +11,12 @@ import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type Back
 import { UserError } from '../../vocabulary/errors.js';
 import { RecordingWriter } from '../../recording/writer.js';
 import { MODEL_IDS } from '../../servers/models/registry.js';
-import { clockTicksPerSecond } from '../../../agents/proc/proc-read.js';
+import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
+import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
+import { detectModel } from '../../analysis/detect-model.js';
 import { ChildSet, type ManagedChild } from './children.js';
-import { ProcContexts } from '../external/proc-contexts.js';
 import { externalServer, startExternal, type ExternalServer } from '../external/external-server.js';
 import { generatorConfig } from './generator-config.js';
-import { watchServer, type ProcWatch } from './proc-watch.js';
 import { hostFacts } from './host-facts.js';
 import { ENTRY, toolVersion } from '../../vocabulary/package-paths.js';
 import { phaseDurationS, serverWorkload, type Scenario } from '../schema.js';
@@ -25,6 +25,8 @@ import { phaseDurationS, serverWorkload, type Scenario } from '../schema.js';
 const READY_TIMEOUT_MS = 15_000;
 /** After the last interval, how long to wait for the agent's export of it (it exports just after each boundary). */
 const AGENT_GRACE_INTERVALS = 3;
+/** /proc snapshots of the server this often (a few per interval): the TCP tables make them cost a few % of a core. */
+const PROC_SAMPLE_MS = 250;
 
 export interface RunOptions {
   scenario: Scenario;
@@ -79,8 +81,6 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
       const external = externalServer(server);
       // An external server runs its own code: the scenario's workload says nothing about it.
       const workload = external ? {} : serverWorkload(scenario, server);
-      // Without the agent, /proc is what says what the server costs per interval.
-      const procContexts = external?.agent === 'none' ? new ProcContexts(server.name, scenario.interval_ms, 1000 / clockTicksPerSecond()) : null;
       const runStart: RunStart = {
         kind: 'run-start',
         run,
@@ -91,9 +91,8 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
         t_ms: monoMs(),
       };
       log(`run ${run + 1}/${scenario.servers.length}: ${server.name} (${external ? `external, agent ${external.agent}` : server.model})`);
-      assembler = new FrameAssembler(run, scenario.interval_ms, (assembled) => {
-        const measured = procContexts?.take(assembled.index) ?? [];
-        const frame = measured.length > 0 ? { ...assembled, contexts: [...assembled.contexts, ...measured] } : assembled;
+      assembler = new FrameAssembler(run, scenario.interval_ms);
+      assembler.pipe((frame) => {
         writer.write(frame);
         frames++;
         options.onFrame?.(frame, runStart);
@@ -110,7 +109,6 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
           workload,
           policy: server.policy,
           external,
-          procContexts,
           started: () => writer.write(runStart),
           log,
         });
@@ -147,8 +145,6 @@ interface RunContext {
   policy?: string;
   /** Set when the server is started from a command rather than run from a model. */
   external: ExternalServer | null;
-  /** Set when the server has no agent: its per-interval costs come from /proc. */
-  procContexts: ProcContexts | null;
   log: (line: string) => void;
 }
 
@@ -179,19 +175,42 @@ async function runOne(run: RunContext): Promise<RunEnd['detected']> {
 
 /** Starts the server, then drives the load; returns what /proc named the model. */
 async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<RunEnd['detected']> {
-  const { options, children, assembler, started, external, procContexts } = run;
-  const intervalMs = options.scenario.interval_ms;
+  const { children, assembler, started, external } = run;
   const server = external ? await startExternalServer(run, external, abort) : await startReferenceServer(run, abort);
   started();
-  // The /proc agent watches the server for the whole load: its accept queue, and which model it looks like.
-  const watch = watchServer(server.pid, intervalMs, (index, q) => assembler.addAcceptQueue(index, q), procContexts ?? undefined);
-  let seen: Awaited<ReturnType<ProcWatch['stop']>> = null;
+  const watch = watchServer(run, server.pid);
   try {
-    await driveLoad(run, children, assembler, server, abort);
+    await driveLoad(run, children, assembler, server, abort, watch);
   } finally {
-    seen = await watch.stop();
+    watch?.stop();
   }
-  return seen ? { model: seen.finding.model, evidence: seen.finding.evidence } : null;
+  if (!watch) return null;
+  const finding = detectModel(watch.window());
+  return { model: finding.model, evidence: finding.evidence };
+}
+
+/**
+ * The /proc agent on the server for the whole load, its frames joined into the run's: its accept queue, and for a
+ * server without the agent its threads (what it costs per interval). At the end, the model it looks like. null when
+ * the server is already gone (the load then fails on its own).
+ */
+function watchServer(run: RunContext, pid: number): ProcWatch | null {
+  const intervalMs = run.options.scenario.interval_ms;
+  try {
+    const watch = watchProc({
+      pid,
+      run: run.runStart.run,
+      intervalMs,
+      samplesPerInterval: Math.max(1, Math.round(intervalMs / PROC_SAMPLE_MS)),
+      contexts: run.external?.agent === 'none',
+      windowMs: Infinity,
+    });
+    run.assembler.include(watch);
+    return watch;
+  } catch (err) {
+    if (err instanceof ProcessGoneError) return null;
+    throw err;
+  }
 }
 
 /** What the agent in a server process needs to report to this run's collector. */
@@ -244,8 +263,8 @@ async function startExternalServer(run: RunContext, external: ExternalServer, ab
 }
 
 /** Runs the generator through every phase, then waits for the agents' (or /proc's) last interval. */
-async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAssembler, server: ReadyServer, abort: Promise<never>): Promise<void> {
-  const { options, external, procContexts } = run;
+async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAssembler, server: ReadyServer, abort: Promise<never>, watch: ProcWatch | null): Promise<void> {
+  const { options, external } = run;
   const { scenario, signal } = options;
   const intervalMs = scenario.interval_ms;
 
@@ -263,9 +282,9 @@ async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAs
   }
 
   // The agent exports each interval just after it ends: wait for the last one before stopping the server. Without
-  // an agent, wait for /proc's first snapshot after it instead (taken every 250 ms).
+  // an agent, wait for /proc's frame of it instead (out at the first snapshot after it).
   const last = assembler.lastGeneratorIndex;
-  const lastIn = procContexts ? () => procContexts.sampledUntil >= (last + 1) * intervalMs : () => assembler.hasAgentData(last);
+  const lastIn = external?.agent === 'none' ? () => (watch?.lastIndex ?? Infinity) >= last : () => assembler.hasAgentData(last);
   const deadline = monoMs() + AGENT_GRACE_INTERVALS * intervalMs;
   const child = server.child;
   while (!lastIn() && monoMs() < deadline && child.alive) {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectModel } from '../../../agents/proc/detect-model.js';
+import { detectModel } from '../../../src/analysis/detect-model.js';
 import { sampleTree } from '../../../agents/proc/sample-tree.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { childrenOf, keepAliveLoad, type RunningServer, startNginx, stopAll } from './real-servers.js';

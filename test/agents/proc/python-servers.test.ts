@@ -3,9 +3,9 @@
  * clients. Assertions are on the model named and on counts, never on how fast anything ran.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectModel } from '../../../agents/proc/detect-model.js';
+import { detectModel } from '../../../src/analysis/detect-model.js';
 import { sampleTree } from '../../../agents/proc/sample-tree.js';
-import type { WindowSummary } from '../../../agents/proc/window-summary.js';
+import type { WindowSummary } from '../../../src/vocabulary/window-summary.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { lineClients, openConnections, startPython, stopAll } from './real-servers.js';
 

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { detectModel } from '../../../agents/proc/detect-model.js';
+import { detectModel } from '../../../src/analysis/detect-model.js';
 import { sampleTree } from '../../../agents/proc/sample-tree.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { keepAliveLoad, startReference, stopAll } from './real-servers.js';

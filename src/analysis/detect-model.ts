@@ -4,9 +4,9 @@
  * and whether connections waited in the accept queue. A pure function from a window to a finding, so it is tested
  * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
  */
-import type { ModelId } from '../../src/scenario/schema.js';
-import { MIN_CPU_MS_FOR_SHARES, ranMs, threadShape, type ThreadShape } from './thread-shape.js';
-import type { ProcessWindow, WindowSummary } from './window-summary.js';
+import type { ModelId } from '../scenario/schema.js';
+import { MIN_CPU_MS_FOR_SHARES, threadShape, type ThreadShape } from './thread-shape.js';
+import { ranMs, type ProcessWindow, type WindowSummary } from '../vocabulary/window-summary.js';
 
 /** The reference servers' ids; `event-loop-raw` is not one: from outside, its parser and node:http's look alike. */
 export type DetectedModel = Exclude<ModelId, 'event-loop-raw'> | 'unknown';

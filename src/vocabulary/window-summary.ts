@@ -1,7 +1,7 @@
 /**
  * What the /proc agent saw of a process tree over a sampling window: every figure a delta over the window. This is
- * the contract between the sampler (fold-window.ts builds it from snapshots) and the model detection (a pure
- * function of it, tested on synthetic windows).
+ * the contract between the sampler (agents/proc/fold-window.ts builds it from snapshots) and the model detection (a pure
+ * function of it in src/analysis/detect-model.ts, tested on synthetic windows).
  */
 
 /** One execution context: a thread (a single-threaded process is one context whose tid is its pid). */
@@ -29,6 +29,9 @@ export interface ContextWindow {
   runqueue_wait_ms: number | null;
   timeslices: number | null;
 }
+
+/** The CPU a context ran: schedstat's ns where the kernel has it, else the 10 ms-tick count. */
+export const ranMs = (c: ContextWindow) => c.oncpu_ms ?? c.cpu_ms;
 
 export interface ProcessWindow {
   pid: number;

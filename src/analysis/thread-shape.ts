@@ -3,8 +3,8 @@
  * of threads sharing the work, or threads made and ended as it goes. Pure, from the window; the tree-level detection
  * (detect-model.ts) combines it with connections and the process tree.
  */
-import { AGENT_THREAD_COMM } from '../../src/vocabulary/stage-hook.js';
-import type { ContextWindow, ProcessWindow } from './window-summary.js';
+import { AGENT_THREAD_COMM } from '../vocabulary/stage-hook.js';
+import { ranMs, type ContextWindow, type ProcessWindow } from '../vocabulary/window-summary.js';
 
 /**
  * Threads of one process created during the window, and threads ended, at least this many each. A pool replaces a
@@ -63,8 +63,6 @@ export type ThreadShape =
 
 const pct = (share: number) => `${Math.round(share * 100)} %`;
 
-/** The CPU a context ran: schedstat's ns where the kernel has it, else the 10 ms-tick count. */
-export const ranMs = (c: ContextWindow) => c.oncpu_ms ?? c.cpu_ms;
 
 export function threadShape(p: ProcessWindow, all: readonly ContextWindow[]): ThreadShape {
   // The srvlens agent's own thread, when the server runs under it, observes: it is not how the server works.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectModel } from '../../../agents/proc/detect-model.js';
-import { DOMINANT_THREAD_SHARE, HELPER_WORK_SHARE, threadShape } from '../../../agents/proc/thread-shape.js';
+import { detectModel } from '../../src/analysis/detect-model.js';
+import { DOMINANT_THREAD_SHARE, HELPER_WORK_SHARE, threadShape } from '../../src/analysis/thread-shape.js';
 import { LIGHT_LOAD, ROOT, UNDER_LOAD, clusterWindow, ctx, nodeProcess, proc, seeded, window } from './synthetic-windows.js';
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);

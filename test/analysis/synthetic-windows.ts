@@ -3,8 +3,8 @@
  * figures (CPU, connections, helper activity, sizes), so the detection is tested on many plausible windows per model
  * and a failure names the seed that reproduces it.
  */
-import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../../agents/proc/window-summary.js';
-import { mulberry32 } from '../../../src/servers/backend/latency.js';
+import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
+import { mulberry32 } from '../../src/servers/backend/latency.js';
 
 /** The project's seeded generator (mulberry32): the same sequence for the same seed everywhere. */
 export const seeded = mulberry32;
