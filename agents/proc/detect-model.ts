@@ -4,7 +4,7 @@
  * and whether connections waited in the accept queue. A pure function from a window to a finding, so it is tested
  * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
  */
-import type { ModelId } from '../../src/scenario/schema.js';
+import type { ModelId } from '../../src/vocabulary/model-ids.js';
 import { MIN_CPU_MS_FOR_SHARES, ranMs, threadShape, type ThreadShape } from './thread-shape.js';
 import type { ProcessWindow, WindowSummary } from './window-summary.js';
 

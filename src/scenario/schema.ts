@@ -6,24 +6,8 @@
  * as written; a field's type error and range error share one message so the user sees the whole rule at once.
  */
 import { z } from 'zod';
+import { DEFAULT_WORKLOAD, MODEL_IDS, type ModelId, type WorkloadParams } from '../vocabulary/index.js';
 import { SloSchema } from './slo.js';
-
-/**
- * Model ids a scenario may name. The schema accepts all of them; the runner rejects the ones not implemented yet.
- * (These are vocabulary the /proc agent's model detection shares; they belong in src/model when it needs them.)
- */
-export const MODEL_IDS = [
-  'iterative',
-  'thread-pool',
-  'thread-per-connection',
-  'prefork',
-  'fork-per-connection',
-  'event-loop',
-  'event-loop-raw',
-  'event-loop-per-core',
-  'hybrid',
-] as const;
-export type ModelId = (typeof MODEL_IDS)[number];
 
 function int(min: number, max?: number) {
   const error = max === undefined ? `expected an integer of ${min} or more` : `expected an integer from ${min} to ${max}`;
@@ -51,23 +35,15 @@ const WORKLOAD_FIELDS = {
   transform_us: int(0).describe('CPU time turning the backend answers into the response, µs (default 100)'),
   backend_calls: int(0).describe('Sequential calls to the backend tier per request (default 1)'),
   response_bytes: int(0).describe('Size of the response body, bytes (default 1024)'),
-};
-
-export const WORKLOAD_DEFAULTS = {
-  parse_us: 50,
-  process_us: 500,
-  transform_us: 100,
-  backend_calls: 1,
-  response_bytes: 1024,
-} as const satisfies Record<keyof typeof WORKLOAD_FIELDS, number>;
+} satisfies Record<keyof WorkloadParams, unknown>;
 
 const Workload = z
   .strictObject({
-    parse_us: WORKLOAD_FIELDS.parse_us.default(WORKLOAD_DEFAULTS.parse_us),
-    process_us: WORKLOAD_FIELDS.process_us.default(WORKLOAD_DEFAULTS.process_us),
-    transform_us: WORKLOAD_FIELDS.transform_us.default(WORKLOAD_DEFAULTS.transform_us),
-    backend_calls: WORKLOAD_FIELDS.backend_calls.default(WORKLOAD_DEFAULTS.backend_calls),
-    response_bytes: WORKLOAD_FIELDS.response_bytes.default(WORKLOAD_DEFAULTS.response_bytes),
+    parse_us: WORKLOAD_FIELDS.parse_us.default(DEFAULT_WORKLOAD.parse_us),
+    process_us: WORKLOAD_FIELDS.process_us.default(DEFAULT_WORKLOAD.process_us),
+    transform_us: WORKLOAD_FIELDS.transform_us.default(DEFAULT_WORKLOAD.transform_us),
+    backend_calls: WORKLOAD_FIELDS.backend_calls.default(DEFAULT_WORKLOAD.backend_calls),
+    response_bytes: WORKLOAD_FIELDS.response_bytes.default(DEFAULT_WORKLOAD.response_bytes),
   })
   .describe('The work each request does, the same for every server unless a server overrides it');
 

@@ -10,7 +10,6 @@ import type { AgentInterval } from '../../collect/otlp-json.js';
 import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunEnd, type RunStart } from '../../vocabulary/index.js';
 import { UserError } from '../../vocabulary/errors.js';
 import { RecordingWriter } from '../../recording/writer.js';
-import { MODEL_IDS } from '../../servers/models/registry.js';
 import { clockTicksPerSecond } from '../../../agents/proc/proc-read.js';
 import { ChildSet, type ManagedChild } from './children.js';
 import { ProcContexts } from '../external/proc-contexts.js';
@@ -46,12 +45,6 @@ export function scenarioSeconds(s: Scenario): number {
 export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
   const { scenario, signal } = options;
   const log = options.onLog ?? (() => undefined);
-  for (const s of scenario.servers) {
-    // The schema knows every model of the lecture; only some have a reference server yet.
-    if (s.command === undefined && !MODEL_IDS.includes(s.model)) {
-      throw new UserError(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${MODEL_IDS.join(', ')})`);
-    }
-  }
   const children = new ChildSet();
   const killOnExit = () => children.killAllNow();
   process.once('exit', killOnExit);

@@ -7,7 +7,8 @@ import { STAGE } from '../../vocabulary/parts.js';
 import { beginRequest, endRequest, markStage } from '../../vocabulary/stage-hook.js';
 import { type ParsedRequest, RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
-import { BACKEND_REPLY_BYTES, burnCpu, workloadForTarget, type WorkloadParams } from '../workload/workload.js';
+import type { WorkloadParams } from '../../vocabulary/workload-params.js';
+import { BACKEND_REPLY_BYTES, burnCpu, workloadForTarget } from '../workload/workload.js';
 import type { SyncBackendClient } from './backend-client-sync.js';
 import { blocking } from '../native.js';
 

@@ -15,8 +15,9 @@ import { beginRequest, endRequest, markStage } from '../../vocabulary/stage-hook
 import { type BackendClient, connectBackend } from '../backend/backend-client.js';
 import { type ParsedRequest, type ParseError, RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
-import { BACKEND_REPLY_BYTES, burnCpu, resolveWorkload, workloadForTarget, type WorkloadParams } from '../workload/workload.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
+import type { WorkloadParams } from '../../vocabulary/workload-params.js';
+import { BACKEND_REPLY_BYTES, burnCpu, resolveWorkload, workloadForTarget } from '../workload/workload.js';
 
 /** Where a connection's current request is; the `switch` of the lecture's handle_event. */
 const enum Step {

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { connectBackend } from '../backend/backend-client.js';
 import { listenHttp } from './listen-http.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
 import { resolveWorkload, serveWorkload } from '../workload/workload.js';
 
 export async function startEventLoopServer(opts: ModelServerOptions): Promise<RunningServer> {

@@ -13,8 +13,9 @@ import { type BackendClient, connectBackend } from '../backend/backend-client.js
 import { resolveSize } from '../blocking/size-params.js';
 import { CpuPool } from '../workload/cpu-pool.js';
 import { listenHttp } from './listen-http.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
-import { BACKEND_REPLY_BYTES, resolveWorkload, type WorkloadParams } from '../workload/workload.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
+import type { WorkloadParams } from '../../vocabulary/workload-params.js';
+import { BACKEND_REPLY_BYTES, resolveWorkload } from '../workload/workload.js';
 
 /** Response header listing the threadIds that ran the request's CPU stages (the main thread is 0). */
 export const CPU_THREADS_HEADER = 'x-srvlens-cpu-threads';

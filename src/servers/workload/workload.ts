@@ -8,31 +8,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STAGE } from '../../vocabulary/parts.js';
 import { markStage } from '../../vocabulary/stage-hook.js';
+import { DEFAULT_WORKLOAD, type WorkloadParams } from '../../vocabulary/workload-params.js';
 import { burnCpu } from './cpu-burn.js';
 import { ServerConfigError } from '../errors.js';
 
 /** The CPU stages' burn, from here too: every model imports its workload from this module. */
 export { burnCpu };
-
-export interface WorkloadParams {
-  /** CPU burnt by each stage, µs. */
-  parse_us: number;
-  process_us: number;
-  transform_us: number;
-  /** Sequential calls to the backend per request. */
-  backend_calls: number;
-  /** Size of the HTTP response body, bytes. */
-  response_bytes: number;
-}
-
-/** A small JSON API request: a little parsing, most CPU in the handler's logic, one database query (as the scenario schema's defaults). */
-export const DEFAULT_WORKLOAD: Readonly<WorkloadParams> = {
-  parse_us: 50,
-  process_us: 500,
-  transform_us: 100,
-  backend_calls: 1,
-  response_bytes: 1024,
-};
 
 /**
  * What each backend call asks for: a row-sized reply. The workload's response_bytes is the HTTP response; the
@@ -53,10 +34,6 @@ export function resolveWorkload(params: Partial<WorkloadParams> = {}): WorkloadP
   return w;
 }
 
-/**
- * Spins on the clock for `us` microseconds: real CPU, as a handler's own code would use, so that it shows as
- * on-CPU time and competes for cores. Sleeping would measure the scheduler, not the model.
- */
 /**
  * A request mix sends each entry's workload in the query string (`/report?process_us=15000&backend_calls=2`):
  * laid over the server's own, field by field; unknown or invalid fields are ignored. Returns `base` itself when
