@@ -5,7 +5,8 @@
  */
 import { STAGE } from '../../vocabulary/parts.js';
 import { beginRequest, endRequest, markStage } from '../../vocabulary/stage-hook.js';
-import { type ParsedRequest, RequestParser } from '../http/request-parser.js';
+import type { ParsedRequest } from '../http/parsed-request.js';
+import { RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
 import type { WorkloadParams } from '../../vocabulary/workload-params.js';
 import { burnHere, failureText, type StageRunner, WorkloadRun } from '../workload/stage-sequence.js';
