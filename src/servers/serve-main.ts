@@ -34,5 +34,5 @@ export async function runServeCommand(opts: ServeConfig): Promise<void> {
 
 if (isEntryPoint(import.meta.url)) {
   if (process.send === undefined) exitWithoutParent('srvlens serve --model event-loop --backend-port N');
-  await runForkedChild(SERVE_CONFIG_ENV, (config) => startModel(config as ServeConfig));
+  await runForkedChild<ServeConfig>(SERVE_CONFIG_ENV, startModel);
 }
