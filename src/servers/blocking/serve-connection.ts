@@ -42,7 +42,7 @@ interface Connection {
 
 /** The stage sequence on a blocking thread: every step runs to its end on the calling thread, sleeping in the kernel. */
 const BLOCKING: StageRunner<Connection> = {
-  // The body was read and parsed before the request was known complete, as the raw event loop's parser does.
+  // No read: the body was read and parsed before the request was known complete, as the raw event loop's parser does.
   cpu: burnHere,
   backend(conn) {
     conn.ctx.backend.call(BACKEND_REPLY_BYTES);
