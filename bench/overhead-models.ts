@@ -2,10 +2,12 @@
  * The servers the overhead bench measures, and the load that saturates each one fairly: the same for every variant,
  * so the ratios compare the instrumentation and nothing else.
  */
+import type { ModelId } from '../src/vocabulary/model-ids.js';
 import type { WorkloadId } from './overhead-workloads.js';
 
 export interface BenchModel {
-  id: 'event-loop' | 'thread-pool' | 'plain-app';
+  /** A reference model's id, or the plain app's. */
+  id: Extract<ModelId, 'event-loop' | 'thread-pool'> | 'plain-app';
   /** ModelServerOptions.size; none for the event loop and the plain app. */
   size?: Record<string, number>;
   /** autocannon's connections, all keep-alive. */
@@ -18,7 +20,7 @@ export interface BenchModel {
    */
   nodeHttp: boolean;
   /** SRVLENS_MODEL in the agent's variants. */
-  agentModel: string;
+  agentModel: ModelId;
   /** The workloads it runs, in order. */
   workloads: readonly WorkloadId[];
   /** Why this load, for the report. */

@@ -4,7 +4,7 @@
  * and whether connections waited in the accept queue. A pure function from a window to a finding, so it is tested
  * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
  */
-import type { ModelId } from '../scenario/schema.js';
+import type { ModelId } from '../vocabulary/model-ids.js';
 import { MIN_CPU_MS_FOR_SHARES, threadShape, type ThreadShape } from './thread-shape.js';
 import { ranMs, type ProcessWindow, type WindowSummary } from '../vocabulary/window-summary.js';
 

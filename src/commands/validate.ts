@@ -6,7 +6,6 @@ import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { scenarioSeconds } from '../scenario/run/runner.js';
 import type { Scenario } from '../scenario/schema.js';
-import { MODEL_IDS } from '../servers/models/registry.js';
 
 interface FileResult {
   file: string;
@@ -61,8 +60,6 @@ function printText(r: FileResult): void {
 /** Valid, but worth saying before a run. */
 function notesOf(s: Scenario): string[] {
   const notes = [`${s.servers.length} server(s), ${s.load.phases.length} phase(s), about ${Math.round(scenarioSeconds(s))} s of load`];
-  const missing = [...new Set(s.servers.filter((x) => x.command === undefined).map((x) => x.model).filter((m) => !MODEL_IDS.includes(m)))];
-  if (missing.length > 0) notes.push(`no reference server yet for ${missing.join(', ')}: \`srvlens run\` refuses these servers until there is one (available: ${MODEL_IDS.join(', ')})`);
   const fd = fdBudget();
   if (fd.limit !== null && s.load.idle_connections > fd.limit) {
     notes.push(`load.idle_connections is ${s.load.idle_connections} but this machine lets a process open ${fd.limit} files (ulimit -n): the generator will hold fewer and say how many`);

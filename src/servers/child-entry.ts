@@ -1,6 +1,7 @@
 /**
- * What the backend and server entries share as child processes of the scenario runner: the IPC messages, how
- * config arrives, and the rule that a child never outlives its runner.
+ * What the backend and server entries share as child processes of the scenario runner: the IPC messages (the
+ * runner receives them as these types, src/scenario/run/children.ts), how config arrives, and the rule that a child
+ * never outlives its runner.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -41,15 +42,17 @@ export function sendToParent(message: BackendMessage | ServeMessage): Promise<vo
  * and exits when the IPC channel closes. The channel closes when the parent exits for any reason, kill -9 included,
  * so no backend or server is left behind by a crashed runner.
  */
-export async function runForkedChild(
+export async function runForkedChild<Config>(
   envName: string,
-  start: (config: unknown) => Promise<{ port: number }>,
+  start: (config: Config) => Promise<{ port: number }>,
 ): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   try {
     const raw = process.env[envName];
     if (raw === undefined) throw new Error(`${envName} is not set: the parent must pass the config as JSON`);
-    const { port } = await start(JSON.parse(raw));
+    // The runner writes the config with `satisfies Config` (runner.ts): the JSON is taken for that type here.
+    const config: Config = JSON.parse(raw);
+    const { port } = await start(config);
     await sendToParent({ type: 'ready', port, pid: process.pid });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

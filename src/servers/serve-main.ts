@@ -9,7 +9,8 @@ import {
   SERVE_CONFIG_ENV,
   untilStopSignal,
 } from './child-entry.js';
-import { getModel, type ModelServerOptions, modelProcessTitle, type RunningServer } from './models/registry.js';
+import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './models/model-server.js';
+import { getModel } from './models/registry.js';
 
 /** The JSON in SRVLENS_SERVE_CONFIG, and the options of `srvlens serve`. */
 export interface ServeConfig extends ModelServerOptions {
@@ -33,5 +34,5 @@ export async function runServeCommand(opts: ServeConfig): Promise<void> {
 
 if (isEntryPoint(import.meta.url)) {
   if (process.send === undefined) exitWithoutParent('srvlens serve --model event-loop --backend-port N');
-  await runForkedChild(SERVE_CONFIG_ENV, (config) => startModel(config as ServeConfig));
+  await runForkedChild<ServeConfig>(SERVE_CONFIG_ENV, startModel);
 }

@@ -18,7 +18,8 @@ import { type RunningBackend, startBackend } from '../../src/servers/backend/bac
 import { SyncBackendClient } from '../../src/servers/blocking/backend-client-sync.js';
 import { blocking } from '../../src/servers/native.js';
 import { serveConnection, servingContext } from '../../src/servers/blocking/serve-connection.js';
-import { getModel, type RunningServer } from '../../src/servers/models/registry.js';
+import type { RunningServer } from '../../src/servers/models/model-server.js';
+import { getModel } from '../../src/servers/models/registry.js';
 import { resolveWorkload } from '../../src/servers/workload/workload.js';
 import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 

@@ -7,7 +7,7 @@ import { SEND_TIME_HEADER, STAGE } from '../../src/vocabulary/parts.js';
 import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
 import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 import { startEventLoopRawServer } from '../../src/servers/models/event-loop-raw.js';
-import type { RunningServer } from '../../src/servers/models/registry.js';
+import type { RunningServer } from '../../src/servers/models/model-server.js';
 
 interface RawReply {
   status: number;

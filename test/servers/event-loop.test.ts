@@ -5,7 +5,7 @@ import { STAGE } from '../../src/vocabulary/parts.js';
 import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
 import { type RunningBackend, startBackend } from '../../src/servers/backend/backend.js';
 import { startEventLoopServer } from '../../src/servers/models/event-loop.js';
-import type { RunningServer } from '../../src/servers/models/registry.js';
+import type { RunningServer } from '../../src/servers/models/model-server.js';
 
 interface Reply {
   status: number;

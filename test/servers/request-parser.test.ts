@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SEND_TIME_HEADER } from '../../src/vocabulary/parts.js';
-import { type ParsedRequest, RequestParser } from '../../src/servers/http/request-parser.js';
+import type { ParsedRequest } from '../../src/servers/http/parsed-request.js';
+import { RequestParser } from '../../src/servers/http/request-parser.js';
 import { errorResponse, formatResponse } from '../../src/servers/http/response.js';
 
 /** What a test generates: one request and how it is framed on the wire. */

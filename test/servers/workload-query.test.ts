@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend } from '../../src/servers/backend/backend.js';
 import { getModel } from '../../src/servers/models/registry.js';
-import type { RunningServer } from '../../src/servers/models/registry.js';
-import { DEFAULT_WORKLOAD, workloadForTarget } from '../../src/servers/workload/workload.js';
+import type { RunningServer } from '../../src/servers/models/model-server.js';
+import { DEFAULT_WORKLOAD } from '../../src/vocabulary/workload-params.js';
+import { workloadForTarget } from '../../src/servers/workload/workload.js';
 
 describe('a request mix entry\'s workload in the query string', () => {
   it('is laid over the server\'s field by field; unknown and invalid fields are ignored', () => {

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from '../../vocabulary/index.js';
 import type { LoadInterval } from '../../load/intervals/load-interval.js';
-import { MODEL_IDS } from '../../servers/models/registry.js';
 import { judgeProbe, type ProbeVerdict } from '../../analysis/capacity-verdict.js';
 import { searchCapacity, type ServerCapacity } from './search.js';
 import { runScenario } from '../run/runner.js';
@@ -45,11 +44,6 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
 
   for (const [i, server] of scenario.servers.entries()) {
     const base = { server: server.name, model: server.model, slo: formatSlo(slo) };
-    if (server.command === undefined && !MODEL_IDS.includes(server.model)) {
-      results.push({ ...base, max_sustainable_rps: null, reason: `model '${server.model}' has no reference server yet`, gave_out: 'no-server', confirmed: false, probes: [] });
-      log(`${server.name}: skipped, no reference server for model '${server.model}' yet`);
-      continue;
-    }
     // Each server gets an even share of the time that is left.
     const serverDeadline = performance.now() + (deadline - performance.now()) / (scenario.servers.length - i);
     log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}`);

@@ -6,15 +6,28 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
+/** A message over a child's IPC channel, tagged by its type; children whose messages are typed say so in `fork`. */
 export interface ChildMessage {
   type: string;
   [key: string]: unknown;
 }
 
+/** The message of `In` tagged `T`; any message tagged `T` for a child whose messages are not typed. */
+export type MessageOf<In extends { type: string }, T extends string> = string extends In['type'] ? In : Extract<In, { type: T }>;
+
+/**
+ * The one place a child's message is taken for its type: the runner's children are built from this same source
+ * and send the types their entries import, so a message whose tag matches is trusted to be of that type.
+ */
+function isMessage<In extends { type: string }, T extends In['type']>(m: unknown, type: T): m is MessageOf<In, T> {
+  return typeof m === 'object' && m !== null && 'type' in m && m.type === type;
+}
+
 const STDERR_TAIL_BYTES = 4096;
 const STOP_GRACE_MS = 2000;
 
-export class ManagedChild {
+/** `In`: what the child sends (its entry's message type). */
+export class ManagedChild<In extends { type: string } = ChildMessage> {
   stderrTail = '';
   /**
    * A process group the child started and answers for (an external server's, under its keeper): `killAllNow` ends
@@ -40,9 +53,9 @@ export class ManagedChild {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  on(type: string, handler: (message: ChildMessage) => void): void {
-    this.proc.on('message', (m: ChildMessage) => {
-      if (m && m.type === type) handler(m);
+  on<T extends In['type']>(type: T, handler: (message: MessageOf<In, T>) => void): void {
+    this.proc.on('message', (m: unknown) => {
+      if (isMessage<In, T>(m, type)) handler(m);
     });
   }
 
@@ -51,18 +64,18 @@ export class ManagedChild {
   }
 
   /** Resolves with the first message of `type`; rejects if the child exits first or time runs out. */
-  waitFor(type: string, timeoutMs: number): Promise<ChildMessage> {
+  waitFor<T extends In['type']>(type: T, timeoutMs: number): Promise<MessageOf<In, T>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => finish(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms${this.tail()}`)), timeoutMs);
-      const onMessage = (m: ChildMessage) => m && m.type === type && finish(null, m);
+      const onMessage = (m: unknown) => isMessage<In, T>(m, type) && finish(null, m);
       const onExit = (code: number | null, signal: string | null) =>
         finish(new Error(`${this.name} exited (${signal ?? `code ${code}`}) before '${type}'${this.tail()}`));
-      const finish = (err: Error | null, m?: ChildMessage) => {
+      const finish = (err: Error | null, m?: MessageOf<In, T>) => {
         clearTimeout(timer);
         this.proc.off('message', onMessage);
         this.proc.off('exit', onExit);
-        if (err) reject(err);
-        else resolve(m as ChildMessage);
+        if (m !== undefined) resolve(m);
+        else reject(err);
       };
       this.proc.on('message', onMessage);
       this.proc.once('exit', onExit);
@@ -89,16 +102,21 @@ export class ManagedChild {
 }
 
 export class ChildSet {
-  private readonly children = new Set<ManagedChild>();
+  /** Only what stopping needs of a child, whatever its messages. */
+  private readonly children = new Set<Pick<ManagedChild, 'alive' | 'proc' | 'processGroup' | 'stop'>>();
 
   /** `stopGraceMs`: how long `stop` waits after SIGTERM before SIGKILL (a keeper needs its server's grace and more). */
-  fork(name: string, modulePath: string, options: { env?: Record<string, string>; execArgv?: string[]; stopGraceMs?: number } = {}): ManagedChild {
+  fork<In extends { type: string } = ChildMessage>(
+    name: string,
+    modulePath: string,
+    options: { env?: Record<string, string>; execArgv?: string[]; stopGraceMs?: number } = {},
+  ): ManagedChild<In> {
     const proc = fork(modulePath, [], {
       env: { ...process.env, ...options.env },
       execArgv: options.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const child = new ManagedChild(name, proc, options.stopGraceMs);
+    const child = new ManagedChild<In>(name, proc, options.stopGraceMs);
     this.children.add(child);
     proc.once('exit', () => this.children.delete(child));
     return child;

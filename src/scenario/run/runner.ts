@@ -7,10 +7,12 @@
 import { startCollector, type Collector } from '../../collect/receiver.js';
 import { FrameAssembler } from '../../collect/frame-assembler.js';
 import type { AgentInterval } from '../../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type BackendInterval, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import type { BackendConfig } from '../../servers/backend/backend-main.js';
+import { BACKEND_CONFIG_ENV, SERVE_CONFIG_ENV, type BackendMessage, type ServeMessage } from '../../servers/child-entry.js';
+import type { ServeConfig } from '../../servers/serve-main.js';
 import { UserError } from '../../vocabulary/errors.js';
 import { RecordingWriter } from '../../recording/writer.js';
-import { MODEL_IDS } from '../../servers/models/registry.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
@@ -48,12 +50,6 @@ export function scenarioSeconds(s: Scenario): number {
 export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
   const { scenario, signal } = options;
   const log = options.onLog ?? (() => undefined);
-  for (const s of scenario.servers) {
-    // The schema knows every model of the lecture; only some have a reference server yet.
-    if (s.command === undefined && !MODEL_IDS.includes(s.model)) {
-      throw new UserError(`server '${s.name}': model '${s.model}' has no reference server yet (available: ${MODEL_IDS.join(', ')})`);
-    }
-  }
   const children = new ChildSet();
   const killOnExit = () => children.killAllNow();
   process.once('exit', killOnExit);
@@ -151,7 +147,7 @@ interface RunContext {
 /** A server started and ready for load. */
 interface ReadyServer {
   /** The child whose exit means the server is gone (for an external server, its keeper). */
-  child: ManagedChild;
+  child: ManagedChild<ServeMessage> | ManagedChild;
   /** The process /proc watches. */
   pid: number;
   port: number;
@@ -230,16 +226,16 @@ async function startReferenceServer(run: RunContext, abort: Promise<never>): Pro
   const { scenario } = options;
   const intervalMs = scenario.interval_ms;
 
-  const backend = children.fork('backend', ENTRY.backend, {
-    env: { SRVLENS_BACKEND_CONFIG: JSON.stringify({ host: '127.0.0.1', port: 0, ...scenario.backend, intervalMs }) },
+  const backend = children.fork<BackendMessage>('backend', ENTRY.backend, {
+    env: { [BACKEND_CONFIG_ENV]: JSON.stringify({ host: '127.0.0.1', port: 0, ...scenario.backend, intervalMs } satisfies BackendConfig) },
   });
-  backend.on('interval', (m) => assembler.addBackend(m.index as number, m.data as BackendInterval));
+  backend.on('interval', (m) => assembler.addBackend(m.index, m.data));
   const backendReady = await Promise.race([backend.waitFor('ready', READY_TIMEOUT_MS), abort]);
 
-  const server = children.fork(`server ${runStart.server}`, ENTRY.serve, {
+  const server = children.fork<ServeMessage>(`server ${runStart.server}`, ENTRY.serve, {
     execArgv: ['--import', ENTRY.agent],
     env: {
-      SRVLENS_SERVE_CONFIG: JSON.stringify({
+      [SERVE_CONFIG_ENV]: JSON.stringify({
         model: runStart.model,
         host: '127.0.0.1',
         port: 0,
@@ -247,12 +243,12 @@ async function startReferenceServer(run: RunContext, abort: Promise<never>): Pro
         policy: run.policy,
         workload,
         backend: { host: '127.0.0.1', port: backendReady.port },
-      }),
+      } satisfies ServeConfig),
       ...agentEnv(run),
     },
   });
   const serverReady = await Promise.race([server.waitFor('ready', READY_TIMEOUT_MS), abort]);
-  return { child: server, pid: serverReady.pid as number, port: serverReady.port as number };
+  return { child: server, pid: serverReady.pid, port: serverReady.port };
 }
 
 /** The server's command, with the agent preloaded when it is a Node app that asked for it; no backend tier. */

@@ -46,9 +46,9 @@ export async function runBackendCommand(opts: BackendCommandOptions): Promise<vo
 if (isEntryPoint(import.meta.url)) {
   if (process.send === undefined) exitWithoutParent('srvlens backend --port N --latency fixed:5 --limit 64');
   process.title = BACKEND_PROCESS_TITLE;
-  await runForkedChild(BACKEND_CONFIG_ENV, (config) =>
+  await runForkedChild<BackendConfig>(BACKEND_CONFIG_ENV, (config) =>
     startBackend({
-      ...(config as BackendConfig),
+      ...config,
       onInterval: (index, data) => void sendToParent({ type: 'interval', index, data }),
     }),
   );

@@ -12,7 +12,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { acceptHandOff } from '../../vocabulary/stage-hook.js';
 import { Worker } from 'node:worker_threads';
 import type { BackendAddress } from '../backend/backend-client.js';
-import type { WorkloadParams } from '../workload/workload.js';
+import type { WorkloadParams } from '../../vocabulary/workload-params.js';
 import { ContextControl } from './context-control.js';
 import { CHILD_CONFIG_ENV, CHILD_SOCKET_FD } from './entries.js';
 import { blocking } from '../native.js';

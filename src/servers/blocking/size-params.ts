@@ -2,6 +2,7 @@
  * A model's size parameters (ModelServerOptions.size): each model names the ones it takes, with defaults, and a
  * misspelt or out-of-range one is a user's mistake reported by name, not silently replaced by the default.
  */
+import type { ModelId } from '../../vocabulary/model-ids.js';
 import { ServerConfigError } from '../errors.js';
 
 export interface SizeSpec {
@@ -10,7 +11,7 @@ export interface SizeSpec {
 }
 
 export function resolveSize<K extends string>(
-  model: string,
+  model: ModelId,
   given: Record<string, number> | undefined,
   spec: Record<K, SizeSpec>,
 ): Record<K, number> {

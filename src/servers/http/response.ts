@@ -3,7 +3,7 @@
  * one buffer per response, so that one write hands the whole of it to the kernel and its callback marks the end.
  */
 import { STATUS_CODES } from 'node:http';
-import type { ParseError } from './request-parser.js';
+import type { ParseError } from './parsed-request.js';
 
 /**
  * The whole response: status line, Content-Type, Content-Length, Connection, any `extraHeaders`, then the body.

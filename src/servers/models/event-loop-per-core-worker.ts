@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { nameContext } from '../../vocabulary/stage-hook.js';
 import { startEventLoopServer } from './event-loop.js';
-import type { ModelServerOptions } from './registry.js';
+import { modelProcessTitle, type ModelServerOptions } from './model-server.js';
 
 export const PER_CORE_CONFIG_ENV = 'SRVLENS_PER_CORE_CONFIG';
 export const PER_CORE_INDEX_ENV = 'SRVLENS_PER_CORE_INDEX';
@@ -21,7 +21,7 @@ export type WorkerMessage = { type: 'ready'; port: number } | { type: 'error'; m
 
 async function runWorker(): Promise<void> {
   const index = Number(process.env[PER_CORE_INDEX_ENV]);
-  process.title = `srvlens-server:event-loop-per-core:worker-${index}`;
+  process.title = `${modelProcessTitle('event-loop-per-core')}:worker-${index}`;
   nameContext(`loop-${index}`, true);
   try {
     // process.title renamed the main thread to a truncated title; the loop's own name says which one it is.

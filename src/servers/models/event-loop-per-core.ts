@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveSize } from '../blocking/size-params.js';
 import { ServerConfigError } from '../errors.js';
 import { PER_CORE_CONFIG_ENV, PER_CORE_INDEX_ENV, STOP_MESSAGE, type WorkerMessage } from './event-loop-per-core-worker.js';
-import { modelProcessTitle, type ModelServerOptions, type RunningServer } from './registry.js';
+import { modelProcessTitle, type ModelServerOptions, type RunningServer } from './model-server.js';
 
 const MODEL = 'event-loop-per-core';
 const MAX_PROCESSES = 64;

@@ -3,6 +3,8 @@
  * stack-ripped style. Everything a request needs between two events lives in its connection's state object, and
  * each event (bytes arrived, backend replied, response written) advances that state and returns to the loop. There
  * is no async/await on the request path: the continuation of a request is the state, not a suspended stack frame.
+ * The workload's own steps are the stage sequence's (../workload/stage-sequence.ts), itself stack-ripped: the
+ * connection keeps one WorkloadRun and starts it for each of its requests in turn.
  *
  * Requests pipelined on one connection are served one after another, in order: the next begins when the previous
  * response's last byte is with the kernel, so the agent sees one request at a time per connection (its handle).
@@ -10,20 +12,22 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { monoMs } from '../../vocabulary/clock.js';
-import { STAGE } from '../../vocabulary/parts.js';
-import { beginRequest, endRequest, markStage } from '../../vocabulary/stage-hook.js';
+import { beginRequest, endRequest } from '../../vocabulary/stage-hook.js';
 import { type BackendClient, connectBackend } from '../backend/backend-client.js';
-import { type ParsedRequest, type ParseError, RequestParser } from '../http/request-parser.js';
+import type { ParsedRequest, ParseError } from '../http/parsed-request.js';
+import { RequestParser } from '../http/request-parser.js';
 import { errorResponse, formatResponse } from '../http/response.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
-import { BACKEND_REPLY_BYTES, burnCpu, resolveWorkload, workloadForTarget, type WorkloadParams } from '../workload/workload.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
+import type { WorkloadParams } from '../../vocabulary/workload-params.js';
+import { burnHere, failureText, type StageRunner, WorkloadRun } from '../workload/stage-sequence.js';
+import { BACKEND_REPLY_BYTES, resolveWorkload, workloadForTarget } from '../workload/workload.js';
 
 /** Where a connection's current request is; the `switch` of the lecture's handle_event. */
 const enum Step {
   /** No request in progress: waiting for bytes, or for the next pipelined request's turn. */
   Idle,
-  /** Waiting for the backend's reply to call number `callsDone`. */
-  Downstream,
+  /** In the workload's stage sequence (waiting for the backend, when it waits). */
+  Working,
   /** The response is written; waiting for the kernel to take its last byte. */
   Sending,
   /** The connection is over (closed by either side, or ended after an error or Connection: close). */
@@ -39,6 +43,7 @@ const MAX_QUEUED = 16;
 const LINGER_MS = 2000;
 
 interface Conn {
+  model: Model;
   socket: net.Socket;
   parser: RequestParser;
   /** monoMs() when the connection was accepted: the agent's accept_queue end for the first request. */
@@ -48,9 +53,8 @@ interface Conn {
   /** The request in progress, or null when Idle. */
   req: ParsedRequest | null;
   step: Step;
-  callsDone: number;
-  /** The request's workload: the server's, or a mix entry's from the query string. */
-  workload: WorkloadParams;
+  /** Where the request in progress is in the stage sequence. */
+  run: WorkloadRun<Conn>;
   /** The parser's error, answered once every request before it has been served. */
   parseError: ParseError | null;
   /** The client half-closed (sent FIN): answer what it sent, then close our side. */
@@ -96,16 +100,16 @@ export async function startEventLoopRawServer(opts: ModelServerOptions): Promise
 
 function onConnection(model: Model, socket: net.Socket): void {
   const conn: Conn = {
+    model,
     socket,
     parser: new RequestParser(),
     acceptMs: monoMs(),
     queue: [],
     req: null,
     step: Step.Idle,
-    callsDone: 0,
-    workload: model.workload,
     parseError: null,
     peerEnded: false,
+    run: new WorkloadRun(RAW),
   };
   model.conns.add(conn);
   socket.on('data', (chunk: Buffer) => onData(model, conn, chunk));
@@ -146,54 +150,28 @@ function startNext(model: Model, conn: Conn): void {
     return;
   }
   conn.req = req;
-  conn.callsDone = 0;
-  const w = workloadForTarget(req.target, model.workload);
-  conn.workload = w;
+  conn.step = Step.Working;
   beginRequest(conn, req.sendTimeUs, conn.acceptMs);
-  // The parser has already read the body as it arrived; the parse stage is the workload's own parsing work.
-  markStage(conn, STAGE.parse);
-  burnCpu(w.parse_us);
-  markStage(conn, STAGE.process);
-  burnCpu(w.process_us);
-  if (w.backend_calls > 0) {
-    markStage(conn, STAGE.downstream);
-    callBackend(model, conn);
-  } else {
-    respond(model, conn);
-  }
+  conn.run.start(conn, conn, workloadForTarget(req.target, model.workload));
 }
 
-function callBackend(model: Model, conn: Conn): void {
-  conn.step = Step.Downstream;
-  model.backend.call(BACKEND_REPLY_BYTES).then(
-    () => onBackendReply(model, conn),
-    (err: Error) => onBackendFailed(model, conn, err),
-  );
-}
-
-/** Event: the backend answered. Either the next dependent call, or the rest of the request. */
-function onBackendReply(model: Model, conn: Conn): void {
-  if (conn.step !== Step.Downstream) return; // the client went away while we waited
-  conn.callsDone++;
-  if (conn.callsDone < conn.workload.backend_calls) callBackend(model, conn);
-  else respond(model, conn);
-}
-
-function onBackendFailed(model: Model, conn: Conn, err: Error): void {
-  if (conn.step !== Step.Downstream) return;
-  // As workload.ts: a failed backend call answers 502, so the generator counts an error instead of a hang.
-  const text = Buffer.from(`srvlens workload failed: ${err.message}\n`, 'latin1');
-  write(model, conn, formatResponse(502, text, conn.req?.keepAlive ?? false, 'text/plain'));
-}
-
-function respond(model: Model, conn: Conn): void {
-  markStage(conn, STAGE.transform);
-  burnCpu(conn.workload.transform_us);
-  const body = conn.workload.response_bytes === model.body.length ? model.body : Buffer.alloc(conn.workload.response_bytes, 'x');
-  const bytes = formatResponse(200, body, conn.req?.keepAlive ?? false);
-  markStage(conn, STAGE.send);
-  write(model, conn, bytes);
-}
+/** The stage sequence on the loop: CPU stages burn right here, each backend call is an event to wait for. */
+const RAW: StageRunner<Conn> = {
+  // No read: the parser has already read the body as it arrived; the parse stage is the workload's own parsing.
+  cpu: burnHere,
+  backend: (conn) => conn.model.backend.call(BACKEND_REPLY_BYTES),
+  response(conn, w) {
+    const { body } = conn.model;
+    return formatResponse(200, w.response_bytes === body.length ? body : Buffer.alloc(w.response_bytes, 'x'), conn.req?.keepAlive ?? false);
+  },
+  send: (conn, bytes) => write(conn.model, conn, bytes),
+  fail(conn, err) {
+    const text = Buffer.from(failureText(err), 'latin1');
+    write(conn.model, conn, formatResponse(502, text, conn.req?.keepAlive ?? false, 'text/plain'));
+  },
+  // The client went away while we waited.
+  abandoned: (conn) => conn.step !== Step.Working,
+};
 
 /** One write for the whole response; its callback is the event "the last byte is with the kernel". */
 function write(model: Model, conn: Conn, bytes: Buffer): void {

@@ -5,17 +5,13 @@
 import http from 'node:http';
 import { connectBackend } from '../backend/backend-client.js';
 import { listenHttp } from './listen-http.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
-import { resolveWorkload, serveWorkload } from '../workload/workload.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
+import { resolveWorkload, workloadHandler } from '../workload/workload.js';
 
 export async function startEventLoopServer(opts: ModelServerOptions): Promise<RunningServer> {
   const { host = '127.0.0.1', port = 0 } = opts;
   const workload = resolveWorkload(opts.workload);
   const backend = await connectBackend(opts.backend);
-  const callBackend = (bytes: number): Promise<void> => backend.call(bytes);
-
-  const server = http.createServer((req, res) => {
-    void serveWorkload(req, res, workload, callBackend);
-  });
+  const server = http.createServer(workloadHandler(workload, backend));
   return listenHttp(server, host, port, () => backend.close());
 }

@@ -12,7 +12,7 @@ import { entryFile } from '../blocking/entries.js';
 import type { HandoffMessage } from '../blocking/handoff-acceptor-thread.js';
 import { blocking } from '../native.js';
 import { resolveSize } from '../blocking/size-params.js';
-import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './registry.js';
+import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './model-server.js';
 import { resolveWorkload } from '../workload/workload.js';
 
 /** Each process is a whole Node (tens of MB): the cap keeps a load past capacity from exhausting memory. */

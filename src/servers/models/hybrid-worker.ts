@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { nameContext } from '../../vocabulary/stage-hook.js';
-import { burnCpu } from '../workload/workload.js';
+import { burnCpu } from '../workload/cpu-burn.js';
 
 if (parentPort !== null) {
   const port = parentPort;

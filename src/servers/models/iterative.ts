@@ -5,7 +5,7 @@
  * for close() and signals.
  */
 import { resolveSize } from '../blocking/size-params.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
 import { startPool } from './thread-pool.js';
 
 export function startIterativeServer(opts: ModelServerOptions): Promise<RunningServer> {

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RunningServer } from './registry.js';
+import type { RunningServer } from './model-server.js';
 
 /** `release` frees what the model holds besides the server (its backend client, its threads). */
 export async function listenHttp(server: http.Server, host: string, port: number, release: () => Promise<unknown>): Promise<RunningServer> {

@@ -8,7 +8,7 @@
 import { BlockingServer, childReady } from '../blocking/blocking-server.js';
 import { entryFile } from '../blocking/entries.js';
 import { resolveSize } from '../blocking/size-params.js';
-import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './registry.js';
+import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './model-server.js';
 import { resolveWorkload } from '../workload/workload.js';
 
 const MAX_PROCESSES = 256;

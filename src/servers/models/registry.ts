@@ -1,8 +1,8 @@
 /**
- * The reference models by id: what `srvlens serve --model ID` and the scenario runner start. A new model is one
- * file exporting a start function and one entry here.
+ * The reference models by id: what `srvlens serve --model ID` and the scenario runner start. A new model is an id
+ * in the vocabulary, one file exporting a start function, and one entry here (the compiler asks for it).
  */
-import type { BackendAddress } from '../backend/backend-client.js';
+import type { ModelId } from '../../vocabulary/model-ids.js';
 import { ServerConfigError } from '../errors.js';
 import { startEventLoopServer } from './event-loop.js';
 import { startEventLoopPerCoreServer } from './event-loop-per-core.js';
@@ -10,36 +10,13 @@ import { startEventLoopRawServer } from './event-loop-raw.js';
 import { startForkPerConnectionServer } from './fork-per-connection.js';
 import { startHybridServer } from './hybrid.js';
 import { startIterativeServer } from './iterative.js';
+import type { ModelEntry } from './model-server.js';
 import { startPreforkServer } from './prefork.js';
 import { startThreadPerConnectionServer } from './thread-per-connection.js';
 import { startThreadPoolServer } from './thread-pool.js';
-import type { WorkloadParams } from '../workload/workload.js';
 
-export interface ModelServerOptions {
-  host?: string;
-  port?: number;
-  /** Missing fields take DEFAULT_WORKLOAD's values. */
-  workload?: Partial<WorkloadParams>;
-  backend: BackendAddress;
-  /** The model's size (threads, processes) for models that have one; the event loop has none. */
-  size?: Record<string, number>;
-  /** The model's scheduling policy, for models that have a choice (event-loop-per-core: 'none' | 'rr'). */
-  policy?: string;
-}
-
-export interface RunningServer {
-  port: number;
-  close(): Promise<void>;
-}
-
-export interface ModelEntry {
-  id: string;
-  /** One line for `--help` and listings. */
-  summary: string;
-  start(opts: ModelServerOptions): Promise<RunningServer>;
-}
-
-export const MODELS: Readonly<Record<string, ModelEntry>> = {
+/** In the order `srvlens serve --help` lists them. */
+export const MODELS: Readonly<Record<ModelId, ModelEntry>> = {
   'event-loop': {
     id: 'event-loop',
     summary: 'one thread, one node:http event loop, async backend client',
@@ -87,18 +64,11 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
   },
 };
 
-export const MODEL_IDS = Object.keys(MODELS);
-
 /** Throws ServerConfigError listing the known ids when `id` is not one of them. */
 export function getModel(id: string): ModelEntry {
-  const entry = Object.hasOwn(MODELS, id) ? MODELS[id] : undefined;
+  const entry = Object.hasOwn(MODELS, id) ? MODELS[id as ModelId] : undefined;
   if (entry === undefined) {
-    throw new ServerConfigError(`unknown server model '${id}'; known models: ${MODEL_IDS.join(', ')}`);
+    throw new ServerConfigError(`unknown server model '${id}'; known models: ${Object.keys(MODELS).join(', ')}`);
   }
   return entry;
-}
-
-/** The process title a model's server runs under, so /proc sampling and `ps` can name its role. */
-export function modelProcessTitle(id: string): string {
-  return `srvlens-server:${id}`;
 }

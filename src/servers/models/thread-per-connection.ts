@@ -10,7 +10,7 @@
 import { BlockingServer } from '../blocking/blocking-server.js';
 import { entryFile } from '../blocking/entries.js';
 import { resolveSize } from '../blocking/size-params.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
 import { resolveWorkload } from '../workload/workload.js';
 
 const MAX_THREADS = 1024;

@@ -9,7 +9,7 @@
 import { BlockingServer } from '../blocking/blocking-server.js';
 import { entryFile } from '../blocking/entries.js';
 import { resolveSize } from '../blocking/size-params.js';
-import type { ModelServerOptions, RunningServer } from './registry.js';
+import type { ModelServerOptions, RunningServer } from './model-server.js';
 import { resolveWorkload } from '../workload/workload.js';
 
 /** Threads are isolates here (see above): past a few hundred, memory runs out before the model shows anything. */

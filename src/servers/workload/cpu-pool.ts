@@ -10,7 +10,9 @@ import { Worker } from 'node:worker_threads';
 
 interface Job {
   us: number;
-  resolve(threadId: number): void;
+  /** Where the threadId of the thread that ran it goes. */
+  ranOn: number[];
+  resolve(): void;
   reject(err: Error): void;
 }
 
@@ -46,11 +48,11 @@ export class CpuPool {
     return new CpuPool(workers.map((worker) => ({ worker, job: null })));
   }
 
-  /** Burns `us` µs of CPU on a pool thread; resolves with that thread's threadId once it is done. */
-  run(us: number): Promise<number> {
+  /** Burns `us` µs of CPU on a pool thread; resolves once it is done, with that thread's threadId pushed on `ranOn`. */
+  run(us: number, ranOn: number[]): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const job = { us, resolve, reject };
+      const job = { us, ranOn, resolve, reject };
       const slot = this.idle.pop();
       if (slot === undefined) this.queue.push(job);
       else this.assign(slot, job);
@@ -78,7 +80,9 @@ export class CpuPool {
     const next = this.queue.shift();
     if (next === undefined) this.idle.push(slot);
     else this.assign(slot, next);
-    job?.resolve(threadId);
+    if (job === null) return;
+    job.ranOn.push(threadId);
+    job.resolve();
   }
 
   /** A lost thread fails the pool: a reference server that shrank silently would measure the wrong model. */

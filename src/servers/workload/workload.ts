@@ -1,38 +1,13 @@
 /**
  * The workload every reference model runs (ARCHITECTURE section 5), so that models differ only in how they
- * schedule it: read and parse the request, process, ask the backend, transform, send.
- *
- * Stage marks say "from now on this request is in that stage" to the agent (a no-op without it). The marks are the
- * contract between the models and the time decomposition: every model must mark the same stages at the same points.
+ * schedule it: a request's own workload, checked and laid over from its query string, and the node:http side of
+ * its stage sequence (stage-sequence.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { STAGE } from '../../vocabulary/parts.js';
-import { markStage } from '../../vocabulary/stage-hook.js';
-import { burnCpu } from './cpu-burn.js';
+import { DEFAULT_WORKLOAD, type WorkloadParams } from '../../vocabulary/workload-params.js';
+import type { BackendClient } from '../backend/backend-client.js';
 import { ServerConfigError } from '../errors.js';
-
-/** The CPU stages' burn, from here too: every model imports its workload from this module. */
-export { burnCpu };
-
-export interface WorkloadParams {
-  /** CPU burnt by each stage, µs. */
-  parse_us: number;
-  process_us: number;
-  transform_us: number;
-  /** Sequential calls to the backend per request. */
-  backend_calls: number;
-  /** Size of the HTTP response body, bytes. */
-  response_bytes: number;
-}
-
-/** A small JSON API request: a little parsing, most CPU in the handler's logic, one database query (as the scenario schema's defaults). */
-export const DEFAULT_WORKLOAD: Readonly<WorkloadParams> = {
-  parse_us: 50,
-  process_us: 500,
-  transform_us: 100,
-  backend_calls: 1,
-  response_bytes: 1024,
-};
+import { burnHere, failureText, type StageRunner, type StepWait, WorkloadRun } from './stage-sequence.js';
 
 /**
  * What each backend call asks for: a row-sized reply. The workload's response_bytes is the HTTP response; the
@@ -53,10 +28,6 @@ export function resolveWorkload(params: Partial<WorkloadParams> = {}): WorkloadP
   return w;
 }
 
-/**
- * Spins on the clock for `us` microseconds: real CPU, as a handler's own code would use, so that it shows as
- * on-CPU time and competes for cores. Sleeping would measure the scheduler, not the model.
- */
 /**
  * A request mix sends each entry's workload in the query string (`/report?process_us=15000&backend_calls=2`):
  * laid over the server's own, field by field; unknown or invalid fields are ignored. Returns `base` itself when
@@ -88,56 +59,49 @@ function responseBody(bytes: number): Buffer {
 }
 
 /**
- * Runs the workload for one `node:http` request. `callBackend` is the model's way to the backend (an async client
- * for event loops); it is awaited `backend_calls` times in sequence, as dependent queries would be.
- * Never throws: a failed backend call answers 502, so the generator counts an error instead of a hang.
+ * The request handler of the node:http event-loop models: the CPU stages burn on the loop, the backend calls go
+ * through the async client, awaited one after another.
  */
-export async function serveWorkload(
-  req: IncomingMessage,
-  res: ServerResponse,
-  w: WorkloadParams,
-  callBackend: (bytes: number) => Promise<void>,
-): Promise<void> {
-  w = workloadForTarget(req.url ?? '/', w);
-  try {
-    // Reading the body belongs to parse: the raw-net model's incremental parser reads and parses in one pass, and
-    // both models must put this time in the same part.
-    markStage(res, STAGE.parse);
-    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) {
-      for await (const _chunk of req) {
-        // drain: the body's bytes are read, their content does not matter
-      }
-    }
-    burnCpu(w.parse_us);
+export function workloadHandler(workload: WorkloadParams, backend: BackendClient): (req: IncomingMessage, res: ServerResponse) => void {
+  const runner: StageRunner<ServerResponse> = {
+    read: (res) => readBody(res.req),
+    cpu: burnHere,
+    backend: () => backend.call(BACKEND_REPLY_BYTES),
+    response(res, w) {
+      const payload = responseBody(w.response_bytes);
+      res.statusCode = 200;
+      res.setHeader('content-type', 'application/octet-stream');
+      res.setHeader('content-length', payload.length);
+      return payload;
+    },
+    send: (res, payload) => res.end(payload),
+    fail: failHttpRequest,
+  };
+  return (req, res) => new WorkloadRun(runner).start(res, res, workloadForTarget(req.url ?? '/', workload));
+}
 
-    markStage(res, STAGE.process);
-    burnCpu(w.process_us);
+/**
+ * Reading a node:http request's body belongs to parse: the raw-net model's incremental parser reads and parses in
+ * one pass, and every model must put this time in the same part.
+ */
+export function readBody(req: IncomingMessage): StepWait {
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return undefined;
+  return drain(req);
+}
 
-    if (w.backend_calls > 0) {
-      markStage(res, STAGE.downstream);
-      for (let i = 0; i < w.backend_calls; i++) await callBackend(BACKEND_REPLY_BYTES);
-    }
-
-    markStage(res, STAGE.transform);
-    burnCpu(w.transform_us);
-    const payload = responseBody(w.response_bytes);
-    res.statusCode = 200;
-    res.setHeader('content-type', 'application/octet-stream');
-    res.setHeader('content-length', payload.length);
-
-    markStage(res, STAGE.send);
-    res.end(payload);
-  } catch (err) {
-    failRequest(res, err);
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _chunk of req) {
+    // the body's bytes are read, their content does not matter
   }
 }
 
-function failRequest(res: ServerResponse, err: unknown): void {
+/** A node:http request that failed: 502, or a reset when its headers are already out. */
+export function failHttpRequest(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const message = `srvlens workload failed: ${err instanceof Error ? err.message : String(err)}\n`;
+  const message = failureText(err);
   res.writeHead(502, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(message) });
   res.end(message);
 }
