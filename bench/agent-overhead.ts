@@ -13,16 +13,16 @@ import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
-import { expectations, verifyAgent, verifyExemplars, verifyOtel } from './overhead-checks.js';
-import { AgentReports } from './overhead-collector.js';
+import { expectations, verifyAgent, verifyExemplars, verifyOtel } from './overhead/checks.js';
+import { AgentReports } from './overhead/collector.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
-import type { BenchModel } from './overhead-models.js';
-import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead-options.js';
-import { formatText, type BenchSettings } from './overhead-report.js';
-import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead-summary.js';
-import { variantLaunch } from './overhead-variants.js';
-import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead-window.js';
-import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead-workloads.js';
+import type { BenchModel } from './overhead/models.js';
+import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead/options.js';
+import { formatText, type BenchSettings } from './overhead/report.js';
+import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead/summary.js';
+import { variantLaunch } from './overhead/variants.js';
+import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead/window.js';
+import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead/workloads.js';
 
 const FIXED = {
   backendLatencyMs: 1,
@@ -54,7 +54,7 @@ class OverheadBench {
     this.reports = await AgentReports.start(FIXED.agentIntervalMs);
     // Each tier only where a case needs it: the reference servers call the backend, the plain app its upstream.
     if (this.options.cases.some((c) => isPlainApp(WORKLOADS[c.workload]))) {
-      const upstream = this.children.fork('upstream', benchFile('plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
+      const upstream = this.children.fork('upstream', benchFile('apps/plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
       const { port, pid } = await this.ready(upstream);
       this.upstreamUrl = `http://127.0.0.1:${port}/`;
       this.upstreamPid = pid;
@@ -106,7 +106,7 @@ class OverheadBench {
     const w = WORKLOADS[workload];
     if (isPlainApp(w)) {
       const app = { PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: w.client, PLAIN_APP_RESPONSE_BYTES: String(w.response_bytes) };
-      return this.children.fork(name, benchFile('plain-app.js'), { execArgv, env: { ...env, ...app } });
+      return this.children.fork(name, benchFile('apps/plain-app.js'), { execArgv, env: { ...env, ...app } });
     }
     const config = {
       model: model.id,
@@ -175,7 +175,7 @@ class OverheadBench {
     return { port: Number(m.port), pid: Number(m.pid) };
   }
 
-  /** The trial's load and its measured window (overhead-window.ts), stoppable by abort() while it runs. */
+  /** The trial's load and its measured window (overhead/window.ts), stoppable by abort() while it runs. */
   private async runWindowed(run: WindowedRun) {
     this.checkAborted();
     const { load, done } = runWindowed(run, () => this.aborted);

@@ -1,7 +1,7 @@
 /**
  * What the agent's AsyncLocalStorage costs an app that makes outgoing calls, apart from the rest of the agent: the
- * plain app and upstream of agent-overhead's plain-app model (plain-app.ts, plain-upstream.ts), with a preload
- * (als-preload.ts) that enters a storage at each request's start as the agent does, and nothing else.
+ * plain app and upstream of agent-overhead's plain-app model (apps/plain-app.ts, apps/plain-upstream.ts), with a preload
+ * (als/preload.ts) that enters a storage at each request's start as the agent does, and nothing else.
  *
  * Separate processes per variant differ by more than a storage on a shared VM (the agent-overhead bench's rounds
  * move by tens of per cent), so one app process runs under a steady load while the bench switches its storage off
@@ -18,13 +18,13 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
-import { CLIENTS, formatReport, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als-cost-report.js';
+import { CLIENTS, formatReport, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als/report.js';
 import { benchFile } from './child-entries.js';
-import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als-ipc.js';
-import { median } from './overhead-summary.js';
-import { UPSTREAM, UPSTREAM_CONFIG_ENV } from './overhead-workloads.js';
+import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als/ipc.js';
+import { median } from './overhead/summary.js';
+import { UPSTREAM, UPSTREAM_CONFIG_ENV } from './overhead/workloads.js';
 
-/** As agent-overhead's plain-app model (overhead-models.ts, overhead-workloads.ts). */
+/** As agent-overhead's plain-app model (overhead/models.ts, overhead/workloads.ts). */
 const CONNECTIONS = 50;
 const RESPONSE_BYTES = 64;
 const WARMUP_SECONDS = 1;
@@ -106,14 +106,14 @@ class Rig {
   private upstreamUrl = '';
 
   async start(): Promise<void> {
-    const upstream = this.children.fork('upstream', benchFile('plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
+    const upstream = this.children.fork('upstream', benchFile('apps/plain-upstream.js'), { env: { [UPSTREAM_CONFIG_ENV]: JSON.stringify(UPSTREAM) } });
     this.upstreamUrl = `http://127.0.0.1:${(await upstream.waitFor('ready', TIMEOUT_MS)).port}/`;
   }
 
   /** The plain app with the preload in `mode`, under load from its start until `during` is done. */
   async underLoad<T>(client: Client, mode: 'toggle' | 'count', during: (app: ManagedChild) => Promise<T>): Promise<T> {
-    const app = this.children.fork(`plain app (${mode})`, benchFile('plain-app.js'), {
-      execArgv: ['--import', pathToFileURL(benchFile('als-preload.js')).href],
+    const app = this.children.fork(`plain app (${mode})`, benchFile('apps/plain-app.js'), {
+      execArgv: ['--import', pathToFileURL(benchFile('als/preload.js')).href],
       env: { ALS_COST_MODE: mode, PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: client, PLAIN_APP_RESPONSE_BYTES: String(RESPONSE_BYTES) },
     });
     let load: autocannon.Instance | null = null;

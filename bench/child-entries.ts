@@ -2,5 +2,5 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled file `name` (e.g. 'plain-app.js') of this folder. */
+/** The compiled file `name` (e.g. 'apps/plain-app.js'), relative to this folder. */
 export const benchFile = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), name);

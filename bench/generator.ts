@@ -21,7 +21,7 @@ import { SEND_TIME_HEADER, TRACEPARENT_HEADER, monoUs } from '../src/vocabulary/
 import { processCpuSeconds } from './proc-cpu.js';
 
 const GENERATOR_MAIN = fileURLToPath(new URL('../src/load/generator-process.js', import.meta.url));
-const HELLO = fileURLToPath(new URL('./generator-hello-server.js', import.meta.url));
+const HELLO = fileURLToPath(new URL('./apps/hello-server.js', import.meta.url));
 const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 /** How often the tool's CPU is read while it runs; the last reading before it exits is what counts (<= 100 ms lost). */
 const CPU_POLL_MS = 100;

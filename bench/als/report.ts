@@ -1,6 +1,6 @@
 /** als-cost's arithmetic and text, pure: windows, the promise timings and the counts in, the report out. */
-import type { HostFacts } from '../src/vocabulary/index.js';
-import { median, MIN_SEEN_SHARE } from './overhead-summary.js';
+import type { HostFacts } from '../../src/vocabulary/index.js';
+import { median, MIN_SEEN_SHARE } from '../overhead/summary.js';
 
 export const CLIENTS = ['http', 'fetch'] as const;
 export type Client = (typeof CLIENTS)[number];

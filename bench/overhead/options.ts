@@ -1,7 +1,7 @@
 /** The overhead bench's command line: which models, and which of their workloads. */
 import { parseArgs } from 'node:util';
-import { BENCH_MODEL_IDS, BENCH_MODELS, type BenchModel } from './overhead-models.js';
-import { WORKLOAD_IDS, type WorkloadId } from './overhead-workloads.js';
+import { BENCH_MODEL_IDS, BENCH_MODELS, type BenchModel } from './models.js';
+import { WORKLOAD_IDS, type WorkloadId } from './workloads.js';
 
 export const USAGE =
   `usage: node dist/bench/agent-overhead.js [--model ${BENCH_MODEL_IDS.join('|')}|all] [--rounds N] [--seconds S] ` +

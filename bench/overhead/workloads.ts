@@ -1,8 +1,8 @@
 /**
- * What the overhead bench's servers do per request: the reference servers' workloads (src/servers/workload.ts) and
+ * What the overhead bench's servers do per request: the reference servers' workloads (src/servers/workload/workload.ts) and
  * the plain app's (plain-app.ts). JSON-ready as they are: the report's `params`.
  */
-import { DEFAULT_WORKLOAD, type WorkloadParams } from '../src/vocabulary/workload-params.js';
+import { DEFAULT_WORKLOAD, type WorkloadParams } from '../../src/vocabulary/workload-params.js';
 
 /** The plain app's: one outgoing GET per request to the upstream through `client`, then a `response_bytes` answer. */
 export interface PlainAppWorkload {

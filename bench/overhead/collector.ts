@@ -1,6 +1,6 @@
 /** The bench's collector: what the agents of its trials export, kept by the pid of the server that sent it. */
-import type { AgentInterval } from '../src/collect/otlp-json.js';
-import { startCollector, type Collector } from '../src/collect/receiver.js';
+import type { AgentInterval } from '../../src/collect/otlp-json.js';
+import { startCollector, type Collector } from '../../src/collect/receiver.js';
 
 export interface ExemplarCounts {
   slowest: number;

@@ -1,8 +1,8 @@
 /** The overhead bench's text report: the machine, the settings, then per model and workload a table and the verdicts. */
-import type { HostFacts } from '../src/vocabulary/index.js';
-import type { BenchModel } from './overhead-models.js';
-import { isPlainApp, type BenchWorkload, type PlainAppWorkload } from './overhead-workloads.js';
-import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type InstrumentedId, type RatioSummary } from './overhead-summary.js';
+import type { HostFacts } from '../../src/vocabulary/index.js';
+import type { BenchModel } from './models.js';
+import { isPlainApp, type BenchWorkload, type PlainAppWorkload } from './workloads.js';
+import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type InstrumentedId, type RatioSummary } from './summary.js';
 
 export interface BenchSettings {
   rounds: number;

@@ -1,9 +1,9 @@
 /** How each variant of a trial starts its server: the preload (none, the srvlens agent, OTel's HTTP tracing) and its environment. */
 import { pathToFileURL } from 'node:url';
-import { ENTRY } from '../src/vocabulary/package-paths.js';
-import { benchFile } from './child-entries.js';
-import type { BenchModel } from './overhead-models.js';
-import type { VariantId } from './overhead-summary.js';
+import { ENTRY } from '../../src/vocabulary/package-paths.js';
+import { benchFile } from '../child-entries.js';
+import type { BenchModel } from './models.js';
+import type { VariantId } from './summary.js';
 
 export interface VariantLaunch {
   execArgv: string[];
@@ -27,7 +27,7 @@ export function variantLaunch(variant: VariantId, model: BenchModel, metricsUrl:
     case 'exemplars':
       return { execArgv: ['--import', ENTRY.agent], env: { ...agent, SRVLENS_EXEMPLARS: '1' } };
     case 'otel': {
-      const preload = pathToFileURL(benchFile('otel-http-preload.js')).href;
+      const preload = pathToFileURL(benchFile('overhead/otel-http-preload.js')).href;
       // The SDK's defaults would otherwise export metrics and logs to localhost:4318 and retry on shutdown.
       return { execArgv: ['--import', preload], env: { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' } };
     }

@@ -2,15 +2,15 @@
  * What each variant's instrumentation saw of its trial, checked against the generator's side: the srvlens agent's
  * exported request counts and downstream time, its exemplar spans, OpenTelemetry's server and client spans.
  */
-import { intervalIndex, monoMs } from '../src/vocabulary/index.js';
-import type { ManagedChild } from '../src/scenario/run/children.js';
-import { EX_SLOWEST } from '../agents/node/thread-ring.js';
-import type { AgentReports } from './overhead-collector.js';
-import type { BenchModel } from './overhead-models.js';
-import type { BenchCase } from './overhead-options.js';
+import { intervalIndex, monoMs } from '../../src/vocabulary/index.js';
+import type { ManagedChild } from '../../src/scenario/run/children.js';
+import { EX_SLOWEST } from '../../agents/node/thread-ring.js';
+import type { AgentReports } from './collector.js';
+import type { BenchModel } from './models.js';
+import type { BenchCase } from './options.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
-import type { CaseExpectations, Trial } from './overhead-summary.js';
-import { isPlainApp, UPSTREAM, WORKLOADS } from './overhead-workloads.js';
+import type { CaseExpectations, Trial } from './summary.js';
+import { isPlainApp, UPSTREAM, WORKLOADS } from './workloads.js';
 
 /**
  * The plain app's check: the agent must time at least this share of the upstream's delay as each request's
@@ -67,7 +67,7 @@ export async function verifyExemplars(trial: Trial, pid: number, reports: AgentR
   trial.exemplars = { ...reports.exemplars(pid), expectedSlowest };
 }
 
-/** The OTel preload's own count of the spans it exported, asked of the server over IPC (otel-ipc.ts). */
+/** The OTel preload's own count of the spans it exported, asked of the server over IPC (otel-ipc.ts beside this file). */
 export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<void> {
   const answer = server.waitFor('otel-spans', OTEL_QUERY_TIMEOUT_MS);
   server.send({ type: OTEL_SPANS_QUERY });
@@ -78,7 +78,7 @@ export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<vo
   if (!report.patched) trial.problems.push('HttpInstrumentation did not patch node:http');
 }
 
-/** What each case's instrumentation must have seen (overhead-summary.ts checks it). */
+/** What each case's instrumentation must have seen (summary.ts checks it). */
 export function expectations(model: BenchModel, workload: BenchCase['workload']): CaseExpectations {
   const w = WORKLOADS[workload];
   const plain = isPlainApp(w);

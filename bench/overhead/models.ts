@@ -2,8 +2,8 @@
  * The servers the overhead bench measures, and the load that saturates each one fairly: the same for every variant,
  * so the ratios compare the instrumentation and nothing else.
  */
-import type { ModelId } from '../src/vocabulary/model-ids.js';
-import type { WorkloadId } from './overhead-workloads.js';
+import type { ModelId } from '../../src/vocabulary/model-ids.js';
+import type { WorkloadId } from './workloads.js';
 
 export interface BenchModel {
   /** A reference model's id, or the plain app's. */

@@ -12,7 +12,7 @@
  */
 import { AsyncLocalStorage, createHook, executionAsyncResource } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
-import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als-ipc.js';
+import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './ipc.js';
 
 const storage = new AsyncLocalStorage<object>();
 let on = false;

@@ -3,7 +3,7 @@
  * the server's CPU snapshots at the window's edges and the responses counted between them.
  */
 import autocannon from 'autocannon';
-import { cpuSnapshot, type CpuSnapshot } from './proc-cpu.js';
+import { cpuSnapshot, type CpuSnapshot } from '../proc-cpu.js';
 
 /** The measured seconds of a trial's run: the server's CPU at their edges, and the responses between. */
 export interface MeasuredWindow {

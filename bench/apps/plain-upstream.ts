@@ -1,12 +1,12 @@
 /**
  * The plain app's upstream in the overhead bench: node:http in a process of its own, answering every request after a
  * fixed delay (a timer, not CPU, so it does not compete with the app for the cores) with a small body. Config as JSON
- * in PLAIN_UPSTREAM_CONFIG (overhead-workloads.ts' UPSTREAM). Reports ready over IPC and exits when the channel closes.
+ * in PLAIN_UPSTREAM_CONFIG (overhead/workloads.ts' UPSTREAM). Reports ready over IPC and exits when the channel closes.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { runForkedChild } from '../src/servers/child-entry.js';
-import { UPSTREAM_CONFIG_ENV } from './overhead-workloads.js';
+import { runForkedChild } from '../../src/servers/child-entry.js';
+import { UPSTREAM_CONFIG_ENV } from '../overhead/workloads.js';
 
 /**
  * Longer than any pause in a trial (the agent checks wait up to a few seconds with the connections idle): node's
