@@ -9,7 +9,7 @@
  *                                   [--workload hello|default|http|fetch|all] [--json]
  */
 import type autocannon from 'autocannon';
-import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
+import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';

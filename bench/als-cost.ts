@@ -16,7 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { ChildSet, type ManagedChild } from '../src/scenario/run/children.js';
+import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { CLIENTS, formatReport, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als/report.js';
 import { benchFile } from './child-entries.js';

@@ -3,7 +3,7 @@
  * exported request counts and downstream time, its exemplar spans, OpenTelemetry's server and client spans.
  */
 import { intervalIndex, monoMs } from '../../src/vocabulary/index.js';
-import type { ManagedChild } from '../../src/scenario/run/children.js';
+import type { ManagedChild } from '../../src/scenario/children.js';
 import { EX_SLOWEST } from '../../agents/node/thread-ring.js';
 import type { AgentReports } from './collector.js';
 import type { BenchModel } from './models.js';

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../vocabulary/errors.js';
-import type { ChildSet, ChildMessage, ManagedChild } from '../run/children.js';
+import type { ChildSet, ChildMessage, ManagedChild } from '../children.js';
 import { HOST, httpAnswers, listenerPid, tcpAccepts } from './ready.js';
 import { ENTRY, PACKAGE_ROOT } from '../../vocabulary/package-paths.js';
 import type { KeeperConfig } from './keeper.js';

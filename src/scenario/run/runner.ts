@@ -16,7 +16,7 @@ import { RecordingWriter } from '../../recording/writer.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
-import { ChildSet, type ManagedChild } from './children.js';
+import { ChildSet, type ManagedChild } from '../children.js';
 import { externalServer, startExternal, type ExternalServer } from '../external/external-server.js';
 import { generatorConfig } from './generator-config.js';
 import { hostFacts } from './host-facts.js';
