@@ -31,8 +31,11 @@ interface Registered {
   elu: { idle: number; active: number };
   dropped: number;
   errors: number;
-  /** Set once the thread is gone from /proc: harvested one last time, then forgotten. */
-  gone: boolean;
+  /**
+   * The interval in progress when the thread was first missing from /proc: its ring is harvested through that
+   * interval (it may have written into it before it ended), then the thread is forgotten. Null while it lives.
+   */
+  goneAfter: number | null;
 }
 
 const { config, startIndex } = workerData as { config: AgentConfig; startIndex: number };
@@ -72,7 +75,7 @@ function register(m: ThreadAnnouncement): void {
     // From 0, not from what the ring says now: requests it lost before this thread first read it count too.
     dropped: 0,
     errors: ring.f64[H_ERRORS],
-    gone: false,
+    goneAfter: null,
   });
 }
 
@@ -95,20 +98,42 @@ interface Foreign {
   cpuSystemMs: number;
   voluntary: number;
   involuntary: number;
+  /** The child's life on the shared clock, ms (absent from an older agent: all of it in its last interval). */
+  startMs?: number;
+  endMs?: number;
 }
 
 /**
  * Reports a child that lived for one connection as a context of this process (`pid/childpid`), in the intervals it
- * recorded; its whole life's CPU and switches go with its last interval. Sent as records of their own: an interval
- * already exported gets a second record, which the collector adds to the first.
+ * recorded. Its whole life's CPU and switches (all the child has: one resourceUsage at its end) are laid over the
+ * intervals it lived in, in proportion to its time in each: put all in its last interval, a run of children that
+ * lived through a busy second reported more CPU in the next one than the host has. Intervals older than the one
+ * before the hand-off are folded into that one, since the collector has closed their frames by then. Sent as
+ * records of their own: an interval already exported gets a second record, which the collector adds to the first.
  */
 function foreign(m: Foreign): void {
   try {
-    m.buckets.forEach((bucket, i) => {
-      const last = i === m.buckets.length - 1;
-      const start = bucket.index * config.intervalMs;
+    const endMs = m.endMs ?? monoMs();
+    const last = intervalIndex(endMs, config.intervalMs);
+    const first = Math.max(last - 1, intervalIndex(Math.min(m.startMs ?? endMs, endMs), config.intervalMs));
+    const startMs = Math.max(m.startMs ?? endMs, first * config.intervalMs);
+    const lifeMs = endMs - startMs;
+    // Counts are whole: each interval gets the rounded cumulative share less what the ones before it got.
+    let before = 0;
+    let given = { voluntary: 0, involuntary: 0 };
+    for (let index = first; index <= last; index++) {
+      const from = Math.max(startMs, index * config.intervalMs);
+      const to = Math.min(endMs, (index + 1) * config.intervalMs);
+      const share = index === last ? 1 - before : lifeMs > 0 ? Math.max(0, to - from) / lifeMs : 0;
+      before += share;
+      const voluntary = Math.round(m.voluntary * before) - given.voluntary;
+      const involuntary = Math.round(m.involuntary * before) - given.involuntary;
+      given = { voluntary: given.voluntary + voluntary, involuntary: given.involuntary + involuntary };
+      const bucket = m.buckets.find((b) => b.index === index) ?? null;
+      if (share === 0 && bucket === null) continue;
+      const start = index * config.intervalMs;
       const record: IntervalRecord = {
-        index: bucket.index,
+        index,
         startEpochMs: monoToEpochMs(start),
         endEpochMs: monoToEpochMs(start + config.intervalMs),
         contexts: [
@@ -117,10 +142,10 @@ function foreign(m: Foreign): void {
             name: m.name,
             kind: 'js',
             threads: 1,
-            cpuUserMs: last ? m.cpuUserMs : 0,
-            cpuSystemMs: last ? m.cpuSystemMs : 0,
-            voluntary: last ? m.voluntary : 0,
-            involuntary: last ? m.involuntary : 0,
+            cpuUserMs: m.cpuUserMs * share,
+            cpuSystemMs: m.cpuSystemMs * share,
+            voluntary,
+            involuntary,
             runqueueMs: 0,
             bucket,
             hasLoop: false,
@@ -133,7 +158,7 @@ function foreign(m: Foreign): void {
       };
       queue.push(record);
       totals?.add(record);
-    });
+    }
   } catch {
     errors++;
   }
@@ -166,7 +191,9 @@ if (config.prometheus && totals) {
 }
 
 function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters>): ContextRecord {
-  const d = taskDelta(tasks.get(t.tid) ?? lastTasks.get(t.tid)!, lastTasks.get(t.tid));
+  // A thread /proc never showed has no counters of its own: its CPU is in the process's total, not in a context.
+  const now = tasks.get(t.tid) ?? lastTasks.get(t.tid);
+  const d = now ? taskDelta(now, lastTasks.get(t.tid)) : NO_DELTA;
   let utilization: number | null = null;
   if (t.hasLoop) {
     const idle = t.ring.f64[H_ELU_IDLE];
@@ -192,6 +219,8 @@ function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters
   };
 }
 
+const NO_DELTA = { cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0 } as const;
+
 /** Interval `index` of a thread's ring, marked as read so that the writer counts an unread bucket it reuses as dropped. */
 function readHarvested(ring: ThreadRing, index: number): BucketData | null {
   const bucket = ring.read(index);
@@ -206,13 +235,14 @@ function harvest(index: number): IntervalRecord {
   let dropped = 0;
   let threadErrors = 0;
   for (const t of threads.values()) {
-    if (!tasks.has(t.tid) && !lastTasks.has(t.tid)) continue;
+    // Every registered thread's ring is read, seen in /proc or not: a thread that lived for one connection (the
+    // thread-per-connection model) is often born and gone between two /proc reads, and its requests are in its ring.
     contexts.push(contextOf(t, index, tasks));
     dropped += t.ring.f64[H_DROPPED] - t.dropped;
     threadErrors += t.ring.f64[H_ERRORS] - t.errors;
     t.dropped = t.ring.f64[H_DROPPED];
     t.errors = t.ring.f64[H_ERRORS];
-    if (!tasks.has(t.tid)) t.gone = true;
+    if (!tasks.has(t.tid) && t.goneAfter === null) t.goneAfter = intervalIndex(monoMs(), config.intervalMs);
   }
   const runtime: ContextRecord = { tid: 0, name: 'runtime', kind: 'runtime', threads: 0, cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, bucket: null, hasLoop: false, utilization: null };
   let agent: ContextRecord | null = null;
@@ -234,7 +264,7 @@ function harvest(index: number): IntervalRecord {
   }
   if (agent) contexts.push(agent);
   contexts.push(runtime);
-  for (const [tid, t] of threads) if (t.gone) threads.delete(tid);
+  for (const [tid, t] of threads) if (t.goneAfter !== null && index >= t.goneAfter) threads.delete(tid);
   lastTasks = tasks;
   const usage = process.resourceUsage();
   const start = index * config.intervalMs;

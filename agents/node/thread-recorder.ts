@@ -93,7 +93,8 @@ export class ThreadRecorder {
 
   /** The buckets of this thread's recent intervals and the process's CPU so far, for a parent's agent. */
   handOff(): AgentHandOff {
-    const index = intervalIndex(monoMs(), this.ring.intervalMs);
+    const now = monoMs();
+    const index = intervalIndex(now, this.ring.intervalMs);
     const buckets = [this.ring.read(index - 1), this.ring.read(index)].filter((b) => b !== null);
     const ru = process.resourceUsage();
     return {
@@ -101,6 +102,10 @@ export class ThreadRecorder {
       pid: process.pid,
       name: this.name,
       buckets,
+      // The process's life on the shared clock (performance.now() counts from its start), so that the parent can
+      // lay its CPU over the intervals it ran in rather than all in the last one.
+      startMs: now - performance.now(),
+      endMs: now,
       cpuUserMs: ru.userCPUTime / 1000,
       cpuSystemMs: ru.systemCPUTime / 1000,
       voluntary: ru.voluntaryContextSwitches,
