@@ -10,8 +10,7 @@
  * agent's summed send-to-finish time. `unmeasured` is what is left of the mean latency: the requests the agent
  * did not see, and the intervals whose two sides could not be matched (a response in flight across a boundary).
  */
-import { DRAIN_PHASE, PART_NAMES, STAGES, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
-import { summariseHdr } from './hdr.js';
+import { DRAIN_PHASE, PART_NAMES, STAGES, summariseHdr, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
 import { modelCosts, type ModelCosts } from './model-costs.js';
 import { ms, round, sum } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';

@@ -72,6 +72,16 @@ export interface RecordingEnd {
 export const DRAIN_PHASE = 'drain';
 
 /** What the load generator saw in one interval. Requests are counted in the interval of their completion. */
+/** One entry of a request mix in one interval. */
+export interface MixInterval {
+  name: string;
+  sent: number;
+  completed: number;
+  errors: number;
+  /** Latency of this entry's completed requests, as latency_hdr (µs, HDR, compressed base64). */
+  latency_hdr: string;
+}
+
 export interface GeneratorInterval {
   phase: string;
   phase_index: number;
@@ -109,8 +119,8 @@ export interface GeneratorInterval {
   connects?: number;
   sum_connect_us?: number;
   connect_hdr?: string;
-  /** Per entry of a request mix. */
-  mix?: { name: string; sent: number; completed: number; errors: number; latency_hdr: string }[];
+  /** Per entry of a request mix, in the config's order. */
+  mix?: MixInterval[];
   /** Slow clients (headers trickled) and idle connections held beside the measured load. */
   slow?: { open: number; completed: number; errors: number };
   idle_open?: number;

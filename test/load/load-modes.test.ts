@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import type { GeneratorConfig, MixEntry, PhaseConfig } from '../../src/load/config.js';
 import { runGenerator, type GeneratorSummary } from '../../src/load/generate.js';
-import type { LoadInterval } from '../../src/load/intervals/load-interval.js';
+import type { GeneratorInterval as LoadInterval } from '../../src/vocabulary/frames.js';
 import { closeListeners, listen } from '../helpers/listen.js';
 
 afterEach(closeListeners);

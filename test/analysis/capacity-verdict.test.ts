@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import type { LoadInterval } from '../../src/load/intervals/load-interval.js';
-import type { BackendInterval, Frame } from '../../src/vocabulary/frames.js';
+import type { BackendInterval, Frame, GeneratorInterval as LoadInterval } from '../../src/vocabulary/frames.js';
 import { judgeProbe } from '../../src/analysis/capacity-verdict.js';
-import type { Slo } from '../../src/scenario/slo.js';
+import type { Slo } from '../../src/vocabulary/slo.js';
 
 const SLO: Slo = { p99_ms: 100, max_error_rate: 0.01 };
 
