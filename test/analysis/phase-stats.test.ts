@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { phaseStats, phasesOf } from '../../src/analysis/phase-stats.js';
+import { phaseStats } from '../../src/analysis/phase-stats.js';
+import { phasesOf } from '../../src/analysis/phase-grouping.js';
 import { STAGES, type Frame } from '../../src/vocabulary/index.js';
 import { syntheticInterval, syntheticRun, type SyntheticInterval } from './synthetic-frames.js';
 import { seeded } from './synthetic-windows.js';
@@ -115,6 +116,18 @@ describe('phasesOf', () => {
     expect(groups.map((g) => [g.name, g.frames.map((f) => f.index)])).toEqual([
       ['ramp', [1, 2]],
       ['steady', [3, 4, 5]],
+    ]);
+  });
+
+  it('keeps two phases in a row apart when they share a name (the scenario lists them as two)', () => {
+    const r = seeded(9);
+    const frames = [0, 0, 1, 1].map((phaseIndex, i) => {
+      const f = syntheticInterval(r, i, 20, { phase: 'step' }).frame;
+      return { ...f, generator: { ...f.generator!, phase_index: phaseIndex } };
+    });
+    expect(phasesOf(frames).map((g) => [g.name, g.index, g.frames.length])).toEqual([
+      ['step', 0, 2],
+      ['step', 1, 2],
     ]);
   });
 });
