@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { CPU_SATURATION_SHARE } from '../../vocabulary/generator-limits.js';
 
-
 /**
  * Lateness of the generator's own loop, ms, above which its timestamps are not trusted. A stall this long delays
  * the sends and the reads of every request in it by up to as much. Below it sit young-generation GC pauses and
