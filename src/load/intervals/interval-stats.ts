@@ -9,9 +9,8 @@ import { saturationReasons, SEND_LATE_LIMIT_MS } from './self-monitor.js';
 /** What the generator knows about an interval beyond its own counters. */
 export type IntervalContext = Pick<
   GeneratorInterval,
-  'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms'
-> &
-  Pick<GeneratorInterval, 'warmup' | 'closed_loop' | 'users' | 'slow' | 'idle_open'> & { interval_ms: number; lag_so_far_ms: number };
+  'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms' | 'warmup' | 'closed_loop' | 'users' | 'slow' | 'idle_open'
+> & { interval_ms: number; lag_so_far_ms: number };
 
 /** Histogram range, µs: 1 µs resolution at the bottom, 60 s at the top, 3 significant digits (0.1 % error). */
 const LOWEST_US = 1;
