@@ -3,10 +3,11 @@
  * of a run). The live store keeps bounded ring buffers and the replay index reads frames from the file on demand,
  * so neither holds a whole run; both answer the same questions, and the views never know which one they read.
  */
-import { DRAIN_PHASE, type Frame, type RunStart } from '../../src/vocabulary/index.js';
+import type { Frame, RunStart } from '../../src/vocabulary/index.js';
+import { continuesPhase } from '../../src/analysis/phase-grouping.js';
 import { ScenarioSchema, phaseDurationS } from '../../src/scenario/schema.js';
 
-/** A run of consecutive positions in one phase. Drain intervals belong to the phase before them (as in phasesOf). */
+/** A run of consecutive positions in one phase. Drain intervals belong to the phase before them (continuesPhase). */
 export interface PhaseSpan {
   name: string;
   /** The phase's number in the scenario, 0-based (the generator's phase_index). */
@@ -49,8 +50,7 @@ export interface Timeline {
 export function extendSpans(spans: PhaseSpan[], frame: Frame, pos: number): void {
   const last = spans[spans.length - 1];
   const g = frame.generator;
-  // A frame without a generator report, or of the drain, continues the phase before it.
-  if (last && (!g || g.phase === DRAIN_PHASE || (g.phase === last.name && g.phase_index === last.index))) {
+  if (last && continuesPhase(last, g)) {
     last.to = pos + 1;
     return;
   }

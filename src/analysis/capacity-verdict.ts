@@ -5,12 +5,10 @@
  * server (its own queue, with its loop's utilization as evidence). Saturation counts only in the intervals given:
  * the caller leaves the warm-up out.
  */
-import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { phaseStats, type PhaseStats } from './phase-stats.js';
-import type { LoadInterval } from '../load/intervals/load-interval.js';
-import { CPU_SATURATION_SHARE } from '../load/intervals/self-monitor.js';
-import { DRAIN_PHASE, type Frame } from '../vocabulary/index.js';
-import { SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, type Slo, type SloLatencyKey } from '../scenario/slo.js';
+import {
+  CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, readMerged, type Frame, type Slo, type SloLatencyKey,
+} from '../vocabulary/index.js';
 
 /** Share of the offered rate that must be answered for the rate to count as sustained (the rest is a backlog). */
 export const SUSTAIN_SHARE = 0.95;
@@ -80,7 +78,7 @@ function generatorOwn(frames: readonly Frame[]): { cpuBound: boolean; delayMs: n
   let cpuBound = false;
   let delayMs = 0;
   for (const f of frames) {
-    const g = f.generator as LoadInterval | null;
+    const g = f.generator;
     if (!g) continue;
     // A generator spread over threads reports their summed CPU; each thread has a core's worth.
     if (g.cpu_ms / f.interval_ms >= CPU_SATURATION_SHARE * (g.threads ?? 1)) cpuBound = true;
@@ -91,22 +89,14 @@ function generatorOwn(frames: readonly Frame[]): { cpuBound: boolean; delayMs: n
 
 /** The SLO's percentiles of the probe's latency (corrected for coordinated omission), from the merged histogram. */
 function percentiles(frames: readonly Frame[], slo: Slo): Partial<Record<SloLatencyKey, number>> {
-  const list = frames.flatMap((f) => (f.generator?.latency_hdr ? [decodeFromCompressedBase64(f.generator.latency_hdr)] : []));
   const out: Partial<Record<SloLatencyKey, number>> = {};
-  if (list.length === 0) return out;
-  const [merged, ...rest] = list;
-  for (const h of rest) {
-    merged.add(h);
-    h.destroy();
-  }
-  if (merged.totalCount > 0) {
+  readMerged(frames.map((f) => f.generator?.latency_hdr ?? ''), (merged) => {
     for (const k of SLO_LATENCY_KEYS) {
       if (slo[k] === undefined) continue;
       const us = k === 'max_ms' ? merged.maxValue : merged.getValueAtPercentile(SLO_PERCENTILES[k]);
       out[k] = Number((us / 1000).toFixed(3));
     }
-  }
-  merged.destroy();
+  });
   return out;
 }
 

@@ -10,9 +10,9 @@
  * agent's summed send-to-finish time. `unmeasured` is what is left of the mean latency: the requests the agent
  * did not see, and the intervals whose two sides could not be matched (a response in flight across a boundary).
  */
-import { DRAIN_PHASE, PART_NAMES, STAGES, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
-import { summariseHdr } from './hdr.js';
+import { DRAIN_PHASE, PART_NAMES, STAGES, summariseHdr, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
 import { modelCosts, type ModelCosts } from './model-costs.js';
+import { phasesOf } from './phase-grouping.js';
 import { ms, round, sum } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';
 
@@ -39,22 +39,6 @@ export interface PhaseStats extends ModelCosts {
   closed_loop: boolean;
   generator_saturated: boolean;
   generator_saturation: string[];
-}
-
-/**
- * Groups a run's frames by phase, in order. The drain intervals after the last phase join it: their responses
- * answer its requests. Frames without a generator report are left out.
- */
-export function phasesOf(frames: readonly Frame[]): { name: string; frames: Frame[] }[] {
-  const out: { name: string; frames: Frame[] }[] = [];
-  for (const f of frames) {
-    // Warm-up intervals run load but are no part of any figure.
-    if (!f.generator || f.generator.warmup) continue;
-    const last = out[out.length - 1];
-    if (last && (last.name === f.generator.phase || f.generator.phase === DRAIN_PHASE)) last.frames.push(f);
-    else out.push({ name: f.generator.phase, frames: [f] });
-  }
-  return out;
 }
 
 export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {

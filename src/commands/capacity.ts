@@ -4,7 +4,8 @@ import { trapStopSignals } from './stop-signals.js';
 import { runCapacity } from '../scenario/capacity/run-capacity.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { RunAborted } from '../scenario/run/runner.js';
-import { parseSloText, type Slo } from '../scenario/slo.js';
+import { parseSloText } from '../scenario/slo.js';
+import type { Slo } from '../vocabulary/slo.js';
 
 function sloOption(text: string): Slo {
   const slo = parseSloText(text);

@@ -12,13 +12,11 @@ import { RecordingWriter } from '../recording/writer.js';
 import { hostFacts } from '../scenario/run/host-facts.js';
 import { toolVersion } from '../vocabulary/package-paths.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
+import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 import { serverStats } from '../analysis/server-stats.js';
 import { intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 
-/** The agent's own bounds for SRVLENS_INTERVAL_MS (agents/node/config.ts): a collector on another grid sees nothing. */
-const MIN_INTERVAL_MS = 100;
-const MAX_INTERVAL_MS = 60_000;
 /** Ticks this long after each boundary: agents export a few ms after it, and the frames wait LAG intervals anyway. */
 const TICK_GRACE_MS = 50;
 

@@ -6,7 +6,7 @@ import { RunAborted, runScenario, scenarioSeconds } from '../scenario/run/runner
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
 import { expQuantile } from '../vocabulary/index.js';
-import { summariseHdr } from '../analysis/hdr.js';
+import { summariseHdr } from '../vocabulary/hdr.js';
 
 export function registerRun(program: Command): void {
   program

@@ -11,13 +11,14 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { intervalIndex, monoMs } from '../vocabulary/clock.js';
 import type { GeneratorConfig } from './config.js';
-import type { IntervalCallback, LoadInterval } from './intervals/load-interval.js';
+import type { IntervalCallback } from './intervals/load-interval.js';
+import type { GeneratorInterval } from '../vocabulary/frames.js';
 import { mergeIntervals } from './intervals/merge-intervals.js';
 import { ThreadCpuMeter } from './intervals/self-monitor.js';
 import type { GeneratorSummary } from './intervals/summary.js';
 
 export type ToThread = { type: 'go'; first_index: number } | { type: 'stop' };
-export type FromThread = { type: 'ready' } | { type: 'interval'; index: number; data: LoadInterval } | { type: 'done'; summary: GeneratorSummary };
+export type FromThread = { type: 'ready' } | { type: 'interval'; index: number; data: GeneratorInterval } | { type: 'done'; summary: GeneratorSummary };
 
 /**
  * Open-loop requests per second one generator thread sends on time with room to spare. bench/generator.ts measured
@@ -50,7 +51,7 @@ export function runThreaded(config: GeneratorConfig, count: number, onInterval: 
     const workers: Worker[] = [];
     const summaries: (GeneratorSummary | null)[] = new Array(count).fill(null);
     const reported: number[] = new Array(count).fill(-Infinity);
-    const pending = new Map<number, { thread: number; data: LoadInterval }[]>();
+    const pending = new Map<number, { thread: number; data: GeneratorInterval }[]>();
     const cpu = new ThreadCpuMeter();
     const emitted = { first: null as number | null, last: null as number | null, intervals: 0, saturated: 0 };
     let ready = 0;

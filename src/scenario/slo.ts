@@ -4,16 +4,7 @@
  * the same text `srvlens capacity --slo` takes (`"p99<100ms, errors<1%"`); both become the mapping.
  */
 import { z } from 'zod';
-
-/** The percentile each latency key stands for (max: the largest latency seen). */
-export const SLO_PERCENTILES = { p50_ms: 50, p90_ms: 90, p99_ms: 99, p999_ms: 99.9, max_ms: 100 } as const;
-export type SloLatencyKey = keyof typeof SLO_PERCENTILES;
-export const SLO_LATENCY_KEYS = Object.keys(SLO_PERCENTILES) as SloLatencyKey[];
-
-/** Share of failed requests (errors of any kind over requests due) allowed when an SLO does not say (1 %). */
-export const DEFAULT_MAX_ERROR_RATE = 0.01;
-
-export type Slo = Partial<Record<SloLatencyKey, number>> & { max_error_rate: number };
+import { DEFAULT_MAX_ERROR_RATE, SLO_LATENCY_KEYS, type Slo, type SloLatencyKey } from '../vocabulary/slo.js';
 
 const SLO_EXAMPLE = '"p99<100ms, errors<1%"';
 const LATENCY_LIMIT = 'expected a latency limit greater than 0, ms';
@@ -83,12 +74,4 @@ export function parseSloText(text: string): Slo | string {
     latencies++;
   }
   return latencies > 0 ? slo : 'it needs at least one latency limit, such as p99<100ms';
-}
-
-/** The SLO as text, the form parseSloText reads: `p99<100ms, errors<1%`. */
-export function formatSlo(slo: Slo): string {
-  const name: Record<SloLatencyKey, string> = { p50_ms: 'p50', p90_ms: 'p90', p99_ms: 'p99', p999_ms: 'p99.9', max_ms: 'max' };
-  const terms = SLO_LATENCY_KEYS.filter((k) => slo[k] !== undefined).map((k) => `${name[k]}<${slo[k]}ms`);
-  terms.push(`errors<${Number((slo.max_error_rate * 100).toPrecision(6))}%`);
-  return terms.join(', ');
 }

@@ -71,7 +71,21 @@ export interface RecordingEnd {
  */
 export const DRAIN_PHASE = 'drain';
 
-/** What the load generator saw in one interval. Requests are counted in the interval of their completion. */
+/** One entry of a request mix in one interval. */
+export interface MixInterval {
+  name: string;
+  sent: number;
+  completed: number;
+  errors: number;
+  /** Latency of this entry's completed requests, as latency_hdr (µs, HDR, compressed base64). */
+  latency_hdr: string;
+}
+
+/**
+ * What the load generator saw in one interval: the one type both ends of the generator's process boundary use.
+ * Requests are counted in the interval of their completion. The optional fields are present only where they apply,
+ * so a recording of a plain open-loop run holds none of them.
+ */
 export interface GeneratorInterval {
   phase: string;
   phase_index: number;
@@ -102,20 +116,26 @@ export interface GeneratorInterval {
   saturation: string[];
   /** A warm-up interval: load runs, figures leave it out. */
   warmup?: boolean;
-  /** Closed loop: latency runs from each user's own send (there is no intended time), so corrected = uncorrected. */
+  /**
+   * A closed-loop phase: there is no intended send time, so latency runs from each user's own send; latency_hdr
+   * equals uncorrected_hdr and sum_send_wait_us is 0 by construction, not because nothing waited.
+   */
   closed_loop?: boolean;
+  /** Closed-loop users of the phase (all threads). */
   users?: number;
-  /** Connection per request: connects made, their summed time (µs) and their HDR histogram (µs). */
+  /** TCP connects completed in the interval, their summed time (µs) and distribution (µs, HDR); with `connection: new`, one per request. */
   connects?: number;
   sum_connect_us?: number;
   connect_hdr?: string;
-  /** Per entry of a request mix. */
-  mix?: { name: string; sent: number; completed: number; errors: number; latency_hdr: string }[];
-  /** Slow clients (headers trickled) and idle connections held beside the measured load. */
+  /** Per entry of a request mix, in the config's order. */
+  mix?: MixInterval[];
+  /** Slow clients (headers trickled): connections open at the end of the interval, their requests answered and failed in it. */
   slow?: { open: number; completed: number; errors: number };
+  /** Idle connections held open at the end of the interval. */
   idle_open?: number;
-  /** The scheduler's worst lateness while a connection was free, ms; generator threads in use. */
+  /** The worst lateness of a send the generator itself caused (a connection was free), ms; only when some were late. */
   send_late_max_ms?: number;
+  /** Generator threads whose reports were merged into this interval (histograms added, counts summed). */
   threads?: number;
 }
 

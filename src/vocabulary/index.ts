@@ -6,3 +6,7 @@ export * from './frames.js';
 export * from './stage-hook.js';
 export * from './model-ids.js';
 export * from './workload-params.js';
+export * from './hdr.js';
+export * from './intervals.js';
+export * from './slo.js';
+export * from './generator-limits.js';

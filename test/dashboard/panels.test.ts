@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PART_NAMES, STAGES, type Frame, type RunStart } from '../../src/vocabulary/index.js';
 import { phaseStats, runPhases } from '../../src/analysis/phase-stats.js';
-import { summariseHdr } from '../../src/analysis/hdr.js';
+import { summariseHdr } from '../../src/vocabulary/hdr.js';
 import { throughputPanel } from '../../dashboard/panels/throughput.js';
 import { latencyPanel } from '../../dashboard/panels/latency.js';
 import { decompositionPanel } from '../../dashboard/panels/decomposition.js';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import type { GeneratorConfig, MixEntry, PhaseConfig } from '../../src/load/config.js';
 import { runGenerator, type GeneratorSummary } from '../../src/load/generate.js';
-import type { LoadInterval } from '../../src/load/intervals/load-interval.js';
+import type { GeneratorInterval } from '../../src/vocabulary/frames.js';
 import { closeListeners, listen } from '../helpers/listen.js';
 
 afterEach(closeListeners);
@@ -16,13 +16,13 @@ function config(port: number, phases: PhaseConfig[], over: Partial<GeneratorConf
   return { target: { host: '127.0.0.1', port }, request: { method: 'GET', path: '/x' }, connections: 8, timeout_ms: 2000, interval_ms: 500, phases, ...over };
 }
 
-async function run(c: GeneratorConfig): Promise<{ summary: GeneratorSummary; intervals: LoadInterval[] }> {
-  const intervals: LoadInterval[] = [];
+async function run(c: GeneratorConfig): Promise<{ summary: GeneratorSummary; intervals: GeneratorInterval[] }> {
+  const intervals: GeneratorInterval[] = [];
   const summary = await runGenerator(c, (_i, _t, data) => intervals.push(data));
   return { summary, intervals };
 }
 
-const total = (list: LoadInterval[], f: (d: LoadInterval) => number) => list.reduce((a, d) => a + f(d), 0);
+const total = (list: GeneratorInterval[], f: (d: GeneratorInterval) => number) => list.reduce((a, d) => a + f(d), 0);
 const count = (hdr: string) => decodeFromCompressedBase64(hdr).totalCount;
 
 describe('closed loop', () => {
@@ -188,7 +188,7 @@ describe('idle connections beyond the open-file limit', () => {
     const port = await listen(http.createServer((_req, res) => res.end('ok')));
     // The generator's own process under `ulimit -n 300` (soft and hard: Node cannot raise it back).
     const child = spawn('sh', ['-c', 'ulimit -n 300 && exec "$0" "$1"', process.execPath, main], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const messages: { type: string; data?: LoadInterval; summary?: GeneratorSummary }[] = [];
+    const messages: { type: string; data?: GeneratorInterval; summary?: GeneratorSummary }[] = [];
     child.on('message', (m) => messages.push(m as (typeof messages)[number]));
     child.send({ type: 'start', config: config(port, [{ name: 'p', kind: 'constant', rate: 50, duration_s: 1 }], { connections: 2, idle_connections: 1000 }) });
     const [code] = await once(child, 'exit');

@@ -3,16 +3,14 @@
  * interval to interval (reset after each report): the hot path increments numbers and records two values.
  */
 import { build, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
-import type { GeneratorInterval } from '../../vocabulary/frames.js';
-import type { LoadInterval, LoadIntervalExtras, MixInterval } from './load-interval.js';
+import type { GeneratorInterval, MixInterval } from '../../vocabulary/frames.js';
 import { saturationReasons, SEND_LATE_LIMIT_MS } from './self-monitor.js';
 
 /** What the generator knows about an interval beyond its own counters. */
 export type IntervalContext = Pick<
   GeneratorInterval,
-  'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms'
-> &
-  Pick<LoadIntervalExtras, 'warmup' | 'closed_loop' | 'users' | 'slow' | 'idle_open'> & { interval_ms: number; lag_so_far_ms: number };
+  'phase' | 'phase_index' | 'target_rps' | 'due' | 'backlog' | 'in_flight' | 'connections' | 'cpu_ms' | 'warmup' | 'closed_loop' | 'users' | 'slow' | 'idle_open'
+> & { interval_ms: number; lag_so_far_ms: number };
 
 /** Histogram range, µs: 1 µs resolution at the bottom, 60 s at the top, 3 significant digits (0.1 % error). */
 const LOWEST_US = 1;
@@ -103,13 +101,13 @@ export class IntervalStats {
   }
 
   /** The interval's report; resets everything for the next interval. */
-  close(ctx: IntervalContext): LoadInterval {
+  close(ctx: IntervalContext): GeneratorInterval {
     const loopLag = Math.max(this.loopLagMaxMs, ctx.lag_so_far_ms);
     const saturation = saturationReasons({
       cpuMs: ctx.cpu_ms, intervalMs: ctx.interval_ms, loopLagMaxMs: loopLag,
       sent: this.sent, lateSends: this.lateSends, sendLateMaxMs: this.sendLateMaxMs,
     });
-    const out: LoadInterval = {
+    const out: GeneratorInterval = {
       phase: ctx.phase,
       phase_index: ctx.phase_index,
       target_rps: ctx.target_rps,

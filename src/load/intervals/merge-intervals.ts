@@ -3,20 +3,8 @@
  * added bucket by bucket (percentiles are read from the merge later, never averaged), the worst lag wins, and a
  * thread that could not keep up flags the whole interval.
  */
-import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
-import type { LoadInterval, MixInterval } from './load-interval.js';
-
-export function mergeHdr(encoded: readonly string[]): string {
-  if (encoded.length === 1) return encoded[0];
-  const [first, ...rest] = encoded.map((e) => decodeFromCompressedBase64(e));
-  for (const h of rest) {
-    first.add(h);
-    h.destroy();
-  }
-  const out = encodeIntoCompressedBase64(first);
-  first.destroy();
-  return out;
-}
+import { mergeHdr } from '../../vocabulary/hdr.js';
+import type { GeneratorInterval, MixInterval } from '../../vocabulary/frames.js';
 
 const ADDITIVE = [
   'target_rps', 'due', 'sent', 'completed', 'errors', 'sum_total_us', 'sum_send_wait_us', 'sum_response_us',
@@ -26,9 +14,9 @@ const ADDITIVE = [
 const OPTIONAL_ADDITIVE = ['users', 'connects', 'sum_connect_us', 'idle_open'] as const;
 
 /** One interval's reports from several threads (each thread's `threadIndex` given for its saturation reasons). */
-export function mergeIntervals(parts: readonly { thread: number; data: LoadInterval }[]): LoadInterval {
+export function mergeIntervals(parts: readonly { thread: number; data: GeneratorInterval }[]): GeneratorInterval {
   const list = parts.map((p) => p.data);
-  const out: LoadInterval = { ...list[0] };
+  const out: GeneratorInterval = { ...list[0] };
   for (const k of ADDITIVE) out[k] = list.reduce((a, d) => a + d[k], 0);
   for (const k of OPTIONAL_ADDITIVE) if (list[0][k] !== undefined) out[k] = list.reduce((a, d) => a + (d[k] ?? 0), 0);
   // Each thread reports a count-th of the rate; floating-point shares should add back to the rate as written.

@@ -4,13 +4,7 @@
  * the server's doing and shows as send_wait; it never sets the flag.
  */
 import { readFileSync } from 'node:fs';
-
-/**
- * Share of one core above which the generator counts as CPU-bound. Its JavaScript runs on one thread: at 90 %
- * the loop has no slack left, so timers and socket reads queue behind its own work and every latency it measures
- * grows by that queueing. (cpuUsage also counts libuv and GC helper threads, so it can exceed 100 %.)
- */
-export const CPU_SATURATION_SHARE = 0.9;
+import { CPU_SATURATION_SHARE } from '../../vocabulary/generator-limits.js';
 
 /**
  * Lateness of the generator's own loop, ms, above which its timestamps are not trusted. A stall this long delays

@@ -7,12 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame } from '../../vocabulary/index.js';
-import type { LoadInterval } from '../../load/intervals/load-interval.js';
 import { judgeProbe, type ProbeVerdict } from '../../analysis/capacity-verdict.js';
 import { searchCapacity, type ServerCapacity } from './search.js';
 import { runScenario } from '../run/runner.js';
 import { capacitySettings, type CapacitySettings, type Scenario, type ScenarioServer } from '../schema.js';
-import { formatSlo, type Slo } from '../slo.js';
+import { formatSlo, type Slo } from '../../vocabulary/slo.js';
 
 export interface CapacityOptions {
   scenario: Scenario;
@@ -94,6 +93,6 @@ async function probeOnce(scenario: Scenario, server: ScenarioServer, s: Capacity
     rmSync(dir, { recursive: true, force: true });
   }
   // Warm-up intervals are marked by the generator and left out of the figures.
-  const measured = frames.filter((f) => f.generator !== null && !(f.generator as LoadInterval).warmup);
+  const measured = frames.filter((f) => f.generator !== null && !f.generator.warmup);
   return judgeProbe(rate, measured, slo);
 }

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { judgeProbe } from '../../src/analysis/capacity-verdict.js';
+import { CPU_SATURATION_SHARE, type Frame, type Slo } from '../../src/vocabulary/index.js';
+import { syntheticRun } from './synthetic-frames.js';
+
+const SEEDS = [2, 17, 314, 2718];
+const INTERVALS = 6;
+
+/** A seeded probe, the rate it was asked for (what was answered per second, so never short) and its exact p99, ms. */
+function probe(seed: number): { frames: Frame[]; rate: number; p99_ms: number } {
+  const run = syntheticRun(seed, INTERVALS);
+  const all = run.flatMap((s) => s.latencies_us).sort((a, b) => a - b);
+  return { frames: run.map((s) => s.frame), rate: Math.floor(all.length / INTERVALS), p99_ms: all[Math.ceil(0.99 * all.length) - 1] / 1000 };
+}
+
+const withGenerator = (frames: Frame[], i: number, over: Partial<NonNullable<Frame['generator']>>): Frame[] =>
+  frames.map((f, j) => (j === i ? { ...f, generator: { ...f.generator!, ...over } } : f));
+
+describe('judgeProbe on seeded probes', () => {
+  it.each(SEEDS)('passes within an SLO above the p99 and names the latency below it (seed %i)', (seed) => {
+    const p = probe(seed);
+    const loose: Slo = { p99_ms: p.p99_ms * 1.5, max_error_rate: 0.01 };
+    const pass = judgeProbe(p.rate, p.frames, loose);
+    expect(pass).toMatchObject({ pass: true, gave_out: null, error_rate: 0 });
+    expect(pass.latency_ms.p99_ms).toBeCloseTo(p.p99_ms, 1);
+    const tight: Slo = { p99_ms: p.p99_ms / 2, max_error_rate: 0.01 };
+    const fail = judgeProbe(p.rate, p.frames, tight);
+    expect(fail).toMatchObject({ pass: false, gave_out: 'latency' });
+    expect(fail.reason).toContain(`(SLO p99<${tight.p99_ms}ms)`);
+  });
+
+  it.each(SEEDS)('names the errors when more failed than the SLO allows (seed %i)', (seed) => {
+    const p = probe(seed);
+    const completed = p.frames[0].generator!.completed;
+    // As many errors as the first interval's answers: about a seventh of what ended, far over the 1 % allowed.
+    const frames = withGenerator(p.frames, 0, { errors: completed });
+    expect(judgeProbe(p.rate, frames, { p99_ms: p.p99_ms * 1.5, max_error_rate: 0.01 })).toMatchObject({ pass: false, gave_out: 'errors' });
+  });
+
+  it.each(SEEDS)("blames the generator when one of its threads ran out of CPU, counting a core per thread (seed %i)", (seed) => {
+    const p = probe(seed);
+    const tight: Slo = { p99_ms: p.p99_ms / 2, max_error_rate: 0.01 };
+    const busy = Math.ceil(CPU_SATURATION_SHARE * 1000);
+    expect(judgeProbe(p.rate, withGenerator(p.frames, 2, { cpu_ms: busy }), tight)).toMatchObject({ gave_out: 'generator' });
+    // The same CPU spread over two threads is under the share of two cores: the breach is the server's.
+    expect(judgeProbe(p.rate, withGenerator(p.frames, 2, { cpu_ms: busy, threads: 2 }), tight)).toMatchObject({ gave_out: 'latency' });
+  });
+});
