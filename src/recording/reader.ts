@@ -5,7 +5,6 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { READABLE_RECORDING_SCHEMAS, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
-import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
 import { RecordingError } from './errors.js';
 import { MEMBER_HEADER_BYTES, decodeMember, readMemberHeader } from './format.js';
 
@@ -41,26 +40,6 @@ export async function readRecording(path: string): Promise<Recording> {
   const first = result.records[0];
   result.header = first?.kind === 'header' ? first : null;
   return result;
-}
-
-/** A recording read back as a frame source: its frames in file order, as they were made live. */
-export class RecordingFrames implements FrameSource {
-  private sink: FrameSink = () => undefined;
-
-  constructor(private readonly path: string) {}
-
-  pipe(sink: FrameSink): void {
-    this.sink = sink;
-  }
-
-  /** Reads the file through, each frame to the sink; resolves with the damage the reading stopped at, if any. */
-  async play(): Promise<Damage | null> {
-    for await (const entry of iterateRecording(this.path)) {
-      if (entry.type === 'damage') return entry.damage;
-      if (entry.record.kind === 'frame') this.sink(entry.record);
-    }
-    return null;
-  }
 }
 
 const LATER_KINDS = new Set<string>(['run-start', 'frame', 'run-end', 'end']);

@@ -1,8 +1,9 @@
 /**
- * The one interface of everything that makes timeline frames (ARCHITECTURE section 10): the runner's assembler
- * (collect/frame-assembler.ts), the dashboard's runs of the services that report (collect/service-runs.ts), the /proc
- * watch (agents/proc/proc-watch.ts) and a recording read back (recording/reader.ts). Whoever consumes frames (a
- * recording, a dashboard, an analysis) takes them from any of these the same way.
+ * The one interface of everything that makes timeline frames live (ARCHITECTURE section 10): the runner's assembler
+ * (collect/frame-assembler.ts), the dashboard's runs of the services that report (collect/service-runs.ts) and the
+ * /proc watch (agents/proc/proc-watch.ts). Whoever consumes live frames (a recording, a dashboard, an analysis)
+ * takes them from any of these the same way. A recording is not pushed but read (recording/reader.ts yields its
+ * records, run starts and ends among them, and the replay seeks in it), so it is no FrameSource.
  */
 import type { Frame } from './frames.js';
 

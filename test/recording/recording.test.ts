@@ -7,7 +7,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RECORDING_SCHEMA, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/vocabulary/index.js';
 import { encodeMember } from '../../src/recording/format.js';
-import { RecordingFrames, iterateRecording, readRecording, type RecordingEntry } from '../../src/recording/reader.js';
+import { iterateRecording, readRecording, type RecordingEntry } from '../../src/recording/reader.js';
 import { RecordingWriter } from '../../src/recording/writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'srvlens-recording-'));
@@ -76,23 +76,6 @@ describe('recording files', () => {
     expect((await memberEnds(path)).at(-1)).toBe(statSync(path).size);
     const lines = gunzipSync(readFileSync(path)).toString().trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual(SMALL);
-  });
-
-  it('give their frames back as a frame source, in order, and the damage they stop at', async () => {
-    const frames: Frame[] = [];
-    const source = new RecordingFrames(writeRecording(SMALL));
-    source.pipe((f) => frames.push(f));
-    expect(await source.play()).toBeNull();
-    expect(frames).toEqual(SMALL.filter((r) => r.kind === 'frame'));
-
-    const full = readFileSync(writeRecording(SMALL));
-    const cut = tempFile();
-    writeFileSync(cut, full.subarray(0, full.length - 5));
-    const partial: Frame[] = [];
-    const cutSource = new RecordingFrames(cut);
-    cutSource.pipe((f) => partial.push(f));
-    expect(await cutSource.play()).toMatchObject({ kind: 'truncated' });
-    expect(partial).toEqual(frames);
   });
 
   it('written by an older srvlens (schema srvlens.recording/1: /proc contexts per process) still read', async () => {
