@@ -5,11 +5,11 @@ import { int, nonNegativeNumber, positiveNumber } from './schema-rules.js';
 
 /** The per-request work every model performs; the same fields override it per server. */
 const WORKLOAD_FIELDS = {
-  parse_us: int(0).describe('CPU time spent parsing each request, µs (default 50)'),
-  process_us: int(0).describe("CPU time of the handler's own processing, µs (default 500)"),
-  transform_us: int(0).describe('CPU time turning the backend answers into the response, µs (default 100)'),
-  backend_calls: int(0).describe('Sequential calls to the backend tier per request (default 1)'),
-  response_bytes: int(0).describe('Size of the response body, bytes (default 1024)'),
+  parse_us: int(0).describe(`CPU time spent parsing each request, µs (default ${DEFAULT_WORKLOAD.parse_us})`),
+  process_us: int(0).describe(`CPU time of the handler's own processing, µs (default ${DEFAULT_WORKLOAD.process_us})`),
+  transform_us: int(0).describe(`CPU time turning the backend answers into the response, µs (default ${DEFAULT_WORKLOAD.transform_us})`),
+  backend_calls: int(0).describe(`Sequential calls to the backend tier per request (default ${DEFAULT_WORKLOAD.backend_calls})`),
+  response_bytes: int(0).describe(`Size of the response body, bytes (default ${DEFAULT_WORKLOAD.response_bytes})`),
 } satisfies Record<keyof WorkloadParams, unknown>;
 
 export const WorkloadSchema = z

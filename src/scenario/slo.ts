@@ -22,7 +22,7 @@ const SloObject = z
       .min(0, { error: 'expected a share from 0 to 1' })
       .max(1, { error: 'expected a share from 0 to 1' })
       .default(DEFAULT_MAX_ERROR_RATE)
-      .describe('Largest share of requests that may fail: errors, timeouts, non-2xx (default 0.01)'),
+      .describe(`Largest share of requests that may fail: errors, timeouts, non-2xx (default ${DEFAULT_MAX_ERROR_RATE})`),
   })
   .refine((s) => SLO_LATENCY_KEYS.some((k) => s[k] !== undefined), {
     error: `expected at least one latency limit: ${SLO_LATENCY_KEYS.join(', ')}`,
@@ -44,7 +44,7 @@ const SloText = z
 
 export const SloSchema = z
   .union([SloText, SloObject], { error: `expected an SLO: text such as ${SLO_EXAMPLE} or a mapping such as {p99_ms: 100, max_error_rate: 0.01}` })
-  .describe(`Service-level objective: text such as ${SLO_EXAMPLE}, or a mapping of p50_ms, p90_ms, p99_ms, p999_ms, max_ms and max_error_rate (default 0.01)`);
+  .describe(`Service-level objective: text such as ${SLO_EXAMPLE}, or a mapping of p50_ms, p90_ms, p99_ms, p999_ms, max_ms and max_error_rate (default ${DEFAULT_MAX_ERROR_RATE})`);
 
 const TERM = /^(p50|p90|p99|p99\.9|p999|max|errors?)\s*(<=|<|≤)\s*([0-9]*\.?[0-9]+)\s*(us|µs|ms|s|%)?$/i;
 const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000 };
