@@ -5,6 +5,7 @@
  */
 import { emptySummary, runGenerator } from './generate.js';
 import type { FromGenerator, ToGenerator } from './messages.js';
+import { isUserMistake } from '../vocabulary/errors.js';
 
 function send(msg: FromGenerator, then?: () => void): void {
   // The callback runs once the message is handed to the channel: only then is it safe to exit.
@@ -29,7 +30,8 @@ process.on('message', (msg: ToGenerator) => {
   started = true;
   runGenerator(msg.config, (index, t_ms, data) => send({ type: 'interval', index, t_ms, data }), controller.signal).then(
     (summary) => send({ type: 'done', summary }, () => process.exit(0)),
-    (err: Error & { code?: string }) => send({ type: 'error', message: err.message, code: err.code ?? null }, () => process.exit(1)),
+    (err: Error & { code?: string }) =>
+      send({ type: 'error', message: err.message, code: err.code ?? null, userMistake: isUserMistake(err) }, () => process.exit(1)),
   );
 });
 

@@ -12,8 +12,9 @@ export type ToGenerator = { type: 'start'; config: GeneratorConfig } | { type: '
 /**
  * Generator to parent: one `interval` per interval in index order (t_ms: the interval's start on the shared clock),
  * then `done`, then exit 0. `error` (then exit 1) when the run could not start: an invalid config, or a failure of ours.
+ * `userMistake` carries the error's class across the boundary (see UserError), so the CLI still tells them apart.
  */
 export type FromGenerator =
   | { type: 'interval'; index: number; t_ms: number; data: GeneratorInterval }
   | { type: 'done'; summary: GeneratorSummary }
-  | { type: 'error'; message: string; code: string | null };
+  | { type: 'error'; message: string; code: string | null; userMistake: boolean };
