@@ -4,7 +4,7 @@
  * dashboard, and its self-monitoring measures only itself.
  */
 import { emptySummary, runGenerator } from './generate.js';
-import type { FromGenerator, ToGenerator } from './messages.js';
+import { isToGenerator, type FromGenerator } from './messages.js';
 import { isUserMistake } from '../vocabulary/errors.js';
 
 function send(msg: FromGenerator, then?: () => void): void {
@@ -20,13 +20,14 @@ if (!process.send) {
 const controller = new AbortController();
 let started = false;
 
-process.on('message', (msg: ToGenerator) => {
-  if (msg?.type === 'stop') {
+process.on('message', (msg: unknown) => {
+  if (!isToGenerator(msg)) return;
+  if (msg.type === 'stop') {
     if (started) controller.abort();
     else send({ type: 'done', summary: emptySummary(true) }, () => process.exit(0));
     return;
   }
-  if (msg?.type !== 'start' || started) return;
+  if (started) return;
   started = true;
   runGenerator(msg.config, (index, t_ms, data) => send({ type: 'interval', index, t_ms, data }), controller.signal).then(
     (summary) => send({ type: 'done', summary }, () => process.exit(0)),

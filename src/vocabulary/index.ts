@@ -6,3 +6,4 @@ export * from './frames.js';
 export * from './stage-hook.js';
 export * from './model-ids.js';
 export * from './workload-params.js';
+export * from './tagged-message.js';

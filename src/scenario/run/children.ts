@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { hasTag } from '../../vocabulary/tagged-message.js';
 
 /** A message over a child's IPC channel, tagged by its type; children whose messages are typed say so in `fork`. */
 export interface ChildMessage {
@@ -20,7 +21,7 @@ export type MessageOf<In extends { type: string }, T extends string> = string ex
  * and send the types their entries import, so a message whose tag matches is trusted to be of that type.
  */
 function isMessage<In extends { type: string }, T extends In['type']>(m: unknown, type: T): m is MessageOf<In, T> {
-  return typeof m === 'object' && m !== null && 'type' in m && m.type === type;
+  return hasTag(m) && m.type === type;
 }
 
 const STDERR_TAIL_BYTES = 4096;
