@@ -100,9 +100,8 @@ parentPort?.on('message', (m: unknown) => {
 });
 
 /**
- * A short-lived child's hand-off (see AgentHooks.handOff), relayed by this process's main thread.
- * Reports a child that lived for one connection as a context of this process (`pid/childpid`), in the intervals it
- * recorded; its whole life's CPU and switches go with its last interval. Sent as records of their own: an interval
+ * Reports a child that lived for one connection (its hand-off, see AgentHooks.handOff, relayed by this process's
+ * main thread) as a context of this process (`pid/childpid`), in the intervals it recorded; its whole life's CPU and switches go with its last interval. Sent as records of their own: an interval
  * already exported gets a second record, which the collector adds to the first.
  */
 function foreign(m: HandOffData): void {
