@@ -13,8 +13,15 @@ export class ServerConfigError extends UserError {
   }
 }
 
-/** The backend connection is gone (refused, reset, or the backend closed): pending and later calls fail with it. */
-export class BackendClosedError extends Error {
-  readonly code = 'SRVLENS_BACKEND_CLOSED';
+/**
+ * The backend connection is gone (refused, reset, or the backend closed): pending and later calls fail with it.
+ * A user's mistake when it reaches the CLI: `srvlens serve --backend-port` names a backend that is not there. In a
+ * run, the server answers 502 for it, or the runner reports the server's failed start in its own words.
+ */
+export class BackendClosedError extends UserError {
+  override readonly code = 'SRVLENS_BACKEND_CLOSED';
   override readonly name = 'BackendClosedError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 'SRVLENS_BACKEND_CLOSED', options);
+  }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCode, spawnGathered } from '../helpers/children.js';
+import { freePort } from '../helpers/listen.js';
 
 const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'srvlens-mistakes-'));
@@ -52,6 +53,13 @@ load:
     const r = await srvlens('attach', '--pid', String(gone.pid), '--duration', '0.5', '-q');
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, `--pid ${gone.pid}`, 'no such process');
+  });
+
+  it('serve: a --backend-port with no backend there (SRVLENS_BACKEND_CLOSED) exits 2 with one line', async () => {
+    const nothing = await freePort();
+    const r = await srvlens('serve', '--model', 'event-loop', '--port', '0', '--backend-port', String(nothing));
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr, `cannot connect to backend 127.0.0.1:${nothing}`);
   });
 
   it('report: an unknown --format exits 2 with one line', async () => {
