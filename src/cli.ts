@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `srvlens` command. Each subcommand lives in src/commands/; this file only wires them to commander. */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isUserError } from './vocabulary/errors.js';
+import { EXIT, isUserMistake } from './vocabulary/errors.js';
 import { registerRun } from './commands/run.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
@@ -35,8 +35,8 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (isUserError(err)) {
-    process.stderr.write(`srvlens: ${(err as Error).message}\n`);
+  } else if (isUserMistake(err)) {
+    process.stderr.write(`srvlens: ${err.message}\n`);
     process.exitCode = EXIT.usage;
   } else {
     process.stderr.write(`srvlens: internal error (please report):\n${(err as Error).stack ?? err}\n`);

@@ -9,14 +9,22 @@ import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/vocabulary/index.js';
-import type { AgentConfig } from './config.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
 import { ExemplarSpans } from './exemplar-spans.js';
 import { CumulativeTotals } from './prometheus-cumulative.js';
 import { startPrometheusEndpoint } from './prometheus-endpoint.js';
 import { toPrometheusText } from './prometheus-text.js';
-import { currentTid, REGISTRY_CHANNEL, type ThreadAnnouncement } from './thread-recorder.js';
+import { currentTid } from './thread-recorder.js';
+import {
+  announcementOf,
+  isToAgentThread,
+  REGISTRY_CHANNEL,
+  type AgentThreadData,
+  type FromAgentThread,
+  type HandOffData,
+  type ThreadAnnouncement,
+} from './thread-messages.js';
 import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, H_HARVESTED, ThreadRing, type BucketData } from './thread-ring.js';
 import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
 
@@ -38,7 +46,8 @@ interface Registered {
   goneAfter: number | null;
 }
 
-const { config, startIndex } = workerData as { config: AgentConfig; startIndex: number };
+// agent.ts builds it `satisfies AgentThreadData`: taken for that type here, as a forked child takes its config.
+const { config, startIndex }: AgentThreadData = workerData;
 const ownTid = currentTid();
 const threads = new Map<number, Registered>();
 let lastTasks = readAllTasks();
@@ -58,7 +67,7 @@ let lastIndex = startIndex - 1;
 let exported = 0;
 
 function register(m: ThreadAnnouncement): void {
-  if (!m || m.type !== 'thread' || m.pid !== process.pid) return;
+  if (m.pid !== process.pid) return;
   const known = threads.get(m.tid);
   if (known && known.ring.buffer === m.buffer) {
     known.name = m.name;
@@ -80,28 +89,18 @@ function register(m: ThreadAnnouncement): void {
 }
 
 const channel = new BroadcastChannel(REGISTRY_CHANNEL);
-channel.onmessage = (e) => register((e as { data: ThreadAnnouncement }).data);
-parentPort?.on('message', (m: ThreadAnnouncement | { type: 'stats' } | { type: 'flush' } | Foreign) => {
-  if (m.type === 'stats') parentPort?.postMessage({ type: 'stats', exported, errors, threads: threads.size });
+channel.onmessage = (e) => {
+  const announcement = announcementOf(e);
+  if (announcement) register(announcement);
+};
+const post = (m: FromAgentThread) => parentPort?.postMessage(m);
+parentPort?.on('message', (m: unknown) => {
+  if (!isToAgentThread(m)) return;
+  if (m.type === 'stats') post({ type: 'stats', exported, errors, threads: threads.size });
   else if (m.type === 'flush') flushNow();
   else if (m.type === 'foreign') foreign(m);
   else register(m);
 });
-
-/** A short-lived child's hand-off (see AgentHooks.handOff), relayed by this process's main thread. */
-interface Foreign {
-  type: 'foreign';
-  pid: number;
-  name: string;
-  buckets: BucketData[];
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  voluntary: number;
-  involuntary: number;
-  /** The child's life on the shared clock, ms (absent from an older agent: all of it in its last interval). */
-  startMs?: number;
-  endMs?: number;
-}
 
 /**
  * Reports a child that lived for one connection as a context of this process (`pid/childpid`), in the intervals it
@@ -111,7 +110,7 @@ interface Foreign {
  * before the hand-off are folded into that one, since the collector has closed their frames by then. Sent as
  * records of their own: an interval already exported gets a second record, which the collector adds to the first.
  */
-function foreign(m: Foreign): void {
+function foreign(m: HandOffData): void {
   try {
     const endMs = m.endMs ?? monoMs();
     const last = intervalIndex(endMs, config.intervalMs);
@@ -309,7 +308,7 @@ function flushNow(): void {
   } catch {
     errors++;
   }
-  whenSent.push(() => parentPort?.postMessage({ type: 'flushed' }));
+  whenSent.push(() => post({ type: 'flushed' }));
   flush();
 }
 

@@ -10,7 +10,16 @@
 import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { intervalIndex, monoMs } from '../../src/vocabulary/index.js';
 import type { AgentConfig } from './config.js';
-import { REGISTRY_CHANNEL, ThreadRecorder, type ThreadAnnouncement } from './thread-recorder.js';
+import { ThreadRecorder } from './thread-recorder.js';
+import {
+  announcementOf,
+  isFromAgentThread,
+  REGISTRY_CHANNEL,
+  type AgentThreadData,
+  type FromAgentThread,
+  type HandOff,
+  type ToAgentThread,
+} from './thread-messages.js';
 
 /** The compiled agent thread beside this file (from TypeScript sources, as in tests, the one in dist/). */
 function agentThreadUrl(): URL {
@@ -22,14 +31,14 @@ function agentThreadUrl(): URL {
 export interface RunningAgent {
   recorder: ThreadRecorder;
   /** Intervals the agent thread has exported so far, and errors it counted. */
-  stats(): Promise<{ exported: number; errors: number; threads: number }>;
+  stats(): Promise<Omit<Extract<FromAgentThread, { type: 'stats' }>, 'type'>>;
   stop(): Promise<void>;
 }
 
 export function startAgent(config: AgentConfig, threadName = 'main'): RunningAgent {
   const recorder = new ThreadRecorder(config.intervalMs, threadName, true, config.exemplars, config.outgoingCalls);
   const worker = new Worker(agentThreadUrl(), {
-    workerData: { config, srvlensAgentThread: true, startIndex: intervalIndex(monoMs(), config.intervalMs) },
+    workerData: { config, srvlensAgentThread: true, startIndex: intervalIndex(monoMs(), config.intervalMs) } satisfies AgentThreadData,
     // No preload in the agent's own thread: it must not observe itself as an app thread.
     execArgv: [],
     stdout: false,
@@ -39,32 +48,38 @@ export function startAgent(config: AgentConfig, threadName = 'main'): RunningAge
   worker.on('error', (err) => process.emitWarning(`srvlens agent thread failed: ${err.message}`));
   const relay = new BroadcastChannel(REGISTRY_CHANNEL);
   relay.unref();
-  relay.onmessage = (e) => worker.postMessage((e as { data: ThreadAnnouncement }).data);
+  const post = (m: ToAgentThread) => worker.postMessage(m);
+  relay.onmessage = (e) => {
+    const announcement = announcementOf(e);
+    if (announcement) post(announcement);
+  };
   recorder.hooks.flush = () =>
     new Promise<void>((resolve) => {
-      const onMessage = (m: { type: string }) => {
-        if (m.type !== 'flushed') return;
+      const onMessage = (m: unknown) => {
+        if (!isFromAgentThread(m) || m.type !== 'flushed') return;
         worker.off('message', onMessage);
         resolve();
       };
       worker.on('message', onMessage);
-      worker.postMessage({ type: 'flush' });
+      post({ type: 'flush' });
     });
   recorder.hooks.handOff = () => recorder.handOff();
-  recorder.hooks.accept = (message) => worker.postMessage({ ...message, type: 'foreign' });
+  // A hand-off comes only from a child's agent (ThreadRecorder.handOff), built from this source: acceptHandOff has
+  // checked its tag, and AgentHooks.accept, a method, lets this hook take it as the HandOff it is.
+  recorder.hooks.accept = (message: HandOff) => post({ ...message, type: 'foreign' });
   recorder.start();
-  worker.postMessage(recorder.announcement());
+  post(recorder.announcement());
   return {
     recorder,
     stats: () =>
       new Promise((resolve) => {
-        const onMessage = (m: { type: string; exported: number; errors: number; threads: number }) => {
-          if (m.type !== 'stats') return;
+        const onMessage = (m: unknown) => {
+          if (!isFromAgentThread(m) || m.type !== 'stats') return;
           worker.off('message', onMessage);
           resolve(m);
         };
         worker.on('message', onMessage);
-        worker.postMessage({ type: 'stats' });
+        post({ type: 'stats' });
       }),
     async stop() {
       recorder.stop();

@@ -8,9 +8,10 @@ import { isMainThread, threadId, workerData } from 'node:worker_threads';
 import { readConfig } from './config.js';
 import { startAgent } from './agent.js';
 import { ThreadRecorder } from './thread-recorder.js';
+import { isAgentThreadData } from './thread-messages.js';
 
 const config = readConfig();
-const isAgentThread = (workerData as { srvlensAgentThread?: boolean } | null)?.srvlensAgentThread === true;
+const isAgentThread = isAgentThreadData(workerData);
 
 if (!config.disabled && !isAgentThread) {
   try {

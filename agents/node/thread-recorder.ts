@@ -6,24 +6,13 @@
 import dc from 'node:diagnostics_channel';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHandOff, type AgentHooks } from '../../src/vocabulary/index.js';
+import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHooks } from '../../src/vocabulary/index.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { OutgoingCalls } from './outgoing-calls.js';
 import { RequestTracker } from './request-tracker.js';
 import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
 import { ThreadSchedstat } from './thread-schedstat.js';
-
-/** The channel on which threads announce their rings (the agent thread listens; so does the main thread, to relay). */
-export const REGISTRY_CHANNEL = 'srvlens.agent.registry';
-
-export interface ThreadAnnouncement {
-  type: 'thread';
-  pid: number;
-  tid: number;
-  name: string;
-  hasLoop: boolean;
-  buffer: SharedArrayBuffer;
-}
+import { REGISTRY_CHANNEL, type HandOff, type ThreadAnnouncement } from './thread-messages.js';
 
 interface HttpMessage {
   request: { rawHeaders: string[] };
@@ -92,7 +81,7 @@ export class ThreadRecorder {
   }
 
   /** The buckets of this thread's recent intervals and the process's CPU so far, for a parent's agent. */
-  handOff(): AgentHandOff {
+  handOff(): HandOff {
     const now = monoMs();
     const index = intervalIndex(now, this.ring.intervalMs);
     const buckets = [this.ring.read(index - 1), this.ring.read(index)].filter((b) => b !== null);

@@ -10,6 +10,7 @@ import { readBacklogs } from './listen-backlog.js';
 import { clockTicksPerSecond } from './proc-read.js';
 import { readTreeSnapshot, type TreeSnapshot } from './tree-snapshot.js';
 import type { WindowSummary } from '../../src/vocabulary/window-summary.js';
+import { UserError } from '../../src/vocabulary/errors.js';
 
 /**
  * The TCP tables (connections held, accept queues) are read at most this often, and at the first and last
@@ -28,10 +29,11 @@ export interface SampleOptions {
   signal?: AbortSignal;
 }
 
-export class ProcessGoneError extends Error {
-  readonly code = 'PROC_NO_SUCH_PID';
+/** A user's mistake: the PID they named is not (or no longer) there. */
+export class ProcessGoneError extends UserError {
+  override readonly code = 'PROC_NO_SUCH_PID';
   constructor(readonly pid: number) {
-    super(`no process with PID ${pid}`);
+    super(`no process with PID ${pid}`, 'PROC_NO_SUCH_PID');
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UserError } from '../vocabulary/errors.js';
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
 
@@ -11,7 +12,7 @@ export function registerReport(program: Command): void {
     .option('--json', 'same as --format json')
     .action(async (file: string, opts: { format: string; json?: boolean }) => {
       const format = opts.json ? 'json' : opts.format;
-      if (format !== 'text' && format !== 'json') throw Object.assign(new Error(`--format must be text or json, not '${format}'`), { code: 'SCENARIO_USAGE' });
+      if (format !== 'text' && format !== 'json') throw new UserError(`--format must be text or json, not '${format}'`, 'SCENARIO_USAGE');
       const report = await reportFromFile(file);
       if (report.damage) process.stderr.write(`srvlens: ${file}: ${report.damage.message}; reporting the ${report.damage.after_records} records before it\n`);
       process.stdout.write(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : renderText(report));

@@ -3,6 +3,7 @@
  * there with file and line); `checkGeneratorConfig` is the last line of defence for callers that build it by hand.
  * Everything added after the first version is optional, so that a config of that version still runs unchanged.
  */
+import { UserError } from '../vocabulary/errors.js';
 
 /** How open-loop requests are spaced: evenly at the rate, or as a Poisson process (exponential gaps, seeded). */
 export type Arrivals = 'even' | 'poisson';
@@ -72,13 +73,13 @@ export interface GeneratorConfig {
 }
 
 /** A config the generator cannot run: says which field and why. */
-export class GeneratorConfigError extends Error {
-  readonly code = 'SRVLENS_LOAD_CONFIG';
+export class GeneratorConfigError extends UserError {
+  override readonly code = 'SRVLENS_LOAD_CONFIG';
   constructor(
     readonly path: string,
     reason: string,
   ) {
-    super(`generator config: ${path}: ${reason}`);
+    super(`generator config: ${path}: ${reason}`, 'SRVLENS_LOAD_CONFIG');
     this.name = 'GeneratorConfigError';
   }
 }

@@ -4,7 +4,8 @@
  * dashboard, and its self-monitoring measures only itself.
  */
 import { emptySummary, runGenerator } from './generate.js';
-import type { FromGenerator, ToGenerator } from './messages.js';
+import { isToGenerator, type FromGenerator } from './messages.js';
+import { isUserMistake } from '../vocabulary/errors.js';
 
 function send(msg: FromGenerator, then?: () => void): void {
   // The callback runs once the message is handed to the channel: only then is it safe to exit.
@@ -19,17 +20,19 @@ if (!process.send) {
 const controller = new AbortController();
 let started = false;
 
-process.on('message', (msg: ToGenerator) => {
-  if (msg?.type === 'stop') {
+process.on('message', (msg: unknown) => {
+  if (!isToGenerator(msg)) return;
+  if (msg.type === 'stop') {
     if (started) controller.abort();
     else send({ type: 'done', summary: emptySummary(true) }, () => process.exit(0));
     return;
   }
-  if (msg?.type !== 'start' || started) return;
+  if (started) return;
   started = true;
   runGenerator(msg.config, (index, t_ms, data) => send({ type: 'interval', index, t_ms, data }), controller.signal).then(
     (summary) => send({ type: 'done', summary }, () => process.exit(0)),
-    (err: Error & { code?: string }) => send({ type: 'error', message: err.message, code: err.code ?? null }, () => process.exit(1)),
+    (err: Error & { code?: string }) =>
+      send({ type: 'error', message: err.message, code: err.code ?? null, userMistake: isUserMistake(err) }, () => process.exit(1)),
   );
 });
 

@@ -3,13 +3,12 @@
  * says `ready`, starts on the boundary the coordinator names in `go`, posts each interval, and `done` at the end.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { GeneratorConfig } from './config.js';
 import { startRun } from './thread-run.js';
-import type { Share } from './arrivals/plan.js';
-import type { FromThread, ToThread } from './threads.js';
+import { isToThread, type FromThread, type ThreadData } from './messages.js';
 
 const port = parentPort!;
-const { config, share } = workerData as { config: GeneratorConfig; share: Share };
+// threads.ts builds it `satisfies ThreadData`: taken for that type here, as a forked child takes its config.
+const { config, share }: ThreadData = workerData;
 const controller = new AbortController();
 const post = (m: FromThread) => port.postMessage(m);
 
@@ -19,7 +18,8 @@ const { run, done } = startRun(config, {
   ready: () => post({ type: 'ready' }),
   onInterval: (index, _t, data) => post({ type: 'interval', index, data }),
 });
-port.on('message', (m: ToThread) => {
+port.on('message', (m: unknown) => {
+  if (!isToThread(m)) return;
   if (m.type === 'go') run.go(m.first_index);
   else if (m.type === 'stop') controller.abort();
 });

@@ -16,9 +16,7 @@ import type { GeneratorInterval } from '../vocabulary/frames.js';
 import { mergeIntervals } from './intervals/merge-intervals.js';
 import { ThreadCpuMeter } from './intervals/self-monitor.js';
 import type { GeneratorSummary } from './intervals/summary.js';
-
-export type ToThread = { type: 'go'; first_index: number } | { type: 'stop' };
-export type FromThread = { type: 'ready' } | { type: 'interval'; index: number; data: GeneratorInterval } | { type: 'done'; summary: GeneratorSummary };
+import { isFromThread, type ThreadData, type ToThread } from './messages.js';
 
 /**
  * Open-loop requests per second one generator thread sends on time with room to spare. bench/generator.ts measured
@@ -117,10 +115,10 @@ export function runThreaded(config: GeneratorConfig, count: number, onInterval: 
     };
 
     for (let i = 0; i < count; i++) {
-      const w = new Worker(workerUrl(), { workerData: { config, share: { index: i, count } } });
+      const w = new Worker(workerUrl(), { workerData: { config, share: { index: i, count } } satisfies ThreadData });
       workers.push(w);
-      w.on('message', (m: FromThread) => {
-        if (failed) return;
+      w.on('message', (m: unknown) => {
+        if (failed || !isFromThread(m)) return;
         if (m.type === 'ready') {
           if (++ready < count) return;
           next = intervalIndex(monoMs() + GO_MARGIN_MS, config.interval_ms) + 1;

@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { hasTag } from '../vocabulary/tagged-message.js';
 
 /** A message over a child's IPC channel, tagged by its type; children whose messages are typed say so in `fork`. */
 export interface ChildMessage {
@@ -20,14 +21,14 @@ export type MessageOf<In extends { type: string }, T extends string> = string ex
  * and send the types their entries import, so a message whose tag matches is trusted to be of that type.
  */
 function isMessage<In extends { type: string }, T extends In['type']>(m: unknown, type: T): m is MessageOf<In, T> {
-  return typeof m === 'object' && m !== null && 'type' in m && m.type === type;
+  return hasTag(m) && m.type === type;
 }
 
 const STDERR_TAIL_BYTES = 4096;
 const STOP_GRACE_MS = 2000;
 
-/** `In`: what the child sends (its entry's message type). */
-export class ManagedChild<In extends { type: string } = ChildMessage> {
+/** `In`: what the child sends, `Out`: what it is sent (its entry's message types). */
+export class ManagedChild<In extends { type: string } = ChildMessage, Out extends { type: string } = ChildMessage> {
   stderrTail = '';
   /**
    * A process group the child started and answers for (an external server's, under its keeper): `killAllNow` ends
@@ -59,7 +60,7 @@ export class ManagedChild<In extends { type: string } = ChildMessage> {
     });
   }
 
-  send(message: ChildMessage): void {
+  send(message: Out): void {
     if (this.proc.connected) this.proc.send(message);
   }
 
@@ -106,17 +107,17 @@ export class ChildSet {
   private readonly children = new Set<Pick<ManagedChild, 'alive' | 'proc' | 'processGroup' | 'stop'>>();
 
   /** `stopGraceMs`: how long `stop` waits after SIGTERM before SIGKILL (a keeper needs its server's grace and more). */
-  fork<In extends { type: string } = ChildMessage>(
+  fork<In extends { type: string } = ChildMessage, Out extends { type: string } = ChildMessage>(
     name: string,
     modulePath: string,
     options: { env?: Record<string, string>; execArgv?: string[]; stopGraceMs?: number } = {},
-  ): ManagedChild<In> {
+  ): ManagedChild<In, Out> {
     const proc = fork(modulePath, [], {
       env: { ...process.env, ...options.env },
       execArgv: options.execArgv ?? [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const child = new ManagedChild<In>(name, proc, options.stopGraceMs);
+    const child = new ManagedChild<In, Out>(name, proc, options.stopGraceMs);
     this.children.add(child);
     proc.once('exit', () => this.children.delete(child));
     return child;

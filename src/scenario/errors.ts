@@ -1,4 +1,5 @@
 /** Errors a user can cause with a scenario file. Stable codes, one line per problem, no stack trace needed. */
+import { UserError } from '../vocabulary/errors.js';
 
 export interface ScenarioProblem {
   /** 1-based line and column of the offending node, or of its nearest existing parent when a key is missing. */
@@ -11,17 +12,17 @@ export interface ScenarioProblem {
 
 export type ScenarioErrorCode = 'SCENARIO_INVALID' | 'SCENARIO_NOT_FOUND' | 'SCENARIO_UNREADABLE';
 
-export class ScenarioError extends Error {
+export class ScenarioError extends UserError {
   override name = 'ScenarioError';
 
   constructor(
-    readonly code: ScenarioErrorCode,
+    override readonly code: ScenarioErrorCode,
     readonly file: string,
     /** Empty unless code is SCENARIO_INVALID. */
     readonly problems: readonly ScenarioProblem[],
     message: string = problems.map((p) => formatProblem(file, p)).join('\n'),
   ) {
-    super(message);
+    super(message, code);
   }
 }
 

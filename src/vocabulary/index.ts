@@ -10,3 +10,4 @@ export * from './hdr.js';
 export * from './intervals.js';
 export * from './slo.js';
 export * from './generator-limits.js';
+export * from './tagged-message.js';

@@ -6,6 +6,8 @@
  * Servers that parse HTTP themselves (raw `net`, blocking sockets) also call `beginRequest` and `endRequest`.
  * `handle` is any object the server keeps for the request or its connection; one request at a time per handle.
  */
+import { isTagged } from './tagged-message.js';
+
 export const AGENT_HOOKS = Symbol.for('srvlens.agent.hooks');
 
 /**
@@ -92,6 +94,7 @@ export function handOffToParent(): Promise<void> {
 
 /** In the parent: passes a child's message on to the agent when it is a hand-off; other messages are ignored. */
 export function acceptHandOff(message: unknown): void {
-  const m = message as AgentHandOff | null;
-  if (m && m.type === 'srvlens.agent.handoff') hooks()?.accept?.(m);
+  if (isTagged<AgentHandOff>(message, HAND_OFF)) hooks()?.accept?.(message);
 }
+
+const HAND_OFF = { 'srvlens.agent.handoff': true } as const;

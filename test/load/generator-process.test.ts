@@ -93,7 +93,7 @@ describe('generator-main (forked with IPC)', () => {
     const { child, messages, exited } = start();
     child.send({ type: 'start', config: { ...config(1, 1), connections: 0 } });
     expect(await exited).toBe(1);
-    expect(messages).toEqual([{ type: 'error', message: expect.stringContaining('connections'), code: 'SRVLENS_LOAD_CONFIG' }]);
+    expect(messages).toEqual([{ type: 'error', message: expect.stringContaining('connections'), code: 'SRVLENS_LOAD_CONFIG', userMistake: true }]);
   });
 
   it('exits when its parent lets go of the channel', async () => {

@@ -7,11 +7,12 @@
 import { startCollector, type Collector } from '../../collect/receiver.js';
 import { FrameAssembler } from '../../collect/frame-assembler.js';
 import type { AgentInterval } from '../../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, type Frame, type GeneratorInterval, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import { RECORDING_SCHEMA, monoMs, type Frame, type RunEnd, type RunStart } from '../../vocabulary/index.js';
 import type { BackendConfig } from '../../servers/backend/backend-main.js';
 import { BACKEND_CONFIG_ENV, SERVE_CONFIG_ENV, type BackendMessage, type ServeMessage } from '../../servers/child-entry.js';
 import type { ServeConfig } from '../../servers/serve-main.js';
 import { UserError } from '../../vocabulary/errors.js';
+import type { FromGenerator, ToGenerator } from '../../load/messages.js';
 import { RecordingWriter } from '../../recording/writer.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
@@ -264,15 +265,21 @@ async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAs
   const { scenario, signal } = options;
   const intervalMs = scenario.interval_ms;
 
-  const generator = children.fork('generator', ENTRY.generator);
-  generator.on('interval', (m) => assembler.addGenerator(m.index as number, m.data as GeneratorInterval));
+  const generator = children.fork<FromGenerator, ToGenerator>('generator', ENTRY.generator);
+  generator.on('interval', (m) => assembler.addGenerator(m.index, m.data));
+  // It says why before it exits 1; that, not the bare exit, is what the user is told.
+  let failure: Error | null = null;
+  generator.on('error', (m) => {
+    const message = `${options.scenarioFile ?? 'scenario'}: the load generator cannot run it: ${m.message}`;
+    failure = m.userMistake ? new UserError(message, m.code ?? undefined) : new Error(message);
+  });
   const load = scenario.load;
   generator.send({ type: 'start', config: generatorConfig(external ? withoutWorkloads(scenario) : scenario, { host: '127.0.0.1', port: server.port }) });
   const budgetMs = (scenarioSeconds({ ...scenario, servers: [scenario.servers[0]] }) + 30) * 1000 + load.timeout_ms;
   const stop = () => generator.send({ type: 'stop' });
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    await Promise.race([generator.waitFor('done', budgetMs), abort]);
+    await Promise.race([generator.waitFor('done', budgetMs).catch((err: Error) => Promise.reject(failure ?? err)), abort]);
   } finally {
     signal?.removeEventListener('abort', stop);
   }
