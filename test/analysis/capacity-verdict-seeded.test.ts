@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SUSTAIN_SHARE, judgeProbe } from '../../src/analysis/capacity-verdict.js';
+import { BACKEND_QUEUE_SHARE, SUSTAIN_SHARE, judgeProbe } from '../../src/analysis/capacity-verdict.js';
 import { CPU_SATURATION_SHARE, type ContextInterval, type Frame, type Slo } from '../../src/vocabulary/index.js';
 import { syntheticRun } from './synthetic-frames.js';
 
@@ -80,5 +80,24 @@ describe('judgeProbe when the rate was not answered', () => {
     const idle = judgeProbe(p.rate, p.frames.map((f) => ({ ...f, contexts: [loop(0.85)] })), tight);
     expect(idle.reason).not.toContain('event loop');
     expect(idle.reason).toContain('ms CPU per request');
+  });
+});
+
+describe("judgeProbe and the backend's limit", () => {
+  /** Every backend slot busy, calls waiting `share` of the mean request's latency for a slot. */
+  function withBackend(frames: Frame[], share: number): Frame[] {
+    const completed = frames.reduce((t, f) => t + f.generator!.completed, 0);
+    const meanUs = frames.reduce((t, f) => t + f.generator!.sum_total_us, 0) / completed;
+    return frames.map((f) => {
+      const n = f.generator!.completed;
+      return { ...f, backend: { calls: n, completed: n, queue_max: 12, queue_mean: 3, in_service_max: 4, limit: 4, sum_service_us: n * 1000, sum_queue_us: n * share * meanUs } };
+    });
+  }
+
+  it.each(SEEDS)('blames the backend from a wait for its slots of BACKEND_QUEUE_SHARE of the mean latency, the server below it (seed %i)', (seed) => {
+    const p = probe(seed);
+    const tight: Slo = { p99_ms: p.p99_ms / 2, max_error_rate: 0.01 };
+    expect(judgeProbe(p.rate, withBackend(p.frames, BACKEND_QUEUE_SHARE * 1.2), tight)).toMatchObject({ gave_out: 'backend' });
+    expect(judgeProbe(p.rate, withBackend(p.frames, BACKEND_QUEUE_SHARE * 0.8), tight)).toMatchObject({ gave_out: 'latency' });
   });
 });
