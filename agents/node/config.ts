@@ -22,7 +22,7 @@
  * OTEL_METRICS_EXPORTER=none      (or =prometheus) with no SRVLENS_COLLECTOR_URL: no OTLP export at all, e.g. when
  *                                 Prometheus scrapes the endpoint above and no collector listens
  */
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../../src/vocabulary/intervals.js';
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../../src/vocabulary/intervals.js';
 
 export interface AgentConfig {
   disabled: boolean;
@@ -54,7 +54,7 @@ function prometheusAddress(port: string, host: string | undefined): AgentConfig[
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   return {
     disabled: env.SRVLENS_AGENT_DISABLED === '1',
-    intervalMs: int(env.SRVLENS_INTERVAL_MS, 1000, MIN_INTERVAL_MS, MAX_INTERVAL_MS),
+    intervalMs: int(env.SRVLENS_INTERVAL_MS, DEFAULT_INTERVAL_MS, MIN_INTERVAL_MS, MAX_INTERVAL_MS),
     collectorUrl: env.SRVLENS_COLLECTOR_URL || undefined,
     serverName: env.SRVLENS_SERVER_NAME || process.title || 'node',
     model: env.SRVLENS_MODEL || 'unknown',

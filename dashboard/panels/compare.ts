@@ -5,7 +5,7 @@
  */
 import { PART_NAMES, type PartName } from '../../src/vocabulary/index.js';
 import type { CompareEntry } from '../state/snapshot.js';
-import type { MeasuredBy } from '../../src/analysis/server-stats.js';
+import type { MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 export interface CompareRow {
   server: string;

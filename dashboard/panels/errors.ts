@@ -4,7 +4,7 @@
  */
 import type { RunInfo } from '../state/timeline.js';
 import { lastOf, type PanelInput } from './input.js';
-import { measuredBy, type MeasuredBy } from '../../src/analysis/server-stats.js';
+import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 export interface ErrorsPanel {
   /** Failed requests in the cursor's interval and in the phase window, and the window's share of failures. */

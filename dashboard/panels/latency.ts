@@ -3,7 +3,8 @@
  * which the generator could not keep its schedule marked: their latency includes the generator's own delay.
  */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
-import { intervalServerStats, measuredBy, type MeasuredBy } from '../../src/analysis/server-stats.js';
+import { intervalServerStats } from '../../src/analysis/server-stats.js';
+import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 export interface LatencyPanel {
   /** The cursor's interval, ms. */

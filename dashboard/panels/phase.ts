@@ -1,7 +1,7 @@
 /** Where the cursor is: which server, which phase of the scenario and how far into it, and what the figures cover. */
 import { DRAIN_PHASE } from '../../src/vocabulary/index.js';
 import type { Snapshot } from '../state/snapshot.js';
-import { measuredBy, type MeasuredBy } from '../../src/analysis/server-stats.js';
+import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 export interface PhasePanel {
   scenario: string;

@@ -1,6 +1,7 @@
 /** Offered vs achieved throughput: the rate the phase asked for and the rate the server answered at. */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
-import { intervalServerStats, measuredBy, type MeasuredBy } from '../../src/analysis/server-stats.js';
+import { intervalServerStats } from '../../src/analysis/server-stats.js';
+import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 /**
  * Achieved below offered by more than this share over the phase window means the server (or the generator) is not

@@ -7,7 +7,7 @@
  */
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import {
-  CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, readMerged, type Frame, type Slo, type SloLatencyKey,
+  CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LABELS, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, readMerged, type Frame, type Slo, type SloLatencyKey,
 } from '../vocabulary/index.js';
 
 /** Share of the offered rate that must be answered for the rate to count as sustained (the rest is a backlog). */
@@ -34,7 +34,6 @@ export interface ProbeVerdict {
 }
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-const NAME: Record<SloLatencyKey, string> = { p50_ms: 'p50', p90_ms: 'p90', p99_ms: 'p99', p999_ms: 'p99.9', max_ms: 'max' };
 
 export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): ProbeVerdict {
   const stats = phaseStats('probe', frames);
@@ -66,7 +65,7 @@ export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): Pr
 
   if (own.cpuBound || (breached !== undefined && stats.generator_saturated && (latency[breached] ?? Infinity) - own.delayMs <= slo[breached]!)) return generator();
   const symptom = breached
-    ? `${NAME[breached]} was ${fmt(latency[breached] ?? NaN)} ms (SLO ${NAME[breached]}<${slo[breached]}ms)`
+    ? `${SLO_LABELS[breached]} was ${fmt(latency[breached] ?? NaN)} ms (SLO ${SLO_LABELS[breached]}<${slo[breached]}ms)`
     : `only ${achieved} of ${rate} req/s were answered`;
   const backend = backendLimit(frames, stats);
   if (backend !== null) return fail('backend', `${symptom}: the backend's limit gave out (${backend})`);

@@ -1,7 +1,7 @@
 /**
  * What the server side measured over a span of frames, whoever loaded it: the requests its agents saw finish,
  * their server time (handler start to response end) and the parts of it. Used where no load generator measured
- * the client side: the live dashboard (dashboard/server-stats.ts) and the report of its recordings
+ * the client side: the live dashboard (server-stats.ts) and the report of its recordings
  * (agents-only-phase.ts). Pure: frames in, figures out, unrounded.
  */
 import { PART_NAMES, STAGES, expQuantile, mergeExpHistograms, type Frame, type PartName, type ServerInterval, type StageName } from '../vocabulary/index.js';

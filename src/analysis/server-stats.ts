@@ -10,8 +10,6 @@ import type { Frame } from '../vocabulary/index.js';
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import { serverSideStats, type ServerSideStats } from './server-side-stats.js';
 
-export { measuredBy, type MeasuredBy } from './server-side-stats.js';
-
 export interface ServerStats extends ServerSideStats {
   /** Context switches per second, summed over the contexts: what they cost when requests are not counted. */
   switches_per_s: { voluntary: number; involuntary: number } | null;

@@ -12,7 +12,7 @@ import { RecordingWriter } from '../recording/writer.js';
 import { hostFacts } from '../scenario/run/host-facts.js';
 import { toolVersion } from '../vocabulary/package-paths.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 import { serverStats } from '../analysis/server-stats.js';
 import { intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
@@ -49,7 +49,7 @@ export function registerDashboard(program: Command): void {
     .description('Listen on loopback for agents (srvlens\'s, or any OpenTelemetry SDK over OTLP/HTTP) and show what they measure, live: each service is a server')
     .option('--port <n>', 'port to listen on (0: any free one, printed)', intOption, 4318)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--interval-ms <ms>', 'interval length; agents must use the same (SRVLENS_INTERVAL_MS)', intervalOption, 1000)
+    .option('--interval-ms <ms>', 'interval length; agents must use the same (SRVLENS_INTERVAL_MS)', intervalOption, DEFAULT_INTERVAL_MS)
     .option('-o, --out <file>', 'also record the frames, for `srvlens replay` and `srvlens report`')
     .option('--json', 'no dashboard: print each run-start, frame and run-end as a line of JSON')
     .addHelpText(
@@ -127,7 +127,7 @@ async function runDashboard(o: Options): Promise<number> {
       host: host!,
       interval_ms: o.intervalMs,
     });
-    const hint = `SRVLENS_COLLECTOR_URL=${url}${o.intervalMs === 1000 ? '' : ` SRVLENS_INTERVAL_MS=${o.intervalMs}`} node --import srvlens/agent app.js`;
+    const hint = `SRVLENS_COLLECTOR_URL=${url}${o.intervalMs === DEFAULT_INTERVAL_MS ? '' : ` SRVLENS_INTERVAL_MS=${o.intervalMs}`} node --import srvlens/agent app.js`;
     // Before the screen takes the terminal, so that it is there to read again once the dashboard has ended.
     const shown = onTerminal ? 'the dashboard' : o.json ? 'no terminal, so a JSON line per record here' : 'no terminal, so a line per server and interval here';
     process.stderr.write(`srvlens dashboard: listening on ${url} (and /v1/traces); ${shown}. Agents: ${hint}\n`);

@@ -12,7 +12,7 @@ import { int, name, nonNegativeNumber, positiveNumber } from './schema-rules.js'
 import { ServerSchema } from './schema-servers.js';
 import { BackendSchema, WorkloadSchema } from './schema-workload.js';
 import { SloSchema } from './slo.js';
-import { MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
+import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 
 const Capacity = z
   .strictObject({
@@ -41,7 +41,7 @@ export const ScenarioSchema = z
     {
       name: name().describe('Name of the scenario'),
       description: z.string().default('').describe('What the scenario shows (default "")'),
-      interval_ms: int(MIN_INTERVAL_MS, MAX_INTERVAL_MS).default(1000).describe('Length of one timeline frame, ms (default 1000)'),
+      interval_ms: int(MIN_INTERVAL_MS, MAX_INTERVAL_MS).default(DEFAULT_INTERVAL_MS).describe(`Length of one timeline frame, ms (default ${DEFAULT_INTERVAL_MS})`),
       // prefault: an absent section is parsed as {}, so the fields' own defaults fill it (one place for each default).
       workload: WorkloadSchema.prefault({}),
       backend: BackendSchema.prefault({}),

@@ -4,7 +4,7 @@
  * the same text `srvlens capacity --slo` takes (`"p99<100ms, errors<1%"`); both become the mapping.
  */
 import { z } from 'zod';
-import { DEFAULT_MAX_ERROR_RATE, SLO_LATENCY_KEYS, type Slo, type SloLatencyKey } from '../vocabulary/slo.js';
+import { DEFAULT_MAX_ERROR_RATE, SLO_LABELS, SLO_LATENCY_KEYS, type Slo, type SloLatencyKey } from '../vocabulary/slo.js';
 
 const SLO_EXAMPLE = '"p99<100ms, errors<1%"';
 const LATENCY_LIMIT = 'expected a latency limit greater than 0, ms';
@@ -48,7 +48,8 @@ export const SloSchema = z
 
 const TERM = /^(p50|p90|p99|p99\.9|p999|max|errors?)\s*(<=|<|≤)\s*([0-9]*\.?[0-9]+)\s*(us|µs|ms|s|%)?$/i;
 const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000 };
-const KEY_OF: Record<string, SloLatencyKey> = { p50: 'p50_ms', p90: 'p90_ms', p99: 'p99_ms', 'p99.9': 'p999_ms', p999: 'p999_ms', max: 'max_ms' };
+/** Each label the text may use, to its key; `p999` is also read, as the mapping's key spells it. */
+const KEY_OF: Record<string, SloLatencyKey> = { ...Object.fromEntries(SLO_LATENCY_KEYS.map((k) => [SLO_LABELS[k], k])), p999: 'p999_ms' };
 
 /** `"p99<100ms, errors<1%"` (terms joined by "," or "and") as an Slo, or a reason it is not one. */
 export function parseSloText(text: string): Slo | string {

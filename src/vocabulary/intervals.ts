@@ -5,3 +5,5 @@
  */
 export const MIN_INTERVAL_MS = 100;
 export const MAX_INTERVAL_MS = 60_000;
+/** The interval everyone uses unless told otherwise: a collector and agents left at their defaults share a grid. */
+export const DEFAULT_INTERVAL_MS = 1000;

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { BackendInterval, Frame, GeneratorInterval } from '../../src/vocabulary/frames.js';
 import { judgeProbe } from '../../src/analysis/capacity-verdict.js';
 import type { Slo } from '../../src/vocabulary/slo.js';
+import { encodeLatencies } from '../helpers/latency-hdr.js';
 
 const SLO: Slo = { p99_ms: 100, max_error_rate: 0.01 };
 
 /** One second of a probe at `rate`: every request took `ms` (corrected), with the given extras. */
 function frame(index: number, rate: number, ms: number, over: Partial<GeneratorInterval> = {}, backend: Partial<BackendInterval> | null = null): Frame {
-  const h = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  for (let i = 0; i < rate; i++) h.recordValue(ms * 1000);
-  const hdr = encodeIntoCompressedBase64(h);
+  const hdr = encodeLatencies(Array.from({ length: rate }, () => ms * 1000));
   const generator: GeneratorInterval = {
     phase: 'probe', phase_index: 0, target_rps: rate, due: rate, sent: rate, completed: rate, errors: 0,
     latency_hdr: hdr, uncorrected_hdr: hdr, sum_total_us: rate * ms * 1000, sum_send_wait_us: 0, sum_response_us: rate * ms * 1000,

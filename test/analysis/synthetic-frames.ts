@@ -3,9 +3,9 @@
  * with noisy latencies on the client side and noisy stage times on the agent's side, so the per-phase figures are
  * tested on plausible series and a failure names the seed that reproduces it.
  */
-import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { STAGES, emptyExpHistogram, type Frame, type GeneratorInterval, type ServerInterval, type StageName } from '../../src/vocabulary/index.js';
 import { seeded, type Rng } from './synthetic-windows.js';
+import { encodeLatencies } from '../helpers/latency-hdr.js';
 
 const between = (r: Rng, lo: number, hi: number) => lo + (hi - lo) * r();
 const int = (r: Rng, lo: number, hi: number) => Math.floor(between(r, lo, hi + 1));
@@ -44,10 +44,7 @@ export function syntheticInterval(r: Rng, index: number, completed: number, shap
     response += server + network;
     latencies.push(wait + server + network);
   }
-  const h = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  for (const v of latencies) h.recordValue(v);
-  const hdr = encodeIntoCompressedBase64(h);
-  h.destroy();
+  const hdr = encodeLatencies(latencies);
   const joined = seen;
   const requests = seen + (shape.unjoined ?? 0);
   const phase = shape.phase ?? 'steady';
