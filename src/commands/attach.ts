@@ -15,7 +15,7 @@ import { trapStopSignals } from './stop-signals.js';
  * Each sample reads the stat of every process on the host (to find new children): below this the sampler would be
  * a load of its own on a small machine.
  */
-const MIN_INTERVAL_MS = 10;
+const MIN_SAMPLE_MS = 10;
 
 /** The live view's interval: each one a frame, its figures and the model named again. */
 const DASHBOARD_INTERVAL_MS = 1000;
@@ -43,7 +43,7 @@ function secondsOption(value: string): number {
 
 function intervalOption(value: string): number {
   const n = intOption(value);
-  if (n < MIN_INTERVAL_MS) throw new InvalidArgumentError(`expected at least ${MIN_INTERVAL_MS} ms, got '${value}'`);
+  if (n < MIN_SAMPLE_MS) throw new InvalidArgumentError(`expected at least ${MIN_SAMPLE_MS} ms, got '${value}'`);
   return n;
 }
 

@@ -9,7 +9,7 @@
 import { DRAIN_PHASE } from '../vocabulary/index.js';
 import { checkGeneratorConfig, type GeneratorConfig } from './config.js';
 import { startRun } from './thread-run.js';
-import type { IntervalCallback } from './intervals/load-interval.js';
+import type { IntervalCallback } from './intervals/interval-callback.js';
 import type { GeneratorSummary } from './intervals/summary.js';
 import { resolveThreads, runThreaded } from './threads.js';
 
@@ -18,7 +18,7 @@ export { DRAIN_PHASE };
 
 export { emptySummary, type GeneratorSummary } from './intervals/summary.js';
 
-export type { IntervalCallback } from './intervals/load-interval.js';
+export type { IntervalCallback } from './intervals/interval-callback.js';
 
 /**
  * Runs the phases against the target and calls `onInterval` once per interval, in index order without gaps, from

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { intervalIndex, monoMs } from '../vocabulary/clock.js';
 import type { GeneratorConfig } from './config.js';
-import type { IntervalCallback } from './intervals/load-interval.js';
+import type { IntervalCallback } from './intervals/interval-callback.js';
 import type { GeneratorInterval } from '../vocabulary/frames.js';
 import { mergeIntervals } from './intervals/merge-intervals.js';
 import { ThreadCpuMeter } from './intervals/self-monitor.js';

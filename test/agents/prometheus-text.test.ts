@@ -4,7 +4,7 @@ import { CumulativeTotals, MAX_CONTEXTS } from '../../agents/node/prometheus-cum
 import { DURATION_BOUNDS, countsAtBounds, prometheusName, toPrometheusText } from '../../agents/node/prometheus-text.js';
 import type { BucketData } from '../../agents/node/thread-ring.js';
 import { ExpHistogram, STAGE, STAGE_COUNT, emptyExpHistogram, type ExpHistogramData } from '../../src/vocabulary/index.js';
-import { mulberry32 } from '../../src/servers/backend/latency.js';
+import { mulberry32 } from '../../src/vocabulary/random.js';
 
 // --- a reader of the exposition format, independent of the writer ---
 

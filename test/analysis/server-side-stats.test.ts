@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExpHistogram, STAGES, type ContextInterval, type ExpHistogramData, type Frame, type ServerInterval, type StageName, type StageSum } from '../../src/vocabulary/index.js';
-import { mulberry32 } from '../../src/servers/backend/latency.js';
+import { mulberry32 } from '../../src/vocabulary/random.js';
 import { serverSideStats } from '../../src/analysis/server-side-stats.js';
 import { agentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.js';
 

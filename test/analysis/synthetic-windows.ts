@@ -4,7 +4,7 @@
  * and a failure names the seed that reproduces it.
  */
 import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
-import { mulberry32 } from '../../src/servers/backend/latency.js';
+import { mulberry32 } from '../../src/vocabulary/random.js';
 
 /** The project's seeded generator (mulberry32): the same sequence for the same seed everywhere. */
 export const seeded = mulberry32;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MixPicker } from '../../src/load/arrivals/mix.js';
-import { Random } from '../../src/load/arrivals/random.js';
+import { Random } from '../../src/vocabulary/random.js';
 import { workloadPath } from '../../src/load/connections/request-bytes.js';
 
 describe('MixPicker', () => {

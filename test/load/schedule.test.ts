@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Backlog } from '../../src/load/arrivals/backlog.js';
 import type { PhaseConfig } from '../../src/load/config.js';
-import { Random } from '../../src/load/arrivals/random.js';
+import { Random } from '../../src/vocabulary/random.js';
 import { planPhases, segmentAt, targetRate, type Share } from '../../src/load/arrivals/plan.js';
 import { Schedule } from '../../src/load/arrivals/schedule.js';
 

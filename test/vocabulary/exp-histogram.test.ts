@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpHistogram, expQuantile, mergeExpHistograms } from '../../src/vocabulary/exp-histogram.js';
-import { mulberry32 } from '../../src/servers/backend/latency.js';
+import { mulberry32 } from '../../src/vocabulary/random.js';
 
 function exact(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -2,7 +2,7 @@
  * Closed-loop users of one generator thread: each sends, waits for its answer, thinks, and sends again, so a closed
  * loop never has more requests out than users (its rate is whatever the server allows, unlike an open loop's).
  */
-import type { Random } from './random.js';
+import type { Random } from '../../vocabulary/random.js';
 import type { Plan, Segment, Share } from './plan.js';
 
 /**

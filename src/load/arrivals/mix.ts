@@ -1,5 +1,5 @@
 /** Picks each request's mix entry by weight, from a seeded stream: the same seed, the same sequence of kinds. */
-import { Random } from './random.js';
+import { Random } from '../../vocabulary/random.js';
 
 export class MixPicker {
   /** Cumulative weights, normalised to end at 1. */

@@ -5,7 +5,7 @@
  */
 import type { Backlog } from './backlog.js';
 import { ClosedUsers } from './closed-users.js';
-import type { Random } from './random.js';
+import type { Random } from '../../vocabulary/random.js';
 import type { Plan, Segment, Share } from './plan.js';
 
 /**

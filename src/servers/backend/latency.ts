@@ -3,6 +3,7 @@
  * draw the same service times, and a comparison between models is not a comparison between two random draws.
  */
 import { ServerConfigError } from '../errors.js';
+import { mulberry32 } from '../../vocabulary/random.js';
 
 export type LatencySpec =
   | { dist: 'fixed'; ms: number }
@@ -11,18 +12,6 @@ export type LatencySpec =
   | { dist: 'lognormal'; median_ms: number; sigma: number };
 
 export const DEFAULT_SEED = 0x5eed;
-
-/** mulberry32: 32-bit state, full period, good enough for service times and ~10x faster than crypto. Returns [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const nonNegative = (v: number) => Number.isFinite(v) && v >= 0;
 
