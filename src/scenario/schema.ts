@@ -7,10 +7,10 @@
  * the value as written.
  */
 import { z } from 'zod';
-import { LoadSchema } from './schema-load.js';
-import { int, name, nonNegativeNumber, positiveNumber } from './schema-rules.js';
-import { ServerSchema } from './schema-servers.js';
-import { BackendSchema, WorkloadSchema } from './schema-workload.js';
+import { LoadSchema } from './schema/load.js';
+import { int, name, nonNegativeNumber, positiveNumber } from './schema/rules.js';
+import { ServerSchema } from './schema/servers.js';
+import { BackendSchema, WorkloadSchema } from './schema/workload.js';
 import { SloSchema } from './slo.js';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 

@@ -1,8 +1,8 @@
 /** One server of a scenario: a reference model srvlens runs, or an external server it starts from a command. */
 import { z } from 'zod';
-import { MODEL_IDS, type ModelId } from '../vocabulary/index.js';
-import { int, name, positiveNumber } from './schema-rules.js';
-import { WorkloadOverrideSchema } from './schema-workload.js';
+import { MODEL_IDS, type ModelId } from '../../vocabulary/index.js';
+import { int, name, positiveNumber } from './rules.js';
+import { WorkloadOverrideSchema } from './workload.js';
 
 /** What the report calls a server that srvlens starts from a command instead of running a reference model. */
 export const EXTERNAL_MODEL = 'external';

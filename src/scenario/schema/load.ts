@@ -1,7 +1,7 @@
 /** What the load generator sends: connections, the request mix, and the load phases in order. */
 import { z } from 'zod';
-import { int, name, nonNegativeNumber, positiveNumber } from './schema-rules.js';
-import { WorkloadOverrideSchema } from './schema-workload.js';
+import { int, name, nonNegativeNumber, positiveNumber } from './rules.js';
+import { WorkloadOverrideSchema } from './workload.js';
 
 /** Fields every phase has besides its kind. */
 const PHASE_COMMON = {

@@ -1,7 +1,7 @@
 /** The scenario's workload (what each request does) and the backend tier behind every server. */
 import { z } from 'zod';
-import { DEFAULT_WORKLOAD, type WorkloadParams } from '../vocabulary/index.js';
-import { int, nonNegativeNumber, positiveNumber } from './schema-rules.js';
+import { DEFAULT_WORKLOAD, type WorkloadParams } from '../../vocabulary/index.js';
+import { int, nonNegativeNumber, positiveNumber } from './rules.js';
 
 /** The per-request work every model performs; the same fields override it per server. */
 const WORKLOAD_FIELDS = {
