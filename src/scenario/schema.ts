@@ -1,6 +1,6 @@
 /**
  * The scenario file (ARCHITECTURE section 6): which servers to compare, the workload they run, the backend tier
- * behind them, the load phases, the SLO and how a capacity search goes about it; its parts are in schema-*.ts, by
+ * behind them, the load phases, the SLO and how a capacity search goes about it; its parts are in schema/, by
  * concern. Every object is strict so that a misspelt key is an error, not a silent default.
  *
  * Messages of the form "expected ..." get ", got <value>" appended by the loader (read-scenario.ts), which knows
