@@ -42,8 +42,8 @@ export function serverStats(frames: readonly Frame[]): ServerStats {
     switches_per_s:
       contexts.length && seconds
         ? {
-            voluntary: contexts.reduce((t, c) => t + c.ctx_voluntary, 0) / seconds,
-            involuntary: contexts.reduce((t, c) => t + c.ctx_involuntary, 0) / seconds,
+            voluntary: contexts.reduce((t, c) => t + c.voluntary, 0) / seconds,
+            involuntary: contexts.reduce((t, c) => t + c.involuntary, 0) / seconds,
           }
         : null,
     cpu_cores: contexts.length && seconds ? cpuMs / 1000 / seconds : null,
