@@ -17,7 +17,7 @@ export interface AttachJson {
   duration_ms: number;
   interval_ms: number;
   samples: number;
-  /** The fields the issue names first (pid, tid, name, state, cpu_ms, voluntary_ctx, involuntary_ctx, runqueue_wait_ms), then the rest. */
+  /** The fields the issue names first (pid, tid, name, state, cpu_ms, voluntary, involuntary, runqueue_wait_ms), then the rest. */
   contexts: ContextWindow[];
   processes: ProcessWindow[];
   /** The listener whose queue was longest (null: no listening TCP socket); all of them are in `listening`. */
@@ -44,8 +44,8 @@ export function attachJson(w: WindowSummary, f: NamedModel): AttachJson {
       name: c.name,
       state: c.state,
       cpu_ms: ms(c.cpu_ms),
-      voluntary_ctx: c.voluntary_ctx,
-      involuntary_ctx: c.involuntary_ctx,
+      voluntary: c.voluntary,
+      involuntary: c.involuntary,
       runqueue_wait_ms: msOrNull(c.runqueue_wait_ms),
       user_ms: ms(c.user_ms),
       system_ms: ms(c.system_ms),
@@ -100,7 +100,7 @@ export function renderAttachText(j: AttachJson): string {
   const ctxs = busiest(j.contexts, (c) => c.oncpu_ms ?? c.cpu_ms);
   out += table(
     ['PID', 'TID', 'NAME', 'ST', 'CPU ms', 'USER', 'SYS', 'ON-CPU ms', 'RUNQ ms', 'SLICES', 'VOL CTX', 'INVOL CTX', 'WAITS IN', 'LIFE'],
-    ctxs.shown.map((c) => [c.pid, c.tid, c.name, c.state, num(c.cpu_ms), num(c.user_ms), num(c.system_ms), num(c.oncpu_ms, 1), num(c.runqueue_wait_ms, 1), c.timeslices ?? '-', c.voluntary_ctx, c.involuntary_ctx, c.wait ?? '-', life(c)]),
+    ctxs.shown.map((c) => [c.pid, c.tid, c.name, c.state, num(c.cpu_ms), num(c.user_ms), num(c.system_ms), num(c.oncpu_ms, 1), num(c.runqueue_wait_ms, 1), c.timeslices ?? '-', c.voluntary, c.involuntary, c.wait ?? '-', life(c)]),
     ['NAME', 'ST', 'WAITS IN', 'LIFE'],
   );
   if (ctxs.left > 0) out += `  ... and ${ctxs.left} less busy threads (--json lists them all)\n`;

@@ -8,6 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { Frame, RecordingRecord } from '../../src/vocabulary/index.js';
 import { iterateRecording } from '../../src/recording/reader.js';
 import { decodeMember } from '../../src/recording/format.js';
+import { upgradeFrame } from '../../src/recording/upgrade-frame.js';
 import { extendSpans, planFromConfig, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 
 /**
@@ -35,6 +36,8 @@ export class RecordingIndex implements Timeline {
     readonly plan: readonly PhasePlan[] | null,
     readonly damage: string | null,
     private readonly index: RunIndex[],
+    /** The schema the file was written in: frames read back are upgraded from it (upgrade-frame.ts). */
+    private readonly schema: string,
   ) {}
 
   /** Indexes the recording; throws RecordingError when it is no recording at all (not for damage). */
@@ -43,6 +46,7 @@ export class RecordingIndex implements Timeline {
     let intervalMs = 1000;
     let plan: PhasePlan[] | null = null;
     let damage: string | null = null;
+    let schema = '';
     const runs = new Map<number, RunIndex>();
     for await (const entry of iterateRecording(path)) {
       if (entry.type === 'damage') {
@@ -51,6 +55,7 @@ export class RecordingIndex implements Timeline {
       }
       const r: RecordingRecord = entry.record;
       if (r.kind === 'header') {
+        schema = r.schema;
         scenario = r.scenario.name;
         intervalMs = r.interval_ms;
         plan = planFromConfig(r.scenario.config);
@@ -69,7 +74,7 @@ export class RecordingIndex implements Timeline {
       }
     }
     const fh = await open(path, 'r');
-    return new RecordingIndex(fh, path, scenario, intervalMs, plan, damage, [...runs.values()]);
+    return new RecordingIndex(fh, path, scenario, intervalMs, plan, damage, [...runs.values()], schema);
   }
 
   runs(): readonly RunInfo[] {
@@ -101,7 +106,7 @@ export class RecordingIndex implements Timeline {
     const buffer = Buffer.alloc(r.lengths[pos]);
     await this.fh.read(buffer, 0, buffer.length, r.offsets[pos]);
     // The indexing pass decoded this very member already, so a failure here means the file changed under us.
-    const frame = JSON.parse(decodeMember(buffer)) as Frame;
+    const frame = upgradeFrame(JSON.parse(decodeMember(buffer)) as Frame, this.schema);
     this.cache.set(key, frame);
     if (this.cache.size > CACHE_FRAMES) this.cache.delete(this.cache.keys().next().value as string);
     return frame;

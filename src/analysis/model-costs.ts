@@ -4,7 +4,7 @@
  * Pure: frames in, figures out. The same with a load generator (phase-stats.ts) and without (agents-only-phase.ts).
  */
 import { expQuantile, mergeExpHistograms, type ExpHistogramData, type Frame, type ServerInterval } from '../vocabulary/index.js';
-import { ms, round, sum } from './numbers.js';
+import { round, sum } from './numbers.js';
 
 export interface ModelCosts {
   cpu_ms_per_request: number | null;
@@ -36,8 +36,8 @@ export function modelCosts(frames: readonly Frame[], perRequest: number): ModelC
     cpu_ms_per_request: per ? round(sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / perRequest, 4) : null,
     context_switches_per_request: per
       ? {
-          voluntary: round(sum(contexts, (c) => c.ctx_voluntary) / perRequest, 4) ?? 0,
-          involuntary: round(sum(contexts, (c) => c.ctx_involuntary) / perRequest, 4) ?? 0,
+          voluntary: round(sum(contexts, (c) => c.voluntary) / perRequest, 4) ?? 0,
+          involuntary: round(sum(contexts, (c) => c.involuntary) / perRequest, 4) ?? 0,
         }
       : null,
     runqueue_wait_ms_per_request: rq.length && perRequest ? round(sum(rq, (c) => c.runqueue_wait_ms ?? 0) / perRequest, 4) : null,
@@ -48,8 +48,8 @@ export function modelCosts(frames: readonly Frame[], perRequest: number): ModelC
       ? {
           calls: sum(backends, (b) => b.calls),
           queue_max: Math.max(...backends.map((b) => b.queue_max)),
-          mean_queue_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_queue_us) / backendDone)) : null,
-          mean_service_ms: backendDone ? round(ms(sum(backends, (b) => b.sum_service_us) / backendDone)) : null,
+          mean_queue_ms: backendDone ? round(sum(backends, (b) => b.sum_queue_ms) / backendDone) : null,
+          mean_service_ms: backendDone ? round(sum(backends, (b) => b.sum_service_ms) / backendDone) : null,
         }
       : null,
     accept_queue: acceptQueue(frames),
@@ -68,9 +68,9 @@ function threadSplit(servers: readonly ServerInterval[]): ModelCosts['request_th
   const n = sum(splits, (x) => x.requests);
   if (n === 0) return null;
   return {
-    on_cpu: round(ms(sum(splits, (x) => x.on_cpu_us) / n), 4) ?? 0,
-    runqueue: round(ms(sum(splits, (x) => x.runqueue_us) / n), 4) ?? 0,
-    blocked: round(ms(sum(splits, (x) => x.blocked_us) / n), 4) ?? 0,
+    on_cpu: round(sum(splits, (x) => x.on_cpu_ms) / n, 4) ?? 0,
+    runqueue: round(sum(splits, (x) => x.runqueue_ms) / n, 4) ?? 0,
+    blocked: round(sum(splits, (x) => x.blocked_ms) / n, 4) ?? 0,
     requests: n,
   };
 }

@@ -1,8 +1,9 @@
-/** The arithmetic every analyser does the same way: sums over lists, µs to ms, rounding that keeps null as null. */
+/** The arithmetic every analyser does the same way: sums over lists, an HDR read-out to ms, rounding that keeps null as null. */
 
 export const sum = <T>(list: readonly T[], f: (t: T) => number): number => list.reduce((s, t) => s + f(t), 0);
 
-export const ms = (us: number): number => us / 1000;
+/** An HDR histogram's value (integer µs, the one time srvlens keeps in µs) in ms. */
+export const usToMs = (us: number): number => us / 1000;
 
 /** Rounds for a report; null, NaN and infinities (a division by no requests) come out null: no data is not 0. */
 export const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));

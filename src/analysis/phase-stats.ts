@@ -13,7 +13,7 @@
 import { DRAIN_PHASE, PART_NAMES, STAGES, summariseHdr, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
 import { modelCosts, type ModelCosts } from './model-costs.js';
 import { phasesOf } from './phase-grouping.js';
-import { ms, round, sum } from './numbers.js';
+import { round, sum, usToMs } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';
 
 export interface PhaseStats extends ModelCosts {
@@ -51,17 +51,17 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   const completed = sum(gens, (g) => g.completed);
   const corrected = summariseHdr(gens.map((g) => g.latency_hdr));
   const uncorrected = summariseHdr(gens.map((g) => g.uncorrected_hdr));
-  const meanMs = completed ? ms(sum(gens, (g) => g.sum_total_us) / completed) : null;
+  const meanMs = completed ? sum(gens, (g) => g.sum_total_ms) / completed : null;
 
   const parts = Object.fromEntries(PART_NAMES.map((p) => [p, null])) as Record<PartName, number | null>;
-  if (completed) parts.send_wait = ms(sum(gens, (g) => g.sum_send_wait_us) / completed);
+  if (completed) parts.send_wait = sum(gens, (g) => g.sum_send_wait_ms) / completed;
   const serverRequests = sum(servers, (s) => s.requests);
   const joined = sum(servers, (s) => s.joined);
   if (joined > 0) Object.assign(parts, stageMeansMs(servers));
   const matched = matchedNetwork(frames);
   // Equal counts on both sides do not prove the same requests: when a lagging client swaps requests across a
   // boundary the difference can even come out negative. A negative mean is no measurement: leave it unmeasured.
-  if (matched.requests > 0 && matched.sum_us >= 0) parts.network = ms(matched.sum_us / matched.requests);
+  if (matched.requests > 0 && matched.sum_ms >= 0) parts.network = matched.sum_ms / matched.requests;
   if (meanMs !== null) {
     const measured = PART_NAMES.filter((p) => p !== 'unmeasured').reduce((s, p) => s + (parts[p] ?? 0), 0);
     parts.unmeasured = meanMs - measured;
@@ -78,11 +78,11 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     errors: sum(gens, (g) => g.errors),
     latency_ms: {
       mean: round(meanMs),
-      p50: round(corrected && ms(corrected.p50_us)),
-      p90: round(corrected && ms(corrected.p90_us)),
-      p99: round(corrected && ms(corrected.p99_us)),
-      max: round(corrected && ms(corrected.max_us)),
-      uncorrected_p99: round(uncorrected && ms(uncorrected.p99_us)),
+      p50: round(corrected && usToMs(corrected.p50_us)),
+      p90: round(corrected && usToMs(corrected.p90_us)),
+      p99: round(corrected && usToMs(corrected.p99_us)),
+      max: round(corrected && usToMs(corrected.max_us)),
+      uncorrected_p99: round(uncorrected && usToMs(uncorrected.p99_us)),
     },
     parts_ms: Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>,
     coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
@@ -90,7 +90,7 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     server_requests: serverRequests,
     ...modelCosts(frames, perRequest),
     mix: mixOf(gens),
-    connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(ms(sum(gens, (g) => g.sum_connect_us ?? 0) / sum(gens, (g) => g.connects ?? 0)), 4) : null,
+    connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(sum(gens, (g) => g.sum_connect_ms ?? 0) / sum(gens, (g) => g.connects ?? 0), 4) : null,
     closed_loop: gens.some((g) => g.closed_loop === true),
     generator_saturated: gens.some((g) => g.saturated),
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
@@ -98,18 +98,18 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
 }
 
 /** Network time from the intervals whose client and agent sides are the same requests (every request joined). */
-function matchedNetwork(frames: readonly Frame[]): { sum_us: number; requests: number } {
-  let sumUs = 0;
+function matchedNetwork(frames: readonly Frame[]): { sum_ms: number; requests: number } {
+  let sumMs = 0;
   let requests = 0;
   for (const f of frames) {
     const g = f.generator;
     const s = f.server;
     if (!g || !s || g.completed === 0 || g.completed !== s.joined || s.joined !== s.requests) continue;
-    const serverSide = STAGES.reduce((t, stage) => t + s.stages[stage].sum_us, 0);
-    sumUs += g.sum_response_us - serverSide;
+    const serverSide = STAGES.reduce((t, stage) => t + s.stages[stage].sum_ms, 0);
+    sumMs += g.sum_response_ms - serverSide;
     requests += g.completed;
   }
-  return { sum_us: sumUs, requests };
+  return { sum_ms: sumMs, requests };
 }
 
 function mixOf(gens: readonly GeneratorInterval[]): PhaseStats['mix'] {
@@ -126,7 +126,7 @@ function mixOf(gens: readonly GeneratorInterval[]): PhaseStats['mix'] {
   if (byName.size === 0) return null;
   return [...byName].map(([name, e]) => {
     const lat = summariseHdr(e.hdr);
-    return { name, requests: e.requests, errors: e.errors, p50_ms: round(lat && ms(lat.p50_us)), p99_ms: round(lat && ms(lat.p99_us)) };
+    return { name, requests: e.requests, errors: e.errors, p50_ms: round(lat && usToMs(lat.p50_us)), p99_ms: round(lat && usToMs(lat.p99_us)) };
   });
 }
 

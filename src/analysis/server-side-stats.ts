@@ -5,7 +5,7 @@
  * (agents-only-phase.ts). Pure: frames in, figures out, unrounded.
  */
 import { PART_NAMES, STAGES, expQuantile, mergeExpHistograms, type Frame, type PartName, type ServerInterval, type StageName } from '../vocabulary/index.js';
-import { ms, sum } from './numbers.js';
+import { sum } from './numbers.js';
 
 /** Who measured a span: the load generator (`srvlens run`), the servers' agents alone, or /proc alone. */
 export type MeasuredBy = 'generator' | 'agents' | 'proc';
@@ -40,7 +40,7 @@ export function stageMeansMs(servers: readonly ServerInterval[]): Record<StageNa
   for (const stage of STAGES) {
     const entries = sum(servers, (s) => s.stages[stage].entries);
     const over = sum(servers, (s) => s.stages[stage].requests);
-    out[stage] = entries > 0 && over > 0 ? ms(sum(servers, (s) => s.stages[stage].sum_us) / over) : null;
+    out[stage] = entries > 0 && over > 0 ? sum(servers, (s) => s.stages[stage].sum_ms) / over : null;
   }
   return out;
 }

@@ -7,6 +7,7 @@
  * a generator it counts them per request the server finished. Added here: what a live view shows per second.
  */
 import type { Frame } from '../vocabulary/index.js';
+import { sum } from './numbers.js';
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import { serverSideStats, type ServerSideStats } from './server-side-stats.js';
 
@@ -35,16 +36,17 @@ export function serverStats(frames: readonly Frame[]): ServerStats {
   const contexts = frames.flatMap((f) => f.contexts);
   const seconds = side.duration_s;
   const cpuMs = contexts.reduce((t, c) => t + c.cpu_user_ms + c.cpu_system_ms, 0);
+  const windowMs = sum(frames, (f) => f.interval_ms);
   return {
     ...side,
     switches_per_s:
       contexts.length && seconds
         ? {
-            voluntary: contexts.reduce((t, c) => t + c.ctx_voluntary, 0) / seconds,
-            involuntary: contexts.reduce((t, c) => t + c.ctx_involuntary, 0) / seconds,
+            voluntary: contexts.reduce((t, c) => t + c.voluntary, 0) / seconds,
+            involuntary: contexts.reduce((t, c) => t + c.involuntary, 0) / seconds,
           }
         : null,
-    cpu_cores: contexts.length && seconds ? cpuMs / 1000 / seconds : null,
+    cpu_cores: contexts.length && windowMs ? cpuMs / windowMs : null,
     costs: phaseStats('-', frames),
   };
 }

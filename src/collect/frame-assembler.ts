@@ -194,7 +194,7 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
     STAGES.map((name) => [
       name,
       {
-        sum_us: contexts.reduce((s, c) => s + c.stage_ms[name] * 1000, 0),
+        sum_ms: contexts.reduce((s, c) => s + c.stage_ms[name], 0),
         requests: STAGE[name] <= STAGE.server_queue ? joined : requests,
         entries: contexts.reduce((s, c) => s + c.stage_entries[name], 0),
       },
@@ -210,9 +210,9 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
       ? {
           thread_split: {
             requests: splits.reduce((s, x) => s + x.requests, 0),
-            on_cpu_us: splits.reduce((s, x) => s + x.on_cpu_ms * 1000, 0),
-            runqueue_us: splits.reduce((s, x) => s + x.runqueue_ms * 1000, 0),
-            blocked_us: splits.reduce((s, x) => s + x.blocked_ms * 1000, 0),
+            on_cpu_ms: splits.reduce((s, x) => s + x.on_cpu_ms, 0),
+            runqueue_ms: splits.reduce((s, x) => s + x.runqueue_ms, 0),
+            blocked_ms: splits.reduce((s, x) => s + x.blocked_ms, 0),
           },
         }
       : {}),
@@ -233,8 +233,8 @@ function toContexts(a: AgentInterval): ContextInterval[] {
     role: c.kind === 'process' ? a.role : c.kind,
     cpu_user_ms: c.cpu_user_ms,
     cpu_system_ms: c.cpu_system_ms,
-    ctx_voluntary: c.ctx_voluntary,
-    ctx_involuntary: c.ctx_involuntary,
+    voluntary: c.voluntary,
+    involuntary: c.involuntary,
     runqueue_wait_ms: c.runqueue_wait_ms,
     eventloop_delay: c.eventloop_delay,
     eventloop_utilization: c.eventloop_utilization,

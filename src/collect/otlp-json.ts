@@ -20,8 +20,8 @@ export interface AgentContext {
   duration: ExpHistogramData | null;
   cpu_user_ms: number;
   cpu_system_ms: number;
-  ctx_voluntary: number;
-  ctx_involuntary: number;
+  voluntary: number;
+  involuntary: number;
   runqueue_wait_ms: number | null;
   eventloop_utilization: number | null;
   eventloop_delay: ExpHistogramData | null;
@@ -76,8 +76,8 @@ export function emptyContext(tid: number, name: string, kind: string): AgentCont
     duration: null,
     cpu_user_ms: 0,
     cpu_system_ms: 0,
-    ctx_voluntary: 0,
-    ctx_involuntary: 0,
+    voluntary: 0,
+    involuntary: 0,
     runqueue_wait_ms: null,
     eventloop_utilization: null,
     eventloop_delay: null,
@@ -183,8 +183,8 @@ function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: Agent
       break;
     case METRIC.contextSwitches:
     case METRIC.threadContextSwitches:
-      if (at[ATTR.contextSwitchType] === 'voluntary') c.ctx_voluntary += value;
-      else if (at[ATTR.contextSwitchType] === 'involuntary') c.ctx_involuntary += value;
+      if (at[ATTR.contextSwitchType] === 'voluntary') c.voluntary += value;
+      else if (at[ATTR.contextSwitchType] === 'involuntary') c.involuntary += value;
       break;
     case METRIC.runqueueWait:
     case METRIC.threadRunqueueWait:

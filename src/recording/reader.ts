@@ -4,9 +4,10 @@
  * where the damage starts. Only a file that is no recording at all is an error.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { READABLE_RECORDING_SCHEMAS, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
+import { READABLE_RECORDING_SCHEMAS, type Frame, type RecordingHeader, type RecordingRecord } from '../vocabulary/index.js';
 import { RecordingError } from './errors.js';
 import { MEMBER_HEADER_BYTES, decodeMember, readMemberHeader } from './format.js';
+import { upgradeFrame } from './upgrade-frame.js';
 
 export interface Damage {
   /** truncated: the file stops early (the writer was stopped); corrupt: bytes were changed. */
@@ -45,7 +46,8 @@ export async function readRecording(path: string): Promise<Recording> {
 const LATER_KINDS = new Set<string>(['run-start', 'frame', 'run-end', 'end']);
 
 /**
- * Yields each intact record, then a damage entry if the file does not end with an intact end record.
+ * Yields each intact record, then a damage entry if the file does not end with an intact end record. Frames come in
+ * the current schema's shape (upgrade-frame.ts); the header still names the schema the file was written in.
  * Throws RecordingError when the file is missing or is not a recording (its first record is no srvlens header).
  */
 export async function* iterateRecording(path: string): AsyncGenerator<RecordingEntry, void, undefined> {
@@ -55,6 +57,7 @@ export async function* iterateRecording(path: string): AsyncGenerator<RecordingE
     let offset = 0;
     let count = 0;
     let ended = false;
+    let schema = '';
     const damage = (kind: Damage['kind'], message: string): RecordingEntry => ({
       type: 'damage',
       damage: { kind, offset, afterRecords: count, message },
@@ -87,13 +90,15 @@ export async function* iterateRecording(path: string): AsyncGenerator<RecordingE
       }
       const kind = (record as { kind?: unknown } | null)?.kind;
       if (count === 0) {
-        checkHeader(path, record);
+        schema = checkHeader(path, record);
       } else if (ended) {
         yield corrupt('data after the end record');
         return;
       } else if (typeof kind !== 'string' || !LATER_KINDS.has(kind)) {
         yield corrupt(`record ${count + 1} is ${kind === 'header' ? 'a second header' : `of unknown kind ${JSON.stringify(kind)}`}`);
         return;
+      } else if (kind === 'frame') {
+        upgradeFrame(record as Frame, schema);
       }
       yield { type: 'record', record: record as RecordingRecord, offset, bytes: member.length };
       ended = kind === 'end';
@@ -143,7 +148,8 @@ async function readAt(fh: FileHandle, position: number, length: number): Promise
   return buffer.subarray(0, done);
 }
 
-function checkHeader(path: string, record: unknown): void {
+/** The header's schema, once it is one this srvlens reads. */
+function checkHeader(path: string, record: unknown): string {
   const header = record as Partial<RecordingHeader> | null;
   if (header?.kind !== 'header') {
     throw new RecordingError('RECORDING_INVALID', path, `${path} is not a srvlens recording: its first record is not a recording header`);
@@ -155,6 +161,7 @@ function checkHeader(path: string, record: unknown): void {
       `${path} is a recording of schema ${JSON.stringify(header.schema)}, which this srvlens cannot read (it reads ${READABLE_RECORDING_SCHEMAS.join(', ')}); use the srvlens version that wrote it`,
     );
   }
+  return header.schema as string;
 }
 
 function notARecording(path: string, head: Buffer): RecordingError {

@@ -1,19 +1,24 @@
 /**
  * The timeline: one data shape for live view, recording, replay and analysis (ARCHITECTURE section 3).
  * A recording is a header, then for each server run a run-start, its frames (one per interval) and a run-end.
- * Every duration carries its unit in its name (_ms, _us) or, for histograms, in the field's comment.
+ * Every scalar time is ms, a float, and says so in its name (_ms). Histograms keep their own unit, given in the field's
+ * comment: HDR in integer µs (HDR records integers), OpenTelemetry exponential histograms in seconds (as OTLP sends them;
+ * rescaling would re-bucket them).
  */
 import type { ExpHistogramData } from './exp-histogram.js';
 import type { StageName } from './parts.js';
 
 /**
+ * /3: every scalar time in a frame is ms (/1 and /2 had the stage, split, generator and backend sums in µs), and the
+ * context switches are `voluntary` / `involuntary` (/1 and /2: `ctx_voluntary` / `ctx_involuntary`); the reader
+ * upgrades older frames as it decodes them (src/recording/upgrade-frame.ts).
  * /2: a server without an agent in it is recorded from /proc per thread (role `thread`, key pid/tid), as `srvlens
  * attach` shows it; /1 recorded one context per process (role `proc`, key pid). Contexts are read alike (summed,
  * listed), so a reader of /2 reads /1 as it is.
  */
-export const RECORDING_SCHEMA = 'srvlens.recording/2';
+export const RECORDING_SCHEMA = 'srvlens.recording/3';
 /** The schemas this srvlens reads. */
-export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', RECORDING_SCHEMA];
+export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', RECORDING_SCHEMA];
 export const REPORT_SCHEMA = 'srvlens.report/1';
 
 export interface HostFacts {
@@ -100,10 +105,10 @@ export interface GeneratorInterval {
   latency_hdr: string;
   /** Latency from the actual send time (what a naive tool reports), µs, HDR, compressed base64. */
   uncorrected_hdr: string;
-  /** Sums over completed requests, µs: intended send to response (total), intended to actual send, actual send to response. */
-  sum_total_us: number;
-  sum_send_wait_us: number;
-  sum_response_us: number;
+  /** Sums over completed requests, ms: intended send to response (total), intended to actual send, actual send to response. */
+  sum_total_ms: number;
+  sum_send_wait_ms: number;
+  sum_response_ms: number;
   /** Requests due but not yet sent when the interval ended (waiting for a free connection). */
   backlog: number;
   in_flight: number;
@@ -118,14 +123,14 @@ export interface GeneratorInterval {
   warmup?: boolean;
   /**
    * A closed-loop phase: there is no intended send time, so latency runs from each user's own send; latency_hdr
-   * equals uncorrected_hdr and sum_send_wait_us is 0 by construction, not because nothing waited.
+   * equals uncorrected_hdr and sum_send_wait_ms is 0 by construction, not because nothing waited.
    */
   closed_loop?: boolean;
   /** Closed-loop users of the phase (all threads). */
   users?: number;
-  /** TCP connects completed in the interval, their summed time (µs) and distribution (µs, HDR); with `connection: new`, one per request. */
+  /** TCP connects completed in the interval, their summed time (ms) and distribution (µs, HDR); with `connection: new`, one per request. */
   connects?: number;
-  sum_connect_us?: number;
+  sum_connect_ms?: number;
   connect_hdr?: string;
   /** Per entry of a request mix, in the config's order. */
   mix?: MixInterval[];
@@ -140,8 +145,8 @@ export interface GeneratorInterval {
 }
 
 export interface StageSum {
-  /** Sum over requests of time spent in the stage, µs. */
-  sum_us: number;
+  /** Sum over requests of time spent in the stage, ms. */
+  sum_ms: number;
   /** The requests the sum is over: all finished ones for handler stages, the joined ones for the queue stages. */
   requests: number;
   /** How often the stage was entered. Zero means the stage was never measured (null in reports), not "took 0". */
@@ -159,10 +164,10 @@ export interface ServerInterval {
   duration: ExpHistogramData;
   /**
    * Requests served on threads that run one request at a time (the blocking models): their wall time split by the
-   * thread's schedstat into on CPU, runnable but waiting for a CPU, and blocked (sleeping in the kernel), µs summed.
+   * thread's schedstat into on CPU, runnable but waiting for a CPU, and blocked (sleeping in the kernel), ms summed.
    * Absent when no such thread served requests.
    */
-  thread_split?: { requests: number; on_cpu_us: number; runqueue_us: number; blocked_us: number };
+  thread_split?: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number };
   /** Data the agents dropped (bounded buffers full) and errors they caught, in the interval. */
   dropped: number;
   agent_errors: number;
@@ -178,8 +183,9 @@ export interface ContextInterval {
   role: string;
   cpu_user_ms: number;
   cpu_system_ms: number;
-  ctx_voluntary: number;
-  ctx_involuntary: number;
+  /** Context switches in the interval: the context gave up the CPU (voluntary) or had it taken (involuntary). */
+  voluntary: number;
+  involuntary: number;
   /** Time runnable but waiting for a CPU (schedstat), ms; null where not readable. */
   runqueue_wait_ms: number | null;
   /** Event-loop timer lateness, seconds; null for contexts without a loop. */
@@ -197,9 +203,9 @@ export interface BackendInterval {
   queue_mean: number;
   in_service_max: number;
   limit: number;
-  /** Sum of service times (the latency drawn from the distribution), µs, and of queueing before service, µs. */
-  sum_service_us: number;
-  sum_queue_us: number;
+  /** Sum of service times (the latency drawn from the distribution), ms, and of queueing before service, ms. */
+  sum_service_ms: number;
+  sum_queue_ms: number;
 }
 
 /**

@@ -22,8 +22,8 @@ export interface ContextWindow {
   cpu_ms: number;
   user_ms: number;
   system_ms: number;
-  voluntary_ctx: number;
-  involuntary_ctx: number;
+  voluntary: number;
+  involuntary: number;
   /** schedstat (ns precision, unlike cpu_ms's 10 ms ticks); null where the kernel has no schedstat. */
   oncpu_ms: number | null;
   runqueue_wait_ms: number | null;

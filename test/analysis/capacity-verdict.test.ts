@@ -11,10 +11,10 @@ function frame(index: number, rate: number, ms: number, over: Partial<GeneratorI
   const hdr = encodeLatencies(Array.from({ length: rate }, () => ms * 1000));
   const generator: GeneratorInterval = {
     phase: 'probe', phase_index: 0, target_rps: rate, due: rate, sent: rate, completed: rate, errors: 0,
-    latency_hdr: hdr, uncorrected_hdr: hdr, sum_total_us: rate * ms * 1000, sum_send_wait_us: 0, sum_response_us: rate * ms * 1000,
+    latency_hdr: hdr, uncorrected_hdr: hdr, sum_total_ms: rate * ms, sum_send_wait_ms: 0, sum_response_ms: rate * ms,
     backlog: 0, in_flight: 0, connections: 8, cpu_ms: 100, loop_lag_max_ms: 2, saturated: false, saturation: [], ...over,
   };
-  const b: BackendInterval | null = backend && { calls: rate, completed: rate, queue_max: 0, queue_mean: 0, in_service_max: 1, limit: 4, sum_service_us: rate * 20_000, sum_queue_us: 0, ...backend };
+  const b: BackendInterval | null = backend && { calls: rate, completed: rate, queue_max: 0, queue_mean: 0, in_service_max: 1, limit: 4, sum_service_ms: rate * 20, sum_queue_ms: 0, ...backend };
   return { kind: 'frame', run: 0, index, t_ms: index * 1000, interval_ms: 1000, phase: 'probe', generator, server: null, contexts: [], backend: b };
 }
 
@@ -26,7 +26,7 @@ describe('judgeProbe', () => {
   });
 
   it("names the backend's limit when calls queued for its slots with every slot busy", () => {
-    const backend = { in_service_max: 4, queue_max: 60, sum_queue_us: 200 * 150_000 };
+    const backend = { in_service_max: 4, queue_max: 60, sum_queue_ms: 200 * 150 };
     const v = judgeProbe(200, [frame(1, 200, 180, {}, backend), frame(2, 200, 220, {}, backend)], SLO);
     expect(v).toMatchObject({ pass: false, gave_out: 'backend' });
     expect(v.reason).toBe("at 200 req/s p99 was 220 ms (SLO p99<100ms): the backend's limit gave out (all 4 calls in service, up to 60 waiting, 150 ms mean wait for a slot)");

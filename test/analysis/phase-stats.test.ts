@@ -14,30 +14,30 @@ function byHand(list: readonly SyntheticInterval[]) {
   let total = 0;
   let sendWait = 0;
   let matchedRequests = 0;
-  let matchedNetworkUs = 0;
-  const stageUs = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<(typeof STAGES)[number], number>;
+  let matchedNetworkMs = 0;
+  const stageMsSum = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<(typeof STAGES)[number], number>;
   let stageOver = 0;
   for (const f of frames) {
     const g = f.generator!;
     const s = f.server!;
     completed += g.completed;
-    total += g.sum_total_us;
-    sendWait += g.sum_send_wait_us;
+    total += g.sum_total_ms;
+    sendWait += g.sum_send_wait_ms;
     stageOver += s.joined;
     let server = 0;
     for (const st of STAGES) {
-      stageUs[st] += s.stages[st].sum_us;
-      server += s.stages[st].sum_us;
+      stageMsSum[st] += s.stages[st].sum_ms;
+      server += s.stages[st].sum_ms;
     }
     if (g.completed === s.joined && s.joined === s.requests) {
       matchedRequests += g.completed;
-      matchedNetworkUs += g.sum_response_us - server;
+      matchedNetworkMs += g.sum_response_ms - server;
     }
   }
-  const meanMs = total / completed / 1000;
-  const sendWaitMs = sendWait / completed / 1000;
-  const stagesMs = STAGES.map((st) => stageUs[st] / stageOver / 1000);
-  const networkMs = matchedRequests > 0 ? matchedNetworkUs / matchedRequests / 1000 : null;
+  const meanMs = total / completed;
+  const sendWaitMs = sendWait / completed;
+  const stagesMs = STAGES.map((st) => stageMsSum[st] / stageOver);
+  const networkMs = matchedRequests > 0 ? matchedNetworkMs / matchedRequests : null;
   const unmeasuredMs = meanMs - sendWaitMs - stagesMs.reduce((a, b) => a + b, 0) - (networkMs ?? 0);
   return { completed, meanMs, sendWaitMs, stagesMs, networkMs, matchedShare: matchedRequests / completed, unmeasuredMs };
 }

@@ -26,14 +26,14 @@ type Stages = Partial<Record<StageName, Partial<StageSum>>>;
 
 /** An agents' interval: `durations` in seconds; stages not given were never entered. */
 function server(durations: readonly number[], stages: Stages = {}, scale = 4, joined = 0): ServerInterval {
-  const all = Object.fromEntries(STAGES.map((s) => [s, { sum_us: 0, requests: 0, entries: 0, ...stages[s] }])) as Record<StageName, StageSum>;
+  const all = Object.fromEntries(STAGES.map((s) => [s, { sum_ms: 0, requests: 0, entries: 0, ...stages[s] }])) as Record<StageName, StageSum>;
   return { requests: durations.length, joined, stages: all, duration: histogram(durations, scale), dropped: 0, agent_errors: 0 };
 }
 
 function context(over: Partial<ContextInterval> = {}): ContextInterval {
   return {
     key: '1/1', pid: 1, tid: 1, name: 'main', role: 'server',
-    cpu_user_ms: 0, cpu_system_ms: 0, ctx_voluntary: 0, ctx_involuntary: 0, runqueue_wait_ms: null,
+    cpu_user_ms: 0, cpu_system_ms: 0, voluntary: 0, involuntary: 0, runqueue_wait_ms: null,
     eventloop_delay: null, eventloop_utilization: null, rss_bytes: null,
     ...over,
   };
@@ -75,9 +75,9 @@ describe('the server side of frames without a generator', () => {
   it('takes each part over the requests it was measured on: the queue parts over the joined requests only', () => {
     const s = server(Array(10).fill(0.003), {
       // 4 of the 10 requests carried the client's send time: they waited 1 ms each before the handler.
-      server_queue: { sum_us: 4000, requests: 4, entries: 4 },
-      process: { sum_us: 20_000, requests: 10, entries: 10 },
-      send: { sum_us: 1000, requests: 10, entries: 10 },
+      server_queue: { sum_ms: 4, requests: 4, entries: 4 },
+      process: { sum_ms: 20, requests: 10, entries: 10 },
+      send: { sum_ms: 1, requests: 10, entries: 10 },
     }, 4, 4);
     const p = agentsOnlyPhaseStats('live', [frame(1, s)]);
     expect(p.parts_ms).toEqual({
@@ -100,11 +100,11 @@ describe('the server side of frames without a generator', () => {
     const rnd = mulberry32(3);
     const loop = (n: number) => histogram(Array.from({ length: n }, () => rnd() * 0.002));
     const frames = [
-      frame(1, server(Array(20).fill(0.002), { process: { sum_us: 40_000, requests: 20, entries: 20 } }), [
-        context({ cpu_user_ms: 30, cpu_system_ms: 10, ctx_voluntary: 30, ctx_involuntary: 10, runqueue_wait_ms: 2, eventloop_delay: loop(50), eventloop_utilization: 0.2 }),
+      frame(1, server(Array(20).fill(0.002), { process: { sum_ms: 40, requests: 20, entries: 20 } }), [
+        context({ cpu_user_ms: 30, cpu_system_ms: 10, voluntary: 30, involuntary: 10, runqueue_wait_ms: 2, eventloop_delay: loop(50), eventloop_utilization: 0.2 }),
       ]),
-      frame(2, server(Array(20).fill(0.002), { process: { sum_us: 40_000, requests: 20, entries: 20 } }), [
-        context({ cpu_user_ms: 30, cpu_system_ms: 10, ctx_voluntary: 10, ctx_involuntary: 10, runqueue_wait_ms: 2, eventloop_delay: loop(50), eventloop_utilization: 0.4 }),
+      frame(2, server(Array(20).fill(0.002), { process: { sum_ms: 40, requests: 20, entries: 20 } }), [
+        context({ cpu_user_ms: 30, cpu_system_ms: 10, voluntary: 10, involuntary: 10, runqueue_wait_ms: 2, eventloop_delay: loop(50), eventloop_utilization: 0.4 }),
         context({ key: '1', tid: null, name: 'runtime', role: 'runtime', cpu_user_ms: 8 }),
       ]),
     ];

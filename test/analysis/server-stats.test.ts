@@ -8,7 +8,7 @@ function context(r: () => number, pid: number): ContextInterval {
   return {
     key: String(pid), pid, tid: null, name: 'srv', role: 'server',
     cpu_user_ms: Math.round(r() * 600), cpu_system_ms: Math.round(r() * 200),
-    ctx_voluntary: Math.round(r() * 5000), ctx_involuntary: Math.round(r() * 300),
+    voluntary: Math.round(r() * 5000), involuntary: Math.round(r() * 300),
     runqueue_wait_ms: r() * 20, eventloop_delay: null, eventloop_utilization: null, rss_bytes: null,
   };
 }
@@ -25,8 +25,8 @@ describe('serverStats', () => {
     const contexts = frames.flatMap((f) => f.contexts);
     const seconds = frames.length; // one-second intervals
     const got = serverStats(frames);
-    expect(got.switches_per_s!.voluntary).toBeCloseTo(contexts.reduce((t, c) => t + c.ctx_voluntary, 0) / seconds, 9);
-    expect(got.switches_per_s!.involuntary).toBeCloseTo(contexts.reduce((t, c) => t + c.ctx_involuntary, 0) / seconds, 9);
+    expect(got.switches_per_s!.voluntary).toBeCloseTo(contexts.reduce((t, c) => t + c.voluntary, 0) / seconds, 9);
+    expect(got.switches_per_s!.involuntary).toBeCloseTo(contexts.reduce((t, c) => t + c.involuntary, 0) / seconds, 9);
     expect(got.cpu_cores).toBeCloseTo(contexts.reduce((t, c) => t + c.cpu_user_ms + c.cpu_system_ms, 0) / 1000 / seconds, 9);
     const requests = frames.reduce((t, f) => t + f.server!.requests, 0);
     expect(got.requests).toBe(requests);

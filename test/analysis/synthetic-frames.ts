@@ -50,7 +50,7 @@ export function syntheticInterval(r: Rng, index: number, completed: number, shap
   const phase = shape.phase ?? 'steady';
   const generator: GeneratorInterval = {
     phase, phase_index: 0, target_rps: completed, due: completed, sent: completed, completed, errors: 0,
-    latency_hdr: hdr, uncorrected_hdr: hdr, sum_total_us: sendWait + response, sum_send_wait_us: sendWait, sum_response_us: response,
+    latency_hdr: hdr, uncorrected_hdr: hdr, sum_total_ms: (sendWait + response) / 1000, sum_send_wait_ms: sendWait / 1000, sum_response_ms: response / 1000,
     backlog: 0, in_flight: 0, connections: 8, cpu_ms: int(r, 50, 200), loop_lag_max_ms: 2,
     saturated: (shape.saturation ?? []).length > 0, saturation: shape.saturation ?? [],
     ...(shape.warmup ? { warmup: true } : {}),
@@ -59,7 +59,7 @@ export function syntheticInterval(r: Rng, index: number, completed: number, shap
     requests,
     joined,
     // Only the joined requests carry stage times here, so every stage's sum is over them (unjoined ones add requests only).
-    stages: Object.fromEntries(STAGES.map((s) => [s, { sum_us: stages[s], requests: joined, entries: joined }])) as ServerInterval['stages'],
+    stages: Object.fromEntries(STAGES.map((s) => [s, { sum_ms: stages[s] / 1000, requests: joined, entries: joined }])) as ServerInterval['stages'],
     duration: emptyExpHistogram(),
     dropped: 0,
     agent_errors: 0,

@@ -14,9 +14,9 @@ const gen = (phase = 'p'): GeneratorInterval => ({
   errors: 0,
   latency_hdr: '',
   uncorrected_hdr: '',
-  sum_total_us: 0,
-  sum_send_wait_us: 0,
-  sum_response_us: 0,
+  sum_total_ms: 0,
+  sum_send_wait_ms: 0,
+  sum_response_ms: 0,
   backlog: 0,
   in_flight: 0,
   connections: 1,
@@ -105,5 +105,5 @@ describe('frame assembler', () => {
 });
 
 function emptyContextInterval(): ContextInterval {
-  return { key: '', pid: 0, tid: null, name: '', role: '', cpu_user_ms: 0, cpu_system_ms: 0, ctx_voluntary: 0, ctx_involuntary: 0, runqueue_wait_ms: null, eventloop_delay: null, eventloop_utilization: null, rss_bytes: null };
+  return { key: '', pid: 0, tid: null, name: '', role: '', cpu_user_ms: 0, cpu_system_ms: 0, voluntary: 0, involuntary: 0, runqueue_wait_ms: null, eventloop_delay: null, eventloop_utilization: null, rss_bytes: null };
 }

@@ -108,7 +108,7 @@ describe('OTLP encodings', () => {
     expect(got.proto).toEqual(got.json);
     const [a] = got.json;
     expect(a.index).toBe(index);
-    expect(a.contexts[0]).toMatchObject({ tid: 42, requests: 4, joined: 3, ctx_voluntary: 7, eventloop_utilization: 0.4 });
+    expect(a.contexts[0]).toMatchObject({ tid: 42, requests: 4, joined: 3, voluntary: 7, eventloop_utilization: 0.4 });
     expect(a.contexts[0].duration!.count).toBe(4);
     expect(a.process.cpu_user_ms).toBeCloseTo(20, 6);
   });

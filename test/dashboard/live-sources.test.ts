@@ -87,7 +87,7 @@ const records = (jsonLines: string) => jsonLines.split('\n').filter(Boolean).map
 const framesOf = (list: readonly RecordingRecord[]) => list.filter((r): r is Frame => r.kind === 'frame');
 const served = (frames: readonly Frame[]) => frames.reduce((t, f) => t + (f.server?.requests ?? 0), 0);
 const stage = (frames: readonly Frame[], name: 'process' | 'downstream' | 'send' | 'server_queue') =>
-  frames.reduce((t, f) => ({ sum_us: t.sum_us + (f.server?.stages[name].sum_us ?? 0), entries: t.entries + (f.server?.stages[name].entries ?? 0) }), { sum_us: 0, entries: 0 });
+  frames.reduce((t, f) => ({ sum_ms: t.sum_ms + (f.server?.stages[name].sum_ms ?? 0), entries: t.entries + (f.server?.stages[name].entries ?? 0) }), { sum_ms: 0, entries: 0 });
 
 describe('srvlens dashboard without a terminal', () => {
   it('makes frames of what an app\'s agent measures, as JSON lines and as a recording that replays; SIGTERM ends it with 0', async () => {
@@ -111,8 +111,8 @@ describe('srvlens dashboard without a terminal', () => {
     expect(frames.every((f) => f.generator === null && f.interval_ms === INTERVAL_MS && f.index * INTERVAL_MS === f.t_ms)).toBe(true);
     expect(frames.map((f) => f.index)).toEqual(frames.map((_, i) => frames[0].index + i));
     // The parts the app's handler marked, per request: process spins, downstream waits on a timer.
-    const processMs = stage(frames, 'process').sum_us / n / 1000;
-    const downstreamMs = stage(frames, 'downstream').sum_us / n / 1000;
+    const processMs = stage(frames, 'process').sum_ms / n;
+    const downstreamMs = stage(frames, 'downstream').sum_ms / n;
     expect(processMs).toBeGreaterThan(PROCESS_MS * 0.9);
     expect(downstreamMs).toBeGreaterThan(DOWNSTREAM_MS * 0.95);
     expect(stage(frames, 'send').entries).toBe(n);

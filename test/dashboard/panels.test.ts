@@ -89,7 +89,7 @@ describe('where the time goes', () => {
     expect(d.parts.map((p) => p.part)).toEqual([...PART_NAMES]);
     expect(d.parts.find((p) => p.part === 'server_queue')!.ms).toBe(stats.parts_ms.server_queue);
     expect(d.mean_ms).toBe(stats.latency_ms.mean);
-    const unmarked = fs.map((f) => variant(f, (v) => v.server && (v.server.stages.parse = { sum_us: 0, requests: v.server.requests, entries: 0 })));
+    const unmarked = fs.map((f) => variant(f, (v) => v.server && (v.server.stages.parse = { sum_ms: 0, requests: v.server.requests, entries: 0 })));
     const without = decompositionPanel(phaseStats('busy', unmarked));
     expect(without.parts.find((p) => p.part === 'parse')!.ms).toBeNull();
     expect(STAGES).toContain('parse');

@@ -5,10 +5,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RECORDING_SCHEMA, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/vocabulary/index.js';
+import { RECORDING_SCHEMA, STAGES, emptyExpHistogram, type Frame, type RecordingHeader, type RecordingRecord } from '../../src/vocabulary/index.js';
 import { encodeMember } from '../../src/recording/format.js';
 import { iterateRecording, readRecording, type RecordingEntry } from '../../src/recording/reader.js';
 import { RecordingWriter } from '../../src/recording/writer.js';
+import { upgradeFrame } from '../../src/recording/upgrade-frame.js';
+import { RecordingIndex } from '../../dashboard/state/recording-index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'srvlens-recording-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,13 +40,60 @@ function frame(index: number): Frame {
     contexts: [
       {
         key: '100', pid: 100, tid: null, name: 'node', role: 'server',
-        cpu_user_ms: 10 + index, cpu_system_ms: 3, ctx_voluntary: 200 * index, ctx_involuntary: index,
+        cpu_user_ms: 10 + index, cpu_system_ms: 3, voluntary: 200 * index, involuntary: index,
         runqueue_wait_ms: 0.5, eventloop_delay: emptyExpHistogram(), eventloop_utilization: 0.25, rss_bytes: 5e7,
       },
     ],
     backend: null,
   };
 }
+
+/** A frame as srvlens.recording/1 and /2 wrote it: the sums in µs, the switches as ctx_*; µs values picked by hand. */
+function olderFrame(): unknown {
+  const stages = Object.fromEntries(STAGES.map((s) => [s, { sum_us: 0, requests: 10, entries: 0 }]));
+  stages.server_queue = { sum_us: 4000, requests: 8, entries: 8 };
+  stages.process = { sum_us: 20_500, requests: 10, entries: 10 };
+  const generator = {
+    phase: 'light', phase_index: 0, target_rps: 10, due: 10, sent: 10, completed: 10, errors: 0,
+    latency_hdr: 'HDR', uncorrected_hdr: 'HDR', sum_total_us: 123_456, sum_send_wait_us: 2500, sum_response_us: 120_956,
+    backlog: 0, in_flight: 0, connections: 2, cpu_ms: 4, loop_lag_max_ms: 1, saturated: false, saturation: [],
+    connects: 10, sum_connect_us: 750, connect_hdr: 'HDR',
+  };
+  const server = {
+    requests: 10, joined: 8, stages, duration: emptyExpHistogram(),
+    thread_split: { requests: 10, on_cpu_us: 1500, runqueue_us: 250, blocked_us: 8000 }, dropped: 0, agent_errors: 0,
+  };
+  const backend = { calls: 4, completed: 4, queue_max: 1, queue_mean: 0.5, in_service_max: 2, limit: 2, sum_service_us: 200_000, sum_queue_us: 150 };
+  const { voluntary, involuntary, ...context } = frame(0).contexts[0];
+  return { ...frame(0), generator, server, backend, contexts: [{ ...context, ctx_voluntary: voluntary + 7, ctx_involuntary: involuntary + 3 }] };
+}
+
+/** olderFrame() in the current schema, worked out by hand: µs / 1000 into ms, the switches renamed. */
+const UPGRADED: Frame = {
+  ...frame(0),
+  generator: {
+    phase: 'light', phase_index: 0, target_rps: 10, due: 10, sent: 10, completed: 10, errors: 0,
+    latency_hdr: 'HDR', uncorrected_hdr: 'HDR', sum_total_ms: 123.456, sum_send_wait_ms: 2.5, sum_response_ms: 120.956,
+    backlog: 0, in_flight: 0, connections: 2, cpu_ms: 4, loop_lag_max_ms: 1, saturated: false, saturation: [],
+    connects: 10, sum_connect_ms: 0.75, connect_hdr: 'HDR',
+  },
+  server: {
+    requests: 10, joined: 8,
+    stages: {
+      accept_queue: { sum_ms: 0, requests: 10, entries: 0 },
+      server_queue: { sum_ms: 4, requests: 8, entries: 8 },
+      parse: { sum_ms: 0, requests: 10, entries: 0 },
+      process: { sum_ms: 20.5, requests: 10, entries: 10 },
+      downstream: { sum_ms: 0, requests: 10, entries: 0 },
+      transform: { sum_ms: 0, requests: 10, entries: 0 },
+      send: { sum_ms: 0, requests: 10, entries: 0 },
+    },
+    duration: emptyExpHistogram(),
+    thread_split: { requests: 10, on_cpu_ms: 1.5, runqueue_ms: 0.25, blocked_ms: 8 }, dropped: 0, agent_errors: 0,
+  },
+  backend: { calls: 4, completed: 4, queue_max: 1, queue_mean: 0.5, in_service_max: 2, limit: 2, sum_service_ms: 200, sum_queue_ms: 0.15 },
+  contexts: [{ ...frame(0).contexts[0], voluntary: 7, involuntary: 3 }],
+};
 
 /** header, 5 frames, end: what every cut below is taken from. */
 const SMALL: RecordingRecord[] = [header, ...[0, 1, 2, 3, 4].map(frame), { kind: 'end', t_ms: 5000, ok: true }];
@@ -78,10 +127,32 @@ describe('recording files', () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(SMALL);
   });
 
-  it('written by an older srvlens (schema srvlens.recording/1: /proc contexts per process) still read', async () => {
-    const old = { ...header, schema: 'srvlens.recording/1' };
-    const records = [old, frame(0), { kind: 'end', t_ms: 1000, ok: true }] as RecordingRecord[];
-    expect(await readRecording(writeRecording(records))).toEqual({ header: old, records, damage: null });
+  it.each(['srvlens.recording/1', 'srvlens.recording/2'])('written by an older srvlens (%s: sums in µs, ctx_* switches) read as the current schema', async (schema) => {
+    const old = { ...header, schema };
+    const start = { kind: 'run-start', run: 0, server: 'event-loop', model: 'event-loop', size: {}, workload: {}, t_ms: 0 };
+    const records = [old, start, olderFrame(), { kind: 'end', t_ms: 1000, ok: true }] as unknown as RecordingRecord[];
+    const path = writeRecording(records);
+    // The header still says what the file is; the frame comes in the current shape, every µs sum in ms.
+    expect(await readRecording(path)).toEqual({ header: old, records: [old, start, UPGRADED, records[3]], damage: null });
+    // The replay index decodes frames itself, and upgrades them the same way.
+    const index = await RecordingIndex.open(path);
+    try {
+      expect(await index.frames(0, 0, 1)).toEqual([UPGRADED]);
+    } finally {
+      await index.close();
+    }
+  });
+
+  it('upgradeFrame leaves a current frame as it is and converts only the keys an older one has', () => {
+    const current = frame(3);
+    expect(upgradeFrame(structuredClone(current), RECORDING_SCHEMA)).toEqual(current);
+    // A /proc frame of /2: no generator, server or backend; only the switches are renamed.
+    const { voluntary, involuntary, ...context } = frame(1).contexts[0];
+    const proc = { ...frame(1), contexts: [{ ...context, ctx_voluntary: voluntary, ctx_involuntary: involuntary }] };
+    expect(upgradeFrame(proc as unknown as Frame, 'srvlens.recording/2')).toEqual(frame(1));
+    // A generator of a run without connects has no sum_connect_us, and gets no sum_connect_ms.
+    const gen = upgradeFrame({ ...frame(0), generator: { sum_total_us: 1500, sum_send_wait_us: 0, sum_response_us: 1500 } } as unknown as Frame, 'srvlens.recording/1');
+    expect(gen.generator).toEqual({ sum_total_ms: 1.5, sum_send_wait_ms: 0, sum_response_ms: 1.5 });
   });
 
   it('cut at every length, give every complete record before the cut and say where the damage starts', async () => {

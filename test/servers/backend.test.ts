@@ -62,10 +62,10 @@ describe('backend service', () => {
     expect(data.every((d) => d.limit === 2)).toBe(true);
     expect(sum((d) => d.calls)).toBe(4);
     expect(sum((d) => d.completed)).toBe(4);
-    expect(sum((d) => d.sum_service_us)).toBe(4 * 200_000);
+    expect(sum((d) => d.sum_service_ms)).toBe(4 * 200);
     // Two calls waited ~200 ms each: as a sum of waits and as the time-weighted queue length over the intervals.
-    expect(sum((d) => d.sum_queue_us)).toBeGreaterThanOrEqual(2 * 195_000);
-    expect(sum((d) => d.sum_queue_us)).toBeLessThan(2 * 400_000);
+    expect(sum((d) => d.sum_queue_ms)).toBeGreaterThanOrEqual(2 * 195);
+    expect(sum((d) => d.sum_queue_ms)).toBeLessThan(2 * 400);
     expect(sum((d) => d.queue_mean * 100)).toBeGreaterThanOrEqual(390);
     expect(sum((d) => d.queue_mean * 100)).toBeLessThan(800);
     // Every interval is emitted, quiet ones included, in order.

@@ -7,11 +7,11 @@ import { mergeHdr } from '../../vocabulary/hdr.js';
 import type { GeneratorInterval, MixInterval } from '../../vocabulary/frames.js';
 
 const ADDITIVE = [
-  'target_rps', 'due', 'sent', 'completed', 'errors', 'sum_total_us', 'sum_send_wait_us', 'sum_response_us',
+  'target_rps', 'due', 'sent', 'completed', 'errors', 'sum_total_ms', 'sum_send_wait_ms', 'sum_response_ms',
   'backlog', 'in_flight', 'connections', 'cpu_ms',
 ] as const;
 
-const OPTIONAL_ADDITIVE = ['users', 'connects', 'sum_connect_us', 'idle_open'] as const;
+const OPTIONAL_ADDITIVE = ['users', 'connects', 'sum_connect_ms', 'idle_open'] as const;
 
 /** One interval's reports from several threads (each thread's `threadIndex` given for its saturation reasons). */
 export function mergeIntervals(parts: readonly { thread: number; data: GeneratorInterval }[]): GeneratorInterval {

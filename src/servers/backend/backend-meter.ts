@@ -19,8 +19,8 @@ export class BackendMeter {
   private queueMax = 0;
   private queueAreaMs = 0;
   private inServiceMax = 0;
-  private sumServiceUs = 0;
-  private sumQueueUs = 0;
+  private sumServiceMs = 0;
+  private sumQueueMs = 0;
 
   constructor(
     private readonly intervalMs: number,
@@ -45,14 +45,14 @@ export class BackendMeter {
         queue_mean: this.queueAreaMs / this.intervalMs,
         in_service_max: this.inServiceMax,
         limit: this.limit,
-        sum_service_us: this.sumServiceUs,
-        sum_queue_us: this.sumQueueUs,
+        sum_service_ms: this.sumServiceMs,
+        sum_queue_ms: this.sumQueueMs,
       };
       const index = this.index;
       this.index++;
       this.sinceMs = endMs;
       // Queue and service carry over into the next interval, so its maxima start from where they are.
-      this.calls = this.completed = this.queueAreaMs = this.sumServiceUs = this.sumQueueUs = 0;
+      this.calls = this.completed = this.queueAreaMs = this.sumServiceMs = this.sumQueueMs = 0;
       this.queueMax = this.queueLen;
       this.inServiceMax = this.inService;
       this.emit(index, data);
@@ -84,10 +84,10 @@ export class BackendMeter {
   }
 
   /** Counted in the interval of completion, so sums divided by `completed` are per-call means. */
-  completedCall(nowMs: number, serviceUs: number, queueUs: number): void {
+  completedCall(nowMs: number, serviceMs: number, queueMs: number): void {
     this.advance(nowMs);
     this.completed++;
-    this.sumServiceUs += serviceUs;
-    this.sumQueueUs += queueUs;
+    this.sumServiceMs += serviceMs;
+    this.sumQueueMs += queueMs;
   }
 }

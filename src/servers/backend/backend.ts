@@ -101,7 +101,7 @@ export async function startBackend(opts: BackendOptions): Promise<RunningBackend
     const now = monoMs();
     inService--;
     meter.inServiceCount(now, inService);
-    meter.completedCall(now, call.serviceMs * 1000, (call.startedMs - call.arrivedMs) * 1000);
+    meter.completedCall(now, call.serviceMs, call.startedMs - call.arrivedMs);
     reply(call);
     let dequeued = false;
     while (head < queue.length && inService < limit) {

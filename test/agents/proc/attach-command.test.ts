@@ -42,9 +42,9 @@ describe('srvlens attach', () => {
     expect(doc).toMatchObject({ pid: srv.pid, model: 'iterative', samples: 16 });
     expect(doc.evidence.length).toBeGreaterThan(1);
     expect(doc.contexts).toHaveLength(1);
-    expect(Object.keys(doc.contexts[0]).slice(0, 8)).toEqual(['pid', 'tid', 'name', 'state', 'cpu_ms', 'voluntary_ctx', 'involuntary_ctx', 'runqueue_wait_ms']);
+    expect(Object.keys(doc.contexts[0]).slice(0, 8)).toEqual(['pid', 'tid', 'name', 'state', 'cpu_ms', 'voluntary', 'involuntary', 'runqueue_wait_ms']);
     expect(doc.contexts[0]).toMatchObject({ pid: srv.pid, tid: srv.pid, name: 'python3' });
-    expect(doc.contexts[0].voluntary_ctx).toBeGreaterThan(0);
+    expect(doc.contexts[0].voluntary).toBeGreaterThan(0);
     expect(doc.accept_queue).toEqual({ listen: `127.0.0.1:${srv.port}`, length: expect.any(Number), max: 5, peak: expect.any(Number) });
     expect(doc.accept_queue!.peak).toBeGreaterThanOrEqual(1);
     // progress goes to stderr, never into the JSON

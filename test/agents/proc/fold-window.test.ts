@@ -56,8 +56,8 @@ describe('folding snapshots into a window', () => {
     expect(w.samples).toBe(3);
     expect(w.duration_ms).toBe(200);
     const [main, helper] = w.contexts;
-    expect(main).toMatchObject({ tid: 10, born: false, ended: false, cpu_ms: 80, user_ms: 40, voluntary_ctx: 40, involuntary_ctx: 4, oncpu_ms: 80, runqueue_wait_ms: 4, timeslices: 40 });
-    expect(helper).toMatchObject({ tid: 11, born: true, ended: true, cpu_ms: 40, voluntary_ctx: 20, states: { S: 1 }, wait: 'do_epoll_wait' });
+    expect(main).toMatchObject({ tid: 10, born: false, ended: false, cpu_ms: 80, user_ms: 40, voluntary: 40, involuntary: 4, oncpu_ms: 80, runqueue_wait_ms: 4, timeslices: 40 });
+    expect(helper).toMatchObject({ tid: 11, born: true, ended: true, cpu_ms: 40, voluntary: 20, states: { S: 1 }, wait: 'do_epoll_wait' });
     expect(w.processes).toEqual([
       expect.objectContaining({ pid: 10, cpu_ms: 120, threads_max: 2, inbound_max: 2, outbound_max: 1, holds_listener: true, sockets_readable: true }),
     ]);

@@ -45,7 +45,7 @@ describe('the /proc agent on nginx (master + 2 workers)', () => {
     expect(workerThreads).toHaveLength(2);
     const sum = (f: (c: (typeof workerThreads)[number]) => number | null) => workerThreads.reduce((s, c) => s + (f(c) ?? 0), 0);
     expect(sum((c) => c.oncpu_ms)).toBeGreaterThan(0);
-    expect(sum((c) => c.voluntary_ctx)).toBeGreaterThan(0);
+    expect(sum((c) => c.voluntary)).toBeGreaterThan(0);
     expect(workerThreads.every((c) => c.runqueue_wait_ms !== null && c.timeslices !== null)).toBe(true);
 
     // nginx listens with a backlog of 511 on Linux, which the kernel caps at somaxconn.

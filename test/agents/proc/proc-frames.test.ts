@@ -29,7 +29,7 @@ describe('a frame from one interval of /proc snapshots', () => {
     const f = procFrame(3, 1, 1000, snaps, FOLD, new Map());
     expect(f).toMatchObject({ kind: 'frame', run: 3, index: 1, t_ms: 1000, interval_ms: 1000, generator: null, server: null, backend: null, phase: null });
     expect(f.accept_queue).toEqual({ length_max: 4, length_mean: 3, samples: 2 });
-    expect(f.contexts.map((c) => [c.key, c.role, c.cpu_user_ms + c.cpu_system_ms, c.ctx_voluntary, c.rss_bytes])).toEqual([
+    expect(f.contexts.map((c) => [c.key, c.role, c.cpu_user_ms + c.cpu_system_ms, c.voluntary, c.rss_bytes])).toEqual([
       ['10/10', 'thread', 200, 200, 1 << 20],
       ['10/11', 'thread', 60, 60, null],
     ]);

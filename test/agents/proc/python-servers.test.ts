@@ -32,7 +32,7 @@ describe('the /proc agent on Python socketserver servers', () => {
     const [main] = w.contexts;
     expect(main).toMatchObject({ pid: srv.pid, tid: srv.pid, name: 'python3', born: false, ended: false });
     // Every line sleeps 30 ms in the handler: a voluntary switch each, and some CPU for the rest.
-    expect(main.voluntary_ctx).toBeGreaterThanOrEqual(10);
+    expect(main.voluntary).toBeGreaterThanOrEqual(10);
     expect(main.oncpu_ms).toBeGreaterThan(0);
     expect(main.runqueue_wait_ms).not.toBeNull();
     expect(w.processes[0].inbound_max).toBe(1);
