@@ -14,3 +14,11 @@ export const MODEL_IDS = [
   'hybrid',
 ] as const;
 export type ModelId = (typeof MODEL_IDS)[number];
+
+/**
+ * How sure a named model is (src/analysis/detect-model.ts says what each level takes): `high`, the fact that defines
+ * the model was seen; `medium`, its structure was, and the one fact that would rule out its nearest neighbour was not;
+ * `low`, the likelier of two readings of the structure alone.
+ */
+export const CONFIDENCES = ['high', 'medium', 'low'] as const;
+export type Confidence = (typeof CONFIDENCES)[number];
