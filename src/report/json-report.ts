@@ -18,7 +18,7 @@ export type ReportRun = {
   model: string;
   size: Record<string, number>;
   /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
-  detected_model: { model: string; evidence: string[] } | null;
+  detected_model: NonNullable<RunEnd['detected']> | null;
 } & ({ source: 'generator'; phases: PhaseStats[] } | { source: 'agents-only'; phases: AgentsOnlyPhaseStats[] });
 
 export interface Report {

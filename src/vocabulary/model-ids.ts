@@ -22,3 +22,6 @@ export type ModelId = (typeof MODEL_IDS)[number];
  */
 export const CONFIDENCES = ['high', 'medium', 'low'] as const;
 export type Confidence = (typeof CONFIDENCES)[number];
+
+/** A named model as a reader sees it wherever it is printed: `prefork (high confidence)`; `unknown` (or a model from a recording made before confidence was said) alone. */
+export const namedWith = (f: { model: string; confidence?: Confidence | null }) => (f.confidence ? `${f.model} (${f.confidence} confidence)` : f.model);
