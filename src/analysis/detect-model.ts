@@ -195,7 +195,7 @@ function decideOneAtATime(w: WindowSummary, workers: ProcessWindow[], head: stri
   const holding = workers.filter((p) => p.inbound_max === 1).length;
   const peak = queuePeak(w);
   const seen = holding > 0 ? `each worker held at most 1 connection at a time (${holding} of them were seen holding one)` : 'no worker was seen holding a connection: connections shorter than the sampling interval come and go between samples';
-  const evidence = [...head, seen, ...(peak >= 1 ? [`up to ${peak} connections waited in the accept queue`] : [])];
+  const evidence = [...head, seen, ...(peak >= 1 ? [`up to ${conns(peak)} waited in the accept queue`] : [])];
   const oneAtATime = holding >= 2 || (holding === 1 && peak >= 1);
   const serving = workers.filter((p) => servedInWindow(p, w));
   if (!oneAtATime && serving.length < MIN_SERVING_WORKERS) {
