@@ -5,7 +5,7 @@
  */
 import type { ExpHistogramData } from './exp-histogram.js';
 import type { StageName } from './parts.js';
-import type { Confidence } from './model-ids.js';
+import type { ModelSeen } from './model-ids.js';
 
 /**
  * /2: a server without an agent in it is recorded from /proc per thread (role `thread`, key pid/tid), as `srvlens
@@ -56,11 +56,8 @@ export interface RunEnd {
   t_ms: number;
   ok: boolean;
   error: string | null;
-  /**
-   * The model the /proc agent named from the server's processes and threads during the run, with its evidence and
-   * how sure it is (absent in recordings made before it was said).
-   */
-  detected?: { model: string; confidence?: Confidence | null; evidence: string[] } | null;
+  /** The model the /proc agent named from the server's processes and threads during the run, how sure, and why. */
+  detected?: ModelSeen | null;
 }
 
 export interface RecordingEnd {

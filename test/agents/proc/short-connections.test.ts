@@ -5,7 +5,7 @@
  * and say how sure. Fails, saying how to install them, without apache2 or python3 (scripts/test-deps.sh).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttachJson } from '../../../agents/proc/attach-report.js';
+import { renderAttachText, type AttachJson } from '../../../agents/proc/attach-report.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { attachCli, type RunningServer, shortConnections, startApachePrefork, startForkingHttp, stopAll } from './real-servers.js';
 
@@ -34,6 +34,7 @@ describe('srvlens attach under short connections', () => {
     const { doc, why } = await attachUnderShortConnections(srv, '/ok');
     expect(doc.model, why).toBe('prefork');
     expect(doc.confidence, why).toBe('high');
+    expect(renderAttachText(doc)).toMatch(/^model: prefork \(high confidence\)$/m);
     expect(doc.evidence[0]).toMatch(/^5 worker processes of the same executable \(\S*apache2\) under one master \(PID \d+\)$/);
     expect(doc.evidence).toContainEqual(expect.stringMatching(/^\d of the \d workers that served sleep in accept \(inet_csk_accept\)/));
     const workers = doc.processes.filter((p) => p.ppid === srv.pid);
