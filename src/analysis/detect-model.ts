@@ -202,17 +202,21 @@ function decideOneAtATime(w: WindowSummary, workers: ProcessWindow[], head: stri
     return unknown(...evidence, `${serving.length} of the ${workers.length} workers served in the window (held a connection, or woke at least ${MIN_SERVING_WAKEUPS_PER_S} times a second): an idle pool looks the same under every model, drive load while attaching`);
   }
   if (!oneAtATime) evidence.push(`${serving.length} of the ${workers.length} workers served in the window: they woke ${wakeups(serving, w)}`);
-  const sleep = sleepsIn(oneAtATime ? workers.filter((p) => p.inbound_max === 1 || servedInWindow(p, w)) : serving, w);
+  const sleep = sleepsIn(serving, w);
   if (sleep.where !== null) evidence.push(sleep.evidence);
-  const moreThanCores = workers.length > w.cores;
   if (sleep.where === 'accept') return named('prefork', 'high', [...evidence, samePoolOrPerConnection('process')]);
   if (oneAtATime) return named('prefork', sleep.where === 'multiplexer' ? 'low' : 'medium', [...evidence, samePoolOrPerConnection('process')]);
-  // Neither seen: how the pool is sized, and where its workers sleep, are the two hints left; they must agree.
+  // Neither seen: the pool's structure is what is left. Workers that do not hold the listener are handed their work
+  // (by the master, over pipes or queues): nothing of how they serve connections shows.
+  if (!serving.every((p) => p.holds_listener)) return unknown(...evidence, 'not all the workers that served hold the listening socket: they are handed their work, and how they serve connections does not show', ONE_AT_A_TIME_IS_AMBIGUOUS);
+  evidence.push(`the ${serving.length} workers that served share the listening socket`);
+  // How the pool is sized and where its workers sleep are the two hints left; they must agree.
+  const moreThanCores = workers.length > w.cores;
   if (sleep.where === 'multiplexer' && !moreThanCores) {
-    return named('event-loop-per-core', 'low', [...evidence, `no more workers than cores, each sleeping in a multiplexer: a loop per core, unless it is a pool that polls before it accepts; two connections open at once on one worker would tell`]);
+    return named('event-loop-per-core', 'low', [...evidence, 'no more workers than cores, each sleeping in a multiplexer: a loop per core, unless it is a pool that polls before it accepts; two connections open at once on one worker would tell']);
   }
   if (sleep.where !== 'multiplexer' && moreThanCores) {
-    return named('prefork', 'low', [...evidence, `more workers than cores: a pool sized for connections, not for cores; where they sleep was not seen, and no connection was seen held, either would tell`]);
+    return named('prefork', 'low', [...evidence, 'more workers than cores: a pool sized for connections, not for cores; connections seen held one at a time, or the workers seen sleeping in accept, would make it sure']);
   }
   return unknown(...evidence, ONE_AT_A_TIME_IS_AMBIGUOUS);
 }
@@ -240,7 +244,7 @@ function sleepsIn(ps: ProcessWindow[], w: WindowSummary): { where: 'accept' | 'm
     const these = waits.filter((x): x is string => x !== null && re.test(x));
     if (these.length * 2 <= ps.length) continue;
     const how = where === 'accept' ? 'a worker takes one connection and serves it before it takes the next' : 'where a loop watches many connections, and where a pool that polls before it accepts waits too';
-    return { where, evidence: `${these.length} of the ${ps.length} workers that served sleep in ${where} (${these[0]}): ${how}` };
+    return { where, evidence: `${these.length} of the ${ps.length} workers that served sleep in ${where === 'accept' ? 'accept' : 'a multiplexer'} (${these[0]}): ${how}` };
   }
   return { where: null, evidence: '' };
 }

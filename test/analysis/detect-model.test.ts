@@ -170,7 +170,7 @@ describe('naming the model from a window', () => {
       // As many as the cores, sleeping in epoll: nginx under short connections.
       const nginx = detectModel(pool(2, { wait: 'do_epoll_wait' }));
       expect(nginx).toMatchObject({ model: 'event-loop-per-core', confidence: 'low' });
-      expect(nginx.evidence).toContainEqual(expect.stringMatching(/^2 of the 2 workers that served sleep in multiplexer \(do_epoll_wait\)/));
+      expect(nginx.evidence).toContainEqual(expect.stringMatching(/^2 of the 2 workers that served sleep in a multiplexer \(do_epoll_wait\)/));
     });
 
     it('says unknown where the two hints left disagree', () => {
@@ -178,6 +178,14 @@ describe('naming the model from a window', () => {
       expect(detectModel(pool(5, { wait: 'do_epoll_wait' })).model).toBe('unknown');
       // As many as the cores, where they sleep unknown.
       expect(detectModel(pool(2, { wait: null })).model).toBe('unknown');
+    });
+
+    it('says unknown for workers handed their work, not holding the listener, when nothing else tells', () => {
+      const w = pool(5, { wait: null });
+      for (const p of w.processes) p.holds_listener = p.pid === ROOT;
+      const found = detectModel(w);
+      expect(found.model).toBe('unknown');
+      expect(found.evidence).toContainEqual(expect.stringMatching(/^not all the workers that served hold the listening socket/));
     });
 
     it('says unknown for workers that never served, or only one that did', () => {
