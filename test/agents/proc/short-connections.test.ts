@@ -2,12 +2,14 @@
  * `srvlens attach` (the built CLI) on servers nobody here wrote, under a fast workload: a new connection per request,
  * each over in about a millisecond, far shorter than the 200 ms sampling, so no sample catches two open at once and
  * most catch none. Debian's Apache (prefork MPM) and Python's http.server with ForkingMixIn must still be named,
- * and say how sure. Fails, saying how to install them, without apache2 or python3 (scripts/test-deps.sh).
+ * and say how sure; Debian's nginx must not be taken for prefork. Fails, saying how to install them, without apache2,
+ * nginx or python3 (scripts/test-deps.sh).
  */
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { renderAttachText, type AttachJson } from '../../../agents/proc/attach-report.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { attachCli, type RunningServer, shortConnections, startApachePrefork, startForkingHttp, stopAll } from './real-servers.js';
+import { attachCli, type RunningServer, shortConnections, startApachePrefork, startForkingHttp, startNginx, stopAll } from './real-servers.js';
 
 afterEach(stopAll);
 
@@ -41,6 +43,15 @@ describe('srvlens attach under short connections', () => {
     expect(workers).toHaveLength(5);
     expect(workers.every((p) => p.threads_max === 1 && !p.born && !p.ended)).toBe(true);
     expect(Math.max(...workers.map((p) => p.inbound_max))).toBeLessThanOrEqual(1);
+  });
+
+  it('does not take nginx, loops that sleep in epoll, for prefork under the same load', async () => {
+    const srv = await startNginx(2);
+    const { doc, why } = await attachUnderShortConnections(srv, '/');
+    // As many workers as cores, in epoll: a loop per core (sure of it only if a sample caught one worker holding two);
+    // on one core the hints disagree.
+    expect(doc.model, why).toBe(availableParallelism() >= 2 ? 'event-loop-per-core' : 'unknown');
+    if (doc.confidence !== 'high') expect(doc.evidence).toContainEqual(expect.stringMatching(/^2 of the 2 workers that served sleep in a multiplexer \(do_epoll_wait\)/));
   });
 
   it('names http.server with ForkingMixIn fork-per-connection from the children it makes and ends', async () => {
