@@ -5,7 +5,7 @@
  * `done`.
  */
 import type blessed from 'blessed';
-import type { Frame, RunStart } from '../src/vocabulary/index.js';
+import type { Frame, ModelSeen, RunStart } from '../src/vocabulary/index.js';
 import { Dashboard } from './dashboard.js';
 import { LiveFrameStore } from './state/frame-store.js';
 import { createScreen } from './screen.js';
@@ -17,7 +17,7 @@ export interface LiveServersDashboard {
   frame(frame: Frame, run: RunStart): void;
   end(run: number, ok: boolean, error: string | null): void;
   /** The model the /proc agent names the run's server now, and why. */
-  detect(run: number, finding: { model: string; evidence: string[] }): void;
+  detect(run: number, finding: ModelSeen): void;
   /** A line for the status line: the screen owns the terminal. */
   log(line: string): void;
   /** Gives the terminal back. */

@@ -2,17 +2,21 @@
  * What `srvlens attach` prints: the JSON document (`--json`, `--out`) and the readable tables. Both are made from the
  * window and the finding alone.
  */
+import { namedWith, type Confidence } from '../../src/vocabulary/model-ids.js';
 import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
 
 /** The model named from the window, by the analysis (src/analysis/detect-model.ts), which agents do not import. */
 export interface NamedModel {
   model: string;
+  /** null with `unknown`. */
+  confidence: Confidence | null;
   evidence: string[];
 }
 
 export interface AttachJson {
   pid: number;
   model: string;
+  confidence: Confidence | null;
   evidence: string[];
   duration_ms: number;
   interval_ms: number;
@@ -34,6 +38,7 @@ export function attachJson(w: WindowSummary, f: NamedModel): AttachJson {
   return {
     pid: w.root_pid,
     model: f.model,
+    confidence: f.confidence,
     evidence: f.evidence,
     duration_ms: ms(w.duration_ms),
     interval_ms: w.interval_ms,
@@ -86,7 +91,7 @@ const life = (x: { born: boolean; ended: boolean }) => (x.born ? '+' : '') + (x.
 export function renderAttachText(j: AttachJson): string {
   const root = j.processes.find((p) => p.pid === j.pid);
   let out = `PID ${j.pid} (${root?.name ?? '?'}): ${(j.duration_ms / 1000).toFixed(1)} s, ${j.samples} samples every ${j.interval_ms} ms\n\n`;
-  out += `model: ${j.model}\n${j.evidence.map((e) => `  - ${e}\n`).join('')}\n`;
+  out += `model: ${namedWith(j)}\n${j.evidence.map((e) => `  - ${e}\n`).join('')}\n`;
   const q = j.accept_queue;
   out += q ? `accept queue of ${q.listen}: ${q.length} waiting (peak ${q.peak}, backlog ${q.max ?? 'unknown'})\n\n` : 'accept queue: no listening TCP socket\n\n';
   const procs = busiest(j.processes, (p) => (p.pid === j.pid ? Infinity : p.cpu_ms));

@@ -3,7 +3,7 @@
  * Per run it keeps the last CHART_WINDOW frames (the series behind the cursor) and the last PHASE_WINDOW frames of
  * each phase (what the phase's figures and the Compare view are computed from, also after the run moved on).
  */
-import type { Frame, RunStart } from '../../src/vocabulary/index.js';
+import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
 import { RingBuffer } from './ring-buffer.js';
 import { extendSpans, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
@@ -76,7 +76,7 @@ export class LiveFrameStore implements Timeline {
   }
 
   /** The model a run's server is seen as now (the /proc agent names it again as it sees more). */
-  detect(run: number, finding: { model: string; evidence: string[] }): void {
+  detect(run: number, finding: ModelSeen): void {
     const store = this.stores[run];
     if (!store) return;
     store.info.detected = finding;

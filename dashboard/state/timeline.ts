@@ -3,7 +3,7 @@
  * of a run). The live store keeps bounded ring buffers and the replay index reads frames from the file on demand,
  * so neither holds a whole run; both answer the same questions, and the views never know which one they read.
  */
-import type { Frame, RunStart } from '../../src/vocabulary/index.js';
+import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
 import { continuesPhase } from '../../src/analysis/phase-grouping.js';
 import { ScenarioSchema, phaseDurationS } from '../../src/scenario/schema.js';
 
@@ -25,7 +25,7 @@ export interface RunInfo {
   /** Set once the run ended; `error` says why when it failed. */
   ended: { ok: boolean; error: string | null } | null;
   /** The model the /proc agent names from what it sees, with its evidence (live attach). */
-  detected?: { model: string; evidence: string[] } | null;
+  detected?: ModelSeen | null;
 }
 
 /** A phase as the scenario planned it, to say "phase 2 of 3" and "5 of 8 s". */

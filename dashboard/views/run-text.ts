@@ -16,6 +16,7 @@ import { markLine, sparkline } from '../widgets/sparkline.js';
 import { stackedBar } from '../widgets/stacked-bar.js';
 import { flow } from '../widgets/legend.js';
 import { alert, esc } from '../widgets/tags.js';
+import { namedWith, type ModelSeen } from '../../src/vocabulary/index.js';
 
 const maxOf = (...series: (number | null)[][]) => Math.max(0, ...series.flat().map((v) => v ?? 0));
 
@@ -170,8 +171,8 @@ function wrap(text: string, width: number): string[] {
 }
 
 /** From /proc alone, where the parts would be: the model the tree looks like, and the evidence for it. */
-export function modelLines(detected: { model: string; evidence: string[] } | null | undefined, width: number, height: number): string[] {
+export function modelLines(detected: ModelSeen | null | undefined, width: number, height: number): string[] {
   if (!detected) return ['requests and their parts are not seen from /proc', 'naming the model: it takes an interval or two...'];
-  const lines = [...wrap(`looks like: ${detected.model}   (requests and their parts are not seen from /proc)`, width), ...detected.evidence.flatMap((e) => wrap(`- ${e}`, width))];
+  const lines = [...wrap(`looks like: ${namedWith(detected)}   (requests and their parts are not seen from /proc)`, width), ...detected.evidence.flatMap((e) => wrap(`- ${e}`, width))];
   return lines.slice(0, height).map(esc);
 }

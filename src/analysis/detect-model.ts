@@ -4,7 +4,7 @@
  * and whether connections waited in the accept queue. A pure function from a window to a finding, so it is tested
  * on synthetic windows. When the window cannot tell two models apart, the answer is `unknown` with what is missing.
  */
-import type { ModelId } from '../vocabulary/model-ids.js';
+import type { Confidence, ModelId } from '../vocabulary/model-ids.js';
 import { MIN_CPU_MS_FOR_SHARES, threadShape, type ThreadShape } from './thread-shape.js';
 import { ranMs, type ProcessWindow, type WindowSummary } from '../vocabulary/window-summary.js';
 
@@ -13,12 +13,37 @@ export type DetectedModel = Exclude<ModelId, 'event-loop-raw'> | 'unknown';
 
 export interface ModelFinding {
   model: DetectedModel;
+  /** How sure (vocabulary/model-ids.ts); null with `unknown`. */
+  confidence: Confidence | null;
   /** Facts a reader can check, the deciding ones first. */
   evidence: string[];
 }
 
 /** Child processes created and ended in the window, as MIN_THREAD_CHURN is for threads: past a pool's recycling. */
 export const MIN_PROCESS_CHURN = 3;
+
+/**
+ * Workers that must have served in the window before their shape names a model when no connection was seen held
+ * two at once: one serving worker is one process serving, which says nothing of a pool (`unknown`, as for a single
+ * process); two show the work spread over the pool.
+ */
+export const MIN_SERVING_WORKERS = 2;
+
+/**
+ * A worker that woke at least this often a second (voluntary context switches) served, whether or not a sample caught
+ * it holding a connection: one that serves wakes at least once per connection, one that only keeps house far less.
+ * Measured in 3 s windows here: idle workers of Debian's Apache (prefork) and nginx woke 0 times; serving ~190 short
+ * connections a second each, ~380 times a second.
+ */
+export const MIN_SERVING_WAKEUPS_PER_S = 2;
+
+/**
+ * Where a thread sleeps, from its wait channel (/proc/PID/wchan, the most frequent over the window): in accept
+ * (`inet_csk_accept`) it takes one connection and serves it before taking the next; in a multiplexer
+ * (`do_epoll_wait`, `poll_schedule_timeout`, `do_select`) it may be watching many.
+ */
+const SLEEPS_IN_ACCEPT = /accept/;
+const SLEEPS_IN_MULTIPLEXER = /epoll|poll|select/;
 
 /** Waiting for a CPU for a tenth of the time spent on one is contention worth saying, whatever the model. */
 export const CONTENDED_RUNQUEUE_SHARE = 0.1;
@@ -32,10 +57,11 @@ const ONE_AT_A_TIME_IS_AMBIGUOUS =
 
 export function detectModel(w: WindowSummary): ModelFinding {
   const finding = w.samples < 2 ? unknown(`only ${w.samples} sample: a window needs two to measure anything`) : decide(w);
-  return { model: finding.model, evidence: [...finding.evidence, ...treeFacts(w)] };
+  return { model: finding.model, confidence: finding.confidence, evidence: [...finding.evidence, ...treeFacts(w)] };
 }
 
-const unknown = (...evidence: string[]): ModelFinding => ({ model: 'unknown', evidence });
+const unknown = (...evidence: string[]): ModelFinding => ({ model: 'unknown', confidence: null, evidence });
+const named = (model: Exclude<DetectedModel, 'unknown'>, confidence: Confidence, evidence: string[]): ModelFinding => ({ model, confidence, evidence });
 const queuePeak = (w: WindowSummary) => Math.max(0, ...w.listeners.map((l) => l.peak));
 const conns = (n: number) => `${n} connection${n === 1 ? '' : 's'}`;
 
@@ -43,18 +69,20 @@ function decide(w: WindowSummary): ModelFinding {
   const lasting = w.processes.filter((p) => !p.born && !p.ended);
   const group = workerGroup(lasting);
   const forks = perConnectionForks(w, group?.workers.length ?? 0);
-  if (forks) return { model: 'fork-per-connection', evidence: forks };
+  if (forks) return forks;
   if (group) return decideWorkers(w, group.master, group.workers);
   return decideOneProcess(w, servingProcess(lasting.length > 0 ? lasting : w.processes));
 }
 
 /**
- * Evidence of a process made per connection, or null: children created and ended in the window beyond the
- * recycling of a pool, none holding more than one connection. Either end of their lives suffices when those children
- * each held a connection: attached while keep-alive clients arrive, none has ended yet; while they leave, none is new.
- * (A pool that shrinks ends idle workers, which held none.)
+ * A process made per connection, or null: children created and ended in the window beyond the recycling of a pool,
+ * none holding more than one connection. Either end of their lives suffices when those children each held a
+ * connection: attached while keep-alive clients arrive, none has ended yet; while they leave, none is new. (A pool
+ * that shrinks ends idle workers, which held none.) Sure when MIN_PROCESS_CHURN of them were seen holding their
+ * connection; less when they came and went between readings of the TCP tables (connections shorter than the
+ * sampling), since children made and ended for some other reason (a program run per request) look the same.
  */
-function perConnectionForks(w: WindowSummary, poolSize: number): string[] | null {
+function perConnectionForks(w: WindowSummary, poolSize: number): ModelFinding | null {
   const children = w.processes.filter((p) => p.pid !== w.root_pid);
   const created = children.filter((p) => p.born).length;
   const ended = children.filter((p) => p.ended).length;
@@ -63,7 +91,10 @@ function perConnectionForks(w: WindowSummary, poolSize: number): string[] | null
   const most = Math.max(0, ...churned.map((p) => p.inbound_max));
   if (churned.length <= poolSize || most > 1) return null;
   if (Math.min(created, ended) < MIN_PROCESS_CHURN && serving < MIN_PROCESS_CHURN) return null;
-  return [`processes created during the window: ${created}, ended: ${ended}`, `each of them held at most ${conns(most)} at once (${serving} held one)`];
+  const evidence = [`processes created during the window: ${created}, ended: ${ended}`, `each of them held at most ${conns(most)} at once (${serving} held one)`];
+  if (serving >= MIN_PROCESS_CHURN) return named('fork-per-connection', 'high', evidence);
+  evidence.push(`fewer than ${MIN_PROCESS_CHURN} were seen holding their connection: connections shorter than the sampling interval come and go between samples, so it is not seen that each child served one`);
+  return named('fork-per-connection', 'medium', evidence);
 }
 
 /** The largest set of two or more lasting processes of one executable under one parent: a master's workers. */
@@ -88,23 +119,26 @@ function servingProcess(ps: ProcessWindow[]): ProcessWindow {
 
 function decideOneProcess(w: WindowSummary, p: ProcessWindow): ModelFinding {
   const shape = threadShape(p, w.contexts);
-  if (shape.kind === 'churn') return { model: 'thread-per-connection', evidence: [shape.evidence, `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`] };
+  if (shape.kind === 'churn') {
+    // Threads made and ended for some other reason (a task each) look the same until connections are seen on them.
+    return named('thread-per-connection', p.inbound_max >= 2 ? 'high' : 'medium', [shape.evidence, `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`]);
+  }
   if (shape.kind === 'unclear' || shape.kind === 'pair') return unknown(shape.evidence);
   if (!p.sockets_readable) return unknown(shape.evidence, `the connections of PID ${p.pid} are unknown (its fds could not be read)`);
   const held = `PID ${p.pid} held up to ${conns(p.inbound_max)} at once`;
   if (shape.kind === 'shared') {
     if (p.inbound_max > shape.working) {
-      return { model: 'hybrid', evidence: [shape.evidence, `${held}, more than the threads working: connections do not each have a thread`] };
+      return named('hybrid', 'high', [shape.evidence, `${held}, more than the threads working: connections do not each have a thread`]);
     }
-    return { model: 'thread-pool', evidence: [shape.evidence, `${held}, no more than the threads working`, samePoolOrPerConnection('thread')] };
+    return named('thread-pool', 'medium', [shape.evidence, `${held}, no more than the threads working`, samePoolOrPerConnection('thread')]);
   }
   if (shape.kind === 'one-with-helpers') {
-    return p.inbound_max > 1 ? { model: 'hybrid', evidence: [shape.evidence, held] } : unknown(shape.evidence, held, ONE_AT_A_TIME_IS_AMBIGUOUS);
+    return p.inbound_max > 1 ? named('hybrid', 'high', [shape.evidence, held]) : unknown(shape.evidence, held, ONE_AT_A_TIME_IS_AMBIGUOUS);
   }
-  if (p.inbound_max > 1) return { model: 'event-loop', evidence: [shape.evidence, `${held} on that one thread`] };
+  if (p.inbound_max > 1) return named('event-loop', 'high', [shape.evidence, `${held} on that one thread`]);
   const peak = queuePeak(w);
   if (peak >= 1) {
-    return { model: 'iterative', evidence: [shape.evidence, `at most 1 connection was open at a time, while up to ${peak} waited in the accept queue`] };
+    return named('iterative', 'high', [shape.evidence, `at most 1 connection was open at a time, while up to ${peak} waited in the accept queue`]);
   }
   return unknown(shape.evidence, `${held}, and none waited in the accept queue`, ONE_AT_A_TIME_IS_AMBIGUOUS);
 }
@@ -133,7 +167,7 @@ function decideWorkers(w: WindowSummary, master: number, workers: ProcessWindow[
   const { served, several, byDesign } = threadedWorkers(shapes);
   if (byDesign) {
     const which = several.length === workers.length ? 'the workers' : `${several.length} of the ${served} workers that served`;
-    return { model: 'hybrid', evidence: [...head, `${which} run several threads each: ${several[0].shape.evidence}`] };
+    return named('hybrid', 'high', [...head, `${which} run several threads each: ${several[0].shape.evidence}`]);
   }
   // A worker too idle to judge says nothing either way; the others decide. One thread beside one busy helper is one
   // serving thread here: a pool of two in each worker is the rarer design, and one helper is not handed-over work
@@ -151,22 +185,68 @@ function decideWorkers(w: WindowSummary, master: number, workers: ProcessWindow[
   const most = judged.reduce((a, b) => (b.p.inbound_max > a.p.inbound_max ? b : a)).p;
   if (most.inbound_max > 1) {
     const on = single.some((s) => s.p === most) ? ' on its one thread' : '';
-    return { model: 'event-loop-per-core', evidence: [...head, `worker PID ${most.pid} held up to ${conns(most.inbound_max)} at once${on}`] };
+    return named('event-loop-per-core', 'high', [...head, `worker PID ${most.pid} held up to ${conns(most.inbound_max)} at once${on}`]);
   }
-  const serving = judged.filter((s) => s.p.inbound_max === 1).length;
+  return decideOneAtATime(w, judged.map((s) => s.p), head);
+}
+
+/** Connections one at a time on each worker, or none seen: prefork, or loops that never had two to multiplex. */
+function decideOneAtATime(w: WindowSummary, workers: ProcessWindow[], head: string[]): ModelFinding {
+  const holding = workers.filter((p) => p.inbound_max === 1).length;
   const peak = queuePeak(w);
-  if (most.inbound_max === 1 && (serving >= 2 || peak >= 1)) {
-    return {
-      model: 'prefork',
-      evidence: [
-        ...head,
-        `each worker held at most 1 connection at a time (${serving} of them served)`,
-        ...(peak >= 1 ? [`up to ${peak} connections waited in the accept queue`] : []),
-        samePoolOrPerConnection('process'),
-      ],
-    };
+  const seen = holding > 0 ? `each worker held at most 1 connection at a time (${holding} of them were seen holding one)` : 'no worker was seen holding a connection: connections shorter than the sampling interval come and go between samples';
+  const evidence = [...head, seen, ...(peak >= 1 ? [`up to ${conns(peak)} waited in the accept queue`] : [])];
+  const oneAtATime = holding >= 2 || (holding === 1 && peak >= 1);
+  const serving = workers.filter((p) => servedInWindow(p, w));
+  if (!oneAtATime && serving.length < MIN_SERVING_WORKERS) {
+    return unknown(...evidence, `${serving.length} of the ${workers.length} workers served in the window (held a connection, or woke at least ${MIN_SERVING_WAKEUPS_PER_S} times a second): an idle pool looks the same under every model, drive load while attaching`);
   }
-  return unknown(...head, `the workers held at most ${conns(most.inbound_max)} at a time`, ONE_AT_A_TIME_IS_AMBIGUOUS);
+  if (!oneAtATime) evidence.push(`${serving.length} of the ${workers.length} workers served in the window: they woke ${wakeups(serving, w)}`);
+  const sleep = sleepsIn(serving, w);
+  if (sleep.where !== null) evidence.push(sleep.evidence);
+  if (sleep.where === 'accept') return named('prefork', 'high', [...evidence, samePoolOrPerConnection('process')]);
+  if (oneAtATime) return named('prefork', sleep.where === 'multiplexer' ? 'low' : 'medium', [...evidence, samePoolOrPerConnection('process')]);
+  // Neither seen: the pool's structure is what is left. Workers that do not hold the listener are handed their work
+  // (by the master, over pipes or queues): nothing of how they serve connections shows.
+  if (!serving.every((p) => p.holds_listener)) return unknown(...evidence, 'not all the workers that served hold the listening socket: they are handed their work, and how they serve connections does not show', ONE_AT_A_TIME_IS_AMBIGUOUS);
+  evidence.push(`the ${serving.length} workers that served share the listening socket`);
+  // How the pool is sized and where its workers sleep are the two hints left; they must agree.
+  const moreThanCores = workers.length > w.cores;
+  if (sleep.where === 'multiplexer' && !moreThanCores) {
+    return named('event-loop-per-core', 'low', [...evidence, 'no more workers than cores, each sleeping in a multiplexer: a loop per core, unless it is a pool that polls before it accepts; two connections open at once on one worker would tell']);
+  }
+  if (sleep.where !== 'multiplexer' && moreThanCores) {
+    return named('prefork', 'low', [...evidence, 'more workers than cores: a pool sized for connections, not for cores; connections seen held one at a time, or the workers seen sleeping in accept, would make it sure']);
+  }
+  return unknown(...evidence, ONE_AT_A_TIME_IS_AMBIGUOUS);
+}
+
+/** The thread a single-threaded worker serves on is its main one. */
+const mainThread = (p: ProcessWindow, w: WindowSummary) => w.contexts.find((c) => c.pid === p.pid && c.tid === p.pid);
+
+/** Held a connection at a sample, or woke often enough to have served some between samples (MIN_SERVING_WAKEUPS_PER_S). */
+function servedInWindow(p: ProcessWindow, w: WindowSummary): boolean {
+  if (p.inbound_max > 0) return true;
+  const woke = mainThread(p, w)?.voluntary_ctx ?? 0;
+  return w.duration_ms > 0 && woke / (w.duration_ms / 1000) >= MIN_SERVING_WAKEUPS_PER_S;
+}
+
+function wakeups(ps: ProcessWindow[], w: WindowSummary): string {
+  const n = ps.map((p) => mainThread(p, w)?.voluntary_ctx ?? 0);
+  const [lo, hi] = [Math.min(...n), Math.max(...n)];
+  return `${lo === hi ? lo : `${lo}-${hi}`} times each in ${(w.duration_ms / 1000).toFixed(1)} s (voluntary context switches)`;
+}
+
+/** Where most of these workers' serving threads slept: in accept, in a multiplexer, or neither said (null). */
+function sleepsIn(ps: ProcessWindow[], w: WindowSummary): { where: 'accept' | 'multiplexer' | null; evidence: string } {
+  const waits = ps.map((p) => mainThread(p, w)?.wait ?? null);
+  for (const [where, re] of [['accept', SLEEPS_IN_ACCEPT], ['multiplexer', SLEEPS_IN_MULTIPLEXER]] as const) {
+    const these = waits.filter((x): x is string => x !== null && re.test(x));
+    if (these.length * 2 <= ps.length) continue;
+    const how = where === 'accept' ? 'a worker takes one connection and serves it before it takes the next' : 'where a loop watches many connections, and where a pool that polls before it accepts waits too';
+    return { where, evidence: `${these.length} of the ${ps.length} workers that served sleep in ${where === 'accept' ? 'accept' : 'a multiplexer'} (${these[0]}): ${how}` };
+  }
+  return { where: null, evidence: '' };
 }
 
 /** What the reader should know whatever the model: the tree's size, its CPU and contention, its listeners. */
@@ -185,7 +265,8 @@ function treeFacts(w: WindowSummary): string[] {
     out.push(`listening on ${l.listen}: accept queue ${l.length} at the end, peak ${l.peak}, backlog ${l.max ?? 'unknown'}`);
   }
   if (w.listeners.length === 0 && w.processes.every((p) => p.sockets_readable)) out.push('no listening TCP socket in the tree');
-  for (const p of w.processes) if (!p.sockets_readable) out.push(`the fds of PID ${p.pid} could not be read (another user's process?): run as its user or root to see its sockets`);
+  // One that ended was on its way out (its fds already closed): that is no reason to run as another user.
+  for (const p of w.processes) if (!p.sockets_readable && !p.ended) out.push(`the fds of PID ${p.pid} could not be read (another user's process?): run as its user or root to see its sockets`);
   if (w.root_ended) out.push(`PID ${w.root_pid} ended during the window`);
   return out;
 }

@@ -8,7 +8,7 @@
  * adds what the agents counted: `served_rps`, `server_time_ms` (handler start to response end) and
  * `server_time_coverage`. Reports written before `source` existed are all of generator runs.
  */
-import { REPORT_SCHEMA, type Frame, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
+import { REPORT_SCHEMA, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
 import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 import { measuredBy } from '../analysis/server-side-stats.js';
@@ -18,7 +18,7 @@ export type ReportRun = {
   model: string;
   size: Record<string, number>;
   /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
-  detected_model: { model: string; evidence: string[] } | null;
+  detected_model: ModelSeen | null;
 } & ({ source: 'generator'; phases: PhaseStats[] } | { source: 'agents-only'; phases: AgentsOnlyPhaseStats[] });
 
 export interface Report {

@@ -2,7 +2,7 @@
  * The report as a terminal table: one block per server, a row per phase, units in every header. A run no load
  * generator measured is a figure a line instead (agents-only-text.ts).
  */
-import { PART_NAMES } from '../vocabulary/index.js';
+import { PART_NAMES, namedWith } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
 import { agentsOnlyText } from './agents-only-text.js';
 
@@ -27,7 +27,7 @@ export function renderText(report: Report): string {
     const size = Object.entries(run.size).map(([k, v]) => `${v} ${k}`).join(', ');
     out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);
     if (run.detected_model) {
-      out.push(`/proc names it: ${run.detected_model.model}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
+      out.push(`/proc names it: ${namedWith(run.detected_model)}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
     }
     if (run.source === 'agents-only') {
       out.push(...agentsOnlyText(run.server, run.phases));

@@ -7,6 +7,7 @@
  */
 import type { ExpHistogramData } from './exp-histogram.js';
 import type { StageName } from './parts.js';
+import type { ModelSeen } from './model-ids.js';
 
 /**
  * /3: every scalar time in a frame is ms (/1 and /2 had the stage, split, generator and backend sums in µs), and the
@@ -60,8 +61,8 @@ export interface RunEnd {
   t_ms: number;
   ok: boolean;
   error: string | null;
-  /** The model the /proc agent named from the server's processes and threads during the run, with its evidence. */
-  detected?: { model: string; evidence: string[] } | null;
+  /** The model the /proc agent named from the server's processes and threads during the run, how sure, and why. */
+  detected?: ModelSeen | null;
 }
 
 export interface RecordingEnd {

@@ -125,7 +125,14 @@ describe('naming the model from a window', () => {
       const arriving = detectModel(churn(8, 1, { born: true }));
       expect(arriving.model).toBe('fork-per-connection');
       expect(arriving.evidence[0]).toBe('processes created during the window: 8, ended: 0');
+      expect(arriving.confidence).toBe('high');
       expect(detectModel(churn(8, 1, { ended: true })).model).toBe('fork-per-connection');
+    });
+
+    it('is less sure of children that came and went between readings of the TCP tables, none seen holding its connection', () => {
+      const found = detectModel(churn(8, 0, { born: true, ended: true }));
+      expect(found).toMatchObject({ model: 'fork-per-connection', confidence: 'medium' });
+      expect(found.evidence).toContainEqual(expect.stringMatching(/^fewer than 3 were seen holding their connection: /));
     });
 
     it('does not call new workers that multiplex, or a pool ending idle workers, a process per connection', () => {
@@ -133,6 +140,76 @@ describe('naming the model from a window', () => {
       expect(detectModel(churn(8, 0, { ended: true })).model).not.toBe('fork-per-connection');
       expect(detectModel(churn(2, 1, { born: true })).model).not.toBe('fork-per-connection'); // fewer than MIN_PROCESS_CHURN
     });
+  });
+
+  describe('a pool under connections shorter than the sampling, none caught open twice', () => {
+    // A master and `n` single-threaded workers sharing its listener, each having run `cpuMs` (ctx: 3 wakeups per ms)
+    // and slept mostly in `wait`, holding `held[i]` connections at most at a sample (0 by default).
+    const pool = (n: number, o: { cpuMs?: number[]; wait?: string | null; held?: number[]; cores?: number } = {}) => {
+      const master = ctx(ROOT, ROOT, 1, { wait: 'poll_schedule_timeout.constprop.0' });
+      const workers = Array.from({ length: n }, (_, i) => ctx(ROOT + 1 + i, ROOT + 1 + i, o.cpuMs?.[i] ?? 40, { wait: o.wait === undefined ? 'inet_csk_accept' : o.wait }));
+      const procs = [proc(ROOT, 1, [master]), ...workers.map((c, i) => proc(c.pid, ROOT, [c], { holds_listener: true, inbound_max: o.held?.[i] ?? 0 }))];
+      return { ...window(procs, [master, ...workers]), cores: o.cores ?? 2 };
+    };
+
+    it('names prefork, sure of it, when the workers that served sleep in accept', () => {
+      const found = detectModel(pool(5));
+      expect(found).toMatchObject({ model: 'prefork', confidence: 'high' });
+      expect(found.evidence).toContain('no worker was seen holding a connection: connections shorter than the sampling interval come and go between samples');
+      expect(found.evidence).toContain('5 of the 5 workers served in the window: they woke 120 times each in 2.0 s (voluntary context switches)');
+      expect(found.evidence).toContain('5 of the 5 workers that served sleep in accept (inet_csk_accept): a worker takes one connection and serves it before it takes the next');
+    });
+
+    it('is less sure where the wait channel does not say accept', () => {
+      // Seen one at a time in two workers, where they sleep unknown: as before, prefork.
+      expect(detectModel(pool(5, { wait: null, held: [1, 1] }))).toMatchObject({ model: 'prefork', confidence: 'medium' });
+      // ... in a multiplexer, where an event loop per core would sleep too.
+      expect(detectModel(pool(2, { wait: 'do_epoll_wait', held: [1, 1] }))).toMatchObject({ model: 'prefork', confidence: 'low' });
+      // Nothing seen held, where they sleep unknown: more workers than cores is a pool sized for connections.
+      expect(detectModel(pool(5, { wait: null }))).toMatchObject({ model: 'prefork', confidence: 'low' });
+      // As many as the cores, sleeping in epoll: nginx under short connections.
+      const nginx = detectModel(pool(2, { wait: 'do_epoll_wait' }));
+      expect(nginx).toMatchObject({ model: 'event-loop-per-core', confidence: 'low' });
+      expect(nginx.evidence).toContainEqual(expect.stringMatching(/^2 of the 2 workers that served sleep in a multiplexer \(do_epoll_wait\)/));
+    });
+
+    it('says unknown where the two hints left disagree', () => {
+      // More workers than cores, but sleeping in epoll: a polling prefork pool, or loops on oversubscribed cores.
+      expect(detectModel(pool(5, { wait: 'do_epoll_wait' })).model).toBe('unknown');
+      // As many as the cores, where they sleep unknown.
+      expect(detectModel(pool(2, { wait: null })).model).toBe('unknown');
+    });
+
+    it('says unknown for workers handed their work, not holding the listener, when nothing else tells', () => {
+      const w = pool(5, { wait: null });
+      for (const p of w.processes) p.holds_listener = p.pid === ROOT;
+      const found = detectModel(w);
+      expect(found.model).toBe('unknown');
+      expect(found.evidence).toContainEqual(expect.stringMatching(/^not all the workers that served hold the listening socket/));
+    });
+
+    it('says unknown for workers that never served, or only one that did', () => {
+      const idle = detectModel(pool(5, { cpuMs: [0, 0, 0, 0, 0] }));
+      expect(idle).toMatchObject({ model: 'unknown', confidence: null });
+      expect(idle.evidence).toContainEqual(expect.stringMatching(/^0 of the 5 workers served in the window \(held a connection, or woke at least 2 times a second\)/));
+      // 1 ms of CPU is 3 wakeups in 2 s: housekeeping, under MIN_SERVING_WAKEUPS_PER_S.
+      expect(detectModel(pool(5, { cpuMs: [1, 1, 1, 1, 1] })).model).toBe('unknown');
+      expect(detectModel(pool(5, { cpuMs: [40, 0, 0, 0, 0] })).model).toBe('unknown');
+    });
+
+    it('says unknown for a master and a single worker, however it sleeps', () => {
+      const found = detectModel(pool(1));
+      expect(found.model).toBe('unknown');
+      expect(found.confidence).toBeNull();
+    });
+  });
+
+  it('says how sure it is of every model it names, and nothing with unknown', () => {
+    for (const [model, build] of Object.entries(UNDER_LOAD)) {
+      const found = detectModel(build(seeded(5)));
+      expect(found.confidence, model).toMatch(/^(high|medium|low)$/);
+    }
+    expect(detectModel({ ...UNDER_LOAD['event-loop'](seeded(1)), samples: 1 }).confidence).toBeNull();
   });
 
   describe('says unknown, and why, when the window cannot tell', () => {

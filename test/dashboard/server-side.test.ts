@@ -139,11 +139,11 @@ describe('the views without a load generator', () => {
     const own = frames
       .filter((f) => f.run === 0)
       .map((f) => variant(f, (v) => Object.assign(v, { generator: null, phase: null, backend: null, server: null, accept_queue: { length_max: 3, length_mean: 1.5, samples: 4 } })));
-    const finding = { model: 'iterative', evidence: ['PID 42 has 1 thread', 'at most 1 connection was open at a time, while up to 3 waited in the accept queue'] };
+    const finding = { model: 'iterative', confidence: 'high' as const, evidence: ['PID 42 has 1 thread', 'at most 1 connection was open at a time, while up to 3 waited in the accept queue'] };
     const text = await live(own, { ...runs[0], server: 'PID 42 (python3)' }, finding);
     expect(text).toMatch(/PID 42 \(python3\) \(iterative\) 1\/1 +\/proc: no requests seen/);
     expect(text).toContain('latency: not seen from /proc');
-    expect(text).toContain('looks like: iterative');
+    expect(text).toContain('looks like: iterative (high confidence)');
     expect(text).toContain('- at most 1 connection was open at a time, while up to 3 waited in the accept');
     expect(text).toMatch(/CPU +[\d.]+ % +[\d.]+ %/);
     expect(text).toMatch(/accept q length +3 conn/);

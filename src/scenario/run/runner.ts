@@ -7,7 +7,7 @@
 import { startCollector, type Collector } from '../../collect/receiver.js';
 import { FrameAssembler } from '../../collect/frame-assembler.js';
 import type { AgentInterval } from '../../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, type Frame, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import { RECORDING_SCHEMA, monoMs, namedWith, type Frame, type RunEnd, type RunStart } from '../../vocabulary/index.js';
 import type { BackendConfig } from '../../servers/backend/backend-main.js';
 import { BACKEND_CONFIG_ENV, SERVE_CONFIG_ENV, type BackendMessage, type ServeMessage } from '../../servers/child-entry.js';
 import type { ServeConfig } from '../../servers/serve-main.js';
@@ -113,7 +113,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
         error = err as Error;
       }
       await children.stopAll();
-      if (detected) log(`/proc sees ${server.name} as ${detected.model}: ${detected.evidence.slice(0, 2).join('; ')}`);
+      if (detected) log(`/proc sees ${server.name} as ${namedWith(detected)}: ${detected.evidence.slice(0, 2).join('; ')}`);
       writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null, detected });
       if (error) throw error;
     }
@@ -183,7 +183,7 @@ async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<Ru
   }
   if (!watch) return null;
   const finding = detectModel(watch.window());
-  return { model: finding.model, evidence: finding.evidence };
+  return { model: finding.model, confidence: finding.confidence, evidence: finding.evidence };
 }
 
 /**

@@ -2,29 +2,13 @@
  * `srvlens attach` as a user runs it: the built CLI (`npm test` builds first; by hand: `npx tsc -p .`) against a real
  * Python server under a few concurrent clients.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AttachJson } from '../../../agents/proc/attach-report.js';
 import { waitUntil } from '../../helpers/processes.js';
-import { lineClients, startPython, stopAll } from './real-servers.js';
-
-const CLI = join(import.meta.dirname, '../../../dist/src/cli.js');
-const run = promisify(execFile);
-
-/** Runs the CLI; resolves with its exit code and output whatever the code. */
-async function attach(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [CLI, 'attach', ...args], { timeout: 30_000 });
-    return { code: 0, ...r };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { attachCli as attach, lineClients, startPython, stopAll } from './real-servers.js';
 
 afterEach(stopAll);
 

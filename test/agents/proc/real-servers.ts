@@ -4,15 +4,16 @@
  * and the bounded loopback clients that drive them. Each server runs in a process group of its own, so stopping it
  * also stops the workers and children it made.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { waitUntil } from '../../helpers/processes.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -58,14 +59,20 @@ export async function stopAll(): Promise<void> {
 export type PythonKind = 'iterative' | 'threading' | 'forking';
 
 /** fixtures/line-server.py: a socketserver echo server whose handler sleeps `delayS` per line. */
-export async function startPython(kind: PythonKind, delayS: number): Promise<RunningServer> {
-  const { child, lines } = startGroup('python3', [join(FIXTURES, 'line-server.py'), kind, String(delayS)]);
+export const startPython = (kind: PythonKind, delayS: number) => startPythonFixture('line-server.py', [kind, String(delayS)]);
+
+/** fixtures/forking-http.py: http.server with socketserver.ForkingMixIn, a process per connection. */
+export const startForkingHttp = () => startPythonFixture('forking-http.py', []);
+
+/** A fixture that prints its port as its first line. */
+async function startPythonFixture(file: string, args: string[]): Promise<RunningServer> {
+  const { child, lines } = startGroup('python3', [join(FIXTURES, file), ...args]);
   const spawnError = once(child, 'error').then(([err]) => {
     throw new Error(`python3 could not start (${(err as Error).message}): ${INSTALL_HINT}`);
   });
   await Promise.race([spawnError, waitUntil(() => lines.length > 0 || child.exitCode !== null, 10_000)]);
   const port = Number(lines[0]);
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`line-server.py ${kind} did not print its port (exit ${child.exitCode})`);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`${file} ${args.join(' ')} did not print its port (exit ${child.exitCode})`);
   return { pid: child.pid!, port, lines, stop: () => stopGroup(child) };
 }
 
@@ -90,12 +97,14 @@ export async function startReference(args: string[], collectorUrl: string): Prom
   return { pid: child.pid!, port, lines, stop: () => stopGroup(child) };
 }
 
-export function nginxBinary(): string {
+function sbinary(name: string): string {
   for (const dir of (process.env.PATH ?? '').split(':').concat('/usr/sbin')) {
-    if (dir && existsSync(join(dir, 'nginx'))) return join(dir, 'nginx');
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new Error(`nginx is not installed: ${INSTALL_HINT}`);
+  throw new Error(`${name} is not installed: ${INSTALL_HINT}`);
 }
+
+export const nginxBinary = () => sbinary('nginx');
 
 async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');
@@ -157,6 +166,56 @@ export async function startNginx(workers: number): Promise<RunningServer & { dir
   throw new Error(`nginx did not start; its log: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 }
 
+/**
+ * Apache's prefork MPM as Debian's apache2 package ships it: a master and a fixed pool of `workers` (no spares
+ * started or stopped, none recycled), one listener, keep-alive off. Only the modules it needs; run as root, Apache
+ * will not serve as root, so its workers become nobody.
+ */
+function apacheConf(dir: string, port: number, workers: number): string {
+  const user = process.getuid?.() === 0 ? 'User nobody\nGroup nogroup\n' : '';
+  return `ServerRoot ${dir}
+ServerName 127.0.0.1
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+Listen 127.0.0.1:${port}
+PidFile ${dir}/httpd.pid
+ErrorLog ${dir}/error.log
+Mutex file:${dir}
+DocumentRoot ${dir}/www
+KeepAlive Off
+StartServers ${workers}
+MinSpareServers 1
+MaxSpareServers ${workers}
+ServerLimit ${workers}
+MaxRequestWorkers ${workers}
+MaxConnectionsPerChild 0
+${user}`;
+}
+
+/** Debian's apache2 with the prefork MPM and `workers` workers, from a config of its own in a temp dir; it serves `/ok`. */
+export async function startApachePrefork(workers: number): Promise<RunningServer> {
+  const bin = sbinary('apache2');
+  const dir = mkdtempSync(join(tmpdir(), 'srvlens-apache-'));
+  mkdirSync(join(dir, 'www'));
+  writeFileSync(join(dir, 'www', 'ok'), 'ok\n');
+  chmodSync(dir, 0o755); // its workers may run as nobody
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    writeFileSync(join(dir, 'httpd.conf'), apacheConf(dir, port, workers));
+    const { child, lines } = startGroup(bin, ['-f', join(dir, 'httpd.conf'), '-DFOREGROUND']);
+    const ready = await waitUntil(() => child.exitCode !== null || childrenOf(child.pid!).length === workers, 10_000);
+    if (ready && child.exitCode === null) {
+      const stop = async () => {
+        await stopGroup(child);
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { pid: child.pid!, port, lines, stop };
+    }
+    await stopGroup(child);
+  }
+  throw new Error(`apache2 did not start; its log: ${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '(none)'}`);
+}
+
 export interface Load {
   completed(): number;
   /** Stops the clients and waits for them; returns how many exchanges completed. */
@@ -192,6 +251,53 @@ export function lineClients(port: number, n: number): Load {
       return done;
     },
   };
+}
+
+/**
+ * `n` clients, each in turn: a new connection, one `GET path` (HTTP/1.0: the server closes), read to the end, pause
+ * `pauseMs`. Each exchange takes about a millisecond on loopback: far shorter than any sampling interval.
+ */
+export function shortConnections(port: number, n: number, pauseMs: number, path = '/'): Load {
+  let done = 0;
+  let stopped = false;
+  const exchange = () =>
+    new Promise<boolean>((resolve) => {
+      let answered = false;
+      const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n`));
+      s.on('data', (b: Buffer) => {
+        if (!answered && b.toString('latin1').startsWith('HTTP/1.')) done++;
+        answered = true;
+      });
+      s.on('close', () => resolve(answered));
+      s.on('error', () => undefined);
+    });
+  const loops = Array.from({ length: n }, async () => {
+    while (!stopped) {
+      if (!(await exchange())) await sleep(20);
+      await sleep(pauseMs);
+    }
+  });
+  return {
+    completed: () => done,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return done;
+    },
+  };
+}
+
+const CLI = join(import.meta.dirname, '../../../dist/src/cli.js');
+
+/** `srvlens attach ARGS` from the built CLI; resolves with its exit code and output whatever the code. */
+export async function attachCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [CLI, 'attach', ...args], { timeout: 30_000 });
+    return { code: 0, ...r };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 /** `conns` keep-alive HTTP connections, each sending a request, waiting `pauseMs` after each response. */
