@@ -227,12 +227,12 @@ const mainThread = (p: ProcessWindow, w: WindowSummary) => w.contexts.find((c) =
 /** Held a connection at a sample, or woke often enough to have served some between samples (MIN_SERVING_WAKEUPS_PER_S). */
 function servedInWindow(p: ProcessWindow, w: WindowSummary): boolean {
   if (p.inbound_max > 0) return true;
-  const woke = mainThread(p, w)?.voluntary_ctx ?? 0;
+  const woke = mainThread(p, w)?.voluntary ?? 0;
   return w.duration_ms > 0 && woke / (w.duration_ms / 1000) >= MIN_SERVING_WAKEUPS_PER_S;
 }
 
 function wakeups(ps: ProcessWindow[], w: WindowSummary): string {
-  const n = ps.map((p) => mainThread(p, w)?.voluntary_ctx ?? 0);
+  const n = ps.map((p) => mainThread(p, w)?.voluntary ?? 0);
   const [lo, hi] = [Math.min(...n), Math.max(...n)];
   return `${lo === hi ? lo : `${lo}-${hi}`} times each in ${(w.duration_ms / 1000).toFixed(1)} s (voluntary context switches)`;
 }

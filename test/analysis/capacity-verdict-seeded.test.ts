@@ -50,8 +50,8 @@ describe('judgeProbe on seeded probes', () => {
 
 describe('judgeProbe when the rate was not answered', () => {
   const loop = (elu: number): ContextInterval => ({
-    key: '1', pid: 1, tid: null, name: 'srv', role: 'server', cpu_user_ms: 500, cpu_system_ms: 100, ctx_voluntary: 10,
-    ctx_involuntary: 1, runqueue_wait_ms: null, eventloop_delay: null, eventloop_utilization: elu, rss_bytes: null,
+    key: '1', pid: 1, tid: null, name: 'srv', role: 'server', cpu_user_ms: 500, cpu_system_ms: 100, voluntary: 10,
+    involuntary: 1, runqueue_wait_ms: null, eventloop_delay: null, eventloop_utilization: elu, rss_bytes: null,
   });
 
   it.each(SEEDS)('names the throughput when less than the sustained share of the rate was answered (seed %i)', (seed) => {
@@ -67,7 +67,7 @@ describe('judgeProbe when the rate was not answered', () => {
   });
 
   it('names the throughput when nothing was answered', () => {
-    const frames = probe(2).frames.map((f) => ({ ...f, generator: { ...f.generator!, completed: 0, errors: 0, sum_total_us: 0 } }));
+    const frames = probe(2).frames.map((f) => ({ ...f, generator: { ...f.generator!, completed: 0, errors: 0, sum_total_ms: 0 } }));
     expect(judgeProbe(100, frames, SLO_LOOSE)).toMatchObject({ pass: false, gave_out: 'throughput', reason: 'at 100 req/s nothing was answered' });
   });
 
@@ -87,10 +87,10 @@ describe("judgeProbe and the backend's limit", () => {
   /** Every backend slot busy, calls waiting `share` of the mean request's latency for a slot. */
   function withBackend(frames: Frame[], share: number): Frame[] {
     const completed = frames.reduce((t, f) => t + f.generator!.completed, 0);
-    const meanUs = frames.reduce((t, f) => t + f.generator!.sum_total_us, 0) / completed;
+    const meanMs = frames.reduce((t, f) => t + f.generator!.sum_total_ms, 0) / completed;
     return frames.map((f) => {
       const n = f.generator!.completed;
-      return { ...f, backend: { calls: n, completed: n, queue_max: 12, queue_mean: 3, in_service_max: 4, limit: 4, sum_service_us: n * 1000, sum_queue_us: n * share * meanUs } };
+      return { ...f, backend: { calls: n, completed: n, queue_max: 12, queue_mean: 3, in_service_max: 4, limit: 4, sum_service_ms: n * 1, sum_queue_ms: n * share * meanMs } };
     });
   }
 

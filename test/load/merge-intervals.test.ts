@@ -22,10 +22,10 @@ describe('mergeIntervals', () => {
   it.each([3, 30, 300])('adds the threads\' counts, sums and histograms, and keeps the worst lag (seed %i)', (seed) => {
     const parts = threadReports(seed, 3).map((p, i) => ({ ...p, data: { ...p.data, loop_lag_max_ms: [4, 17, 9][i], target_rps: 0.1 } }));
     const got = mergeIntervals(parts);
-    const total = (k: 'completed' | 'sum_total_us' | 'sum_response_us' | 'cpu_ms') => parts.reduce((t, p) => t + p.data[k], 0);
+    const total = (k: 'completed' | 'sum_total_ms' | 'sum_response_ms' | 'cpu_ms') => parts.reduce((t, p) => t + p.data[k], 0);
     expect(got.completed).toBe(total('completed'));
-    expect(got.sum_total_us).toBe(total('sum_total_us'));
-    expect(got.sum_response_us).toBe(total('sum_response_us'));
+    expect(got.sum_total_ms).toBe(total('sum_total_ms'));
+    expect(got.sum_response_ms).toBe(total('sum_response_ms'));
     expect(got.cpu_ms).toBe(total('cpu_ms'));
     // Three shares of 0.1 req/s add back to the rate as written, not to 0.30000000000000004.
     expect(got.target_rps).toBe(0.3);
@@ -51,7 +51,7 @@ describe('mergeIntervals', () => {
       ...p,
       data: {
         ...p.data,
-        connects: 10 + i, sum_connect_us: 1000 * (i + 1), connect_hdr: p.data.latency_hdr,
+        connects: 10 + i, sum_connect_ms: 1 * (i + 1), connect_hdr: p.data.latency_hdr,
         slow: { open: 2, completed: 5 + i, errors: i },
         mix: [
           { name: 'a', sent: 3, completed: 3, errors: 0, latency_hdr: p.data.latency_hdr },
@@ -60,7 +60,7 @@ describe('mergeIntervals', () => {
       },
     }));
     const got = mergeIntervals(parts);
-    expect(got).toMatchObject({ connects: 21, sum_connect_us: 3000, slow: { open: 4, completed: 11, errors: 1 } });
+    expect(got).toMatchObject({ connects: 21, sum_connect_ms: 3, slow: { open: 4, completed: 11, errors: 1 } });
     expect(count(got.connect_hdr!)).toBe(parts[0].data.completed + parts[1].data.completed);
     expect(got.mix!.map(({ latency_hdr, ...m }) => ({ ...m, latencies: count(latency_hdr) }))).toEqual([
       { name: 'a', sent: 6, completed: 6, errors: 0, latencies: parts[0].data.completed + parts[1].data.completed },
