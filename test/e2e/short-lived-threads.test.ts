@@ -1,7 +1,7 @@
 /**
  * thread-per-connection under `srvlens run`: every request a thread served reaches the agent, however short the
- * thread's life. The client's count is the ground truth: in a phase where the client saw no error and the generator
- * kept up, the agents must have counted the same requests (the drain's late answers are the last phase's).
+ * thread's life. The client's count is the ground truth: in a phase where the client saw no error, the agents must
+ * have counted the same requests, within 2 % (an answer can cross a phase boundary between the two sides).
  */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -23,15 +23,19 @@ describe('thread-per-connection, a thread per request', () => {
     let compared = 0;
     for (const p of phases) {
       expect(p.requests, p.name).toBeGreaterThan(0);
-      if (p.errors! > 0 || p.generator_saturated) {
-        // Requests the client gave up on were still served: the agents count at least what the client got.
-        expect(p.server_requests!, p.name).toBeGreaterThanOrEqual(p.requests! * 0.98);
-        continue;
-      }
+      // Where the client gave up on requests, the agents counted answers nobody read: those phases are held over
+      // the run below. The generator's own lag is not excluded: on 2 cores a V8 isolate per request always delays
+      // it a little, and it changes when a request is sent, not whether both sides count it.
+      if (p.errors! > 0) continue;
       compared++;
       expect(Math.abs(p.server_requests! - p.requests!), `${p.name}: client ${p.requests}, agents ${p.server_requests}`).toBeLessThanOrEqual(Math.ceil(p.requests! * 0.02));
     }
-    // 10 and 25 req/s are well within what a thread per request sustains here (~40 ms of isolate start each).
+    // Over the whole run every answer the client got was served, and counted, by the agents (requests the client
+    // gave up on were often still served: at least, not exactly).
+    const client = phases.reduce((t, p) => t + p.requests!, 0);
+    const agents = phases.reduce((t, p) => t + p.server_requests!, 0);
+    expect(agents, `client ${client}, agents ${agents}`).toBeGreaterThanOrEqual(Math.floor(client * 0.98));
+    // 10 req/s is well within what a thread per request sustains here (~40 ms of isolate start each).
     expect(compared).toBeGreaterThanOrEqual(1);
   }, 90_000);
 });
