@@ -112,10 +112,10 @@ parentPort?.on('message', (m: unknown) => {
  */
 function foreign(m: HandOffData): void {
   try {
-    const endMs = m.endMs ?? monoMs();
+    const endMs = m.endMs;
     const last = intervalIndex(endMs, config.intervalMs);
-    const first = Math.max(last - 1, intervalIndex(Math.min(m.startMs ?? endMs, endMs), config.intervalMs));
-    const startMs = Math.max(m.startMs ?? endMs, first * config.intervalMs);
+    const first = Math.max(last - 1, intervalIndex(Math.min(m.startMs, endMs), config.intervalMs));
+    const startMs = Math.max(m.startMs, first * config.intervalMs);
     const lifeMs = endMs - startMs;
     // Counts are whole: each interval gets the rounded cumulative share less what the ones before it got.
     let before = 0;

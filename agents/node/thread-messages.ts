@@ -29,9 +29,9 @@ export interface HandOffData {
   cpuSystemMs: number;
   voluntary: number;
   involuntary: number;
-  /** The child's life on the shared clock, ms (absent from an older agent: all of it in its last interval). */
-  startMs?: number;
-  endMs?: number;
+  /** The child's life on the shared clock, ms. */
+  startMs: number;
+  endMs: number;
 }
 
 /** The hand-off as it crosses the process boundary: the servers carry it as an opaque AgentHandOff. */

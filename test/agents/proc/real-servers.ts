@@ -259,7 +259,6 @@ export function lineClients(port: number, n: number): Load {
  */
 export function shortConnections(port: number, n: number, pauseMs: number, path = '/'): Load {
   let done = 0;
-  let stopped = false;
   const exchange = () =>
     new Promise<boolean>((resolve) => {
       let answered = false;
@@ -271,20 +270,7 @@ export function shortConnections(port: number, n: number, pauseMs: number, path 
       s.on('close', () => resolve(answered));
       s.on('error', () => undefined);
     });
-  const loops = Array.from({ length: n }, async () => {
-    while (!stopped) {
-      if (!(await exchange())) await sleep(20);
-      await sleep(pauseMs);
-    }
-  });
-  return {
-    completed: () => done,
-    stop: async () => {
-      stopped = true;
-      await Promise.all(loops);
-      return done;
-    },
-  };
+  return loopedLoad(n, pauseMs, exchange, () => done);
 }
 
 const CLI = join(import.meta.dirname, '../../../dist/src/cli.js');
@@ -304,32 +290,40 @@ export async function attachCli(args: string[]): Promise<{ code: number; stdout:
 export function keepAliveLoad(port: number, conns: number, pauseMs: number): Load {
   const agent = new http.Agent({ keepAlive: true, maxSockets: conns });
   let done = 0;
-  let stopped = false;
   const get = () =>
-    new Promise<void>((resolve) => {
+    new Promise<boolean>((resolve) => {
       http
         .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
           res.resume();
           res.on('end', () => {
             done++;
-            resolve();
+            resolve(true);
           });
         })
-        .on('error', () => resolve());
+        .on('error', () => resolve(true));
     });
-  const loops = Array.from({ length: conns }, async () => {
+  return loopedLoad(conns, pauseMs, get, () => done, () => agent.destroy());
+}
+
+/**
+ * `n` loops, each running `exchange` then pausing `pauseMs` (and 20 ms more after an exchange that got no answer,
+ * so a server that refuses is not hammered), until stopped.
+ */
+function loopedLoad(n: number, pauseMs: number, exchange: () => Promise<boolean>, done: () => number, cleanUp = () => undefined as void): Load {
+  let stopped = false;
+  const loops = Array.from({ length: n }, async () => {
     while (!stopped) {
-      await get();
+      if (!(await exchange())) await sleep(20);
       await sleep(pauseMs);
     }
   });
   return {
-    completed: () => done,
+    completed: done,
     stop: async () => {
       stopped = true;
       await Promise.all(loops);
-      agent.destroy();
-      return done;
+      cleanUp();
+      return done();
     },
   };
 }
