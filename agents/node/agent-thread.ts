@@ -12,6 +12,7 @@ import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '.
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
 import { ExemplarSpans } from './exemplar-spans.js';
+import { AdoptedChildren } from './adopted-children.js';
 import { CumulativeTotals } from './prometheus-cumulative.js';
 import { startPrometheusEndpoint } from './prometheus-endpoint.js';
 import { toPrometheusText } from './prometheus-text.js';
@@ -50,6 +51,8 @@ interface Registered {
 const { config, startIndex }: AgentThreadData = workerData;
 const ownTid = currentTid();
 const threads = new Map<number, Registered>();
+/** Children that live for one connection, read from /proc until their hand-off. */
+const children = new AdoptedChildren();
 let lastTasks = readAllTasks();
 let lastUsage = process.resourceUsage();
 let queue: IntervalRecord[] = [];
@@ -99,34 +102,41 @@ parentPort?.on('message', (m: unknown) => {
   if (m.type === 'stats') post({ type: 'stats', exported, errors, threads: threads.size });
   else if (m.type === 'flush') flushNow();
   else if (m.type === 'foreign') foreign(m);
+  else if (m.type === 'adopt') children.adopt(m.pid, m.name, m.atMs);
   else register(m);
 });
 
 /**
- * Reports a child that lived for one connection as a context of this process (`pid/childpid`), in the intervals it
- * recorded. Its whole life's CPU and switches (all the child has: one resourceUsage at its end) are laid over the
- * intervals it lived in, in proportion to its time in each: put all in its last interval, a run of children that
- * lived through a busy second reported more CPU in the next one than the host has. Intervals older than the one
- * before the hand-off are folded into that one, since the collector has closed their frames by then. Sent as
- * records of their own: an interval already exported gets a second record, which the collector adds to the first.
+ * Reports a child that lived for one connection as a context of this process (`pid/childpid`): the requests its
+ * buckets hold, and what of its totals the harvests have not read from /proc yet (all of them for a child never
+ * adopted). That rest is laid over the time since the last read, in proportion to the time in each interval, at
+ * most over the interval before the hand-off and the hand-off's own: the collector has closed older frames by then.
+ * Sent as records of their own: an interval already exported gets a second record, which the collector adds to the
+ * first.
  */
 function foreign(m: HandOffData): void {
   try {
     const endMs = m.endMs;
+    const rest = children.remainder(
+      m.pid,
+      { userMs: m.cpuUserMs, systemMs: m.cpuSystemMs, voluntary: m.voluntary, involuntary: m.involuntary, runqueueMs: 0 },
+      m.startMs,
+    );
     const last = intervalIndex(endMs, config.intervalMs);
-    const first = Math.max(last - 1, intervalIndex(Math.min(m.startMs, endMs), config.intervalMs));
-    const startMs = Math.max(m.startMs, first * config.intervalMs);
+    const first = Math.max(last - 1, intervalIndex(Math.min(rest.sinceMs, endMs), config.intervalMs));
+    const startMs = Math.max(rest.sinceMs, first * config.intervalMs);
     const lifeMs = endMs - startMs;
+    const firstRecord = Math.min(first, ...m.buckets.map((b) => b.index));
     // Counts are whole: each interval gets the rounded cumulative share less what the ones before it got.
     let before = 0;
     let given = { voluntary: 0, involuntary: 0 };
-    for (let index = first; index <= last; index++) {
+    for (let index = firstRecord; index <= last; index++) {
       const from = Math.max(startMs, index * config.intervalMs);
       const to = Math.min(endMs, (index + 1) * config.intervalMs);
-      const share = index === last ? 1 - before : lifeMs > 0 ? Math.max(0, to - from) / lifeMs : 0;
+      const share = index < first ? 0 : index === last ? 1 - before : lifeMs > 0 ? Math.max(0, to - from) / lifeMs : 0;
       before += share;
-      const voluntary = Math.round(m.voluntary * before) - given.voluntary;
-      const involuntary = Math.round(m.involuntary * before) - given.involuntary;
+      const voluntary = Math.round(rest.voluntary * before) - given.voluntary;
+      const involuntary = Math.round(rest.involuntary * before) - given.involuntary;
       given = { voluntary: given.voluntary + voluntary, involuntary: given.involuntary + involuntary };
       const bucket = m.buckets.find((b) => b.index === index) ?? null;
       if (share === 0 && bucket === null) continue;
@@ -141,8 +151,8 @@ function foreign(m: HandOffData): void {
             name: m.name,
             kind: 'js',
             threads: 1,
-            cpuUserMs: m.cpuUserMs * share,
-            cpuSystemMs: m.cpuSystemMs * share,
+            cpuUserMs: rest.userMs * share,
+            cpuSystemMs: rest.systemMs * share,
             voluntary,
             involuntary,
             runqueueMs: 0,
@@ -263,6 +273,7 @@ function harvest(index: number): IntervalRecord {
   }
   if (agent) contexts.push(agent);
   contexts.push(runtime);
+  contexts.push(...children.harvest(monoMs()));
   for (const [tid, t] of threads) if (t.goneAfter !== null && index >= t.goneAfter) threads.delete(tid);
   lastTasks = tasks;
   const usage = process.resourceUsage();

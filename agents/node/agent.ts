@@ -67,6 +67,7 @@ export function startAgent(config: AgentConfig, threadName = 'main'): RunningAge
   // A hand-off comes only from a child's agent (ThreadRecorder.handOff), built from this source: acceptHandOff has
   // checked its tag, and AgentHooks.accept, a method, lets this hook take it as the HandOff it is.
   recorder.hooks.accept = (message: HandOff) => post({ ...message, type: 'foreign' });
+  recorder.hooks.adopt = (pid, name) => post({ type: 'adopt', pid, name, atMs: monoMs() });
   recorder.start();
   post(recorder.announcement());
   return {

@@ -45,13 +45,18 @@ export interface AgentThreadData {
   startIndex: number;
 }
 
-/** Main thread to agent thread: a ring to read, a child's hand-off, or a request answered by FromAgentThread. */
-export type ToAgentThread = ThreadAnnouncement | (HandOffData & { type: 'foreign' }) | { type: 'stats' } | { type: 'flush' };
+/** Main thread to agent thread: a ring to read, a child to read from /proc, its hand-off, or a request answered by FromAgentThread. */
+export type ToAgentThread =
+  | ThreadAnnouncement
+  | (HandOffData & { type: 'foreign' })
+  | { type: 'adopt'; pid: number; name: string; atMs: number }
+  | { type: 'stats' }
+  | { type: 'flush' };
 
 /** Agent thread to main thread: the answer to `stats`; `flushed` once what `flush` harvested is sent. */
 export type FromAgentThread = { type: 'stats'; exported: number; errors: number; threads: number } | { type: 'flushed' };
 
-const TO_AGENT_THREAD = { thread: true, foreign: true, stats: true, flush: true } as const;
+const TO_AGENT_THREAD = { thread: true, foreign: true, adopt: true, stats: true, flush: true } as const;
 const FROM_AGENT_THREAD = { stats: true, flushed: true } as const;
 const ANNOUNCEMENT = { thread: true } as const;
 

@@ -7,8 +7,9 @@
  */
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import {
-  CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LABELS, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, readMerged, type Frame, type Slo, type SloLatencyKey,
+  CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LABELS, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, type Frame, type Slo, type SloLatencyKey,
 } from '../vocabulary/index.js';
+import { readMerged } from '../vocabulary/hdr.js';
 
 /** Share of the offered rate that must be answered for the rate to count as sustained (the rest is a backlog). */
 export const SUSTAIN_SHARE = 0.95;

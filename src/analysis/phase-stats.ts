@@ -10,7 +10,8 @@
  * agent's summed send-to-finish time. `unmeasured` is what is left of the mean latency: the requests the agent
  * did not see, and the intervals whose two sides could not be matched (a response in flight across a boundary).
  */
-import { DRAIN_PHASE, PART_NAMES, STAGES, summariseHdr, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
+import { DRAIN_PHASE, PART_NAMES, STAGES, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
+import { summariseHdr } from '../vocabulary/hdr.js';
 import { modelCosts, type ModelCosts } from './model-costs.js';
 import { phasesOf } from './phase-grouping.js';
 import { round, sum, usToMs } from './numbers.js';

@@ -40,6 +40,8 @@ export interface AgentHooks {
   handOff?(): AgentHandOff | null;
   /** In the parent: a child's hand-off, given to this process's agent to report as one of its contexts. */
   accept?(message: AgentHandOff): void;
+  /** In the parent, at fork: a child that will hand off; its CPU is read from /proc while it lives. */
+  adopt?(pid: number, name: string): void;
 }
 
 /** A short-lived child's measurements on their way to the parent's agent. Opaque to the servers that carry it. */
@@ -95,6 +97,15 @@ export function handOffToParent(): Promise<void> {
 /** In the parent: passes a child's message on to the agent when it is a hand-off; other messages are ignored. */
 export function acceptHandOff(message: unknown): void {
   if (isTagged<AgentHandOff>(message, HAND_OFF)) hooks()?.accept?.(message);
+}
+
+/**
+ * In the parent, right after forking a child that will hand off (handOffToParent) under the name `name`: the agent
+ * reads the child's CPU from /proc in every interval it lives, so that it is counted where it was spent; the
+ * hand-off then adds only the rest.
+ */
+export function adoptChild(pid: number, name: string): void {
+  hooks()?.adopt?.(pid, name);
 }
 
 const HAND_OFF = { 'srvlens.agent.handoff': true } as const;

@@ -9,7 +9,6 @@
  * waiting, from the process's 'exit' event.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { acceptHandOff } from '../../vocabulary/stage-hook.js';
 import { Worker } from 'node:worker_threads';
 import type { BackendAddress } from '../backend/backend-client.js';
 import type { WorkloadParams } from '../../vocabulary/workload-params.js';
@@ -105,8 +104,6 @@ export class BlockingServer {
     const stdio: (number | 'ignore' | 'inherit' | 'ipc')[] = ['ignore', 'inherit', 'inherit', 'ipc', fd];
     if (stdio.length !== CHILD_SOCKET_FD + 1) throw new Error('stdio layout does not match CHILD_SOCKET_FD');
     const child = fork(file, [], { env, stdio });
-    // A child that lives for one connection hands what its agent measured to this process's agent.
-    child.on('message', acceptHandOff);
     this.children.add(child);
     child.on('exit', () => this.children.delete(child));
     child.on('error', (err) => {

@@ -14,6 +14,7 @@ import { blocking } from '../native.js';
 import { resolveSize } from '../blocking/size-params.js';
 import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './model-server.js';
 import { resolveWorkload } from '../workload/workload.js';
+import { acceptHandOff, adoptChild } from '../../vocabulary/stage-hook.js';
 
 /** Each process is a whole Node (tens of MB): the cap keeps a load past capacity from exhausting memory. */
 const MAX_PROCESSES = 256;
@@ -32,14 +33,19 @@ export async function startForkPerConnectionServer(opts: ModelServerOptions): Pr
     try {
       if (server.control.stopping) return;
       const n = ++serial;
+      const name = `conn-${n}`;
       const child = server.forkChild(childFile, m.fd, {
         backend: opts.backend,
         workload,
         title: `${modelProcessTitle('fork-per-connection')}:conn-${n}`,
-        name: `conn-${n}`,
+        name,
         acceptMs: m.acceptMs,
       });
       counted = true;
+      // The child lives for this connection and hands what its agent measured to this process's agent, which reads
+      // its CPU from /proc until then (prefork's children export their own).
+      if (child.pid !== undefined) adoptChild(child.pid, name);
+      child.on('message', acceptHandOff);
       let released = false;
       const release = (): void => {
         if (released) return;
