@@ -92,6 +92,8 @@ export function toResourceMetrics(resource: Resource, records: IntervalRecord[])
   b.sum(METRIC.requests, '{request}', 'Finished requests', (r) => withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.requests })), ValueType.INT);
   b.sum(METRIC.requestsJoined, '{request}', 'Finished requests that carried the client send time', (r) =>
     withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.joined })), ValueType.INT);
+  b.sum(METRIC.inFlightTime, 's', 'Requests in flight integrated over time: over the interval, the mean in flight', (r) =>
+    withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.inFlightMs / 1000 })));
   b.sum(METRIC.partTime, 's', 'Time requests spent in each part, summed', (r) =>
     withBucket(r).flatMap((c) => STAGES.map((stage, i) => ({ attributes: { ...threadAttrs(c), [ATTR.part]: stage }, value: c.bucket!.stageMs[i] / 1000 }))));
   b.sum(METRIC.partEntries, '{entry}', 'Times a part was entered', (r) =>
@@ -102,6 +104,8 @@ export function toResourceMetrics(resource: Resource, records: IntervalRecord[])
   const split = (r: IntervalRecord) => withBucket(r).filter((c) => c.bucket!.split !== null);
   b.sum(METRIC.requestsSplit, '{request}', 'Requests whose wall time was split by the thread schedstat', (r) =>
     split(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.split!.requests })), ValueType.INT);
+  b.sum(METRIC.requestsSplitTime, 's', 'Wall time of the requests split by the thread schedstat, summed', (r) =>
+    split(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.split!.wallMs / 1000 })));
   b.sum(METRIC.requestThreadTime, 's', 'Requests\' wall time on their thread: on CPU, runnable waiting, blocked', (r) =>
     split(r).flatMap((c) => [
       { attributes: { ...threadAttrs(c), [ATTR.threadState]: 'on_cpu' }, value: c.bucket!.split!.onCpuMs / 1000 },

@@ -19,12 +19,15 @@ export interface ContextTotals {
   kind: ContextKind;
   requests: number;
   joined: number;
+  /** Requests in flight integrated over time, request-ms. */
+  inFlightMs: number;
   stageMs: number[];
   stageEntries: number[];
   splitRequests: number;
   splitOnCpuMs: number;
   splitRunqueueMs: number;
   splitBlockedMs: number;
+  splitWallMs: number;
   duration: ExpHistogramData;
   loopDelay: ExpHistogramData;
   cpuUserMs: number;
@@ -60,12 +63,14 @@ function newContext(name: string, kind: ContextKind): ContextTotals {
     kind,
     requests: 0,
     joined: 0,
+    inFlightMs: 0,
     stageMs: new Array<number>(STAGE_COUNT).fill(0),
     stageEntries: new Array<number>(STAGE_COUNT).fill(0),
     splitRequests: 0,
     splitOnCpuMs: 0,
     splitRunqueueMs: 0,
     splitBlockedMs: 0,
+    splitWallMs: 0,
     duration: emptyExpHistogram(),
     loopDelay: emptyExpHistogram(),
     cpuUserMs: 0,
@@ -120,6 +125,7 @@ export class CumulativeTotals implements CumulativeState {
       if (b) {
         t.requests += b.requests;
         t.joined += b.joined;
+        t.inFlightMs += b.inFlightMs;
         for (let i = 0; i < STAGE_COUNT; i++) {
           t.stageMs[i] += b.stageMs[i];
           t.stageEntries[i] += b.stageEntries[i];
@@ -129,6 +135,7 @@ export class CumulativeTotals implements CumulativeState {
           t.splitOnCpuMs += b.split.onCpuMs;
           t.splitRunqueueMs += b.split.runqueueMs;
           t.splitBlockedMs += b.split.blockedMs;
+          t.splitWallMs += b.split.wallMs;
         }
         if (b.duration.count > 0) t.duration = mergeExpHistograms([t.duration, b.duration]);
         if (b.loopDelay.count > 0) t.loopDelay = mergeExpHistograms([t.loopDelay, b.loopDelay]);

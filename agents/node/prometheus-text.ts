@@ -139,6 +139,7 @@ export function toPrometheusText(state: CumulativeState, target: Record<string, 
     js.filter((c) => c.duration.count > 0).map((c) => [contextLabels(c), c.duration]));
   counter(METRIC.requests, '{request}', 'Finished requests', perContext(js, (c) => [[{}, c.requests]]));
   counter(METRIC.requestsJoined, '{request}', 'Finished requests that carried the client send time', perContext(js, (c) => [[{}, c.joined]]));
+  counter(METRIC.inFlightTime, 's', 'Requests in flight integrated over time: its rate is the mean in flight', perContext(js, (c) => [[{}, c.inFlightMs / 1000]]));
   counter(METRIC.partTime, 's', 'Time requests spent in each part, summed', perContext(js, (c) =>
     STAGES.map((stage, i) => [{ [L.part]: stage }, c.stageMs[i] / 1000])));
   counter(METRIC.partEntries, '{entry}', 'Times a part was entered', perContext(js, (c) =>
@@ -146,6 +147,7 @@ export function toPrometheusText(state: CumulativeState, target: Record<string, 
 
   const split = js.filter((c) => c.splitRequests > 0);
   counter(METRIC.requestsSplit, '{request}', 'Requests whose wall time was split by the thread schedstat', perContext(split, (c) => [[{}, c.splitRequests]]));
+  counter(METRIC.requestsSplitTime, 's', 'Wall time of the requests split by the thread schedstat, summed', perContext(split, (c) => [[{}, c.splitWallMs / 1000]]));
   counter(METRIC.requestThreadTime, 's', 'Requests\' wall time on their thread: on CPU, runnable waiting, blocked', perContext(split, (c) => [
     [{ [L.threadState]: 'on_cpu' }, c.splitOnCpuMs / 1000],
     [{ [L.threadState]: 'runqueue' }, c.splitRunqueueMs / 1000],

@@ -15,7 +15,9 @@ import {
   B_SPLIT_ONCPU,
   B_SPLIT_REQUESTS,
   B_SPLIT_RUNQ,
+  B_SPLIT_WALL,
   B_EXEMPLARS,
+  B_IN_FLIGHT_MS,
   B_STAGE_ENTRIES,
   B_STAGE_MS,
   EX_FILLED,
@@ -81,6 +83,8 @@ export class RequestTracker {
   /** The slot of the request being split now (-1: none), and when the last split began. */
   private splitSlot = -1;
   private lastSplitMs = -Infinity;
+  /** The last begin or end (ms): requests in flight are integrated over time from there (accrueInFlight). */
+  private lastChangeMs = 0;
   /** Exemplars on: each slot keeps its request's traceparent (a reference to the header string, no copy). */
   private exemplars = false;
   private readonly traceparent: (string | undefined)[];
@@ -169,6 +173,7 @@ export class RequestTracker {
       (handle as Tagged)[kSlot] = -1;
       return;
     }
+    this.accrueInFlight(now, this.ring.bucketFor(now));
     const slot = this.freeList[--this.freeTop];
     this.inUse[slot] = 1;
     const tag = slot + this.generation[slot] * this.capacity;
@@ -263,6 +268,7 @@ export class RequestTracker {
     f[b + B_REQUESTS]++;
     const slot = this.slotOf(handle);
     if (slot < 0) return;
+    this.accrueInFlight(now, b);
     (handle as Tagged)[kSlot] = -1;
     const base = slot * STAGE_COUNT;
     this.stageMs[base + this.stage[slot]] += now - this.stageStartMs[slot];
@@ -277,6 +283,7 @@ export class RequestTracker {
       f[b + B_SPLIT_ONCPU] += cpu;
       f[b + B_SPLIT_RUNQ] += runq;
       f[b + B_SPLIT_BLOCKED] += Math.max(0, wall - cpu - runq);
+      f[b + B_SPLIT_WALL] += wall;
     }
     const joined = this.sendMs[slot] >= 0;
     if (joined) f[b + B_JOINED]++;
@@ -337,10 +344,17 @@ export class RequestTracker {
     this.freeList[this.freeTop++] = slot;
   }
 
+  /** The requests in flight since the last begin or end, times the time since then, into bucket `b`. */
+  private accrueInFlight(now: number, b: number): void {
+    this.ring.f64[b + B_IN_FLIGHT_MS] += (this.capacity - this.freeTop) * (now - this.lastChangeMs);
+    this.lastChangeMs = now;
+  }
+
   /** Takes back the slots of requests in flight for longer than ABANDONED_MS; they count as dropped. */
   sweep(now: number): void {
     for (let slot = 0; slot < this.capacity; slot++) {
       if (this.inUse[slot] === 1 && now - this.startMs[slot] > ABANDONED_MS) {
+        this.accrueInFlight(now, this.ring.bucketFor(now));
         this.generation[slot]++;
         this.release(slot);
         this.ring.f64[H_DROPPED]++;

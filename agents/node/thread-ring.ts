@@ -28,11 +28,22 @@ export const B_REQUESTS = 1;
 export const B_JOINED = 2;
 export const B_STAGE_MS = 3;
 export const B_STAGE_ENTRIES = B_STAGE_MS + STAGE_COUNT;
-/** Requests whose wall time was split by the thread's schedstat, and the split (ms): on CPU, run queue, blocked. */
+/**
+ * Requests whose wall time was split by the thread's schedstat, the split (ms: on CPU, run queue, blocked, the last
+ * what is left of the wall time, never below 0), and their wall time itself (ms, from the clock, to hold the
+ * schedstat's on CPU and run queue against).
+ */
 export const B_SPLIT_REQUESTS = B_STAGE_ENTRIES + STAGE_COUNT;
 export const B_SPLIT_ONCPU = B_SPLIT_REQUESTS + 1;
 export const B_SPLIT_RUNQ = B_SPLIT_REQUESTS + 2;
 export const B_SPLIT_BLOCKED = B_SPLIT_REQUESTS + 3;
+export const B_SPLIT_WALL = B_SPLIT_REQUESTS + 4;
+/**
+ * Requests in flight on this thread integrated over time, ms (the request-milliseconds of the interval): divided by
+ * the interval's length, the mean number in flight. Added at every begin and end (in flight so far times the time
+ * since the last change), in the bucket of that event: an interval without events carries its share into the next.
+ */
+export const B_IN_FLIGHT_MS = B_SPLIT_REQUESTS + 5;
 /**
  * Exemplars (when enabled): EX_SLOTS requests of the interval kept whole, the EX_SLOWEST slowest then a uniform
  * sample (reservoir) of the rest. A slot: filled, wall ms, start (ms, shared clock), client send ms (-1: unknown),
@@ -48,7 +59,7 @@ export const EX_TRACE = 4;
 export const EX_PARENT = 8;
 export const EX_STAGES = 10;
 export const EX_SIZE = EX_STAGES + STAGE_COUNT;
-export const B_EXEMPLARS = B_SPLIT_REQUESTS + 4;
+export const B_EXEMPLARS = B_IN_FLIGHT_MS + 1;
 const B_DURATION = B_EXEMPLARS + EX_SLOTS * EX_SIZE;
 
 /** Request durations, seconds: 100 ns .. 10^4 s. Loop delay, seconds: 1 µs .. 1000 s. */
@@ -70,7 +81,9 @@ export interface BucketData {
   loopDelay: ExpHistogramData;
   exemplars: ExemplarData[];
   /** Present when the thread ran one request at a time: its requests' wall time split by schedstat, ms. */
-  split: { requests: number; onCpuMs: number; runqueueMs: number; blockedMs: number } | null;
+  split: { requests: number; onCpuMs: number; runqueueMs: number; blockedMs: number; wallMs: number } | null;
+  /** Requests in flight integrated over time, request-ms (B_IN_FLIGHT_MS). */
+  inFlightMs: number;
 }
 
 export interface ExemplarData {
@@ -146,6 +159,7 @@ export class ThreadRing {
       duration: this.durations[b].toData(),
       loopDelay: this.delays[b].toData(),
       exemplars: this.readExemplars(base),
+      inFlightMs: this.f64[base + B_IN_FLIGHT_MS],
       split:
         this.f64[base + B_SPLIT_REQUESTS] > 0
           ? {
@@ -153,6 +167,7 @@ export class ThreadRing {
               onCpuMs: this.f64[base + B_SPLIT_ONCPU],
               runqueueMs: this.f64[base + B_SPLIT_RUNQ],
               blockedMs: this.f64[base + B_SPLIT_BLOCKED],
+              wallMs: this.f64[base + B_SPLIT_WALL],
             }
           : null,
     };

@@ -9,6 +9,7 @@ import { PART_NAMES, type Frame, type PartName, type RunStart } from '../vocabul
 import { modelCosts, type ModelCosts } from './model-costs.js';
 import { round } from './numbers.js';
 import { serverSideStats } from './server-side-stats.js';
+import { selfChecks, type Check, type HostCores } from './self-checks.js';
 
 /** The phase of a generator-less run: without a generator there are no phases, so the run is one. */
 export const AGENTS_ONLY_PHASE = 'live';
@@ -39,9 +40,11 @@ export interface AgentsOnlyPhaseStats extends ModelCosts {
   server_time_ms: { mean: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null } | null;
   /** Share of the mean server time the handler's parts (parse to send) cover. */
   server_time_coverage: number | null;
+  /** The checks that need no client (self-checks.ts); those that do say so. */
+  checks: Check[];
 }
 
-export function agentsOnlyPhaseStats(name: string, frames: readonly Frame[]): AgentsOnlyPhaseStats {
+export function agentsOnlyPhaseStats(name: string, frames: readonly Frame[], host: HostCores | null = null): AgentsOnlyPhaseStats {
   const s = serverSideStats(frames);
   const t = s.time_ms;
   return {
@@ -66,11 +69,12 @@ export function agentsOnlyPhaseStats(name: string, frames: readonly Frame[]): Ag
     closed_loop: null,
     generator_saturated: null,
     generator_saturation: null,
+    checks: selfChecks(frames, host, null),
   };
 }
 
 /** A run's frames as one phase; none when the run has no frames. */
-export function agentsOnlyRunPhases(run: RunStart, frames: readonly Frame[]): AgentsOnlyPhaseStats[] {
+export function agentsOnlyRunPhases(run: RunStart, frames: readonly Frame[], host: HostCores | null = null): AgentsOnlyPhaseStats[] {
   const own = frames.filter((f) => f.run === run.run);
-  return own.length ? [agentsOnlyPhaseStats(AGENTS_ONLY_PHASE, own)] : [];
+  return own.length ? [agentsOnlyPhaseStats(AGENTS_ONLY_PHASE, own, host)] : [];
 }

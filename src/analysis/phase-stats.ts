@@ -16,6 +16,7 @@ import { modelCosts, type ModelCosts } from './model-costs.js';
 import { phasesOf } from './phase-grouping.js';
 import { round, sum, usToMs } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';
+import { selfChecks, type Check, type HostCores } from './self-checks.js';
 
 export interface PhaseStats extends ModelCosts {
   name: string;
@@ -40,9 +41,12 @@ export interface PhaseStats extends ModelCosts {
   closed_loop: boolean;
   generator_saturated: boolean;
   generator_saturation: string[];
+  /** The phase's figures held against the host, the client, Little's law and the clock (self-checks.ts). */
+  checks: Check[];
 }
 
-export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
+/** `host`: the machine the frames were recorded on, for the CPU check (null: not taken). */
+export function phaseStats(name: string, frames: readonly Frame[], host: HostCores | null = null): PhaseStats {
   const gens = frames.flatMap((f) => (f.generator ? [f.generator] : []));
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
   // Drain intervals offer nothing: their responses join the phase's requests and latency, but the rate is what
@@ -69,6 +73,9 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
   }
 
   const perRequest = serverRequests || completed;
+  const meanRounded = round(meanMs);
+  const partsRounded = Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>;
+  const saturated = gens.some((g) => g.saturated);
   return {
     name,
     duration_s: durationS,
@@ -78,14 +85,14 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     requests: completed,
     errors: sum(gens, (g) => g.errors),
     latency_ms: {
-      mean: round(meanMs),
+      mean: meanRounded,
       p50: round(corrected && usToMs(corrected.p50_us)),
       p90: round(corrected && usToMs(corrected.p90_us)),
       p99: round(corrected && usToMs(corrected.p99_us)),
       max: round(corrected && usToMs(corrected.max_us)),
       uncorrected_p99: round(uncorrected && usToMs(uncorrected.p99_us)),
     },
-    parts_ms: Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>,
+    parts_ms: partsRounded,
     coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
@@ -93,8 +100,15 @@ export function phaseStats(name: string, frames: readonly Frame[]): PhaseStats {
     mix: mixOf(gens),
     connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(sum(gens, (g) => g.sum_connect_ms ?? 0) / sum(gens, (g) => g.connects ?? 0), 4) : null,
     closed_loop: gens.some((g) => g.closed_loop === true),
-    generator_saturated: gens.some((g) => g.saturated),
+    generator_saturated: saturated,
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
+    checks: selfChecks(frames, host, {
+      requests: completed,
+      errors: sum(gens, (g) => g.errors),
+      generatorKeptUp: !saturated,
+      meanMs: meanMs,
+      unmeasuredMs: parts.unmeasured,
+    }),
   };
 }
 
@@ -131,7 +145,11 @@ function mixOf(gens: readonly GeneratorInterval[]): PhaseStats['mix'] {
   });
 }
 
-export function runPhases(run: RunStart, frames: readonly Frame[]): { server: string; model: string; size: Record<string, number>; phases: PhaseStats[] } {
+export function runPhases(
+  run: RunStart,
+  frames: readonly Frame[],
+  host: HostCores | null = null,
+): { server: string; model: string; size: Record<string, number>; phases: PhaseStats[] } {
   const own = frames.filter((f) => f.run === run.run);
-  return { server: run.server, model: run.model, size: run.size, phases: phasesOf(own).map((p) => phaseStats(p.name, p.frames)) };
+  return { server: run.server, model: run.model, size: run.size, phases: phasesOf(own).map((p) => phaseStats(p.name, p.frames, host)) };
 }

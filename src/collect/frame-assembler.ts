@@ -201,9 +201,13 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
     ]),
   ) as ServerInterval['stages'];
   const splits = contexts.flatMap((c) => (c.split ? [c.split] : []));
+  // Only when every context that served requests said how long they were in flight: a partial sum is no mean.
+  const serving = contexts.filter((c) => c.requests > 0 || (c.in_flight_ms ?? 0) > 0);
+  const inFlight = serving.every((c) => c.in_flight_ms !== null) ? serving.reduce((s, c) => s + (c.in_flight_ms ?? 0), 0) : null;
   return {
     requests,
     joined,
+    ...(inFlight !== null ? { in_flight_ms: inFlight } : {}),
     stages,
     duration: mergeExpHistograms(contexts.flatMap((c) => (c.duration ? [c.duration] : []))),
     ...(splits.length
@@ -213,6 +217,8 @@ export function mergeServer(agents: AgentInterval[]): ServerInterval | null {
             on_cpu_ms: splits.reduce((s, x) => s + x.on_cpu_ms, 0),
             runqueue_ms: splits.reduce((s, x) => s + x.runqueue_ms, 0),
             blocked_ms: splits.reduce((s, x) => s + x.blocked_ms, 0),
+            // Only when every split came with its wall time (agents before it did not send it).
+            ...(splits.every((x) => x.wall_ms !== undefined) ? { wall_ms: splits.reduce((s, x) => s + (x.wall_ms ?? 0), 0) } : {}),
           },
         }
       : {}),

@@ -15,6 +15,8 @@ export interface AgentContext {
   threads: number;
   requests: number;
   joined: number;
+  /** Requests in flight integrated over time, request-ms; null when the source did not say (older agents, spans). */
+  in_flight_ms: number | null;
   stage_ms: Record<StageName, number>;
   stage_entries: Record<StageName, number>;
   duration: ExpHistogramData | null;
@@ -26,7 +28,7 @@ export interface AgentContext {
   eventloop_utilization: number | null;
   eventloop_delay: ExpHistogramData | null;
   /** Requests split by the thread's schedstat (threads serving one request at a time), ms. */
-  split: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number } | null;
+  split: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number; wall_ms?: number } | null;
 }
 
 export interface AgentInterval {
@@ -71,6 +73,7 @@ export function emptyContext(tid: number, name: string, kind: string): AgentCont
     threads: 1,
     requests: 0,
     joined: 0,
+    in_flight_ms: null,
     stage_ms: zeroStages(),
     stage_entries: zeroStages(),
     duration: null,
@@ -163,6 +166,9 @@ function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: Agent
     case METRIC.requestsJoined:
       c.joined += value;
       break;
+    case METRIC.inFlightTime:
+      c.in_flight_ms = (c.in_flight_ms ?? 0) + value * 1000;
+      break;
     case METRIC.partTime: {
       const part = at[ATTR.part] as StageName;
       if (part in c.stage_ms) c.stage_ms[part] += value * 1000;
@@ -193,6 +199,10 @@ function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: Agent
     case METRIC.requestsSplit:
       c.split = c.split ?? { requests: 0, on_cpu_ms: 0, runqueue_ms: 0, blocked_ms: 0 };
       c.split.requests += value;
+      break;
+    case METRIC.requestsSplitTime:
+      c.split = c.split ?? { requests: 0, on_cpu_ms: 0, runqueue_ms: 0, blocked_ms: 0 };
+      c.split.wall_ms = (c.split.wall_ms ?? 0) + value * 1000;
       break;
     case METRIC.requestThreadTime: {
       c.split = c.split ?? { requests: 0, on_cpu_ms: 0, runqueue_ms: 0, blocked_ms: 0 };

@@ -7,11 +7,16 @@
  * and errors as a client saw them, latency, send_wait, network, coverage, matched_share, the generator's own), and
  * adds what the agents counted: `served_rps`, `server_time_ms` (handler start to response end) and
  * `server_time_coverage`. Reports written before `source` existed are all of generator runs.
+ *
+ * Every phase carries `checks` (self-checks.ts): its figures held against the host, the client, Little's law and the
+ * clock, each `{ id, ok, detail }`, ok null where it could not be taken; each run counts its failed ones in
+ * `checks_failed`.
  */
 import { REPORT_SCHEMA, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
 import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 import { measuredBy } from '../analysis/server-side-stats.js';
+import { failedChecks, type Check } from '../analysis/self-checks.js';
 
 export type ReportRun = {
   server: string;
@@ -19,6 +24,8 @@ export type ReportRun = {
   size: Record<string, number>;
   /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
   detected_model: ModelSeen | null;
+  /** Checks that failed, over all of the run's phases. */
+  checks_failed: number;
 } & ({ source: 'generator'; phases: PhaseStats[] } | { source: 'agents-only'; phases: AgentsOnlyPhaseStats[] });
 
 export interface Report {
@@ -51,18 +58,24 @@ export function buildReport(input: {
     interval_ms: input.header.interval_ms,
     host: input.header.host,
     tool_version: input.header.tool.version,
-    runs: input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null)),
+    runs: input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, input.header.host)),
     damage: input.damage && { offset: input.damage.offset, after_records: input.damage.afterRecords, message: input.damage.message },
     complete: input.complete,
   };
 }
 
-function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model']): ReportRun {
+function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts): ReportRun {
   const run = { server: r.server, model: r.model, size: r.size, detected_model: detected };
   // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
   // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side
   // measured and nothing else. A run without frames has no phases either way, as before `source` existed.
   const own = frames.filter((f) => f.run === r.run);
-  if (own.length === 0 || measuredBy(own) === 'generator') return { ...run, source: 'generator', phases: runPhases(r, own).phases };
-  return { ...run, source: 'agents-only', phases: agentsOnlyRunPhases(r, own) };
+  if (own.length === 0 || measuredBy(own) === 'generator') {
+    const phases = runPhases(r, own, host).phases;
+    return { ...run, checks_failed: countFailed(phases), source: 'generator', phases };
+  }
+  const phases = agentsOnlyRunPhases(r, own, host);
+  return { ...run, checks_failed: countFailed(phases), source: 'agents-only', phases };
 }
+
+const countFailed = (phases: readonly { checks: Check[] }[]) => phases.reduce((n, p) => n + failedChecks(p.checks).length, 0);

@@ -5,6 +5,7 @@
 import { PART_NAMES, namedWith } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
 import { agentsOnlyText } from './agents-only-text.js';
+import { checkLines } from './check-lines.js';
 
 function table(head: string[], rows: (string | number | null)[][]): string {
   const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
@@ -30,7 +31,7 @@ export function renderText(report: Report): string {
       out.push(`/proc names it: ${namedWith(run.detected_model)}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
     }
     if (run.source === 'agents-only') {
-      out.push(...agentsOnlyText(run.server, run.phases));
+      out.push(...agentsOnlyText(run.server, run.phases), ...checkLines(run.phases));
       continue;
     }
     out.push(
@@ -50,6 +51,8 @@ export function renderText(report: Report): string {
           p.generator_saturated ? 'NO' : 'yes',
         ]),
       ),
+      // Under the phases' figures: what of them cannot be true.
+      ...checkLines(run.phases),
     );
     out.push('', 'where the time goes (mean ms per request; - = not measured):');
     out.push(

@@ -24,6 +24,8 @@ export const REPORT_SCHEMA = 'srvlens.report/1';
 
 export interface HostFacts {
   cpus: number;
+  /** The CPU quota of srvlens's cgroup in cores, null when none is set; absent in recordings made before it was read. */
+  cpu_quota_cores?: number | null;
   cpu_model: string;
   cpu_speed_ghz: number | null;
   memory_bytes: number;
@@ -160,15 +162,21 @@ export interface ServerInterval {
   requests: number;
   /** Of those, requests that carried the generator's send time, so their server-side parts could be measured. */
   joined: number;
+  /**
+   * Requests in flight at the server (handler start to response end) integrated over the interval, request-ms:
+   * divided by interval_ms, the mean number in flight (Little's L). Absent where an agent did not measure it.
+   */
+  in_flight_ms?: number;
   stages: Record<StageName, StageSum>;
   /** Handler start to response finish, seconds, all finished requests. */
   duration: ExpHistogramData;
   /**
    * Requests served on threads that run one request at a time (the blocking models): their wall time split by the
    * thread's schedstat into on CPU, runnable but waiting for a CPU, and blocked (sleeping in the kernel), ms summed.
-   * Absent when no such thread served requests.
+   * `blocked_ms` is what is left of the wall time, never below 0; `wall_ms` the same requests' wall time from the clock
+   * (absent in recordings made before it was sent). Absent when no such thread served requests.
    */
-  thread_split?: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number };
+  thread_split?: { requests: number; on_cpu_ms: number; runqueue_ms: number; blocked_ms: number; wall_ms?: number };
   /** Data the agents dropped (bounded buffers full) and errors they caught, in the interval. */
   dropped: number;
   agent_errors: number;

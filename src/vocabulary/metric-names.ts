@@ -15,8 +15,10 @@ export const METRIC = {
   partEntries: 'srvlens.request.part.entries', // {entry}: how often a stage was entered, attr srvlens.part
   requestThreadTime: 'srvlens.request.thread.time', // s, requests' wall time on one-request-at-a-time threads, attr srvlens.thread.state = on_cpu | runqueue | blocked
   requestsSplit: 'srvlens.requests.split', // {request}: requests whose wall time was split by schedstat
+  requestsSplitTime: 'srvlens.requests.split.time', // s: those requests' wall time (handler start to finish), summed
   requests: 'srvlens.requests', // {request}: finished requests
   requestsJoined: 'srvlens.requests.joined', // {request}: finished requests that carried the client's send time
+  inFlightTime: 'srvlens.requests.in_flight.time', // s: requests in flight integrated over time (request-seconds); / interval = mean in flight
   threadCpuTime: 'srvlens.thread.cpu.time', // s, per thread (thread.id, thread.name), attr cpu.mode
   threadContextSwitches: 'srvlens.thread.context_switches', // per thread, attr process.context_switch.type
   threadRunqueueWait: 'srvlens.thread.runqueue.wait', // s, per thread

@@ -86,6 +86,7 @@ function bucket(index: number, durations: number[], extra: Partial<BucketData> =
     index,
     requests: durations.length,
     joined: 0,
+    inFlightMs: 0,
     stageMs,
     stageEntries,
     duration: histogram(durations),

@@ -4,7 +4,33 @@ import { B_REQUESTS, H_DROPPED, H_HARVESTED, ThreadRing } from '../../agents/nod
 import { ThreadSchedstat } from '../../agents/node/thread-schedstat.js';
 import { STAGE, monoMs } from '../../src/vocabulary/index.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 describe('request tracker', () => {
+  it('integrates the requests in flight over time: two overlapping requests, 1 + 2 + 1 in flight for ~40 ms each', async () => {
+    const ring = new ThreadRing(3_600_000); // one interval for the whole test
+    const tracker = new RequestTracker(ring);
+    const [a, b] = [{}, {}];
+    const t0 = monoMs();
+    tracker.begin(a, 0, 0);
+    await sleep(40);
+    const t1 = monoMs();
+    tracker.begin(b, 0, 0);
+    await sleep(40);
+    const t2 = monoMs();
+    tracker.end(a);
+    await sleep(40);
+    const t3 = monoMs();
+    tracker.end(b);
+    const bucket = ring.read(Math.floor(monoMs() / 3_600_000))!;
+    // Held against this test's own clock readings around each call, not against the durations the tracker timed.
+    const expected = (t1 - t0) + 2 * (t2 - t1) + (t3 - t2);
+    expect(bucket.inFlightMs).toBeGreaterThan(expected - 1);
+    expect(bucket.inFlightMs).toBeLessThan(expected + 1);
+    // Little's law over the bucket: the time in flight is the requests' summed durations (both ends inside it).
+    expect(bucket.inFlightMs).toBeCloseTo(bucket.duration.sum * 1000, 3);
+  });
+
   it('takes back the slot of an abandoned request, and a late end of it cannot release the slot\'s new holder', () => {
     const ring = new ThreadRing(1000);
     const tracker = new RequestTracker(ring, 1); // one slot: the new request must reuse the abandoned one's

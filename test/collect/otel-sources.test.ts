@@ -83,6 +83,7 @@ describe('OTLP encodings', () => {
       loopDelay: new ExpHistogram(1e-6, 1e3).toData(),
       split: null,
       exemplars: [],
+      inFlightMs: 37.5,
     };
     const record = {
       index,
@@ -110,6 +111,7 @@ describe('OTLP encodings', () => {
     expect(a.index).toBe(index);
     expect(a.contexts[0]).toMatchObject({ tid: 42, requests: 4, joined: 3, voluntary: 7, eventloop_utilization: 0.4 });
     expect(a.contexts[0].duration!.count).toBe(4);
+    expect(a.contexts[0].in_flight_ms).toBeCloseTo(37.5, 6);
     expect(a.process.cpu_user_ms).toBeCloseTo(20, 6);
   });
 });

@@ -37,5 +37,10 @@ describe('thread-per-connection, a thread per request', () => {
     expect(agents, `client ${client}, agents ${agents}`).toBeGreaterThanOrEqual(Math.floor(client * 0.98));
     // 10 req/s is well within what a thread per request sustains here (~40 ms of isolate start each).
     expect(compared).toBeGreaterThanOrEqual(1);
+    // Its figures check out: CPU within the host, Little's law, and each thread's schedstat split against the clock.
+    for (const p of phases) {
+      for (const c of p.checks) expect(c.ok, `${p.name} ${c.id}: ${c.detail}`).not.toBe(false);
+      for (const id of ['cpu_within_host', 'littles_law', 'thread_split']) expect(p.checks.find((c) => c.id === id)?.ok, `${p.name} ${id}`).toBe(true);
+    }
   }, 90_000);
 });

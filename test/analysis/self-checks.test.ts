@@ -1,0 +1,146 @@
+/**
+ * Each self-check on synthetic frames: frames that agree with themselves (the check holds), and frames that break
+ * exactly what the check is there to catch (it fails). The consistent frames come from a seeded stream of requests
+ * whose time in flight is worked out here by overlap with each interval, not by the agent's event accrual.
+ */
+import { describe, expect, it } from 'vitest';
+import { selfChecks, type Check, type CheckId, type ClientView } from '../../src/analysis/self-checks.js';
+import { phaseStats } from '../../src/analysis/phase-stats.js';
+import { ExpHistogram, STAGES, type ContextInterval, type Frame, type ServerInterval } from '../../src/vocabulary/index.js';
+import { seeded } from './synthetic-windows.js';
+import { syntheticRun } from './synthetic-frames.js';
+
+const INTERVAL_MS = 1000;
+const HOST = { cpus: 2, cpu_quota_cores: null };
+
+interface Served {
+  startMs: number;
+  endMs: number;
+}
+
+/** Requests at `rps` (exponential gaps) each lasting `meanMs` (exponential), for `seconds`, from `seed`. */
+function requests(seed: number, rps: number, meanMs: number, seconds: number): Served[] {
+  const r = seeded(seed);
+  const out: Served[] = [];
+  for (let t = -Math.log(1 - r()) * (1000 / rps); t < seconds * 1000; t += -Math.log(1 - r()) * (1000 / rps)) {
+    out.push({ startMs: t, endMs: t + -Math.log(1 - r()) * meanMs });
+  }
+  return out;
+}
+
+const context = (cpuMs: number): ContextInterval => ({
+  key: '1/1', pid: 1, tid: 1, name: 'main', role: 'js', cpu_user_ms: cpuMs, cpu_system_ms: 0, voluntary: 0, involuntary: 0,
+  runqueue_wait_ms: 0, eventloop_delay: null, eventloop_utilization: null, rss_bytes: null,
+});
+
+/**
+ * The frames of `served`: each request counted and timed in the interval it ended, its time in flight split over
+ * the intervals it overlapped; `cpuCores` of CPU per interval; each request split into 1/10 on CPU, 1/20 run queue.
+ */
+function framesOf(served: readonly Served[], seconds: number, cpuCores: number): Frame[] {
+  return Array.from({ length: seconds }, (_, index) => {
+    const from = index * INTERVAL_MS;
+    const to = from + INTERVAL_MS;
+    const ended = served.filter((q) => q.endMs >= from && q.endMs < to);
+    const duration = new ExpHistogram();
+    for (const q of ended) duration.record((q.endMs - q.startMs) / 1000);
+    const inFlight = served.reduce((s, q) => s + Math.max(0, Math.min(q.endMs, to) - Math.max(q.startMs, from)), 0);
+    const wall = ended.reduce((s, q) => s + (q.endMs - q.startMs), 0);
+    const server: ServerInterval = {
+      requests: ended.length,
+      joined: ended.length,
+      in_flight_ms: inFlight,
+      stages: Object.fromEntries(STAGES.map((s) => [s, { sum_ms: 0, requests: ended.length, entries: 0 }])) as ServerInterval['stages'],
+      duration: duration.toData(),
+      thread_split: { requests: ended.length, on_cpu_ms: wall / 10, runqueue_ms: wall / 20, blocked_ms: wall - wall / 10 - wall / 20, wall_ms: wall },
+      dropped: 0,
+      agent_errors: 0,
+    };
+    return { kind: 'frame', run: 0, index, t_ms: from, interval_ms: INTERVAL_MS, phase: 'p', generator: null, server, contexts: [context(cpuCores * INTERVAL_MS)], backend: null };
+  });
+}
+
+const SECONDS = 10;
+const check = (checks: Check[], id: CheckId) => checks.find((c) => c.id === id)!;
+const client = (requests: number, over: Partial<ClientView> = {}): ClientView => ({ requests, errors: 0, generatorKeptUp: true, meanMs: 20, unmeasuredMs: 0.2, ...over });
+
+describe('self-checks', () => {
+  it.each([1, 7, 42])('all hold on frames that agree with themselves (seed %i)', (seed) => {
+    const served = requests(seed, 80, 25, SECONDS);
+    const frames = framesOf(served, SECONDS, 1.5);
+    const counted = frames.reduce((s, f) => s + f.server!.requests, 0);
+    const checks = selfChecks(frames, HOST, client(counted));
+    expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split']);
+    for (const c of checks) expect(c.ok, `${c.id}: ${c.detail}`).toBe(true);
+  });
+
+  it('cpu_within_host fails at more CPU than the host has, and than its cgroup quota allows', () => {
+    const frames = framesOf(requests(1, 80, 25, SECONDS), SECONDS, 2.4);
+    const c = check(selfChecks(frames, HOST, null), 'cpu_within_host');
+    expect(c.ok).toBe(false);
+    expect(c.detail).toContain('2.40 cores of the host\'s 2 cores');
+    const held = framesOf(requests(1, 80, 25, SECONDS), SECONDS, 1.5);
+    expect(check(selfChecks(held, HOST, null), 'cpu_within_host').ok).toBe(true);
+    const quota = check(selfChecks(held, { cpus: 2, cpu_quota_cores: 1 }, null), 'cpu_within_host');
+    expect(quota.ok).toBe(false);
+    expect(quota.detail).toContain('quota of 1.00 cores');
+    expect(check(selfChecks(held, null, null), 'cpu_within_host').ok).toBeNull();
+  });
+
+  it('requests_counted fails when the agents lost requests the client got, and is not taken where the client saw errors or the generator lagged', () => {
+    const frames = framesOf(requests(7, 80, 25, SECONDS), SECONDS, 1);
+    const counted = frames.reduce((s, f) => s + f.server!.requests, 0);
+    expect(check(selfChecks(frames, HOST, client(counted + 1)), 'requests_counted').ok).toBe(true); // 1 across a boundary
+    const lost = check(selfChecks(frames, HOST, client(Math.round(counted * 1.3))), 'requests_counted');
+    expect(lost.ok).toBe(false);
+    expect(lost.detail).toContain(`the agents counted ${counted} requests`);
+    expect(check(selfChecks(frames, HOST, client(counted * 2, { errors: 3 })), 'requests_counted').ok).toBeNull();
+    expect(check(selfChecks(frames, HOST, client(counted * 2, { generatorKeptUp: false })), 'requests_counted').ok).toBeNull();
+  });
+
+  it('unmeasured_small fails where a stage went unmarked, through the phase figures', () => {
+    const whole = syntheticRun(42, 6).map((s) => s.frame);
+    expect(check(phaseStats('p', whole).checks, 'unmeasured_small').ok).toBe(true);
+    // The agent never saw the downstream stage, and no interval's two sides match (network is then not measured,
+    // so it cannot absorb the gap): the stage's time is left in unmeasured.
+    const gap = syntheticRun(42, 6, () => ({ missed: 5 })).map((s) => s.frame);
+    for (const f of gap) f.server!.stages.downstream = { sum_ms: 0, requests: f.server!.joined, entries: 0 };
+    const c = check(phaseStats('p', gap).checks, 'unmeasured_small');
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/^unmeasured \d/);
+  });
+
+  it('littles_law fails when requests are counted but not timed, or timed in the wrong unit, and holds across seeds when not', () => {
+    for (const seed of [3, 5, 8]) {
+      const frames = framesOf(requests(seed, 120, 40, SECONDS), SECONDS, 1);
+      expect(check(selfChecks(frames, HOST, null), 'littles_law').ok, `seed ${seed}`).toBe(true);
+    }
+    // A third of the requests reach the count but neither the time in flight nor the histogram (no slot).
+    const dropped = framesOf(requests(3, 120, 40, SECONDS), SECONDS, 1);
+    for (const f of dropped) f.server!.requests = Math.round(f.server!.requests * 1.5);
+    const c = check(selfChecks(dropped, HOST, null), 'littles_law');
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/^mean in flight L = \d/);
+    // Durations in ms where the histogram holds seconds: W off by 1000.
+    const units = framesOf(requests(3, 120, 40, SECONDS), SECONDS, 1);
+    for (const f of units) f.server!.duration = { ...f.server!.duration, sum: f.server!.duration.sum * 1000 };
+    expect(check(selfChecks(units, HOST, null), 'littles_law').ok).toBe(false);
+    // Frames from before the agents recorded time in flight: not taken, and not failed.
+    for (const f of units) delete f.server!.in_flight_ms;
+    expect(check(selfChecks(units, HOST, null), 'littles_law')).toMatchObject({ ok: null, detail: expect.stringContaining('did not record') });
+  });
+
+  it('thread_split fails where schedstat claims more on CPU and run queue than the requests lasted', () => {
+    const frames = framesOf(requests(9, 50, 30, SECONDS), SECONDS, 1);
+    expect(check(selfChecks(frames, HOST, null), 'thread_split').ok).toBe(true);
+    for (const f of frames) {
+      const s = f.server!.thread_split!;
+      // Another thread's counters: on CPU for 1.5 times the wall time; blocked, the clamped rest, is 0.
+      s.on_cpu_ms = s.wall_ms! * 1.5;
+      s.blocked_ms = 0;
+    }
+    const c = check(selfChecks(frames, HOST, null), 'thread_split');
+    expect(c.ok).toBe(false);
+    expect(c.detail).toContain('requests split');
+  });
+});
