@@ -2,6 +2,7 @@
 import { DRAIN_PHASE } from '../../src/vocabulary/index.js';
 import type { Snapshot } from '../state/snapshot.js';
 import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
+import { failedChecks } from '../../src/analysis/self-checks.js';
 
 export interface PhasePanel {
   scenario: string;
@@ -32,6 +33,8 @@ export interface PhasePanel {
   run_state: 'running' | 'done' | 'failed' | 'stopped';
   /** Without a generator there are no phases: the status line says who measured instead. */
   measured_by: MeasuredBy;
+  /** The self-checks that fail over the phase window's figures (self-checks.ts), as the report would show them. */
+  failed_checks: { id: string; detail: string }[];
 }
 
 export function phasePanel(s: Snapshot): PhasePanel {
@@ -61,5 +64,6 @@ export function phasePanel(s: Snapshot): PhasePanel {
     // A replayed run without a run-end record was cut short; a live one is still going.
     run_state: run.ended ? (run.ended.ok ? 'done' : 'failed') : timeline.source === 'live' ? 'running' : 'stopped',
     measured_by: measuredBy(s.frames),
+    failed_checks: failedChecks(s.phase?.checks ?? s.server?.costs.checks ?? []).map((c) => ({ id: c.id, detail: c.detail })),
   };
 }

@@ -3,6 +3,9 @@
  * Per run it keeps the last CHART_WINDOW frames (the series behind the cursor) and the last PHASE_WINDOW frames of
  * each phase (what the phase's figures and the Compare view are computed from, also after the run moved on).
  */
+import { availableParallelism } from 'node:os';
+import type { HostCores } from '../../src/analysis/self-checks.js';
+import { cpuQuotaCores } from '../../src/scenario/run/cpu-quota.js';
 import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
 import { RingBuffer } from './ring-buffer.js';
 import { extendSpans, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
@@ -25,6 +28,8 @@ export interface PlannedServer {
 export class LiveFrameStore implements Timeline {
   readonly source = 'live' as const;
   readonly damage = null;
+  /** Live frames are this machine's. */
+  readonly host: HostCores = { cpus: availableParallelism(), cpu_quota_cores: cpuQuotaCores() };
   private readonly stores: RunStore[];
 
   private readonly concurrent: boolean;

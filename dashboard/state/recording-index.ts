@@ -4,6 +4,7 @@
  * the cursor, a few at a time, into a bounded cache. Memory grows with the number of frames by a few numbers each,
  * not with their size.
  */
+import type { HostCores } from '../../src/analysis/self-checks.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Frame, RecordingRecord } from '../../src/vocabulary/index.js';
 import { iterateRecording } from '../../src/recording/reader.js';
@@ -34,6 +35,7 @@ export class RecordingIndex implements Timeline {
     readonly scenario: string,
     readonly intervalMs: number,
     readonly plan: readonly PhasePlan[] | null,
+    readonly host: HostCores | null,
     readonly damage: string | null,
     private readonly index: RunIndex[],
     /** The schema the file was written in: frames read back are upgraded from it (upgrade-frame.ts). */
@@ -45,6 +47,7 @@ export class RecordingIndex implements Timeline {
     let scenario = '';
     let intervalMs = 1000;
     let plan: PhasePlan[] | null = null;
+    let host: HostCores | null = null;
     let damage: string | null = null;
     let schema = '';
     const runs = new Map<number, RunIndex>();
@@ -59,6 +62,7 @@ export class RecordingIndex implements Timeline {
         scenario = r.scenario.name;
         intervalMs = r.interval_ms;
         plan = planFromConfig(r.scenario.config);
+        host = r.host;
       } else if (r.kind === 'run-start') {
         runs.set(r.run, { info: { start: r, frames: 0, spans: [], ended: null }, offsets: [], lengths: [] });
       } else if (r.kind === 'frame') {
@@ -74,7 +78,7 @@ export class RecordingIndex implements Timeline {
       }
     }
     const fh = await open(path, 'r');
-    return new RecordingIndex(fh, path, scenario, intervalMs, plan, damage, [...runs.values()], schema);
+    return new RecordingIndex(fh, path, scenario, intervalMs, plan, host, damage, [...runs.values()], schema);
   }
 
   runs(): readonly RunInfo[] {

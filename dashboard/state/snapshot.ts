@@ -90,7 +90,7 @@ export class SnapshotBuilder {
     const key = `${run}:${w.from}:${w.to}`;
     if (this.serverCache.has(key)) return this.serverCache.get(key) ?? null;
     const frames = await this.timeline.frames(run, w.from, w.to);
-    const stats = frames.length ? serverStats(frames) : null;
+    const stats = frames.length ? serverStats(frames, this.timeline.host) : null;
     this.serverCache.set(key, stats);
     if (this.serverCache.size > STATS_CACHE) this.serverCache.delete(this.serverCache.keys().next().value as string);
     return stats;
@@ -102,7 +102,7 @@ export class SnapshotBuilder {
     // phaseStats counts every frame's interval in the phase's duration; the report leaves frames without a
     // generator report out of a phase (phasesOf), and so do we, so that the figures match it.
     const frames = (await this.timeline.frames(run, w.from, w.to)).filter((f) => f.generator);
-    const stats = frames.length ? phaseStats(w.span.name, frames) : null;
+    const stats = frames.length ? phaseStats(w.span.name, frames, this.timeline.host) : null;
     this.cache.set(key, stats);
     if (this.cache.size > STATS_CACHE) this.cache.delete(this.cache.keys().next().value as string);
     return stats;

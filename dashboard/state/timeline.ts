@@ -3,6 +3,7 @@
  * of a run). The live store keeps bounded ring buffers and the replay index reads frames from the file on demand,
  * so neither holds a whole run; both answer the same questions, and the views never know which one they read.
  */
+import type { HostCores } from '../../src/analysis/self-checks.js';
 import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
 import { continuesPhase } from '../../src/analysis/phase-grouping.js';
 import { ScenarioSchema, phaseDurationS } from '../../src/scenario/schema.js';
@@ -39,6 +40,8 @@ export interface Timeline {
   readonly scenario: string;
   readonly intervalMs: number;
   readonly plan: readonly PhasePlan[] | null;
+  /** The cores of the host the frames come from, for the CPU check (self-checks.ts); null when not known. */
+  readonly host: HostCores | null;
   /** Why a replay stops early (a damaged or cut recording), or null. */
   readonly damage: string | null;
   runs(): readonly RunInfo[];

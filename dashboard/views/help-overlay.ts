@@ -28,6 +28,7 @@ export function helpOverlay(screen: blessed.Widgets.Screen, notes: readonly stri
     ...wrapWords(`bars, one letter per part: ${parts}`, W, '  ', '  '),
     ...wrapWords('latency: from the intended send time (corrected for coordinated omission); ! marks intervals in which the generator could not keep its schedule.', W, '  ', '  '),
     ...wrapWords(`phase figures: the last ${PHASE_WINDOW} intervals of the phase at most.`, W, '  ', '  '),
+    ...wrapWords('[check failed: ...]: the phase figures disagree with what they can be held against (the host\'s cores, the client\'s count, Little\'s law, the clock); `srvlens report` says how, per phase.', W, '  ', '  '),
     ...notes.flatMap((n) => wrapWords(n, W, '  ', '  ')),
   ];
   return blessed.box({

@@ -34,8 +34,10 @@ export function statusLines(p: PhasePanel | null, play: ScreenStatus): string[] 
           ? 'before the first phase'
           : `phase ${bold(esc(p.phase))}${p.phases ? ` ${p.phase_number}/${p.phases}` : ''}: ${progress}`;
   const mode = play.source === 'live' ? 'live' : play.playing ? `playing ${play.speed}x` : 'paused';
+  // The figures on screen that cannot be true say so where they are read (the report has the same checks).
+  const checks = p.failed_checks.length ? `  ${alert(esc(`[check failed: ${p.failed_checks.map((c) => c.id).join(', ')}]`))}` : '';
   return [
-    `${bold(esc(p.server))} (${esc(p.model)}${esc(size)}) ${p.run_number}/${p.runs}${state}  ${where}`,
+    `${bold(esc(p.server))} (${esc(p.model)}${esc(size)}) ${p.run_number}/${p.runs}${state}  ${where}${checks}`,
     `interval ${p.position}/${p.intervals}, t ${fmtSeconds(p.t_s)}  ${bold(mode)}${play.note ? `  ${alert(esc(play.note))}` : ''}`,
   ];
 }

@@ -102,13 +102,12 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     closed_loop: gens.some((g) => g.closed_loop === true),
     generator_saturated: saturated,
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
-    checks: selfChecks(frames, host, {
-      requests: completed,
-      errors: sum(gens, (g) => g.errors),
-      generatorKeptUp: !saturated,
-      meanMs: meanMs,
-      unmeasuredMs: parts.unmeasured,
-    }),
+    // Frames no generator reported on (the dashboard's server-side windows) have no client to check against.
+    checks: selfChecks(
+      frames,
+      host,
+      gens.length ? { requests: completed, errors: sum(gens, (g) => g.errors), generatorKeptUp: !saturated, meanMs, unmeasuredMs: parts.unmeasured } : null,
+    ),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Frame } from '../vocabulary/index.js';
 import { sum } from './numbers.js';
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import { serverSideStats, type ServerSideStats } from './server-side-stats.js';
+import type { HostCores } from './self-checks.js';
 
 export interface ServerStats extends ServerSideStats {
   /** Context switches per second, summed over the contexts: what they cost when requests are not counted. */
@@ -31,7 +32,8 @@ export function intervalServerStats(frame: Frame): ServerStats {
   return s;
 }
 
-export function serverStats(frames: readonly Frame[]): ServerStats {
+/** `host`: the machine the frames come from, for the CPU check among the costs' checks (null: not taken). */
+export function serverStats(frames: readonly Frame[], host: HostCores | null = null): ServerStats {
   const side = serverSideStats(frames);
   const contexts = frames.flatMap((f) => f.contexts);
   const seconds = side.duration_s;
@@ -47,6 +49,6 @@ export function serverStats(frames: readonly Frame[]): ServerStats {
           }
         : null,
     cpu_cores: contexts.length && windowMs ? cpuMs / windowMs : null,
-    costs: phaseStats('-', frames),
+    costs: phaseStats('-', frames, host),
   };
 }

@@ -11,6 +11,7 @@ import { startLiveDashboard } from '../../dashboard/live.js';
 import { KEY, fakeTerminal, until, type FakeTerminal } from './fake-terminal.js';
 import { THREE_LOOPS, cutCopy, recorded } from './fixtures.js';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -191,5 +192,23 @@ describe('live', () => {
     expect(quits).toBe(0);
     term.press(KEY.ctrlC);
     await until(() => quits === 1, 'Ctrl-C to stop the run');
+  });
+
+  it('marks the status line where the phase\'s figures fail a self-check: more CPU than this host has', async () => {
+    const scenario = loadScenario(join(import.meta.dirname, 'fixtures/three-loops.yaml'));
+    const { runs, frames } = await recorded();
+    const term = fakeTerminal(140, 30);
+    const live = startLiveDashboard(scenario, () => undefined, term.screen);
+    cleanup.push(() => live.close());
+    const lean = frames.filter((f: Frame) => f.run === 0).slice(0, 9);
+    for (const f of lean.slice(0, 8)) live.onFrame(f, runs[0] as RunStart);
+    await until(() => term.text().includes('interval 8/8'), 'the eighth frame');
+    expect(term.text()).not.toContain('check failed');
+    // One interval whose contexts burned ten times the cores of this machine in one second.
+    const cpus = availableParallelism();
+    const hot = { ...lean[8], contexts: lean[8].contexts.map((c, i) => (i === 0 ? { ...c, cpu_user_ms: cpus * 10_000 } : c)) };
+    live.onFrame(hot, runs[0] as RunStart);
+    await until(() => term.text().includes('interval 9/9'), 'the ninth frame');
+    expect(term.text()).toContain('[check failed: cpu_within_host]');
   });
 });
