@@ -11,6 +11,8 @@
  * as exemplars, never counted again.
  * Children end before their parent and are exported first (BatchSpanProcessor exports ended spans), so their
  * times wait, bounded, under the parent's id until the parent arrives.
+ * A service whose spans keep coming without a single SERVER span has requests nobody sees: that is said once, with
+ * what arrived (`notice`), rather than shown as a service that served nothing.
  */
 import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type Exemplar, type StageName } from '../vocabulary/index.js';
 import { emptyContext, type AgentInterval } from './otlp-json.js';
@@ -25,6 +27,18 @@ const SPAN_KIND_CLIENT = 3;
 /** Children whose parent has not come within this long are dropped (and the bound keeps memory flat). */
 const CHILD_TTL_MS = 30_000;
 const MAX_PENDING_PARENTS = 100_000;
+/** Batches of spans, none of them SERVER, after which a service is said to send no requests (a parent can come a batch late). */
+const BATCHES_BEFORE_NOTICE = 2;
+
+const KIND_NAMES: Record<number, string> = { 1: 'internal', 2: 'server', 3: 'client', 4: 'producer', 5: 'consumer' };
+
+/** What one service sent so far, by span kind, and whether it was told about. */
+interface ServiceSpans {
+  pid: number;
+  batches: number;
+  kinds: Map<string, number>;
+  noticed: boolean;
+}
 
 interface ChildTimes {
   seen: number;
@@ -61,8 +75,13 @@ export class SpanMapper {
   private readonly pending = new Map<string, ChildTimes>();
   /** Spans that could not be used (a child whose parent never came), counted, never silent. */
   dropped = 0;
+  private readonly services = new Map<string, ServiceSpans>();
 
-  constructor(private readonly intervalMs: number) {}
+  /** `notice`: told once per service whose spans hold no SERVER span, with what they held and why that may be. */
+  constructor(
+    private readonly intervalMs: number,
+    private readonly notice: (message: string) => void = () => undefined,
+  ) {}
 
   ingest(body: Json): AgentInterval[] {
     const now = Date.now();
@@ -72,6 +91,7 @@ export class SpanMapper {
       const pid = num(res[ATTR.processPid]);
       const service = String(res[ATTR.serviceName] ?? 'otel');
       const spans: Json[] = (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []);
+      this.tally(service, pid, spans);
       // Children first, so a parent in the same batch finds them.
       for (const s of spans) if (num(s.kind) !== SPAN_KIND_SERVER) this.noteChild(s, now);
       for (const s of spans) {
@@ -88,6 +108,30 @@ export class SpanMapper {
       else a.contexts[0].duration = duration.toData();
       return a;
     });
+  }
+
+  private tally(service: string, pid: number, spans: readonly Json[]): void {
+    if (spans.length === 0) return;
+    let t = this.services.get(service);
+    if (!t) {
+      t = { pid, batches: 0, kinds: new Map(), noticed: false };
+      this.services.set(service, t);
+    }
+    t.batches++;
+    for (const s of spans) {
+      const kind = KIND_NAMES[num(s.kind)] ?? 'unspecified';
+      t.kinds.set(kind, (t.kinds.get(kind) ?? 0) + 1);
+    }
+    if (t.noticed || t.kinds.has('server') || t.batches < BATCHES_BEFORE_NOTICE) return;
+    t.noticed = true;
+    const total = [...t.kinds.values()].reduce((a, b) => a + b, 0);
+    const kinds = [...t.kinds].map(([k, n]) => `${n} ${k}`).join(', ');
+    this.notice(
+      `service ${service} (PID ${t.pid}) sent ${total} spans (${kinds}) and no server span: srvlens counts a request by its ` +
+        `server span, so this service shows no requests. An ES module app's node:http is not patched by an SDK that hooks ` +
+        `require() only: run it with node --experimental-loader=@opentelemetry/instrumentation/hook.mjs, or under ` +
+        `node --import srvlens/agent.`,
+    );
   }
 
   private noteChild(s: Json, now: number): void {

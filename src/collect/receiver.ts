@@ -36,11 +36,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startCollector(options: {
   intervalMs: number;
   onAgentIntervals: (intervals: AgentInterval[]) => void;
+  /** What a source sent that cannot be shown as it expects (spans without any server span), in words; once each. */
+  onNotice?: (message: string) => void;
   host?: string;
   port?: number;
 }): Promise<Collector> {
   const rejected: { reason: string }[] = [];
-  const spans = new SpanMapper(options.intervalMs);
+  const spans = new SpanMapper(options.intervalMs, options.onNotice);
   const server: Server = createServer(async (req, res) => {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' });

@@ -113,7 +113,7 @@ async function runDashboard(o: Options): Promise<number> {
   let collector: Collector | null = null;
   let clock: IntervalClock | null = null;
   try {
-    collector = await listen(o, (list) => runs.add(list));
+    collector = await listen(o, (list) => runs.add(list), (line) => sink?.log(line));
     const where = `${o.host}:${collector.port}`;
     const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${collector.port}/v1/metrics`;
     // Opened once listening, so that a port in use leaves an earlier recording of that name as it was.
@@ -180,9 +180,11 @@ function openWriter(out: string | undefined): RecordingWriter | null {
   }
 }
 
-async function listen(o: Options, onAgentIntervals: Parameters<typeof startCollector>[0]['onAgentIntervals']): Promise<Collector> {
+type CollectorOptions = Parameters<typeof startCollector>[0];
+
+async function listen(o: Options, onAgentIntervals: CollectorOptions['onAgentIntervals'], onNotice: CollectorOptions['onNotice']): Promise<Collector> {
   try {
-    return await startCollector({ intervalMs: o.intervalMs, host: o.host, port: o.port, onAgentIntervals });
+    return await startCollector({ intervalMs: o.intervalMs, host: o.host, port: o.port, onAgentIntervals, onNotice });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE') {

@@ -7,6 +7,8 @@ import { PART_NAMES, type PartName } from '../vocabulary/index.js';
 import type { AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 
 const NO_GENERATOR = 'no load generator';
+/** Why the costs are '-' although requests were seen: the source (OpenTelemetry spans) says nothing of threads. */
+const NO_CONTEXTS = 'not measured: spans carry no CPU (agent or attach)';
 
 /** A figure: its name, its value (null: not measured), its unit, and what to know about it. Or a heading. */
 type Line = [label: string, value: string | null, unit: string, note?: string] | string;
@@ -47,6 +49,8 @@ function phaseLines(p: AgentsOnlyPhaseStats): Line[] {
   const cs = p.context_switches_per_request;
   const split = p.request_thread_time_ms;
   const loop = p.eventloop_delay_ms;
+  // Costs are per request: '-' either for want of requests or, with requests, for want of CPU readings.
+  const noCost = p.server_requests ? NO_CONTEXTS : 'no requests counted to divide by';
   const lines: Line[] = [
     `phase ${p.name}: ${f(p.duration_s, 2)} s, ${p.intervals} interval${p.intervals === 1 ? '' : 's'}`,
     ['requests', f(p.server_requests, 0), 'req', noRequests ?? 'as the agents counted them'],
@@ -63,10 +67,10 @@ function phaseLines(p: AgentsOnlyPhaseStats): Line[] {
     ...PART_NAMES.map((n): Line => [n, f(p.parts_ms[n], 3), 'ms/req', p.parts_ms[n] === null ? UNMEASURED_PART[n] : undefined]),
     ['parts cover', f(p.server_time_coverage === null ? null : p.server_time_coverage * 100, 1), '%', 'of the mean server time'],
     'what the model costs:',
-    ['CPU', f(p.cpu_ms_per_request, 3), 'ms/req'],
-    ['voluntary switches', f(cs?.voluntary, 2), '/req'],
+    ['CPU', f(p.cpu_ms_per_request, 3), 'ms/req', p.cpu_ms_per_request === null ? noCost : undefined],
+    ['voluntary switches', f(cs?.voluntary, 2), '/req', cs ? undefined : noCost],
     ['involuntary switches', f(cs?.involuntary, 2), '/req'],
-    ['run-queue wait', f(p.runqueue_wait_ms_per_request, 3), 'ms/req'],
+    ['run-queue wait', f(p.runqueue_wait_ms_per_request, 3), 'ms/req', p.runqueue_wait_ms_per_request === null ? noCost : undefined],
   ];
   // On threads serving one request at a time only (the blocking models); an event loop's requests share its thread.
   if (split) {

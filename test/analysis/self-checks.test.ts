@@ -8,6 +8,7 @@ import { selfChecks, type Check, type CheckId, type ClientView } from '../../src
 import { phaseStats } from '../../src/analysis/phase-stats.js';
 import { ExpHistogram, STAGES, type ContextInterval, type Frame, type ServerInterval } from '../../src/vocabulary/index.js';
 import { seeded } from './synthetic-windows.js';
+import { checkLines } from '../../src/report/check-lines.js';
 import { syntheticRun } from './synthetic-frames.js';
 
 const INTERVAL_MS = 1000;
@@ -142,5 +143,12 @@ describe('self-checks', () => {
     const c = check(selfChecks(frames, HOST, null), 'thread_split');
     expect(c.ok).toBe(false);
     expect(c.detail).toContain('requests split');
+  });
+
+  it('shows a failed check as a check: line under the phase, and counts what held and what was not taken', () => {
+    const hot = framesOf(requests(1, 80, 25, SECONDS), SECONDS, 2.4);
+    const lines = checkLines([{ name: 'r400', checks: selfChecks(hot, HOST, null) }]);
+    expect(lines[0]).toMatch(/^check: r400: cpu_within_host FAILED: 2\.40 cores of the host's 2 cores/);
+    expect(lines[lines.length - 1]).toBe('checks: 2 held, 1 failed, 2 not taken (--format json says why)');
   });
 });

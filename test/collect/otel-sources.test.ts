@@ -15,21 +15,17 @@ describe('any OpenTelemetry source', () => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  it('maps a plain sdk-node app\'s server spans (OTLP protobuf) onto the parts', async () => {
-    const received: AgentInterval[] = [];
-    const collector = await startCollector({ intervalMs: 500, onAgentIntervals: (l) => received.push(...l) });
-    cleanup.push(() => collector.close());
-    // The downstream tier: 20 ms per call.
+  /** A downstream tier answering in 20 ms, and `file` under the plain SDK setup exporting to `collectorPort`. */
+  async function startApp(file: string, collectorPort: number): Promise<{ port: number }> {
     const downstream = createServer((req, res) => setTimeout(() => res.end('x'), 20));
     downstream.listen(0, '127.0.0.1');
     await once(downstream, 'listening');
     cleanup.push(() => downstream.close());
-
-    const app: ChildProcess = fork(join(FIXTURES, 'otel-app.cjs'), [], {
+    const app: ChildProcess = fork(join(FIXTURES, file), [], {
       execArgv: ['--require', join(FIXTURES, 'otel-setup.cjs')],
       env: {
         ...process.env,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`,
         OTEL_METRICS_EXPORTER: 'none',
         OTEL_LOGS_EXPORTER: 'none',
         DOWNSTREAM_PORT: String((downstream.address() as { port: number }).port),
@@ -38,15 +34,26 @@ describe('any OpenTelemetry source', () => {
     });
     cleanup.push(() => app.kill('SIGKILL'));
     const [ready] = (await once(app, 'message')) as [{ port: number }];
+    return ready;
+  }
 
-    const n = 12;
+  async function get(port: number, n: number): Promise<void> {
     for (let i = 0; i < n; i++) {
-      const req = request({ host: '127.0.0.1', port: ready.port, path: '/' });
+      const req = request({ host: '127.0.0.1', port, path: '/' });
       req.end();
       const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
       res.resume();
       await once(res, 'end');
     }
+  }
+
+  it('maps a plain sdk-node app\'s server spans (OTLP protobuf) onto the parts', async () => {
+    const received: AgentInterval[] = [];
+    const collector = await startCollector({ intervalMs: 500, onAgentIntervals: (l) => received.push(...l) });
+    cleanup.push(() => collector.close());
+    const ready = await startApp('otel-app.cjs', collector.port);
+    const n = 12;
+    await get(ready.port, n);
     const contexts = () => received.flatMap((a) => a.contexts);
     const requests = () => contexts().reduce((s, c) => s + c.requests, 0);
     expect(await waitUntil(() => requests() >= n, 10_000)).toBe(true);
@@ -59,6 +66,24 @@ describe('any OpenTelemetry source', () => {
     // No client send time in a plain app: the queue parts are not measured, not zero.
     expect(contexts().reduce((s, c) => s + c.joined + c.stage_entries.server_queue, 0)).toBe(0);
     expect(collector.rejected).toEqual([]);
+  });
+
+  it('says what arrived when an app\'s spans hold no server span (an ES module app under a require-only SDK)', async () => {
+    const received: AgentInterval[] = [];
+    const notices: string[] = [];
+    const collector = await startCollector({ intervalMs: 500, onAgentIntervals: (l) => received.push(...l), onNotice: (m) => notices.push(m) });
+    cleanup.push(() => collector.close());
+    const ready = await startApp('otel-app.mjs', collector.port);
+    // Two batches at least (the SDK exports every 200 ms): a server span may come one batch after its children.
+    await get(ready.port, 5);
+    await new Promise((r) => setTimeout(r, 600));
+    await get(ready.port, 5);
+    expect(await waitUntil(() => notices.length > 0, 10_000)).toBe(true);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^service plain-otel-app \(PID \d+\) sent 10 spans \(10 client\) and no server span/);
+    expect(notices[0]).toContain('--experimental-loader=@opentelemetry/instrumentation/hook.mjs');
+    // Nothing is made up from the client spans: no requests, not zero requests in a run of their own.
+    expect(received.flatMap((a) => a.contexts).reduce((s, c) => s + c.requests, 0)).toBe(0);
   });
 });
 

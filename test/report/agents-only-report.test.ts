@@ -151,4 +151,41 @@ describe('srvlens report on a dashboard recording (no load generator)', () => {
     expect(block).not.toMatch(/(offered|client latency|errors|send_wait|network) +0/);
     for (const line of block.trimEnd().split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
   });
+
+  it('reports an OpenTelemetry SDK app from its spans alone: requests and parts, its CPU and switches not measured, not 0', async () => {
+    ({ tag, env: tagEnv } = newTag());
+    dir = mkdtempSync(join(tmpdir(), 'srvlens-spans-only-'));
+    const out = join(dir, 'spans.srvlens.gz');
+    const dash = start([CLI, 'dashboard', '--port', '0', '--interval-ms', String(INTERVAL_MS), '--json', '--out', out]);
+    const url = await until(() => /listening on (http:\/\/\S+)\/v1\/metrics/.exec(dash.err())?.[1], 'the collector to listen');
+    // A plain app under the plain SDK (HTTP instrumentation, OTLP protobuf exporter): it knows nothing of srvlens.
+    const file = join(dir, 'app.cjs');
+    writeFileSync(file, `const http = require('node:http');
+const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+const server = http.createServer((req, res) => { spin(${PROCESS_MS}); res.end('ok'); });
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`);
+    const app = start(['--require', join(ROOT, 'test/collect/fixtures/otel-setup.cjs'), file], {
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+    });
+    const port = Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], 'the app to listen'));
+    for (let i = 0; i < REQUESTS; i++) await get(port);
+    await until(() => served(dash.out()) >= REQUESTS, `frames with the ${REQUESTS} requests`);
+    dash.kill('SIGTERM');
+    expect(await exitCode(dash), dash.err()).toBe(0);
+
+    const report = JSON.parse(await cli(['report', out, '--format', 'json'])) as Report;
+    const p = report.runs[0].phases[0] as AgentsOnlyPhaseStats;
+    expect(p.server_requests).toBe(REQUESTS);
+    expect(p.parts_ms.process).toBeGreaterThan(PROCESS_MS * 0.9);
+    // Spans say nothing of threads: no CPU, switches or run-queue wait was measured, and none reads as 0.
+    expect(p).toMatchObject({ cpu_ms_per_request: null, context_switches_per_request: null, runqueue_wait_ms_per_request: null, eventloop_delay_ms: null });
+    expect(p.checks.find((c) => c.id === 'cpu_within_host')).toMatchObject({ ok: null, detail: 'no CPU was measured' });
+    const text = await cli(['report', out]);
+    expect(text).toMatch(/CPU +- +not measured: spans carry no CPU/);
+    expect(text).toMatch(/voluntary switches +- +not measured: spans carry no CPU/);
+    expect(text).not.toMatch(/CPU +0/);
+  });
 });

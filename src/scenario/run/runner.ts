@@ -72,6 +72,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
     collector = await startCollector({
       intervalMs: scenario.interval_ms,
       onAgentIntervals: (list: AgentInterval[]) => assembler?.addAgents(list),
+      onNotice: log,
     });
     for (const [run, server] of scenario.servers.entries()) {
       if (signal?.aborted) throw new RunAborted('aborted');
