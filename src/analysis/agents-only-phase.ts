@@ -6,7 +6,7 @@
  * finds every figure where a generator run has it.
  */
 import { PART_NAMES, type Frame, type PartName, type RunStart } from '../vocabulary/index.js';
-import { modelCosts, type ModelCosts } from './model-costs.js';
+import { downstreamIncludesLoopWait, modelCosts, type ModelCosts } from './model-costs.js';
 import { round } from './numbers.js';
 import { serverSideStats } from './server-side-stats.js';
 import { selfChecks, type Check, type HostCores } from './self-checks.js';
@@ -42,11 +42,14 @@ export interface AgentsOnlyPhaseStats extends ModelCosts {
   server_time_coverage: number | null;
   /** The checks that need no client (self-checks.ts); those that do say so. */
   checks: Check[];
+  /** Whether downstream holds the wait for a busy loop (model-costs.ts, downstreamIncludesLoopWait). */
+  downstream_includes_loop_wait: boolean;
 }
 
 export function agentsOnlyPhaseStats(name: string, frames: readonly Frame[], host: HostCores | null = null): AgentsOnlyPhaseStats {
   const s = serverSideStats(frames);
   const t = s.time_ms;
+  const costs = modelCosts(frames, s.requests ?? 0);
   return {
     name,
     duration_s: s.duration_s,
@@ -63,7 +66,8 @@ export function agentsOnlyPhaseStats(name: string, frames: readonly Frame[], hos
     served_rps: round(s.served_rps, 1),
     server_time_ms: t && { mean: round(t.mean), p50: round(t.p50), p90: round(t.p90), p99: round(t.p99), max: round(t.max) },
     server_time_coverage: round(s.coverage, 4),
-    ...modelCosts(frames, s.requests ?? 0),
+    ...costs,
+    downstream_includes_loop_wait: downstreamIncludesLoopWait(s.parts_ms.downstream, costs),
     mix: null,
     connect_ms: null,
     closed_loop: null,

@@ -56,6 +56,18 @@ export function modelCosts(frames: readonly Frame[], perRequest: number): ModelC
   };
 }
 
+/** The share of the downstream mean from which a loop's p99 delay is worth saying is in it. */
+export const LOOP_WAIT_SHARE = 0.1;
+
+/**
+ * On an event loop, a reply that arrives while the loop is busy waits for it, and the agent (in user space) sees
+ * that wait as part of `downstream`: true where the loop's delay is large enough to matter beside it (its p99 at
+ * least LOOP_WAIT_SHARE of the downstream mean), so the reader knows downstream is not the backend's alone.
+ */
+export function downstreamIncludesLoopWait(downstreamMs: number | null, costs: Pick<ModelCosts, 'eventloop_delay_ms'>): boolean {
+  return downstreamMs !== null && downstreamMs > 0 && (costs.eventloop_delay_ms?.p99 ?? 0) >= LOOP_WAIT_SHARE * downstreamMs;
+}
+
 function acceptQueue(frames: readonly Frame[]): ModelCosts['accept_queue'] {
   const qs = frames.flatMap((f) => (f.accept_queue ? [f.accept_queue] : []));
   const samples = sum(qs, (q) => q.samples);

@@ -12,7 +12,7 @@
  */
 import { DRAIN_PHASE, PART_NAMES, STAGES, type Frame, type GeneratorInterval, type PartName, type RunStart } from '../vocabulary/index.js';
 import { summariseHdr } from '../vocabulary/hdr.js';
-import { modelCosts, type ModelCosts } from './model-costs.js';
+import { downstreamIncludesLoopWait, modelCosts, type ModelCosts } from './model-costs.js';
 import { phasesOf } from './phase-grouping.js';
 import { round, sum, usToMs } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';
@@ -43,6 +43,8 @@ export interface PhaseStats extends ModelCosts {
   generator_saturation: string[];
   /** The phase's figures held against the host, the client, Little's law and the clock (self-checks.ts). */
   checks: Check[];
+  /** Whether downstream holds the wait for a busy loop (model-costs.ts, downstreamIncludesLoopWait). */
+  downstream_includes_loop_wait: boolean;
 }
 
 /** `host`: the machine the frames were recorded on, for the CPU check (null: not taken). */
@@ -76,6 +78,8 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
   const meanRounded = round(meanMs);
   const partsRounded = Object.fromEntries(PART_NAMES.map((p) => [p, round(parts[p], 4)])) as Record<PartName, number | null>;
   const saturated = gens.some((g) => g.saturated);
+  const costs = modelCosts(frames, perRequest);
+  const downstream = parts.downstream;
   return {
     name,
     duration_s: durationS,
@@ -96,12 +100,13 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
-    ...modelCosts(frames, perRequest),
+    ...costs,
     mix: mixOf(gens),
     connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(sum(gens, (g) => g.sum_connect_ms ?? 0) / sum(gens, (g) => g.connects ?? 0), 4) : null,
     closed_loop: gens.some((g) => g.closed_loop === true),
     generator_saturated: saturated,
     generator_saturation: [...new Set(gens.flatMap((g) => g.saturation))],
+    downstream_includes_loop_wait: downstreamIncludesLoopWait(downstream, costs),
     // Frames no generator reported on (the dashboard's server-side windows) have no client to check against.
     checks: selfChecks(
       frames,

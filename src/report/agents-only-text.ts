@@ -5,6 +5,7 @@
  */
 import { PART_NAMES, type PartName } from '../vocabulary/index.js';
 import type { AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
+import { loopWaitNotes } from './loop-wait-note.js';
 
 const NO_GENERATOR = 'no load generator';
 /** Why the costs are '-' although requests were seen: the source (OpenTelemetry spans) says nothing of threads. */
@@ -39,7 +40,7 @@ const AGENTS_ONLY_NOTE = [
 export function agentsOnlyText(server: string, phases: readonly AgentsOnlyPhaseStats[]): string[] {
   const out = [...AGENTS_ONLY_NOTE];
   if (phases.length === 0) out.push('', `${server} reported no intervals.`);
-  for (const p of phases) out.push('', ...render(phaseLines(p)));
+  for (const p of phases) out.push('', ...render(phaseLines(p)), ...loopWaitNotes([p], 80));
   return out;
 }
 

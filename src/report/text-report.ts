@@ -6,6 +6,7 @@ import { PART_NAMES, namedWith } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
 import { agentsOnlyText } from './agents-only-text.js';
 import { checkLines } from './check-lines.js';
+import { loopWaitNotes } from './loop-wait-note.js';
 
 function table(head: string[], rows: (string | number | null)[][]): string {
   const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
@@ -102,6 +103,7 @@ export function renderText(report: Report): string {
     if (run.phases.some((p) => p.requests > 0) && run.phases.every((p) => p.server_requests === 0)) {
       out.push(`note: no agent in ${run.server} reported its requests: they are not split into parts (what send_wait does not cover is unmeasured); its CPU, context switches and run-queue wait, where shown, are read from /proc.`);
     }
+    out.push(...loopWaitNotes(run.phases));
     const saturated = run.phases.filter((p) => p.generator_saturated);
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
   }

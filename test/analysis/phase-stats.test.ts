@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { phaseStats } from '../../src/analysis/phase-stats.js';
 import { phasesOf } from '../../src/analysis/phase-grouping.js';
-import { STAGES, type Frame } from '../../src/vocabulary/index.js';
+import { ExpHistogram, STAGES, type Frame } from '../../src/vocabulary/index.js';
 import { syntheticInterval, syntheticRun, type SyntheticInterval } from './synthetic-frames.js';
 import { seeded } from './synthetic-windows.js';
 
@@ -103,6 +103,26 @@ describe('phaseStats: network, matched share and unmeasured', () => {
     const got = phaseStats('steady', run.map((s) => s.frame));
     expect(got).toMatchObject({ generator_saturated: true, generator_saturation: [reason] });
     expect(phaseStats('steady', syntheticRun(5, 4).map((s) => s.frame)).generator_saturated).toBe(false);
+  });
+});
+
+describe('phaseStats: downstream beside the loop', () => {
+  /** A loop thread whose timers ran `delayMs` late at every sample, beside the synthetic run's frames. */
+  const withLoop = (frames: Frame[], delayMs: number) =>
+    frames.map((f) => {
+      const h = new ExpHistogram(1e-6, 1e3);
+      for (let i = 0; i < 50; i++) h.record(delayMs / 1000);
+      const loop = { key: '1/1', pid: 1, tid: 1, name: 'main', role: 'js', cpu_user_ms: 100, cpu_system_ms: 0, voluntary: 0, involuntary: 0, runqueue_wait_ms: 0, eventloop_delay: h.toData(), eventloop_utilization: 0.9, rss_bytes: null };
+      return { ...f, contexts: [loop] };
+    });
+
+  it('says downstream holds the wait for a busy loop where the loop\'s p99 delay is a tenth of downstream or more', () => {
+    const frames = syntheticRun(11, 5).map((s) => s.frame);
+    const downstream = phaseStats('p', frames).parts_ms.downstream!;
+    expect(phaseStats('p', withLoop(frames, downstream * 0.5)).downstream_includes_loop_wait).toBe(true);
+    expect(phaseStats('p', withLoop(frames, downstream * 0.02)).downstream_includes_loop_wait).toBe(false);
+    // No loop at all (a thread per request): nothing to say.
+    expect(phaseStats('p', frames).downstream_includes_loop_wait).toBe(false);
   });
 });
 

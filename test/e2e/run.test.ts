@@ -92,6 +92,15 @@ describe('srvlens run, end to end', () => {
     }
   });
 
+  it('says beside downstream when it holds the wait for the busy loop, with the loop\'s delay', async () => {
+    const text = (await run(process.execPath, [CLI, 'report', out])).stdout;
+    for (const p of report.runs[0].phases) {
+      const note = new RegExp(`note: in phase ${p.name} downstream \\([\\d.]+ ms\\) includes the time each reply waited for the busy event loop \\(loop delay p50 [\\d.]+ ms, p99 [\\d.]+ ms\\)`);
+      if (p.downstream_includes_loop_wait) expect(text).toMatch(note);
+      else expect(text).not.toMatch(note);
+    }
+  });
+
   it('reads the recording back into the same report', async () => {
     const again = JSON.parse((await run(process.execPath, [CLI, 'report', out, '--format', 'json'])).stdout) as Report;
     expect(again.runs).toEqual(report.runs);
