@@ -16,7 +16,7 @@ import { downstreamIncludesLoopWait, modelCosts, type ModelCosts } from './model
 import { phasesOf } from './phase-grouping.js';
 import { round, sum, usToMs } from './numbers.js';
 import { stageMeansMs } from './server-side-stats.js';
-import { selfChecks, type Check, type HostCores } from './self-checks.js';
+import { clientGaveUp, selfChecks, type Check, type HostCores } from './self-checks.js';
 
 export interface PhaseStats extends ModelCosts {
   name: string;
@@ -28,7 +28,7 @@ export interface PhaseStats extends ModelCosts {
   errors: number;
   latency_ms: { mean: number | null; p50: number | null; p90: number | null; p99: number | null; max: number | null; uncorrected_p99: number | null };
   parts_ms: Record<PartName, number | null>;
-  /** Share of the mean latency that measured parts cover (1 - unmeasured / mean). */
+  /** Share of the mean latency that measured parts cover (1 - unmeasured / mean); null with unmeasured. */
   coverage: number | null;
   /** Share of completed requests in intervals where client and agent counted the same requests (network is from these). */
   matched_share: number | null;
@@ -69,7 +69,10 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
   // Equal counts on both sides do not prove the same requests: when a lagging client swaps requests across a
   // boundary the difference can even come out negative. A negative mean is no measurement: leave it unmeasured.
   if (matched.requests > 0 && matched.sum_ms >= 0) parts.network = matched.sum_ms / matched.requests;
-  if (meanMs !== null) {
+  const errors = sum(gens, (g) => g.errors);
+  // Where the client gave up on requests the agents went on to serve, the mean and the parts are of different
+  // requests: what is left between them is no measurement, so unmeasured (and coverage) stay null.
+  if (meanMs !== null && !clientGaveUp(completed, errors)) {
     const measured = PART_NAMES.filter((p) => p !== 'unmeasured').reduce((s, p) => s + (parts[p] ?? 0), 0);
     parts.unmeasured = meanMs - measured;
   }
@@ -87,7 +90,7 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     offered_rps: round(durationS ? sum(gens, (g) => g.due) / durationS : 0, 1) ?? 0,
     achieved_rps: round(durationS ? completedInPhase / durationS : 0, 1) ?? 0,
     requests: completed,
-    errors: sum(gens, (g) => g.errors),
+    errors,
     latency_ms: {
       mean: meanRounded,
       p50: round(corrected && usToMs(corrected.p50_us)),
@@ -97,7 +100,7 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
       uncorrected_p99: round(uncorrected && usToMs(uncorrected.p99_us)),
     },
     parts_ms: partsRounded,
-    coverage: meanMs ? round(1 - Math.abs(parts.unmeasured ?? 0) / meanMs, 4) : null,
+    coverage: meanMs && parts.unmeasured !== null ? round(1 - Math.abs(parts.unmeasured) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
     ...costs,
@@ -111,7 +114,7 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     checks: selfChecks(
       frames,
       host,
-      gens.length ? { requests: completed, errors: sum(gens, (g) => g.errors), generatorKeptUp: !saturated, meanMs, unmeasuredMs: parts.unmeasured } : null,
+      gens.length ? { requests: completed, errors, generatorKeptUp: !saturated, meanMs, unmeasuredMs: parts.unmeasured } : null,
     ),
   };
 }

@@ -103,6 +103,9 @@ export function renderText(report: Report): string {
     if (run.phases.some((p) => p.requests > 0) && run.phases.every((p) => p.server_requests === 0)) {
       out.push(`note: no agent in ${run.server} reported its requests: they are not split into parts (what send_wait does not cover is unmeasured); its CPU, context switches and run-queue wait, where shown, are read from /proc.`);
     }
+    for (const p of run.phases.filter((x) => x.requests > 0 && x.parts_ms.unmeasured === null && x.server_requests > 0)) {
+      out.push(`note: in phase ${p.name} the client gave up on ${p.errors} requests: its mean is of the ${p.requests} it got, the server's parts of the ${p.server_requests} the agents served, so unmeasured and coverage are not taken.`);
+    }
     out.push(...loopWaitNotes(run.phases));
     const saturated = run.phases.filter((p) => p.generator_saturated);
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);

@@ -109,6 +109,21 @@ describe('self-checks', () => {
     const c = check(phaseStats('p', gap).checks, 'unmeasured_small');
     expect(c.ok).toBe(false);
     expect(c.detail).toMatch(/^unmeasured \d/);
+    // The client gave up on a tenth of what it sent: the gap is between two sets of requests, so it is not taken,
+    // and the phase shows no unmeasured or coverage; one error in a hundred answers keeps both (within 2 %).
+    const abandoned = syntheticRun(42, 6).map((s) => s.frame);
+    for (const f of abandoned) f.generator!.errors = Math.ceil(f.generator!.completed / 9);
+    const stats = phaseStats('p', abandoned);
+    expect(stats.parts_ms.unmeasured).toBeNull();
+    expect(stats.coverage).toBeNull();
+    const notTaken = check(stats.checks, 'unmeasured_small');
+    expect(notTaken.ok).toBeNull();
+    expect(notTaken.detail).toMatch(/^the client gave up on \d+ of \d+ requests/);
+    const fewErrors = syntheticRun(42, 6).map((s) => s.frame);
+    fewErrors[0].generator!.errors = 1;
+    const kept = phaseStats('p', fewErrors);
+    expect(kept.parts_ms.unmeasured).not.toBeNull();
+    expect(check(kept.checks, 'unmeasured_small').ok).toBe(true);
   });
 
   it('littles_law fails when requests are counted but not timed, or timed in the wrong unit, and holds across seeds when not', () => {
