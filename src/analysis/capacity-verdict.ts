@@ -74,7 +74,7 @@ export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): Pr
 }
 
 /** Whether the generator ran out of CPU in any interval, and the worst delay it caused itself, ms. */
-function generatorOwn(frames: readonly Frame[]): { cpuBound: boolean; delayMs: number } {
+export function generatorOwn(frames: readonly Frame[]): { cpuBound: boolean; delayMs: number } {
   let cpuBound = false;
   let delayMs = 0;
   for (const f of frames) {
@@ -101,7 +101,7 @@ function percentiles(frames: readonly Frame[], slo: Slo): Partial<Record<SloLate
 }
 
 /** Evidence that the backend's limit is what the requests queued on, or null. */
-function backendLimit(frames: readonly Frame[], stats: PhaseStats): string | null {
+export function backendLimit(frames: readonly Frame[], stats: PhaseStats): string | null {
   const list = frames.flatMap((f) => (f.backend ? [f.backend] : []));
   const b = stats.backend;
   if (list.length === 0 || b === null || b.mean_queue_ms === null || stats.latency_ms.mean === null) return null;

@@ -4,14 +4,8 @@ import { trapStopSignals } from './stop-signals.js';
 import { runCapacity } from '../scenario/capacity/run-capacity.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { RunAborted } from '../scenario/run/runner.js';
-import { parseSloText } from '../scenario/slo.js';
+import { sloOption } from './options.js';
 import type { Slo } from '../vocabulary/slo.js';
-
-function sloOption(text: string): Slo {
-  const slo = parseSloText(text);
-  if (typeof slo === 'string') throw new InvalidArgumentError(`expected an SLO such as "p99<100ms, errors<1%" (${slo}), got '${text}'`);
-  return slo;
-}
 
 function secondsOption(text: string): number {
   const n = Number(text);

@@ -14,7 +14,7 @@ export function registerRun(program: Command): void {
     .description('Run a scenario: start the backend, each server with the agent, the load; record everything to a file')
     .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/quickstart.yaml')
     .option('-o, --out <file>', 'recording to write', 'run.srvlens.gz')
-    .option('--json', 'print the report as JSON (srvlens.report/1) instead of a table')
+    .option('--json', 'print the report as JSON (srvlens.report/2) instead of a table')
     .option('-q, --quiet', 'no progress lines')
     .action(async (file: string, opts: { out: string; json?: boolean; quiet?: boolean }) => {
       const scenario = loadScenario(file);

@@ -1,5 +1,8 @@
 /**
- * The JSON report (schema srvlens.report/1): the contract other tools read.
+ * The JSON report (schema srvlens.report/2): the contract other tools read. /2 adds, beside every field of /1 (so a
+ * reader of /1 reads /2): `slo`, `comparison` and `usl` at the top, and per generator run a `summary` (RunSummary in
+ * src/analysis/run-summary.ts: peak, knee, max sustainable, limited_by with evidence, graceful, cost at the knee,
+ * predictions, diagnosis); docs/report-json.md documents them field by field.
  *
  * Each run says what measured it in `source`. `generator`: `srvlens run`, a load generator and the servers' agents;
  * its phases are PhaseStats. `agents-only`: a recording of `srvlens dashboard --out`, servers loaded by something
@@ -12,11 +15,16 @@
  * clock, each `{ id, ok, detail }`, ok null where it could not be taken; each run counts its failed ones in
  * `checks_failed`.
  */
-import { REPORT_SCHEMA, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
+import { REPORT_SCHEMA, formatSlo, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
 import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 import { measuredBy } from '../analysis/server-side-stats.js';
 import { failedChecks, type Check } from '../analysis/self-checks.js';
+import { summariseRun, type RunSummary } from '../analysis/run-summary.js';
+import { comparisonRows, type ComparisonRow } from '../analysis/comparison.js';
+import { sweepFits, type SweepFit } from '../analysis/sweep-fit.js';
+import { phasesOf } from '../analysis/phase-grouping.js';
+import type { Slo } from '../vocabulary/index.js';
 
 export type ReportRun = {
   server: string;
@@ -26,7 +34,7 @@ export type ReportRun = {
   detected_model: ModelSeen | null;
   /** Checks that failed, over all of the run's phases. */
   checks_failed: number;
-} & ({ source: 'generator'; phases: PhaseStats[] } | { source: 'agents-only'; phases: AgentsOnlyPhaseStats[] });
+} & ({ source: 'generator'; summary: RunSummary | null; phases: PhaseStats[] } | { source: 'agents-only'; summary: null; phases: AgentsOnlyPhaseStats[] });
 
 export interface Report {
   schema: typeof REPORT_SCHEMA;
@@ -36,6 +44,12 @@ export interface Report {
   interval_ms: number;
   host: HostFacts;
   tool_version: string;
+  /** The SLO the runs were judged against (the scenario's, or the report's --slo), as text; null when none. */
+  slo: string | null;
+  /** Every generator run a row, highest peak first (comparison.ts). */
+  comparison: ComparisonRow[];
+  /** The USL across runs of one model that differ in one size (sweep-fit.ts); empty when the runs are no sweep. */
+  usl: SweepFit[];
   runs: ReportRun[];
   /** Present when the recording was cut short: what was read and where it stopped. */
   damage: { offset: number; after_records: number; message: string } | null;
@@ -49,7 +63,11 @@ export function buildReport(input: {
   frames: Frame[];
   damage: { offset: number; afterRecords: number; message: string } | null;
   complete: boolean;
+  /** Judge against this SLO instead of the scenario's. */
+  slo?: Slo | null;
 }): Report {
+  const slo = input.slo ?? scenarioSlo(input.header);
+  const runs = input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, input.header.host, slo));
   return {
     schema: REPORT_SCHEMA,
     scenario: input.header.scenario.name,
@@ -58,13 +76,23 @@ export function buildReport(input: {
     interval_ms: input.header.interval_ms,
     host: input.header.host,
     tool_version: input.header.tool.version,
-    runs: input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, input.header.host)),
+    slo: slo ? formatSlo(slo) : null,
+    comparison: comparisonRows(runs),
+    usl: sweepFits(runs.map((r) => ({ model: r.model, size: r.size, peak_rps: r.summary?.peak_rps ?? null }))),
+    runs,
     damage: input.damage && { offset: input.damage.offset, after_records: input.damage.afterRecords, message: input.damage.message },
     complete: input.complete,
   };
 }
 
-function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts): ReportRun {
+/** The scenario's SLO as the recording's header holds it (the parsed scenario), or null. */
+function scenarioSlo(header: RecordingHeader): Slo | null {
+  const config = header.scenario.config as { slo?: Slo } | null;
+  const slo = config?.slo;
+  return slo && typeof slo.max_error_rate === 'number' ? slo : null;
+}
+
+function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts, slo: Slo | null): ReportRun {
   const run = { server: r.server, model: r.model, size: r.size, detected_model: detected };
   // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
   // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side
@@ -72,10 +100,11 @@ function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['d
   const own = frames.filter((f) => f.run === r.run);
   if (own.length === 0 || measuredBy(own) === 'generator') {
     const phases = runPhases(r, own, host).phases;
-    return { ...run, checks_failed: countFailed(phases), source: 'generator', phases };
+    const summary = phases.length ? summariseRun({ server: r.server, model: r.model, size: r.size, phases: phasesOf(own), host, slo }) : null;
+    return { ...run, checks_failed: countFailed(phases), source: 'generator', summary, phases };
   }
   const phases = agentsOnlyRunPhases(r, own, host);
-  return { ...run, checks_failed: countFailed(phases), source: 'agents-only', phases };
+  return { ...run, checks_failed: countFailed(phases), source: 'agents-only', summary: null, phases };
 }
 
 const countFailed = (phases: readonly { checks: Check[] }[]) => phases.reduce((n, p) => n + failedChecks(p.checks).length, 0);

@@ -1,15 +1,16 @@
 /** Reads a recording (complete or cut short) into a report. */
-import type { Frame, RecordingHeader, RunEnd, RunStart } from '../vocabulary/index.js';
+import type { Frame, RecordingHeader, RunEnd, RunStart, Slo } from '../vocabulary/index.js';
 import { readRecording } from '../recording/reader.js';
 import { RecordingError } from '../recording/errors.js';
 import { buildReport, type Report } from './json-report.js';
 
-export async function reportFromFile(path: string): Promise<Report> {
+/** `slo`: judge against it instead of the scenario's. */
+export async function reportFromFile(path: string, slo: Slo | null = null): Promise<Report> {
   const { header, records, damage } = await readRecording(path);
   if (!header) throw new RecordingError('RECORDING_INVALID', path, `${path}: no recording header${damage ? `: ${damage.message}` : ''}`);
   const runs = records.filter((r): r is RunStart => r.kind === 'run-start');
   const ends = records.filter((r): r is RunEnd => r.kind === 'run-end');
   const frames = records.filter((r): r is Frame => r.kind === 'frame');
   const complete = records.some((r) => r.kind === 'end');
-  return buildReport({ header: header as RecordingHeader, runs, ends, frames, damage, complete });
+  return buildReport({ header: header as RecordingHeader, runs, ends, frames, damage, complete, slo });
 }

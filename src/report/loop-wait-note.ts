@@ -2,6 +2,7 @@
  * The note beside a downstream figure that holds the wait for a busy event loop (downstream_includes_loop_wait):
  * the agent sees, from user space, when a reply was taken up, not when it arrived. Words wrapped to `width`.
  */
+import { wrap } from './table.js';
 import type { ModelCosts } from '../analysis/model-costs.js';
 
 interface Phase extends Pick<ModelCosts, 'eventloop_delay_ms'> {
@@ -19,18 +20,7 @@ export function loopWaitNotes(phases: readonly Phase[], width = Infinity): strin
           `event loop (loop delay p50 ${p.eventloop_delay_ms?.p50.toFixed(2)} ms, p99 ${p.eventloop_delay_ms?.p99.toFixed(2)} ms): from user ` +
           `space the agent cannot tell the two apart.`,
         width,
+        '  ',
       ),
     );
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = `  ${word}`;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line];
 }

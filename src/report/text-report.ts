@@ -1,5 +1,6 @@
 /**
- * The report as a terminal table: one block per server, a row per phase, units in every header. A run no load
+ * The report as text: the comparison and the diagnoses first (summary-text.ts), then one block per server, a row per
+ * phase, units in every header. A run no load
  * generator measured is a figure a line instead (agents-only-text.ts).
  */
 import { PART_NAMES, namedWith } from '../vocabulary/index.js';
@@ -7,24 +8,21 @@ import type { Report } from './json-report.js';
 import { agentsOnlyText } from './agents-only-text.js';
 import { checkLines } from './check-lines.js';
 import { loopWaitNotes } from './loop-wait-note.js';
-
-function table(head: string[], rows: (string | number | null)[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => (c === null ? '-' : String(c))))];
-  const width = head.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');
-  return [line(cells[0]), line(width.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
-}
+import { table, wrap } from './table.js';
+import { REPORT_COLUMNS, comparisonTable, diagnosisLines } from './summary-text.js';
 
 const f = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? null : v.toFixed(digits));
 
 export function renderText(report: Report): string {
   const out: string[] = [];
-  out.push(`srvlens report: ${report.scenario}${report.description ? ` (${report.description.trim()})` : ''}`);
+  out.push(...wrap(`srvlens report: ${report.scenario}${report.description ? ` (${report.description.trim()})` : ''}`, REPORT_COLUMNS, '  '));
   out.push(
     `host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${(report.host.memory_bytes / 2 ** 30).toFixed(1)} GiB, ${report.host.os}, node ${report.host.node}; interval ${report.interval_ms} ms`,
   );
   if (report.damage) out.push(`WARNING: recording damaged: ${report.damage.message}; figures cover what was read before it.`);
   else if (!report.complete) out.push('WARNING: recording has no end record (the run was interrupted); figures cover what was read.');
+  // The answers first: every server in one table, then each in words; the per-phase detail below.
+  if (report.comparison.length) out.push('', ...comparisonTable(report), ...diagnosisLines(report), '', 'per phase, per server:');
   for (const run of report.runs) {
     const size = Object.entries(run.size).map(([k, v]) => `${v} ${k}`).join(', ');
     out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);

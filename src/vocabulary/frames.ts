@@ -20,7 +20,7 @@ import type { ModelSeen } from './model-ids.js';
 export const RECORDING_SCHEMA = 'srvlens.recording/3';
 /** The schemas this srvlens reads. */
 export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', RECORDING_SCHEMA];
-export const REPORT_SCHEMA = 'srvlens.report/1';
+export const REPORT_SCHEMA = 'srvlens.report/2';
 
 export interface HostFacts {
   cpus: number;

@@ -12,3 +12,4 @@ export * from './intervals.js';
 export * from './slo.js';
 export * from './generator-limits.js';
 export * from './tagged-message.js';
+export * from './limits.js';

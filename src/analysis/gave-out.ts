@@ -1,0 +1,134 @@
+/**
+ * What gave out where a server stopped following the load: one cause (src/vocabulary/limits.ts) and the evidence
+ * from the same frames, read at the first point past the knee against the lightest point. The causes are tried in
+ * the order that keeps an effect from being named for its cause: a generator or a backend that ran out hides the
+ * server; making a context per connection burns CPU and fills the run queue; a busy CPU makes every queue grow.
+ * Pure: points in, a cause out. Thresholds beside each rule, with why.
+ */
+import { CPU_SATURATION_SHARE, type LimitCause, type ModelId } from '../vocabulary/index.js';
+import { backendLimit, generatorOwn } from './capacity-verdict.js';
+import type { HostCores } from './self-checks.js';
+import type { LoadPoint } from './load-curve.js';
+import { sum } from './numbers.js';
+
+/** Models that make a thread or a process for each connection, on the request's path. */
+export const PER_CONNECTION_MODELS: readonly ModelId[] = ['thread-per-connection', 'fork-per-connection'];
+/**
+ * Context creation is what gave out where the wait from accept to the handler (server_queue: the new context's start)
+ * is this share of the server's time or more: a start of that size is the request's cost, not its work.
+ */
+export const CREATION_SHARE = 0.25;
+/** Every core busy: the host's CPU at this share of its cores (the last tenth is the agents' and the kernel's). */
+export const HOST_CPU_BUSY = 0.85;
+/** The run queue gave out where waiting for a core is this share of the server's time per request or more. */
+export const RUNQUEUE_SHARE = 0.25;
+/** Too few contexts: waiting to be taken (accept queue, server queue) is this share of the mean latency or more. */
+export const QUEUE_SHARE = 0.5;
+/** A blocked loop: its p99 delay is this share of the mean latency, while it is not busy on CPU (ELU under LOOP_BUSY). */
+export const LOOP_DELAY_SHARE = 0.25;
+export const LOOP_BUSY = 0.9;
+
+export interface GaveOut {
+  cause: LimitCause;
+  evidence: string[];
+}
+
+const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
+const pct = (v: number) => `${Math.round(v * 100)} %`;
+
+/** The server's own time per request (accept to response sent), ms, from its parts. */
+function serverTimeMs(p: LoadPoint): number | null {
+  const parts = p.stats.parts_ms;
+  const list = [parts.accept_queue, parts.server_queue, parts.parse, parts.process, parts.downstream, parts.transform, parts.send];
+  return list.every((v) => v === null) ? null : list.reduce<number>((s, v) => s + (v ?? 0), 0);
+}
+
+/** The busiest context over the point's frames: its name and share of a core. */
+function busiestContext(p: LoadPoint): { label: string; share: number } | null {
+  const byKey = new Map<string, { label: string; cpu: number }>();
+  for (const f of p.frames) {
+    for (const c of f.contexts) {
+      const e = byKey.get(c.key) ?? { label: `${c.name} (${c.role}, ${c.key})`, cpu: 0 };
+      e.cpu += c.cpu_user_ms + c.cpu_system_ms;
+      byKey.set(c.key, e);
+    }
+  }
+  const spanMs = sum(p.frames, (f) => f.interval_ms);
+  if (byKey.size === 0 || spanMs === 0) return null;
+  const top = [...byKey.values()].reduce((a, b) => (b.cpu > a.cpu ? b : a));
+  return { label: top.label, share: top.cpu / spanMs };
+}
+
+export function hostCpuShare(p: LoadPoint, host: HostCores | null): number | null {
+  const spanMs = sum(p.frames, (f) => f.interval_ms);
+  const contexts = p.frames.flatMap((f) => f.contexts);
+  if (host === null || contexts.length === 0 || spanMs === 0) return null;
+  const cores = host.cpu_quota_cores != null && host.cpu_quota_cores < host.cpus ? host.cpu_quota_cores : host.cpus;
+  return sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs / cores;
+}
+
+/** What gave out at `at` (the first point past the knee), with `light` (the lightest point) to compare against. */
+export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host: HostCores | null, maxErrorRate: number): GaveOut {
+  const s = at.stats;
+  const mean = s.latency_ms.mean ?? serverTimeMs(at);
+  const hostCpu = hostCpuShare(at, host);
+  const cpuLine = hostCpu === null ? null : `the host's CPU ${pct(hostCpu)} busy`;
+  const withCpu = (list: (string | null)[]) => list.filter((x): x is string => x !== null);
+
+  const own = generatorOwn(at.frames);
+  if (own.cpuBound) return { cause: 'generator', evidence: [`the generator ran out of CPU at ${at.offered_rps} req/s offered (${s.generator_saturation.join('; ')})`] };
+
+  const backend = backendLimit(at.frames, s);
+  if (backend !== null) return { cause: 'backend', evidence: [backend] };
+
+  const server = serverTimeMs(at);
+  const queue = s.parts_ms.server_queue;
+  if (PER_CONNECTION_MODELS.includes(model as ModelId) && queue !== null && server !== null && server > 0 && queue >= CREATION_SHARE * server) {
+    return {
+      cause: 'context_creation',
+      evidence: withCpu([
+        `${ms(queue)} of ${ms(server)} on the server went from accept to the handler (the new context's start)`,
+        s.cpu_ms_per_request !== null ? `${ms(s.cpu_ms_per_request)} CPU per request (${light.stats.cpu_ms_per_request !== null ? `${ms(light.stats.cpu_ms_per_request)} at ${light.offered_rps} req/s` : 'none at light load'})` : null,
+        cpuLine,
+      ]),
+    };
+  }
+
+  const busiest = busiestContext(at);
+  if ((hostCpu !== null && hostCpu >= HOST_CPU_BUSY) || (busiest !== null && busiest.share >= CPU_SATURATION_SHARE)) {
+    return {
+      cause: 'cpu',
+      evidence: withCpu([
+        busiest ? `the busiest context, ${busiest.label}, used ${pct(busiest.share)} of a core` : null,
+        cpuLine,
+        s.cpu_ms_per_request !== null ? `${ms(s.cpu_ms_per_request)} CPU per request` : null,
+      ]),
+    };
+  }
+
+  const rq = s.runqueue_wait_ms_per_request;
+  if (rq !== null && server !== null && server > 0 && rq >= RUNQUEUE_SHARE * server) {
+    return { cause: 'runqueue', evidence: withCpu([`${ms(rq)} per request waiting for a core, of ${ms(server)} on the server`, cpuLine]) };
+  }
+
+  const waited = (s.parts_ms.accept_queue ?? 0) + (s.parts_ms.server_queue ?? 0);
+  if (mean !== null && mean > 0 && waited >= QUEUE_SHARE * mean) {
+    const aq = s.accept_queue;
+    return {
+      cause: 'accept_queue',
+      evidence: withCpu([
+        `${ms(waited)} of ${ms(mean)} mean waiting to be taken by a context (accept queue ${ms(s.parts_ms.accept_queue ?? 0)}, server queue ${ms(s.parts_ms.server_queue ?? 0)})`,
+        aq ? `up to ${aq.max} connections waiting to be accepted` : null,
+        cpuLine ? `while ${cpuLine}` : null,
+      ]),
+    };
+  }
+
+  const loop = s.eventloop_delay_ms;
+  if (loop !== null && mean !== null && mean > 0 && loop.p99 >= LOOP_DELAY_SHARE * mean && (s.eventloop_utilization ?? 0) < LOOP_BUSY) {
+    return { cause: 'loop_delay', evidence: [`event-loop delay p99 ${ms(loop.p99)} against a mean latency of ${ms(mean)}, the loop ${pct(s.eventloop_utilization ?? 0)} busy`] };
+  }
+
+  if (at.error_rate > maxErrorRate) return { cause: 'errors', evidence: [`${pct(at.error_rate)} of requests failed at ${at.offered_rps} req/s offered`] };
+  return { cause: 'unknown', evidence: withCpu([`at ${at.offered_rps} req/s offered: ${at.achieved_rps} req/s answered, p99 ${at.p99_ms === null ? '-' : ms(at.p99_ms)}`, cpuLine]) };
+}
