@@ -30,7 +30,7 @@ describe('srvlens run, end to end', () => {
   });
 
   it('reports both phases with throughput, latency, parts, CPU, context switches and loop delay', () => {
-    expect(report.schema).toBe('srvlens.report/1');
+    expect(report.schema).toBe('srvlens.report/2');
     expect(report.host.cpus).toBeGreaterThan(0);
     expect(report.runs).toHaveLength(1);
     expect(report.runs[0]).toMatchObject({ server: 'loop', model: 'event-loop' });

@@ -98,7 +98,7 @@ describe('srvlens report on a dashboard recording (no load generator)', () => {
     expect(await exitCode(dash), dash.err()).toBe(0);
 
     const report = JSON.parse(await cli(['report', out, '--format', 'json'])) as Report;
-    expect(report).toMatchObject({ schema: 'srvlens.report/1', complete: true, damage: null });
+    expect(report).toMatchObject({ schema: 'srvlens.report/2', complete: true, damage: null });
     expect(report.runs).toHaveLength(1);
     const [run] = report.runs;
     expect(run).toMatchObject({ server: 'shop', source: 'agents-only' });
