@@ -9,7 +9,7 @@ import type { Slo } from '../vocabulary/slo.js';
 export function registerReport(program: Command): void {
   program
     .command('report')
-    .description('Summarise a recording: per server and phase, throughput, latency, where the time goes, what the model costs')
+    .description('Summarise a recording: which server sustains the most, where it bends, what gave out and what to change; then per phase, throughput, latency, where the time goes, what the model costs')
     .argument('<file>', 'a recording made by `srvlens run` or `srvlens dashboard --out` (.srvlens.gz)')
     .option('--format <format>', 'text, json (schema srvlens.report/2) or markdown', 'text')
     .option('--json', 'same as --format json')

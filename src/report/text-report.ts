@@ -1,7 +1,6 @@
 /**
  * The report as text: the comparison and the diagnoses first (summary-text.ts), then one block per server, a row per
- * phase, units in every header. A run no load
- * generator measured is a figure a line instead (agents-only-text.ts).
+ * phase, units in every header. A run no load generator measured is a figure a line instead (agents-only-text.ts).
  */
 import { PART_NAMES, namedWith } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
