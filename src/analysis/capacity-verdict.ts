@@ -32,6 +32,18 @@ export interface ProbeVerdict {
   achieved_rps: number;
   error_rate: number;
   latency_ms: Partial<Record<SloLatencyKey, number>>;
+  /**
+   * How long a request held its context, ms: the handler's parts (parse to send), without the queues before it;
+   * null where no agent measured them. A blocking pool of N serves at most N / hold_ms (a sweep's lambda).
+   */
+  hold_ms: number | null;
+}
+
+/** The handler's parts of a mean request, parse to send (ms): the time it holds its context; null if none measured. */
+export function holdMs(stats: Pick<PhaseStats, 'parts_ms'>): number | null {
+  const p = stats.parts_ms;
+  const list = [p.parse, p.process, p.downstream, p.transform, p.send];
+  return list.every((v) => v === null) ? null : list.reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -46,7 +58,7 @@ export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): Pr
   const window = frames.filter((f) => f.generator?.phase !== DRAIN_PHASE);
   const windowS = window.reduce((a, f) => a + f.interval_ms, 0) / 1000;
   const achieved = windowS > 0 ? Number((window.reduce((a, f) => a + (f.generator?.completed ?? 0), 0) / windowS).toFixed(1)) : 0;
-  const base = { rate, achieved_rps: achieved, error_rate: Number(errorRate.toFixed(4)), latency_ms: latency };
+  const base = { rate, achieved_rps: achieved, error_rate: Number(errorRate.toFixed(4)), latency_ms: latency, hold_ms: holdMs(stats) };
   const fail = (gave_out: GaveOut, reason: string): ProbeVerdict => ({ ...base, pass: false, gave_out, reason: `at ${rate} req/s ${reason}` });
 
   // A late generator makes latency look worse, never better: a pass despite it stands. A failure is the generator's

@@ -9,6 +9,7 @@
  */
 import { LIMIT_CAUSE_MEANING, formatSlo, type Frame, type LimitCause, type ModelId, type Slo } from '../vocabulary/index.js';
 import { curveFindings, loadPoints, type LoadPoint } from './load-curve.js';
+import { holdMs } from './capacity-verdict.js';
 import { whatGaveOut, PER_CONNECTION_MODELS } from './gave-out.js';
 import type { HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
@@ -127,14 +128,6 @@ function uslOf(points: readonly LoadPoint[]): UslResult | null {
   return fitUsl(usable.map((p) => ({ n: p.concurrency!, x: p.achieved_rps })));
 }
 
-/** Handler time per request at light load (parse to send), ms: how long a request holds its context when nothing queues. */
-function holdMs(light: LoadPoint): number | null {
-  const p = light.stats.parts_ms;
-  const list = [p.parse, p.process, p.downstream, p.transform, p.send];
-  if (list.every((v) => v === null)) return null;
-  return list.reduce<number>((s, v) => s + (v ?? 0), 0);
-}
-
 function cores(host: HostCores | null): number | null {
   if (host === null) return null;
   return host.cpu_quota_cores != null && host.cpu_quota_cores < host.cpus ? host.cpu_quota_cores : host.cpus;
@@ -162,7 +155,7 @@ function predict(
   points: readonly LoadPoint[],
 ): Prediction[] {
   const out: Prediction[] = [];
-  const hold = holdMs(light);
+  const hold = holdMs(light.stats);
   const cpu = at.stats.cpu_ms_per_request;
   const coreCount = cores(input.host);
   const key = POOL_KEYS.find((k) => input.size[k] !== undefined);

@@ -5,7 +5,26 @@ import { runCapacity } from '../scenario/capacity/run-capacity.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { RunAborted } from '../scenario/run/runner.js';
 import { sloOption } from './options.js';
+import { parseVary, type Vary } from '../scenario/capacity/vary.js';
 import type { Slo } from '../vocabulary/slo.js';
+
+function varyOption(text: string): Vary {
+  const vary = parseVary(text);
+  if (typeof vary === 'string') throw new InvalidArgumentError(`${vary}, got '${text}'`);
+  return vary;
+}
+
+/** A sweep's sizes: measured, predicted from the other sizes, and how far apart. */
+function sweepText(sweep: NonNullable<Awaited<ReturnType<typeof runCapacity>>['sweeps']>[number]): string {
+  const a = sweep.analysis;
+  const lines = [`\n${sweep.server} (${sweep.model}) over ${sweep.vary}: each size against the USL of the others${a.lambda ? ` (lambda ${a.lambda.rps.toFixed(1)} req/s: ${a.lambda.basis})` : ''}`];
+  lines.push(`  ${sweep.vary.padEnd(8)} ${'measured req/s'.padStart(14)} ${'predicted req/s'.padStart(15)} ${'error'.padStart(7)}`);
+  for (const p of a.points) {
+    lines.push(`  ${String(p.n).padEnd(8)} ${(p.measured_rps?.toFixed(1) ?? '-').padStart(14)} ${(p.predicted_rps?.toFixed(1) ?? '-').padStart(15)} ${(p.error === null ? '-' : `${(p.error * 100).toFixed(1)} %`).padStart(7)}${p.predicted_rps === null ? `  ${p.basis}` : ''}`);
+  }
+  lines.push(a.fit.ok ? `  all sizes: sigma ${a.fit.fit.sigma.toFixed(4)}, kappa ${a.fit.fit.kappa.toFixed(5)}, r2 ${a.fit.fit.r2.toFixed(3)}${a.fit.fit.n_star !== null ? `, N* ${a.fit.fit.n_star.toFixed(1)}, peak ${a.fit.fit.peak_rps!.toFixed(0)} req/s` : ', no peak (N* none)'}` : `  all sizes: not fitted: ${a.fit.reason}`);
+  return lines.join('\n') + '\n';
+}
 
 function secondsOption(text: string): number {
   const n = Number(text);
@@ -20,6 +39,7 @@ export function registerCapacity(program: Command): void {
     .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/capacity-search.yaml; its `capacity:` section tunes the search')
     .option('--slo <text>', 'the SLO, e.g. "p99<100ms" or "p99<100ms, errors<1%" (default: the scenario\'s slo)', sloOption)
     .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes}]} on stdout')
+    .option('--vary <size=values>', 'search each server that has this size once per value, e.g. threads=4,8,16,32, and check the USL fit of the other sizes against each', varyOption)
     .option('--max-seconds <s>', 'time budget of the whole search (default: the scenario\'s capacity.max_seconds, else 600)', secondsOption)
     .addHelpText(
       'after',
@@ -28,7 +48,7 @@ export function registerCapacity(program: Command): void {
         'gave_out: latency (the SLO percentile, the server\'s own queue), errors, backend (its concurrency limit),\n' +
         'generator (it could not keep up: the server\'s limit is higher), throughput, max_rps, time, no-server.',
     )
-    .action(async (file: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number }) => {
+    .action(async (file: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number; vary?: Vary }) => {
       const scenario = loadScenario(file);
       const slo = opts.slo ?? scenario.slo;
       if (slo === undefined) throw new UserError(`${file}: no SLO to search against: give --slo "p99<100ms" or an \`slo:\` in the scenario`);
@@ -39,7 +59,7 @@ export function registerCapacity(program: Command): void {
       };
       const releaseSignals = trapStopSignals(onSignal);
       try {
-        const result = await runCapacity({ scenario, slo, maxSeconds: opts.maxSeconds, signal: controller.signal, onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`) });
+        const result = await runCapacity({ scenario, slo, maxSeconds: opts.maxSeconds, vary: opts.vary, file, signal: controller.signal, onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`) });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;
@@ -50,6 +70,7 @@ export function registerCapacity(program: Command): void {
         const line = (r: string[]) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ');
         process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
         if (rows.some((r) => r[2].endsWith('?'))) process.stdout.write('? not confirmed over the longer window (see reason)\n');
+        for (const sweep of result.sweeps ?? []) process.stdout.write(sweepText(sweep));
       } catch (err) {
         if (err instanceof RunAborted) {
           process.stderr.write('srvlens: capacity search stopped\n');

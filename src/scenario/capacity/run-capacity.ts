@@ -12,6 +12,8 @@ import { searchCapacity, type ServerCapacity } from './search.js';
 import { runScenario } from '../run/runner.js';
 import { capacitySettings, type CapacitySettings, type Scenario, type ScenarioServer } from '../schema.js';
 import { formatSlo, type Slo } from '../../vocabulary/slo.js';
+import { sweepPredictions, type SweepAnalysis } from '../../analysis/sweep-predictions.js';
+import { varyServers, type Vary } from './vary.js';
 
 export interface CapacityOptions {
   scenario: Scenario;
@@ -20,10 +22,16 @@ export interface CapacityOptions {
   maxSeconds?: number;
   signal?: AbortSignal;
   onLog?: (line: string) => void;
+  /** Search every server that has this size once per value, then check the sweep's fit against each (--vary). */
+  vary?: Vary;
+  /** The scenario's file, for messages. */
+  file?: string;
 }
 
 export interface CapacityResult {
   servers: ServerCapacity[];
+  /** With --vary: per swept server, each size's capacity against the fit of the other sizes. */
+  sweeps?: { server: string; model: string; vary: string; analysis: SweepAnalysis }[];
 }
 
 /**
@@ -40,11 +48,13 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const deadline = start + settings.max_seconds * 1000;
   let overheadS = FIRST_GUESS_OVERHEAD_S;
   const results: ServerCapacity[] = [];
+  const plan = options.vary ? varyServers(scenario, options.vary, options.file ?? scenario.name) : scenario.servers.map((server) => ({ base: server, value: 0, server }));
+  const servers = plan.map((p) => p.server);
 
-  for (const [i, server] of scenario.servers.entries()) {
+  for (const [i, server] of servers.entries()) {
     const base = { server: server.name, model: server.model, slo: formatSlo(slo) };
     // Each server gets an even share of the time that is left.
-    const serverDeadline = performance.now() + (deadline - performance.now()) / (scenario.servers.length - i);
+    const serverDeadline = performance.now() + (deadline - performance.now()) / (servers.length - i);
     log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}`);
     try {
       const found = await searchCapacity({
@@ -66,7 +76,16 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
       log(`${server.name}: a probe run failed: ${(err as Error).message}`);
     }
   }
-  return { servers: results };
+  if (!options.vary) return { servers: results };
+  const vary = options.vary;
+  const sweeps = [...new Set(plan.map((p) => p.base))].map((base) => {
+    const mine = plan.map((p, i) => ({ ...p, result: results[i] })).filter((p) => p.base === base);
+    // lambda from the smallest size's lightest passing probe: one context's throughput with the least contention.
+    const smallest = mine[0].result.probes.filter((v) => v.pass && v.hold_ms !== null).sort((a, b) => a.rate - b.rate)[0];
+    const analysis = sweepPredictions(mine.map((p) => ({ n: p.value, measured_rps: p.result.max_sustainable_rps })), smallest?.hold_ms ?? null);
+    return { server: base.name, model: base.model, vary: vary.key, analysis };
+  });
+  return { servers: results, sweeps };
 }
 
 function latencyText(v: ProbeVerdict): string {
