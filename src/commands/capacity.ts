@@ -6,6 +6,8 @@ import { loadScenario } from '../scenario/read-scenario.js';
 import { RunAborted } from '../scenario/run/runner.js';
 import { sloOption } from './options.js';
 import { parseVary, type Vary } from '../scenario/capacity/vary.js';
+import { wrap } from '../report/table.js';
+import { REPORT_COLUMNS } from '../report/summary-text.js';
 import type { Slo } from '../vocabulary/slo.js';
 
 function varyOption(text: string): Vary {
@@ -38,7 +40,7 @@ export function registerCapacity(program: Command): void {
     .description('Find, per server of a scenario, the highest rate it sustains within the SLO, and what gave out there')
     .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/capacity-search.yaml; its `capacity:` section tunes the search')
     .option('--slo <text>', 'the SLO, e.g. "p99<100ms" or "p99<100ms, errors<1%" (default: the scenario\'s slo)', sloOption)
-    .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes}]} on stdout')
+    .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes, summary}], sweeps} on stdout (summary: as the report\'s, docs/report-json.md)')
     .option('--vary <size=values>', 'search each server that has this size once per value, e.g. threads=4,8,16,32, and check the USL fit of the other sizes against each', varyOption)
     .option('--max-seconds <s>', 'time budget of the whole search (default: the scenario\'s capacity.max_seconds, else 600)', secondsOption)
     .addHelpText(
@@ -70,6 +72,8 @@ export function registerCapacity(program: Command): void {
         const line = (r: string[]) => r.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join('  ');
         process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
         if (rows.some((r) => r[2].endsWith('?'))) process.stdout.write('? not confirmed over the longer window (see reason)\n');
+        // The report's findings over the probes, as the report says them of a run's phases.
+        for (const server of result.servers) if (server.summary) process.stdout.write(`\n${wrap(server.summary.diagnosis, REPORT_COLUMNS).join('\n')}\n`);
         for (const sweep of result.sweeps ?? []) process.stdout.write(sweepText(sweep));
       } catch (err) {
         if (err instanceof RunAborted) {

@@ -44,6 +44,11 @@ describe('srvlens capacity', () => {
     // Past 200 req/s the backend's queue grows by the excess every second: 250 ms is reached within a probe by ~20 %.
     expect(s.max_sustainable_rps).toBeLessThanOrEqual(240);
     expect(s.reason).toMatch(/^at \d+ req\/s p99 was [\d.]+ ms \(SLO p99<250ms\): the backend's limit gave out \(all 4 calls in service/);
+    // The report's findings over the probes as steps: the same cause, with the backend's figures as evidence.
+    const summary = s.summary as { limited_by: string; evidence: string[]; peak_rps: number; diagnosis: string };
+    expect(summary.limited_by, summary.diagnosis).toBe('backend');
+    expect(summary.evidence[0]).toMatch(/^all 4 calls in service/);
+    expect(summary.peak_rps).toBeLessThanOrEqual(205); // 4 / 20 ms, as answered
     // Progress went to stderr, one line per probe.
     expect(stderr).toMatch(/loop +50 req\/s over 1\.5 s: pass/);
     expect(taggedProcesses(tag)).toEqual([]);

@@ -14,6 +14,8 @@ import { capacitySettings, type CapacitySettings, type Scenario, type ScenarioSe
 import { formatSlo, type Slo } from '../../vocabulary/slo.js';
 import { sweepPredictions, type SweepAnalysis } from '../../analysis/sweep-predictions.js';
 import { varyServers, type Vary } from './vary.js';
+import { summariseRun, type RunSummary } from '../../analysis/run-summary.js';
+import { hostFacts } from '../run/host-facts.js';
 
 export interface CapacityOptions {
   scenario: Scenario;
@@ -29,7 +31,8 @@ export interface CapacityOptions {
 }
 
 export interface CapacityResult {
-  servers: ServerCapacity[];
+  /** Each server's search, and `summary`: the report's findings (run-summary.ts) over its probes as the load's steps. */
+  servers: (ServerCapacity & { summary: RunSummary | null })[];
   /** With --vary: per swept server, each size's capacity against the fit of the other sizes. */
   sweeps?: { server: string; model: string; vary: string; analysis: SweepAnalysis }[];
 }
@@ -47,7 +50,8 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const start = performance.now();
   const deadline = start + settings.max_seconds * 1000;
   let overheadS = FIRST_GUESS_OVERHEAD_S;
-  const results: ServerCapacity[] = [];
+  const results: CapacityResult['servers'] = [];
+  const host = await hostFacts();
   const plan = options.vary ? varyServers(scenario, options.vary, options.file ?? scenario.name) : scenario.servers.map((server) => ({ base: server, value: 0, server }));
   const servers = plan.map((p) => p.server);
 
@@ -56,23 +60,28 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     // Each server gets an even share of the time that is left.
     const serverDeadline = performance.now() + (deadline - performance.now()) / (servers.length - i);
     log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}`);
+    // Each probe's frames, the longest window per rate: the steps of the server's load curve.
+    const steps = new Map<number, Frame[]>();
     try {
       const found = await searchCapacity({
         settings,
         canProbe: (seconds) => !signal?.aborted && performance.now() + (settings.warmup_s + seconds + overheadS) * 1000 <= serverDeadline,
         probe: async (rate, seconds) => {
           const t0 = performance.now();
-          const v = await probeOnce(scenario, server, settings, slo, rate, seconds, signal);
+          const { verdict: v, frames } = await probeOnce(scenario, server, settings, slo, rate, seconds, signal);
+          if ((steps.get(rate)?.length ?? 0) < frames.length) steps.set(rate, frames);
           overheadS = Math.max(1, (performance.now() - t0) / 1000 - settings.warmup_s - seconds);
           log(`  ${server.name} ${String(rate).padStart(7)} req/s over ${seconds} s: ${v.pass ? 'pass' : 'FAIL'}  achieved ${v.achieved_rps} req/s  ${latencyText(v)}  errors ${(v.error_rate * 100).toFixed(1)}%${v.pass ? '' : `  (${v.gave_out})`}`);
           return v;
         },
       });
-      results.push({ ...base, ...found });
+      const phases = [...steps].sort((a, b) => a[0] - b[0]).map(([rate, frames]) => ({ name: `probe@${rate}`, frames }));
+      const summary = phases.length ? summariseRun({ server: server.name, model: server.model, size: server.size, phases, host, slo }) : null;
+      results.push({ ...base, ...found, summary });
       log(`${server.name}: ${found.max_sustainable_rps === null ? 'no sustainable rate' : `${found.max_sustainable_rps} req/s`}; ${found.reason}`);
     } catch (err) {
       if (signal?.aborted) throw err;
-      results.push({ ...base, max_sustainable_rps: null, reason: `a probe run failed: ${(err as Error).message}`, gave_out: 'run-failed', confirmed: false, probes: [] });
+      results.push({ ...base, max_sustainable_rps: null, reason: `a probe run failed: ${(err as Error).message}`, gave_out: 'run-failed', confirmed: false, probes: [], summary: null });
       log(`${server.name}: a probe run failed: ${(err as Error).message}`);
     }
   }
@@ -93,7 +102,15 @@ function latencyText(v: ProbeVerdict): string {
 }
 
 /** One probe: the server alone at `rate` for a warm-up and `seconds`, recorded to a temporary file and judged. */
-async function probeOnce(scenario: Scenario, server: ScenarioServer, s: CapacitySettings, slo: Slo, rate: number, seconds: number, signal?: AbortSignal): Promise<ProbeVerdict> {
+async function probeOnce(
+  scenario: Scenario,
+  server: ScenarioServer,
+  s: CapacitySettings,
+  slo: Slo,
+  rate: number,
+  seconds: number,
+  signal?: AbortSignal,
+): Promise<{ verdict: ProbeVerdict; frames: Frame[] }> {
   const probe: Scenario = {
     ...scenario,
     servers: [server],
@@ -113,5 +130,5 @@ async function probeOnce(scenario: Scenario, server: ScenarioServer, s: Capacity
   }
   // Warm-up intervals are marked by the generator and left out of the figures.
   const measured = frames.filter((f) => f.generator !== null && !f.generator.warmup);
-  return judgeProbe(rate, measured, slo);
+  return { verdict: judgeProbe(rate, measured, slo), frames: measured };
 }
