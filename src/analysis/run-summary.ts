@@ -38,6 +38,11 @@ export interface RunSummary {
   degradation: ReturnType<typeof curveFindings>['degradation'];
   /** At the knee (or, with no knee, the heaviest step): per request. */
   cost_at_knee: { phase: string; cpu_ms: number | null; context_switches: number | null; runqueue_wait_ms: number | null; rss_mb: number | null } | null;
+  /**
+   * Resident memory per extra request in flight, MB: the growth of the contexts' summed RSS from the lightest step to
+   * the heaviest over the growth of the mean in flight there; null where either did not grow (by one request, 0 MB).
+   */
+  memory_per_connection_mb: number | null;
   p99_at_knee_ms: number | null;
   /** The part that took most of the mean at the knee (not counting unmeasured). */
   dominant_part_at_knee: string | null;
@@ -93,6 +98,7 @@ export function summariseRun(input: {
     graceful: curve.graceful,
     degradation: curve.degradation,
     cost_at_knee: cost,
+    memory_per_connection_mb: light ? memoryPerConnection(light, curve.points[curve.points.length - 1]) : null,
     p99_at_knee_ms: at?.p99_ms ?? null,
     dominant_part_at_knee: at ? dominantPart(at) : null,
     usl,
@@ -101,17 +107,31 @@ export function summariseRun(input: {
   return { ...summary, diagnosis: diagnose(input, summary, light, at) };
 }
 
+/** The contexts' resident sets summed per interval, averaged over the intervals that read them, bytes; null if none. */
+function rssBytes(p: LoadPoint): number | null {
+  const rss = p.frames.map((f) => f.contexts.flatMap((c) => (c.rss_bytes !== null ? [c.rss_bytes] : []))).filter((l) => l.length > 0);
+  return rss.length ? sum(rss, (l) => sum(l, (v) => v)) / rss.length : null;
+}
+
+function memoryPerConnection(light: LoadPoint, heavy: LoadPoint): number | null {
+  const a = rssBytes(light);
+  const b = rssBytes(heavy);
+  if (a === null || b === null || light.concurrency === null || heavy.concurrency === null) return null;
+  const more = heavy.concurrency - light.concurrency;
+  if (more < 1 || b <= a) return null;
+  return round((b - a) / more / 2 ** 20, 2);
+}
+
 function costOf(p: LoadPoint): RunSummary['cost_at_knee'] {
   const s = p.stats;
   const cs = s.context_switches_per_request;
-  // Memory: the contexts' resident sets summed per interval, averaged over the intervals that read them.
-  const rss = p.frames.map((f) => f.contexts.flatMap((c) => (c.rss_bytes !== null ? [c.rss_bytes] : []))).filter((l) => l.length > 0);
+  const rss = rssBytes(p);
   return {
     phase: p.name,
     cpu_ms: s.cpu_ms_per_request,
     context_switches: cs ? round(cs.voluntary + cs.involuntary, 2) : null,
     runqueue_wait_ms: s.runqueue_wait_ms_per_request,
-    rss_mb: rss.length ? round(sum(rss, (l) => sum(l, (v) => v)) / rss.length / 2 ** 20, 1) : null,
+    rss_mb: rss === null ? null : round(rss / 2 ** 20, 1),
   };
 }
 

@@ -244,6 +244,7 @@ function toContexts(a: AgentInterval): ContextInterval[] {
     runqueue_wait_ms: c.runqueue_wait_ms,
     eventloop_delay: c.eventloop_delay,
     eventloop_utilization: c.eventloop_utilization,
-    rss_bytes: c.kind === 'process' ? a.rss_bytes : null,
+    // The process's resident set, once per process: on its one context, or on its runtime's where threads are listed.
+    rss_bytes: c.kind === 'process' || c.kind === 'runtime' ? a.rss_bytes : null,
   }));
 }
