@@ -77,6 +77,10 @@ describe('the report on the tour', async () => {
     expect(report.slo).toBe('p99<100ms, errors<1%');
   });
 
+  it('carries each server\'s resident memory at the knee, from its agents', () => {
+    for (const r of report.runs) expect(r.summary!.cost_at_knee!.rss_mb, r.server).toBeGreaterThan(20);
+  });
+
   it('predicts the pool\'s capacity from its size, naming the model of the prediction', () => {
     const p = summaryOf(report, 'thread-pool-8').summary.predictions[0];
     expect(p.change).toBe('threads: 8 -> 16');
