@@ -7,7 +7,7 @@
  */
 import { CPU_SATURATION_SHARE, type LimitCause, type ModelId } from '../vocabulary/index.js';
 import { backendLimit, generatorOwn } from './capacity-verdict.js';
-import type { HostCores } from './self-checks.js';
+import { effectiveCores, type HostCores } from './self-checks.js';
 import type { LoadPoint } from './load-curve.js';
 import { sum } from './numbers.js';
 
@@ -63,8 +63,7 @@ export function hostCpuShare(p: LoadPoint, host: HostCores | null): number | nul
   const spanMs = sum(p.frames, (f) => f.interval_ms);
   const contexts = p.frames.flatMap((f) => f.contexts);
   if (host === null || contexts.length === 0 || spanMs === 0) return null;
-  const cores = host.cpu_quota_cores != null && host.cpu_quota_cores < host.cpus ? host.cpu_quota_cores : host.cpus;
-  return sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs / cores;
+  return sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs / effectiveCores(host);
 }
 
 /** What gave out at `at` (the first point past the knee), with `light` (the lightest point) to compare against. */

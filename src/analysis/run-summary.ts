@@ -11,7 +11,7 @@ import { LIMIT_CAUSE_MEANING, formatSlo, type Frame, type LimitCause, type Model
 import { curveFindings, loadPoints, type LoadPoint } from './load-curve.js';
 import { holdMs } from './capacity-verdict.js';
 import { whatGaveOut, PER_CONNECTION_MODELS } from './gave-out.js';
-import type { HostCores } from './self-checks.js';
+import { effectiveCores, type HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
 import { round, sum } from './numbers.js';
 
@@ -148,11 +148,6 @@ function uslOf(points: readonly LoadPoint[]): UslResult | null {
   return fitUsl(usable.map((p) => ({ n: p.concurrency!, x: p.achieved_rps })));
 }
 
-function cores(host: HostCores | null): number | null {
-  if (host === null) return null;
-  return host.cpu_quota_cores != null && host.cpu_quota_cores < host.cpus ? host.cpu_quota_cores : host.cpus;
-}
-
 /** A blocking pool of n: n / hold time, capped by the cores / CPU per request. */
 function poolCapacity(n: number, hold: number, cpuMs: number | null, coreCount: number | null): { rps: number; basis: string } {
   const byPool = (n * 1000) / hold;
@@ -177,7 +172,7 @@ function predict(
   const out: Prediction[] = [];
   const hold = holdMs(light.stats);
   const cpu = at.stats.cpu_ms_per_request;
-  const coreCount = cores(input.host);
+  const coreCount = input.host === null ? null : effectiveCores(input.host);
   const key = POOL_KEYS.find((k) => input.size[k] !== undefined);
   if (hold !== null && hold > 0) {
     if (cause === 'accept_queue' && key && (input.model === 'thread-pool' || input.model === 'prefork')) {

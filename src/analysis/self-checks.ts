@@ -52,6 +52,10 @@ const ms = (v: number) => `${v.toFixed(v >= 100 ? 0 : 2)} ms`;
 /** What the CPU check needs of the host. */
 export type HostCores = Pick<HostFacts, 'cpus' | 'cpu_quota_cores'>;
 
+/** The cores the host gives: its CPUs, or its cgroup's quota where tighter. */
+export const effectiveCores = (host: HostCores): number =>
+  host.cpu_quota_cores != null && host.cpu_quota_cores < host.cpus ? host.cpu_quota_cores : host.cpus;
+
 /** `host` null: the CPU check is not taken (the figures come from no known host, as in a capacity probe). */
 export function selfChecks(frames: readonly Frame[], host: HostCores | null, client: ClientView | null): Check[] {
   return [cpuWithinHost(frames, host), requestsCounted(frames, client), unmeasuredSmall(frames, client), littlesLaw(frames), threadSplit(frames)];
@@ -71,9 +75,8 @@ function cpuWithinHost(frames: readonly Frame[], host: HostCores | null): Check 
   const contexts = frames.flatMap((f) => f.contexts);
   if (contexts.length === 0) return { id, ok: null, detail: 'no CPU was measured' };
   if (host === null) return { id, ok: null, detail: 'the host is not known' };
-  const quota = host.cpu_quota_cores ?? null;
-  const cores = quota !== null && quota < host.cpus ? quota : host.cpus;
-  const of = quota !== null && quota < host.cpus ? `the cgroup's quota of ${cores.toFixed(2)} cores` : `the host's ${cores} cores`;
+  const cores = effectiveCores(host);
+  const of = cores < host.cpus ? `the cgroup's quota of ${cores.toFixed(2)} cores` : `the host's ${cores} cores`;
   const spanMs = sum(frames, (f) => f.interval_ms);
   const cpuMs = sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms);
   const used = cpuMs / spanMs;
