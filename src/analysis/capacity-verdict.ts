@@ -37,6 +37,8 @@ export interface ProbeVerdict {
    * null where no agent measured them. A blocking pool of N serves at most N / hold_ms (a sweep's lambda).
    */
   hold_ms: number | null;
+  /** CPU per request over every context, ms (a cores sweep's lambda is a core / this); null where not measured. */
+  cpu_ms_per_request: number | null;
 }
 
 /** The handler's parts of a mean request, parse to send (ms): the time it holds its context; null if none measured. */
@@ -58,7 +60,7 @@ export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): Pr
   const window = frames.filter((f) => f.generator?.phase !== DRAIN_PHASE);
   const windowS = window.reduce((a, f) => a + f.interval_ms, 0) / 1000;
   const achieved = windowS > 0 ? Number((window.reduce((a, f) => a + (f.generator?.completed ?? 0), 0) / windowS).toFixed(1)) : 0;
-  const base = { rate, achieved_rps: achieved, error_rate: Number(errorRate.toFixed(4)), latency_ms: latency, hold_ms: holdMs(stats) };
+  const base = { rate, achieved_rps: achieved, error_rate: Number(errorRate.toFixed(4)), latency_ms: latency, hold_ms: holdMs(stats), cpu_ms_per_request: stats.cpu_ms_per_request };
   const fail = (gave_out: GaveOut, reason: string): ProbeVerdict => ({ ...base, pass: false, gave_out, reason: `at ${rate} req/s ${reason}` });
 
   // A late generator makes latency look worse, never better: a pass despite it stands. A failure is the generator's

@@ -1,9 +1,9 @@
 /**
  * What-if, checked: a size sweep's measured capacities against what a fit of the other sizes predicts for each
  * (leave one out), so a reader sees how far a prediction of the fit is to be trusted before acting on one. The fit
- * is the USL with lambda, one context's throughput, measured apart from the sweep's capacities: 1000 / the time a
- * request held its context at the smallest size (its handler's parts), so three sizes fit sigma and kappa with a
- * residual to spare. Pure: points in, predictions out.
+ * is the USL with lambda, one context's throughput, measured apart from the sweep's capacities (the caller says how:
+ * 1000 / the time a request held its context for a pool, 1000 / the CPU per request for a core), so three sizes fit
+ * sigma and kappa with a residual to spare. Pure: points in, predictions out.
  */
 import { fitUsl, uslThroughput, type UslResult } from './usl.js';
 
@@ -32,9 +32,8 @@ export interface SweepAnalysis {
   points: SweepCheck[];
 }
 
-export function sweepPredictions(points: readonly SweepPoint[], holdMs: number | null): SweepAnalysis {
+export function sweepPredictions(points: readonly SweepPoint[], lambda: SweepAnalysis['lambda']): SweepAnalysis {
   const measured = points.filter((p): p is SweepPoint & { measured_rps: number } => p.measured_rps !== null && p.measured_rps > 0);
-  const lambda = holdMs !== null && holdMs > 0 ? { rps: 1000 / holdMs, basis: `1000 / ${holdMs.toFixed(2)} ms held per request at the smallest size` } : null;
   const opts = lambda ? { lambda: lambda.rps } : {};
   const fit = fitUsl(measured.map((p) => ({ n: p.n, x: p.measured_rps })), opts);
   return {

@@ -30,6 +30,8 @@ export type ReportRun = {
   server: string;
   model: string;
   size: Record<string, number>;
+  /** The CPUs the server was pinned to (its first N), where the scenario said. */
+  cores?: number;
   /** What the /proc agent named the server's model from its processes and threads, with the evidence. */
   detected_model: ModelSeen | null;
   /** Checks that failed, over all of the run's phases. */
@@ -78,7 +80,8 @@ export function buildReport(input: {
     tool_version: input.header.tool.version,
     slo: slo ? formatSlo(slo) : null,
     comparison: comparisonRows(runs),
-    usl: sweepFits(runs.map((r) => ({ model: r.model, size: r.size, peak_rps: r.summary?.peak_rps ?? null }))),
+    // Pinned cores sweep like a size: a recording of the same model on 1 and 2 cores is a sweep of `cores`.
+    usl: sweepFits(runs.map((r) => ({ model: r.model, size: { ...r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}) }, peak_rps: r.summary?.peak_rps ?? null }))),
     runs,
     damage: input.damage && { offset: input.damage.offset, after_records: input.damage.afterRecords, message: input.damage.message },
     complete: input.complete,
@@ -93,7 +96,7 @@ function scenarioSlo(header: RecordingHeader): Slo | null {
 }
 
 function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts, slo: Slo | null): ReportRun {
-  const run = { server: r.server, model: r.model, size: r.size, detected_model: detected };
+  const run = { server: r.server, model: r.model, size: r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}), detected_model: detected };
   // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
   // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side
   // measured and nothing else. A run without frames has no phases either way, as before `source` existed.

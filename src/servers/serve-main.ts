@@ -11,14 +11,18 @@ import {
 } from './child-entry.js';
 import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './models/model-server.js';
 import { getModel } from './models/registry.js';
+import { pinToCores } from './pin-cores.js';
 
 /** The JSON in SRVLENS_SERVE_CONFIG, and the options of `srvlens serve`. */
 export interface ServeConfig extends ModelServerOptions {
   model: string;
+  /** Pin the server to its first N CPUs before it makes any context (pin-cores.ts); absent: every CPU. */
+  cores?: number;
 }
 
 async function startModel(config: ServeConfig): Promise<RunningServer> {
   const model = getModel(config.model);
+  if (config.cores !== undefined) pinToCores(process.pid, config.cores);
   process.title = modelProcessTitle(model.id);
   return model.start(config);
 }

@@ -53,6 +53,8 @@ export interface RunStart {
   model: string;
   /** The model's size as configured: threads, processes, connections limits. */
   size: Record<string, number>;
+  /** The CPUs the server was pinned to (its first N), where the scenario said; absent: every CPU. */
+  cores?: number;
   workload: Record<string, unknown>;
   t_ms: number;
 }

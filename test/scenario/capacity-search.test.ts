@@ -11,7 +11,7 @@ function server(limit: number, verdicts: (rate: number, seconds: number, n: numb
   const probe: SearchContext['probe'] = async (rate, seconds) => {
     calls.push({ rate, seconds });
     const gaveOut = verdicts(rate, seconds, calls.length) ?? (rate > limit ? 'backend' : null);
-    const v: ProbeVerdict = { rate, pass: gaveOut === null, gave_out: gaveOut, reason: `at ${rate} req/s ${gaveOut ?? 'fine'}`, achieved_rps: rate, error_rate: 0, latency_ms: {}, hold_ms: null };
+    const v: ProbeVerdict = { rate, pass: gaveOut === null, gave_out: gaveOut, reason: `at ${rate} req/s ${gaveOut ?? 'fine'}`, achieved_rps: rate, error_rate: 0, latency_ms: {}, hold_ms: null, cpu_ms_per_request: null };
     return v;
   };
   return { calls, probe };

@@ -13,7 +13,7 @@ describe('--vary', () => {
   it('predicts each size of a law-abiding sweep from the others, and says why where it cannot', () => {
     // A pool of n: 50 req/s per thread with mild contention (sigma 0.02, kappa 0.0005), no noise.
     const law = (n: number) => (50 * n) / (1 + 0.02 * (n - 1) + 0.0005 * n * (n - 1));
-    const a = sweepPredictions([2, 4, 8, 16].map((n) => ({ n, measured_rps: law(n) })), 20);
+    const a = sweepPredictions([2, 4, 8, 16].map((n) => ({ n, measured_rps: law(n) })), { rps: 50, basis: '1000 / 20 ms' });
     for (const p of a.points) expect(Math.abs(p.error!), `n ${p.n}`).toBeLessThan(0.01);
     expect(a.fit.ok).toBe(true);
     // Without lambda, three sizes cannot fit three parameters: each point says so.

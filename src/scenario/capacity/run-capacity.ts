@@ -13,7 +13,7 @@ import { runScenario } from '../run/runner.js';
 import { capacitySettings, type CapacitySettings, type Scenario, type ScenarioServer } from '../schema.js';
 import { formatSlo, type Slo } from '../../vocabulary/slo.js';
 import { sweepPredictions, type SweepAnalysis } from '../../analysis/sweep-predictions.js';
-import { varyServers, type Vary } from './vary.js';
+import { CORES_KEY, varyServers, type Vary } from './vary.js';
 import { summariseRun, type RunSummary } from '../../analysis/run-summary.js';
 import { hostFacts } from '../run/host-facts.js';
 
@@ -90,11 +90,21 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const sweeps = [...new Set(plan.map((p) => p.base))].map((base) => {
     const mine = plan.map((p, i) => ({ ...p, result: results[i] })).filter((p) => p.base === base);
     // lambda from the smallest size's lightest passing probe: one context's throughput with the least contention.
-    const smallest = mine[0].result.probes.filter((v) => v.pass && v.hold_ms !== null).sort((a, b) => a.rate - b.rate)[0];
-    const analysis = sweepPredictions(mine.map((p) => ({ n: p.value, measured_rps: p.result.max_sustainable_rps })), smallest?.hold_ms ?? null);
+    const lightest = mine[0].result.probes.filter((v) => v.pass).sort((a, b) => a.rate - b.rate)[0];
+    const analysis = sweepPredictions(mine.map((p) => ({ n: p.value, measured_rps: p.result.max_sustainable_rps })), sweepLambda(vary.key, lightest));
     return { server: base.name, model: base.model, vary: vary.key, analysis };
   });
   return { servers: results, sweeps };
+}
+
+/** One context's throughput: a core's, 1000 / CPU ms per request; a pool's thread or process, 1000 / the time held. */
+function sweepLambda(key: string, probe: ProbeVerdict | undefined): SweepAnalysis['lambda'] {
+  if (key === CORES_KEY) {
+    const cpu = probe?.cpu_ms_per_request ?? null;
+    return cpu ? { rps: 1000 / cpu, basis: `1000 / ${cpu.toFixed(3)} ms CPU per request at the fewest cores` } : null;
+  }
+  const hold = probe?.hold_ms ?? null;
+  return hold ? { rps: 1000 / hold, basis: `1000 / ${hold.toFixed(2)} ms held per request at the smallest size` } : null;
 }
 
 function latencyText(v: ProbeVerdict): string {

@@ -22,11 +22,29 @@ export function parseVary(text: string): Vary | string {
   return { key: m[1], values };
 }
 
-/** The servers to search: each one that has `key` in its size, once per value (named `<name>-<key><value>`). */
+/** `cores` is no size of a model: it pins any reference server to its first N CPUs (the server's `cores:`). */
+export const CORES_KEY = 'cores';
+
+/**
+ * The servers to search: each one that has `key` in its size (for `cores`: every reference server), once per value
+ * (named `<name>-<key><value>`).
+ */
 export function varyServers(scenario: Scenario, vary: Vary, file: string): { base: ScenarioServer; value: number; server: ScenarioServer }[] {
-  const swept = scenario.servers.filter((s) => s.size[vary.key] !== undefined);
+  const cores = vary.key === CORES_KEY;
+  const swept = scenario.servers.filter((s) => (cores ? s.command === undefined : s.size[vary.key] !== undefined));
   if (swept.length === 0) {
-    throw new UserError(`${file}: no server has a size \`${vary.key}\` to vary (give it in the server's size, e.g. size: { ${vary.key}: 8 })`, 'SCENARIO_USAGE');
+    throw new UserError(
+      cores
+        ? `${file}: no reference server to pin to cores (external servers are not pinned)`
+        : `${file}: no server has a size \`${vary.key}\` to vary (give it in the server's size, e.g. size: { ${vary.key}: 8 }), or vary ${CORES_KEY}`,
+      'SCENARIO_USAGE',
+    );
   }
-  return swept.flatMap((base) => vary.values.map((value) => ({ base, value, server: { ...base, name: `${base.name}-${vary.key}${value}`, size: { ...base.size, [vary.key]: value } } })));
+  return swept.flatMap((base) =>
+    vary.values.map((value) => ({
+      base,
+      value,
+      server: { ...base, name: `${base.name}-${vary.key}${value}`, ...(cores ? { cores: value } : { size: { ...base.size, [vary.key]: value } }) },
+    })),
+  );
 }

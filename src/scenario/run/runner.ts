@@ -85,6 +85,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
         server: server.name,
         model: server.model,
         size: server.size ?? {},
+        ...(server.cores !== undefined ? { cores: server.cores } : {}),
         workload,
         t_ms: monoMs(),
       };
@@ -242,6 +243,7 @@ async function startReferenceServer(run: RunContext, abort: Promise<never>): Pro
         host: '127.0.0.1',
         port: 0,
         size: runStart.size,
+        cores: runStart.cores,
         policy: run.policy,
         workload,
         backend: { host: '127.0.0.1', port: backendReady.port },

@@ -29,7 +29,7 @@ const Ready = z
   .describe('How srvlens knows an external server is ready for load (default {tcp: true, timeout_s: 10})');
 
 /** The keys each kind of server has besides `name`, for the messages that say which kind a key belongs to. */
-const REFERENCE_ONLY = ['size', 'workload', 'policy'] as const;
+const REFERENCE_ONLY = ['size', 'workload', 'policy', 'cores'] as const;
 const EXTERNAL_ONLY = ['port', 'ready', 'cwd', 'env', 'agent'] as const;
 
 /**
@@ -51,6 +51,9 @@ export const ServerSchema = z
       .default({})
       .describe("Reference servers: the model's size: threads, processes, loops... (default: the model's own defaults)"),
     workload: WorkloadOverrideSchema.default({}),
+    cores: int(1)
+      .optional()
+      .describe('Reference servers: pin the server to its first N CPUs (taskset), as `srvlens capacity --vary cores=1,2` does (default: every CPU)'),
     policy: z
       .enum(['none', 'rr'])
       .optional()
