@@ -18,7 +18,10 @@ export const PER_CONNECTION_MODELS: readonly ModelId[] = ['thread-per-connection
  * is this share of the server's time or more: a start of that size is the request's cost, not its work.
  */
 export const CREATION_SHARE = 0.25;
-/** Every core busy: the host's CPU at this share of its cores (the last tenth is the agents' and the kernel's). */
+/**
+ * Every core busy: the server's CPU at this share of the cores it may use, or the host's (the server's and the load
+ * generator's together) of all its cores; the rest is the backend's, the agents' and the kernel's.
+ */
 export const HOST_CPU_BUSY = 0.85;
 /** The run queue gave out where waiting for a core is this share of the server's time per request or more. */
 export const RUNQUEUE_SHARE = 0.25;
@@ -59,19 +62,32 @@ function busiestContext(p: LoadPoint): { label: string; share: number } | null {
   return { label: top.label, share: top.cpu / spanMs };
 }
 
-export function hostCpuShare(p: LoadPoint, host: HostCores | null): number | null {
+/**
+ * The CPU the point used: the server's share of the cores it may run on (`serverCores`: pinned, else the host's),
+ * and the host's share with the load generator's CPU added (it runs on the same machine and takes the same cores).
+ */
+export function cpuShares(p: LoadPoint, host: HostCores | null, serverCores: number | null): { server: number; host: number; generator: number } | null {
   const spanMs = sum(p.frames, (f) => f.interval_ms);
   const contexts = p.frames.flatMap((f) => f.contexts);
   if (host === null || contexts.length === 0 || spanMs === 0) return null;
-  return sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs / effectiveCores(host);
+  const cores = effectiveCores(host);
+  const server = sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs;
+  const generator = sum(p.frames, (f) => f.generator?.cpu_ms ?? 0) / spanMs;
+  return { server: server / Math.min(cores, serverCores ?? cores), host: (server + generator) / cores, generator: generator / cores };
 }
 
-/** What gave out at `at` (the first point past the knee), with `light` (the lightest point) to compare against. */
-export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host: HostCores | null, maxErrorRate: number): GaveOut {
+/**
+ * What gave out at `at` (the first point past the knee), with `light` (the lightest point) to compare against.
+ * `serverCores`: the CPUs the server was pinned to (null: the host's).
+ */
+export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host: HostCores | null, maxErrorRate: number, serverCores: number | null = null): GaveOut {
   const s = at.stats;
   const mean = s.latency_ms.mean ?? serverTimeMs(at);
-  const hostCpu = hostCpuShare(at, host);
-  const cpuLine = hostCpu === null ? null : `the host's CPU ${pct(hostCpu)} busy`;
+  const cpu = cpuShares(at, host, serverCores);
+  const cpuLine =
+    cpu === null
+      ? null
+      : `the server's CPU ${pct(cpu.server)} of ${serverCores ? `the ${serverCores} cores it was pinned to` : 'the host\'s cores'}, the host's ${pct(cpu.host)} with the load generator's ${pct(cpu.generator)}`;
   const withCpu = (list: (string | null)[]) => list.filter((x): x is string => x !== null);
 
   const own = generatorOwn(at.frames);
@@ -94,7 +110,7 @@ export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host
   }
 
   const busiest = busiestContext(at);
-  if ((hostCpu !== null && hostCpu >= HOST_CPU_BUSY) || (busiest !== null && busiest.share >= CPU_SATURATION_SHARE)) {
+  if ((cpu !== null && Math.max(cpu.server, cpu.host) >= HOST_CPU_BUSY) || (busiest !== null && busiest.share >= CPU_SATURATION_SHARE)) {
     return {
       cause: 'cpu',
       evidence: withCpu([
@@ -125,7 +141,14 @@ export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host
 
   const loop = s.eventloop_delay_ms;
   if (loop !== null && mean !== null && mean > 0 && loop.p99 >= LOOP_DELAY_SHARE * mean && (s.eventloop_utilization ?? 0) < LOOP_BUSY) {
-    return { cause: 'loop_delay', evidence: [`event-loop delay p99 ${ms(loop.p99)} against a mean latency of ${ms(mean)}, the loop ${pct(s.eventloop_utilization ?? 0)} busy`] };
+    return {
+      cause: 'loop_delay',
+      evidence: withCpu([
+        `event-loop delay p99 ${ms(loop.p99)} against a mean latency of ${ms(mean)}, the loop ${pct(s.eventloop_utilization ?? 0)} busy`,
+        rq !== null ? `${ms(rq)} per request waiting for a core` : null,
+        cpuLine,
+      ]),
+    };
   }
 
   if (at.error_rate > maxErrorRate) return { cause: 'errors', evidence: [`${pct(at.error_rate)} of requests failed at ${at.offered_rps} req/s offered`] };

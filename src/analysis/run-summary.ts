@@ -71,6 +71,8 @@ export function summariseRun(input: {
   phases: readonly { name: string; frames: readonly Frame[] }[];
   host: HostCores | null;
   slo: Slo | null;
+  /** The CPUs the server was pinned to, if it was. */
+  cores?: number;
 }): RunSummary {
   const points = loadPoints(input.phases, input.host);
   const curve = curveFindings(points, input.slo);
@@ -80,7 +82,7 @@ export function summariseRun(input: {
     light === null
       ? { cause: 'unknown' as const, evidence: ['no phase was measured'] }
       : curve.past_knee
-        ? whatGaveOut(input.model, curve.past_knee, light, input.host, input.slo?.max_error_rate ?? 0.01)
+        ? whatGaveOut(input.model, curve.past_knee, light, input.host, input.slo?.max_error_rate ?? 0.01, input.cores ?? null)
         : { cause: 'not_reached' as const, evidence: [`it followed the load up to ${at ? rps(at.offered_rps) : '-'} offered: ${LIMIT_CAUSE_MEANING.not_reached}`] };
   const usl = uslOf(curve.points);
   const cost = at ? costOf(at) : null;
@@ -162,7 +164,7 @@ function poolCapacity(n: number, hold: number, cpuMs: number | null, coreCount: 
 }
 
 function predict(
-  input: { model: string; size: Record<string, number>; host: HostCores | null },
+  input: { model: string; size: Record<string, number>; host: HostCores | null; cores?: number },
   cause: LimitCause,
   at: LoadPoint,
   light: LoadPoint,
@@ -172,7 +174,7 @@ function predict(
   const out: Prediction[] = [];
   const hold = holdMs(light.stats);
   const cpu = at.stats.cpu_ms_per_request;
-  const coreCount = input.host === null ? null : effectiveCores(input.host);
+  const coreCount = input.host === null ? null : Math.min(effectiveCores(input.host), input.cores ?? Infinity);
   const key = POOL_KEYS.find((k) => input.size[k] !== undefined);
   if (hold !== null && hold > 0) {
     if (cause === 'accept_queue' && key && (input.model === 'thread-pool' || input.model === 'prefork')) {

@@ -76,7 +76,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         },
       });
       const phases = [...steps].sort((a, b) => a[0] - b[0]).map(([rate, frames]) => ({ name: `probe@${rate}`, frames }));
-      const summary = phases.length ? summariseRun({ server: server.name, model: server.model, size: server.size, phases, host, slo }) : null;
+      const summary = phases.length ? summariseRun({ server: server.name, model: server.model, size: server.size, phases, host, slo, cores: server.cores }) : null;
       results.push({ ...base, ...found, summary });
       log(`${server.name}: ${found.max_sustainable_rps === null ? 'no sustainable rate' : `${found.max_sustainable_rps} req/s`}; ${found.reason}`);
     } catch (err) {
