@@ -19,8 +19,8 @@ export const PER_CONNECTION_MODELS: readonly ModelId[] = ['thread-per-connection
  */
 export const CREATION_SHARE = 0.25;
 /**
- * Every core busy: the server's CPU at this share of the cores it may use, or the host's (the server's and the load
- * generator's together) of all its cores; the rest is the backend's, the agents' and the kernel's.
+ * Every core busy: the server's CPU at this share of the cores it may use, or the host's (the server's, the load
+ * generator's and the backend's together) of all its cores; the rest is the kernel's and other processes'.
  */
 export const HOST_CPU_BUSY = 0.85;
 /** The run queue gave out where waiting for a core is this share of the server's time per request or more. */
@@ -64,16 +64,22 @@ function busiestContext(p: LoadPoint): { label: string; share: number } | null {
 
 /**
  * The CPU the point used: the server's share of the cores it may run on (`serverCores`: pinned, else the host's),
- * and the host's share with the load generator's CPU added (it runs on the same machine and takes the same cores).
+ * and the host's share with the load generator's and the backend tier's CPU added (they run on the same machine and
+ * take the same cores).
  */
-export function cpuShares(p: LoadPoint, host: HostCores | null, serverCores: number | null): { server: number; host: number; generator: number } | null {
+export function cpuShares(
+  p: LoadPoint,
+  host: HostCores | null,
+  serverCores: number | null,
+): { server: number; host: number; generator: number; backend: number } | null {
   const spanMs = sum(p.frames, (f) => f.interval_ms);
   const contexts = p.frames.flatMap((f) => f.contexts);
   if (host === null || contexts.length === 0 || spanMs === 0) return null;
   const cores = effectiveCores(host);
   const server = sum(contexts, (c) => c.cpu_user_ms + c.cpu_system_ms) / spanMs;
   const generator = sum(p.frames, (f) => f.generator?.cpu_ms ?? 0) / spanMs;
-  return { server: server / Math.min(cores, serverCores ?? cores), host: (server + generator) / cores, generator: generator / cores };
+  const backend = sum(p.frames, (f) => f.backend?.cpu_ms ?? 0) / spanMs;
+  return { server: server / Math.min(cores, serverCores ?? cores), host: (server + generator + backend) / cores, generator: generator / cores, backend: backend / cores };
 }
 
 /**
@@ -87,7 +93,7 @@ export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host
   const cpuLine =
     cpu === null
       ? null
-      : `the server's CPU ${pct(cpu.server)} of ${serverCores ? `the ${serverCores} cores it was pinned to` : 'the host\'s cores'}, the host's ${pct(cpu.host)} with the load generator's ${pct(cpu.generator)}`;
+      : `the server's CPU ${pct(cpu.server)} of ${serverCores ? `the ${serverCores} cores it was pinned to` : 'the host\'s cores'}, the host's ${pct(cpu.host)} with the load generator's ${pct(cpu.generator)} and the backend's ${pct(cpu.backend)}`;
   const withCpu = (list: (string | null)[]) => list.filter((x): x is string => x !== null);
 
   const own = generatorOwn(at.frames);

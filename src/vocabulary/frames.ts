@@ -217,6 +217,11 @@ export interface BackendInterval {
   /** Sum of service times (the latency drawn from the distribution), ms, and of queueing before service, ms. */
   sum_service_ms: number;
   sum_queue_ms: number;
+  /**
+   * The backend process's own CPU, ms, read when the interval is sent (so within ms of its end); it shares the host's
+   * cores with the server. Absent in recordings made before it was read.
+   */
+  cpu_ms?: number;
 }
 
 /**

@@ -46,6 +46,9 @@ describe('srvlens run, end to end', () => {
       expect(p.context_switches_per_request!.voluntary + p.context_switches_per_request!.involuntary).toBeGreaterThan(0);
       expect(p.eventloop_delay_ms).not.toBeNull();
       expect(p.eventloop_utilization).toBeGreaterThan(0);
+      // The backend's own CPU, read in its process (ms, not µs: a call is a timer and a small HTTP exchange).
+      expect(p.backend!.cpu_ms_per_call, `backend CPU per call in ${p.name}`).toBeGreaterThan(0.01);
+      expect(p.backend!.cpu_ms_per_call).toBeLessThan(5);
     }
     expect(stderr).toContain('light');
   });

@@ -46,10 +46,16 @@ export async function runBackendCommand(opts: BackendCommandOptions): Promise<vo
 if (isEntryPoint(import.meta.url)) {
   if (process.send === undefined) exitWithoutParent('srvlens backend --port N --latency fixed:5 --limit 64');
   process.title = BACKEND_PROCESS_TITLE;
+  // The process's CPU since the last interval sent: the backend shares the cores, so what gave out can count it.
+  let cpu = process.cpuUsage();
   await runForkedChild<BackendConfig>(BACKEND_CONFIG_ENV, (config) =>
     startBackend({
       ...config,
-      onInterval: (index, data) => void sendToParent({ type: 'interval', index, data }),
+      onInterval: (index, data) => {
+        const used = process.cpuUsage(cpu);
+        cpu = process.cpuUsage();
+        void sendToParent({ type: 'interval', index, data: { ...data, cpu_ms: (used.user + used.system) / 1000 } });
+      },
     }),
   );
 }
