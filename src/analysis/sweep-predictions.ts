@@ -10,7 +10,7 @@ import { fitUsl, uslThroughput, type UslResult } from './usl.js';
 export interface SweepPoint {
   /** The size swept (threads, processes). */
   n: number;
-  /** The measured capacity at that size, req/s; null where the search found none. */
+  /** The measured capacity at that size (the most its probes answered), req/s; null where none was measured. */
   measured_rps: number | null;
 }
 

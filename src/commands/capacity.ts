@@ -19,7 +19,7 @@ function varyOption(text: string): Vary {
 /** A sweep's sizes: measured, predicted from the other sizes, and how far apart. */
 function sweepText(sweep: NonNullable<Awaited<ReturnType<typeof runCapacity>>['sweeps']>[number]): string {
   const a = sweep.analysis;
-  const lines = [`\n${sweep.server} (${sweep.model}) over ${sweep.vary}: each size against the USL of the others${a.lambda ? ` (lambda ${a.lambda.rps.toFixed(1)} req/s: ${a.lambda.basis})` : ''}`];
+  const lines = [`\n${sweep.server} (${sweep.model}) over ${sweep.vary}: each size's capacity (the most its probes answered) against the USL of the others${a.lambda ? ` (lambda ${a.lambda.rps.toFixed(1)} req/s: ${a.lambda.basis})` : ''}`];
   lines.push(`  ${sweep.vary.padEnd(8)} ${'measured req/s'.padStart(14)} ${'predicted req/s'.padStart(15)} ${'error'.padStart(7)}`);
   for (const p of a.points) {
     lines.push(`  ${String(p.n).padEnd(8)} ${(p.measured_rps?.toFixed(1) ?? '-').padStart(14)} ${(p.predicted_rps?.toFixed(1) ?? '-').padStart(15)} ${(p.error === null ? '-' : `${(p.error * 100).toFixed(1)} %`).padStart(7)}${p.predicted_rps === null ? `  ${p.basis}` : ''}`);

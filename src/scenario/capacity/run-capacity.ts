@@ -91,7 +91,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     const mine = plan.map((p, i) => ({ ...p, result: results[i] })).filter((p) => p.base === base);
     // lambda from the smallest size's lightest passing probe: one context's throughput with the least contention.
     const lightest = mine[0].result.probes.filter((v) => v.pass).sort((a, b) => a.rate - b.rate)[0];
-    const analysis = sweepPredictions(mine.map((p) => ({ n: p.value, measured_rps: p.result.max_sustainable_rps })), sweepLambda(vary.key, lightest));
+    // The USL models throughput: each size's capacity is the most its probes answered (a probe past the limit shows
+    // it whatever the SLO), steadier than the highest rate within the SLO, which sits where latency is steepest.
+    const analysis = sweepPredictions(mine.map((p) => ({ n: p.value, measured_rps: p.result.summary?.peak_rps ?? null })), sweepLambda(vary.key, lightest));
     return { server: base.name, model: base.model, vary: vary.key, analysis };
   });
   return { servers: results, sweeps };
