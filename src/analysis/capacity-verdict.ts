@@ -10,6 +10,7 @@ import {
   CPU_SATURATION_SHARE, DRAIN_PHASE, SLO_LABELS, SLO_LATENCY_KEYS, SLO_PERCENTILES, formatSlo, type Frame, type Slo, type SloLatencyKey,
 } from '../vocabulary/index.js';
 import { readMerged } from '../vocabulary/hdr.js';
+import { figure } from './numbers.js';
 
 /** Share of the offered rate that must be answered for the rate to count as sustained (the rest is a backlog). */
 export const SUSTAIN_SHARE = 0.95;
@@ -48,7 +49,6 @@ export function holdMs(stats: Pick<PhaseStats, 'parts_ms'>): number | null {
   return list.every((v) => v === null) ? null : list.reduce<number>((s, v) => s + (v ?? 0), 0);
 }
 
-const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): ProbeVerdict {
   const stats = phaseStats('probe', frames);
@@ -80,7 +80,7 @@ export function judgeProbe(rate: number, frames: readonly Frame[], slo: Slo): Pr
 
   if (own.cpuBound || (breached !== undefined && stats.generator_saturated && (latency[breached] ?? Infinity) - own.delayMs <= slo[breached]!)) return generator();
   const symptom = breached
-    ? `${SLO_LABELS[breached]} was ${fmt(latency[breached] ?? NaN)} ms (SLO ${SLO_LABELS[breached]}<${slo[breached]}ms)`
+    ? `${SLO_LABELS[breached]} was ${figure(latency[breached] ?? NaN)} ms (SLO ${SLO_LABELS[breached]}<${slo[breached]}ms)`
     : `only ${achieved} of ${rate} req/s were answered`;
   const backend = backendLimit(frames, stats);
   if (backend !== null) return fail('backend', `${symptom}: the backend's limit gave out (${backend})`);
@@ -122,14 +122,14 @@ export function backendLimit(frames: readonly Frame[], stats: PhaseStats): strin
   const limit = list[0].limit;
   const inService = Math.max(...list.map((x) => x.in_service_max));
   if (inService < limit || b.mean_queue_ms < BACKEND_QUEUE_SHARE * stats.latency_ms.mean) return null;
-  return `all ${limit} calls in service, up to ${b.queue_max} waiting, ${fmt(b.mean_queue_ms)} ms mean wait for a slot`;
+  return `all ${limit} calls in service, up to ${b.queue_max} waiting, ${figure(b.mean_queue_ms)} ms mean wait for a slot`;
 }
 
 function serverEvidence(stats: PhaseStats): string {
   const elu = stats.eventloop_utilization;
   if (elu !== null && elu >= LOOP_BUSY) return `: the server's event loop was ${Math.round(elu * 100)}% busy`;
   const parts: string[] = [];
-  if (stats.parts_ms.send_wait !== null && stats.latency_ms.mean !== null) parts.push(`${fmt(stats.parts_ms.send_wait)} ms of ${fmt(stats.latency_ms.mean)} ms mean waiting for a connection`);
-  if (stats.cpu_ms_per_request !== null) parts.push(`${fmt(stats.cpu_ms_per_request)} ms CPU per request`);
+  if (stats.parts_ms.send_wait !== null && stats.latency_ms.mean !== null) parts.push(`${figure(stats.parts_ms.send_wait)} ms of ${figure(stats.latency_ms.mean)} ms mean waiting for a connection`);
+  if (stats.cpu_ms_per_request !== null) parts.push(`${figure(stats.cpu_ms_per_request)} ms CPU per request`);
   return parts.length > 0 ? ` (the server: ${parts.join(', ')})` : '';
 }

@@ -9,7 +9,7 @@ import { CPU_SATURATION_SHARE, type LimitCause, type ModelId } from '../vocabula
 import { backendLimit, generatorOwn } from './capacity-verdict.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import type { LoadPoint } from './load-curve.js';
-import { sum } from './numbers.js';
+import { figure, sum } from './numbers.js';
 
 /** Models that make a thread or a process for each connection, on the request's path. */
 export const PER_CONNECTION_MODELS: readonly ModelId[] = ['thread-per-connection', 'fork-per-connection'];
@@ -36,7 +36,7 @@ export interface GaveOut {
   evidence: string[];
 }
 
-const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
+const ms = (v: number) => `${figure(v)} ms`;
 const pct = (v: number) => `${Math.round(v * 100)} %`;
 
 /** The server's own time per request (accept to response sent), ms, from its parts. */

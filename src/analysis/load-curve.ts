@@ -8,6 +8,7 @@ import { judgeProbe, SUSTAIN_SHARE } from './capacity-verdict.js';
 import { kneedle, KNEE_SENSITIVITY } from './knee.js';
 import { phaseStats, type PhaseStats } from './phase-stats.js';
 import { sum } from './numbers.js';
+import type { HostCores } from './self-checks.js';
 
 /**
  * Latency has turned up where its p99 is this many times the lowest p99 at any lighter load: a queue has formed.
@@ -49,11 +50,13 @@ export interface CurveFindings {
   graceful: boolean | null;
 }
 
-export function loadPoints(phases: readonly { name: string; frames: readonly Frame[] }[], host: Parameters<typeof phaseStats>[2]): LoadPoint[] {
+/** `stats`, where given, is phaseStats of the phase's frames: reused when the phase is one point (not a ramp). */
+export function loadPoints(phases: readonly { name: string; frames: readonly Frame[]; stats?: PhaseStats }[], host: HostCores | null): LoadPoint[] {
   const out: LoadPoint[] = [];
   for (const phase of phases) {
-    for (const w of windowsOf(phase)) {
-      const stats = phaseStats(w.name, w.frames, host);
+    const windows = windowsOf(phase);
+    for (const w of windows) {
+      const stats = windows.length === 1 && phase.stats ? phase.stats : phaseStats(w.name, w.frames, host);
       const ended = stats.requests + stats.errors;
       const inFlight = w.frames.flatMap((f) => (f.server?.in_flight_ms !== undefined ? [f.server.in_flight_ms] : []));
       const spanMs = sum(w.frames, (f) => f.interval_ms);

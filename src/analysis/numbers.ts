@@ -7,3 +7,6 @@ export const usToMs = (us: number): number => us / 1000;
 
 /** Rounds for a report; null, NaN and infinities (a division by no requests) come out null: no data is not 0. */
 export const round = (v: number | null, digits = 3): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toFixed(digits)));
+
+/** A figure as the verdicts write it: three significant digits or so (0, 1 or 2 decimals by size). */
+export const figure = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));

@@ -10,10 +10,11 @@
 import { LIMIT_CAUSE_MEANING, formatSlo, type Frame, type LimitCause, type ModelId, type Slo } from '../vocabulary/index.js';
 import { curveFindings, loadPoints, type LoadPoint } from './load-curve.js';
 import { holdMs } from './capacity-verdict.js';
+import type { PhaseStats } from './phase-stats.js';
 import { whatGaveOut, PER_CONNECTION_MODELS } from './gave-out.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
-import { round, sum } from './numbers.js';
+import { figure, round, sum } from './numbers.js';
 
 export interface Prediction {
   change: string;
@@ -61,14 +62,15 @@ export const USL_REACH = 2;
 const POOL_KEYS = ['threads', 'processes'] as const;
 
 const r1 = (v: number) => Number(v.toFixed(1));
-const fmtMs = (v: number) => `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`;
+const fmtMs = (v: number) => `${figure(v)} ms`;
 const rps = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} req/s`;
 
 export function summariseRun(input: {
   server: string;
   model: string;
   size: Record<string, number>;
-  phases: readonly { name: string; frames: readonly Frame[] }[];
+  /** The run's phases; `stats` where the caller has them already (phaseStats of the same frames and host). */
+  phases: readonly { name: string; frames: readonly Frame[]; stats?: PhaseStats }[];
   host: HostCores | null;
   slo: Slo | null;
   /** The CPUs the server was pinned to, if it was. */

@@ -103,7 +103,7 @@ function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['d
   const own = frames.filter((f) => f.run === r.run);
   if (own.length === 0 || measuredBy(own) === 'generator') {
     const phases = runPhases(r, own, host).phases;
-    const summary = phases.length ? summariseRun({ server: r.server, model: r.model, size: r.size, phases: phasesOf(own), host, slo, cores: r.cores }) : null;
+    const summary = phases.length ? summariseRun({ server: r.server, model: r.model, size: r.size, phases: phasesOf(own).map((p, i) => ({ ...p, stats: phases[i] })), host, slo, cores: r.cores }) : null;
     return { ...run, checks_failed: countFailed(phases), source: 'generator', summary, phases };
   }
   const phases = agentsOnlyRunPhases(r, own, host);
