@@ -20,6 +20,21 @@ export const readProcText = (path: string): string | null => orNull(() => readFi
 export const listProcDir = (path: string): string[] | null => orNull(() => readdirSync(path));
 export const readProcLink = (path: string): string | null => orNull(() => readlinkSync(path));
 
+/**
+ * A /proc directory's entries, or why they could not be read: 'gone' when the process ended (ENOENT, ESRCH), 'closed'
+ * when its files are closed to us (EACCES, EPERM: another user's process). The two need different words in evidence.
+ */
+export function listProcDirOrWhy(path: string): string[] | 'gone' | 'closed' {
+  try {
+    return readdirSync(path);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EACCES' || code === 'EPERM') return 'closed';
+    if (typeof code === 'string') return 'gone';
+    throw err;
+  }
+}
+
 /** The numeric entries of a /proc directory: processes under /proc, threads under /proc/PID/task. */
 export function numericEntries(path: string): number[] {
   const names = listProcDir(path) ?? [];

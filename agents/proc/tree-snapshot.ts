@@ -4,7 +4,7 @@
  * (fold-window.ts) turns successive snapshots into deltas.
  */
 import { parseNetTcp, parseSchedstat, parseStat, parseStatus, type TcpEntry } from './proc-parse.js';
-import { listProcDir, numericEntries, readProcLink, readProcText } from './proc-read.js';
+import { listProcDirOrWhy, numericEntries, readProcLink, readProcText } from './proc-read.js';
 
 export interface ThreadReading {
   tid: number;
@@ -94,9 +94,11 @@ function readThread(pid: number, tid: number): ThreadReading | null {
   };
 }
 
-function socketInodes(pid: number): { fds: number | null; sockets: number[] | null } {
-  const names = listProcDir(`/proc/${pid}/fd`);
-  if (names === null) return { fds: null, sockets: null };
+/** 'gone' when the process ended between reading its stat and its fds. */
+function socketInodes(pid: number): { fds: number | null; sockets: number[] | null } | 'gone' {
+  const names = listProcDirOrWhy(`/proc/${pid}/fd`);
+  if (names === 'gone') return 'gone';
+  if (names === 'closed') return { fds: null, sockets: null };
   const sockets: number[] = [];
   for (const fd of names) {
     const m = /^socket:\[(\d+)\]$/.exec(readProcLink(`/proc/${pid}/fd/${fd}`) ?? '');
@@ -117,6 +119,10 @@ export function readProcess(pid: number): ProcessReading | null {
   }
   // VmRSS of the main thread's status is the process's: threads share one address space.
   const mainStatus = readProcText(`/proc/${pid}/status`);
+  // A process that ends while it is read is not seen in this sample, like one that ended before: its fds are not
+  // "closed to us", and a fd list it no longer has would read as holding no socket.
+  const fds = socketInodes(pid);
+  if (fds === 'gone') return null;
   const rss = mainStatus === null ? null : (parseStatus(mainStatus)?.rss_bytes ?? null);
   return {
     pid,
@@ -127,7 +133,7 @@ export function readProcess(pid: number): ProcessReading | null {
     cpu_ticks: stat.utime + stat.stime,
     reaped_ticks: stat.cutime + stat.cstime,
     rss_bytes: rss,
-    ...socketInodes(pid),
+    ...fds,
     threads,
   };
 }

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessGoneError, sampleTree } from '../../../agents/proc/sample-tree.js';
+import { listProcDirOrWhy } from '../../../agents/proc/proc-read.js';
 import { readProcess, readTreeSnapshot } from '../../../agents/proc/tree-snapshot.js';
 
 const started: number[] = [];
@@ -73,6 +74,9 @@ describe('sampling a process tree', () => {
     expect(readProcess(done.pid!)).toBeNull();
     expect(readTreeSnapshot(done.pid!, 0)).toBeNull();
     await expect(sampleTree({ pid: done.pid!, durationMs: 100, intervalMs: 50 })).rejects.toBeInstanceOf(ProcessGoneError);
+    // Its fds are gone, not closed to us: the evidence must not advise running as another user.
+    expect(listProcDirOrWhy(`/proc/${done.pid}/fd`)).toBe('gone');
+    expect(listProcDirOrWhy(`/proc/${process.pid}/fd`)).toContain('0');
   });
 
   it('stops when the process ends during the window, keeping what it saw', async () => {
