@@ -1,8 +1,7 @@
 /** The keys, and how to read the screens, over whichever view is showing. */
 import blessed from 'blessed';
-import { PART_NAMES } from '../../src/vocabulary/index.js';
+import { PART_NAMES, PART_STYLE } from '../../src/vocabulary/index.js';
 import { wrapWords } from '../widgets/format.js';
-import { PART_STYLE } from '../widgets/part-style.js';
 import { esc } from '../widgets/tags.js';
 import { PHASE_WINDOW } from '../state/windows.js';
 

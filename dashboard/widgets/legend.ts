@@ -1,6 +1,5 @@
 /** Legends: a part's letter on its colour, then text, entries flowing over as many lines as the width needs. */
-import type { PartName } from '../../src/vocabulary/index.js';
-import { PART_STYLE } from './part-style.js';
+import { PART_STYLE, type PartName } from '../../src/vocabulary/index.js';
 
 /** The part's letter on its colour, as in the bars. */
 export function partMark(part: PartName, cells = 1): string {
