@@ -4,39 +4,24 @@
  */
 import type { Report } from './json-report.js';
 import { table, wrap as wrapTo } from './table.js';
+import { COMPARISON_COLUMNS, comparisonLegend } from './comparison-columns.js';
 
 export const REPORT_COLUMNS = 100;
 const wrap = (text: string) => wrapTo(text, REPORT_COLUMNS);
 
-const n = (v: number | null, digits = 1) => (v === null ? null : v.toFixed(digits));
-const yesNo = (v: boolean | null) => (v === null ? null : v ? 'yes' : 'NO');
+/** The text's 100 columns hold every column but the model (the server's name says it in the tour). */
+const TEXT_COLUMNS = COMPARISON_COLUMNS.filter((c) => c.head !== 'model');
 
 export function comparisonTable(report: Report): string[] {
   if (report.comparison.length === 0) return [];
   return [
     table(
-      ['server', 'peak r/s', 'knee r/s', 'SLO r/s', 'p99 ms', 'at knee', 'CPU ms', 'cs', 'graceful', 'gave out'],
-      report.comparison.map((r) => [
-        r.server,
-        n(r.peak_rps),
-        n(r.knee_rps),
-        n(r.max_sustainable_rps),
-        n(r.p99_at_knee_ms),
-        r.dominant_part_at_knee,
-        n(r.cpu_ms_per_request, 2),
-        n(r.context_switches_per_request),
-        yesNo(r.graceful),
-        r.limited_by,
-      ]),
+      TEXT_COLUMNS.map((c) => c.short),
+      report.comparison.map((r) => TEXT_COLUMNS.map((c) => c.cell(r))),
       // One space between columns: ten of them fit 100 columns with the tour's names.
-      { sep: ' ', left: [5, 9] },
+      { sep: ' ', left: TEXT_COLUMNS.flatMap((c, i) => (c.text && i > 0 ? [i] : [])) },
     ),
-    wrap(
-      'peak: the most answered, req/s; knee: the last offered rate the server followed (- none in the range); ' +
-        `SLO: the highest offered rate within ${report.slo ?? 'an SLO (none set: --slo)'}; at the knee: p99 latency, the part that took most ` +
-        'of the mean, CPU ms and context switches (cs) per request; graceful: at twice the peak\'s rate or more it still ' +
-        'answers 90 % of the peak (- not offered).',
-    ),
+    wrap(comparisonLegend(report.slo)),
   ].flat();
 }
 
