@@ -14,12 +14,28 @@ import type { PhaseStats } from './phase-stats.js';
 import { whatGaveOut, PER_CONNECTION_MODELS } from './gave-out.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
+import { contextGroups, type ContextGroup } from './context-shares.js';
 import { figure, round, sum } from './numbers.js';
 
 export interface Prediction {
   change: string;
   predicted_rps: number;
   basis: string;
+}
+
+/** One point of the load curve, as charts draw it: per step (a ramp: per window), against its offered rate. */
+export interface CurvePoint {
+  name: string;
+  offered_rps: number;
+  achieved_rps: number;
+  error_rate: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+  concurrency: number | null;
+  cpu_ms_per_request: number | null;
+  runqueue_wait_ms_per_request: number | null;
+  /** The event loops' p99 timer delay; null for a server without a loop. */
+  loop_delay_p99_ms: number | null;
 }
 
 export interface RunSummary {
@@ -49,6 +65,10 @@ export interface RunSummary {
   dominant_part_at_knee: string | null;
   usl: UslResult | null;
   predictions: Prediction[];
+  /** The points the peak and knee were read from. */
+  curve: CurvePoint[];
+  /** At the peak: the CPU and run-queue wait of each group of like contexts (context-shares.ts). */
+  contexts_at_peak: ContextGroup[];
   diagnosis: string;
 }
 
@@ -107,8 +127,26 @@ export function summariseRun(input: {
     dominant_part_at_knee: at ? dominantPart(at) : null,
     usl,
     predictions,
+    curve: curve.points.map(curvePoint),
+    contexts_at_peak: curve.peak ? contextGroups(curve.peak.frames) : [],
   };
   return { ...summary, diagnosis: diagnose(input, summary, light, at) };
+}
+
+function curvePoint(p: LoadPoint): CurvePoint {
+  const s = p.stats;
+  return {
+    name: p.name,
+    offered_rps: p.offered_rps,
+    achieved_rps: p.achieved_rps,
+    error_rate: p.error_rate,
+    p50_ms: s.latency_ms?.p50 ?? null,
+    p99_ms: p.p99_ms,
+    concurrency: round(p.concurrency, 2),
+    cpu_ms_per_request: s.cpu_ms_per_request,
+    runqueue_wait_ms_per_request: s.runqueue_wait_ms_per_request,
+    loop_delay_p99_ms: s.eventloop_delay_ms?.p99 ?? null,
+  };
 }
 
 /** The contexts' resident sets summed per interval, averaged over the intervals that read them, bytes; null if none. */
