@@ -75,15 +75,19 @@ export function latencyChart(report: Report): TopLevelSpec | null {
     width: WIDTH,
     height: HEIGHT,
     data: { values: points },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: offeredAxis,
-      y: { field: 'ms', type: 'quantitative', title: 'latency (ms, log)', scale: { type: 'log' } },
-      color: serverColour(report),
-      strokeDash: { field: 'quantile', type: 'nominal', title: 'quantile', legend: { symbolType: 'stroke', symbolStrokeColor: '#444', symbolStrokeWidth: 2 }, scale: { domain: ['p50', 'p99'], range: [[4, 3], [1, 0]] } },
-      detail: { field: 'series' },
-      order: { field: 'offered_rps' },
-    },
+    encoding: { x: offeredAxis, y: { field: 'ms', type: 'quantitative', title: 'latency (ms, log)', scale: { type: 'log' } }, color: serverColour(report) },
+    // Lines and points apart: a line with points would draw the quantile's legend as dots, not dashes.
+    layer: [
+      {
+        mark: 'line',
+        encoding: {
+          strokeDash: { field: 'quantile', type: 'nominal', title: 'quantile', legend: { symbolType: 'stroke', symbolStrokeColor: '#444', symbolStrokeWidth: 2 }, scale: { domain: ['p50', 'p99'], range: [[4, 3], [1, 0]] } },
+          detail: { field: 'series' },
+          order: { field: 'offered_rps' },
+        },
+      },
+      { mark: { type: 'point', filled: true } },
+    ],
   };
 }
 
