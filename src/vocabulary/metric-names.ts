@@ -43,4 +43,10 @@ export const ATTR = {
   exemplar: 'srvlens.exemplar', // on exemplar spans: slowest | sample
   durationMs: 'srvlens.duration_ms',
   serviceName: 'service.name',
+  /**
+   * Resource attributes: the cores the process may use, and what set that: `cgroup cpu.max` (a quota), `cpuset` (the
+   * CPUs it may run on), else `host` (every core). A reader of production data divides CPU by this, never by a guess.
+   */
+  cpuLimit: 'srvlens.cpu.limit',
+  cpuLimitSource: 'srvlens.cpu.limit.source',
 } as const;
