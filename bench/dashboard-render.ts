@@ -1,12 +1,14 @@
 /**
  * What the dashboard costs, measured, never asserted (bench/README.md): the time to draw one interval for eight
- * servers, and the live store's memory after an hour of frames against after a minute.
+ * servers, the Capacity and Over-time views for nine at 200x60 against a 5 ms frame budget, our braille charts
+ * against blessed-contrib's `line`, and the live store's memory after an hour of frames against after a minute.
  *
  *   npm run build && node --expose-gc dist/bench/dashboard-render.js [--renders 200]
  *
- * Frames are the recorded fixture's (test/dashboard/fixtures/three-loops.srvlens.gz), each fed as a fresh object
- * (as the runner hands them over), renumbered, to eight servers in two half-hour phases. Rendering goes into an
- * in-memory terminal, escape codes and all, so the figure is blessed's work plus ours, without a terminal's.
+ * Frames are the recorded fixtures' (test/dashboard/fixtures/three-loops.srvlens.gz; for the pictures, the tour's
+ * nine servers, test/report/fixtures/tour.srvlens.gz), each fed as a fresh object (as the runner hands them over),
+ * renumbered. Rendering goes into an in-memory terminal, escape codes and all, so the figure is blessed's work
+ * plus ours, without a terminal's.
  */
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -19,13 +21,21 @@ import { SnapshotBuilder } from '../dashboard/state/snapshot.js';
 import { createScreen } from '../dashboard/screen.js';
 import { RunView } from '../dashboard/views/run-view.js';
 import { CompareView } from '../dashboard/views/compare-view.js';
+import { CapacityView } from '../dashboard/views/capacity-view.js';
+import { OverTimeView } from '../dashboard/views/over-time-view.js';
 import type { View } from '../dashboard/views/view.js';
 import { PHASE_WINDOW } from '../dashboard/state/windows.js';
+import { overTimePanel } from '../dashboard/panels/over-time.js';
+import { PART_STYLE } from '../src/vocabulary/index.js';
+import contribLine from 'blessed-contrib/lib/widget/charts/line.js';
 
 const SERVERS = 8;
 const HOUR = 3600;
 const MINUTE = 60;
 const FIXTURE = join(PACKAGE_ROOT, 'test/dashboard/fixtures/three-loops.srvlens.gz');
+const TOUR = join(PACKAGE_ROOT, 'test/report/fixtures/tour.srvlens.gz');
+/** The issue's budget for one frame of the new views at 200x60 with nine servers (issue 15). */
+const FRAME_BUDGET_MS = 5;
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -93,7 +103,7 @@ async function timeRenders(view: 'run' | 'compare', columns: number, rows: numbe
     store.push(frameAt(last.run, 90 + k), last);
     if (fresh) builder = new SnapshotBuilder(store);
     const t0 = performance.now();
-    const snapshot = await builder.build({ run: last.run, pos: 90 + k }, v.compares);
+    const snapshot = await builder.build({ run: last.run, pos: 90 + k }, v.needs);
     const t1 = performance.now();
     v.update(snapshot, playback);
     screen.render();
@@ -125,6 +135,106 @@ for (const [columns, rows] of [[80, 24], [160, 48]] as const) {
         `  (snapshot ${median(t.figures).toFixed(2)}, drawing ${median(t.total.map((x, i) => x - t.figures[i])).toFixed(2)})`,
     );
   }
+}
+
+// The pictures: the tour's nine servers, each through its five steps (r25..r400) and then held at r400 in a phase
+// of its own, so that every server has five finished phases and the one running has a long series behind it.
+const tour = await readRecording(TOUR);
+const tourStarts = tour.records.filter((r): r is RunStart => r.kind === 'run-start');
+const tourFrames = tourStarts.map((st) => tour.records.filter((r): r is Frame => r.kind === 'frame' && r.run === st.run));
+
+function tourFrameAt(run: number, i: number): Frame {
+  const own = tourFrames[run];
+  const steps = own.length;
+  const src = own[i < steps ? i : steps - 5 + ((i - steps) % 5)];
+  const f = JSON.parse(JSON.stringify(src)) as Frame;
+  const held = i >= steps && f.generator;
+  return { ...f, run, index: i, t_ms: i * f.interval_ms, generator: held ? { ...f.generator!, phase: 'hold', phase_index: 5 } : f.generator };
+}
+
+async function timePictures(view: 'capacity' | 'time' | 'run', columns: number, rows: number, history: number): Promise<number[]> {
+  const store = new LiveFrameStore('tour', 1000, null, tourStarts.map((st) => ({ name: st.server, model: st.model, size: st.size })), { slo: { p99_ms: 100, max_error_rate: 0.01 } });
+  for (const st of tourStarts.slice(0, -1)) for (let i = 0; i < tourFrames[st.run].length; i++) store.push(tourFrameAt(st.run, i), st);
+  const last = tourStarts[tourStarts.length - 1];
+  for (let i = 0; i < history; i++) store.push(tourFrameAt(last.run, i), last);
+  const screen = terminal(columns, rows);
+  const v: View = view === 'capacity' ? new CapacityView(screen) : view === 'time' ? new OverTimeView(screen) : new RunView(screen);
+  const builder = new SnapshotBuilder(store);
+  const playback = { source: 'live' as const, scenario: 'tour', playing: false, speed: 1, note: null };
+  const total: number[] = [];
+  for (let k = 0; k < RENDERS + 20; k++) {
+    store.push(tourFrameAt(last.run, history + k), last);
+    const t0 = performance.now();
+    const snapshot = await builder.build({ run: last.run, pos: history + k }, v.needs);
+    v.update(snapshot, playback);
+    screen.render();
+    if (k >= 20) total.push(performance.now() - t0);
+  }
+  screen.destroy();
+  return total;
+}
+
+console.log(`\nthe pictures, ${tourStarts.length} servers (the tour's, five steps each, the last one then held at r400), ms per render`);
+console.log(`(a new interval, the snapshot with every server's capacity or the run's series, the view drawn); budget ${FRAME_BUDGET_MS} ms:`);
+await timePictures('capacity', 80, 24, 100);
+for (const [label, view, columns, rows, history] of [
+  ['Capacity view', 'capacity', 200, 60, 100],
+  ['Over-time view, 100 s of run', 'time', 200, 60, 100],
+  ['Over-time view, 1 h of run', 'time', 200, 60, 3600],
+  ['Run view with the diagnosis', 'run', 200, 60, 100],
+  ['Capacity view', 'capacity', 80, 24, 100],
+  ['Over-time view, 100 s of run', 'time', 80, 24, 100],
+] as const) {
+  const t = await timePictures(view, columns, rows, history);
+  const m = median(t);
+  console.log(`  ${`${columns}x${rows}`.padEnd(7)} ${label.padEnd(30)} median ${m.toFixed(2)}  p90 ${p90(t).toFixed(2)}  (${(m / FRAME_BUDGET_MS).toFixed(2)} of the budget${m > FRAME_BUDGET_MS ? ': OVER' : ''})`);
+}
+
+// Our braille charts against blessed-contrib's line (drawille), on the same series: the Over-time view's three
+// charts (2 rate lines, p99, 10 parts) over 300 intervals, each in a box of the view's size at 200x60.
+{
+  const store = new LiveFrameStore('tour', 1000, null, tourStarts.map((st) => ({ name: st.server, model: st.model, size: st.size })));
+  const st = tourStarts[0];
+  for (let i = 0; i < 300; i++) store.push(tourFrameAt(st.run, i), st);
+  const snapshot = (await new SnapshotBuilder(store).build({ run: st.run, pos: 299 }, { series: true }))!;
+  // Ours: the Over-time view itself, on one snapshot; theirs: a contrib line in each of the view's three boxes.
+  const screen = terminal(200, 60);
+  const view = new OverTimeView(screen);
+  const playback = { source: 'live' as const, scenario: 'tour', playing: false, speed: 1, note: null };
+  const ourTimes: number[] = [];
+  for (let k = 0; k < RENDERS + 20; k++) {
+    const t0 = performance.now();
+    view.update(snapshot, playback);
+    screen.render();
+    if (k >= 20) ourTimes.push(performance.now() - t0);
+  }
+  view.hide();
+  const boxes = [
+    { top: 10, height: 15 },
+    { top: 25, height: 15 },
+    { top: 40, height: 20 },
+  ];
+  const d = overTimePanel(snapshot.series!, snapshot.run.spans, 1000, 300, 2 * 198);
+  const labels = d.t_s.map((t) => String(t));
+  const finite = (ys: number[]) => ys.map((y) => (Number.isFinite(y) ? y : 0));
+  const data = [
+    [{ title: 'offered', x: labels, y: finite(d.offered) }, { title: 'achieved', x: labels, y: finite(d.achieved), style: { line: 'green' } }],
+    [{ title: 'p99', x: labels, y: finite(d.p99) }],
+    d.parts.map((p) => ({ title: p.part, x: labels, y: finite(p.ms), style: { line: PART_STYLE[p.part].bg } })),
+  ];
+  const theirs = boxes.map((b) => contribLine({ top: b.top, left: 0, width: 200, height: b.height, border: { type: 'line' } }));
+  for (const w of theirs) screen.append(w);
+  const contribTimes: number[] = [];
+  for (let k = 0; k < RENDERS + 20; k++) {
+    const t0 = performance.now();
+    theirs.forEach((w, i) => w.setData(data[i]));
+    screen.render();
+    if (k >= 20) contribTimes.push(performance.now() - t0);
+  }
+  screen.destroy();
+  console.log(`\nthe Over-time view's three charts at 200x60, 300 intervals, ms per render (setting the data and drawing the screen):`);
+  console.log(`  braille, ours (the Over-time view)      median ${median(ourTimes).toFixed(2)}  p90 ${p90(ourTimes).toFixed(2)}`);
+  console.log(`  blessed-contrib line (drawille)         median ${median(contribTimes).toFixed(2)}  p90 ${p90(contribTimes).toFixed(2)}  (${(median(contribTimes) / median(ourTimes)).toFixed(1)}x ours)`);
 }
 
 if (!gc) console.log('\n(memory figures without --expose-gc include garbage not yet collected: run node --expose-gc for firm ones)');

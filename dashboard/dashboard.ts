@@ -1,16 +1,29 @@
 /**
  * The dashboard: a cursor over a timeline, the views that draw it, the keys that move it, and the one render loop.
  * Replay moves the cursor by itself (playback) and by keys; live keeps it on the newest frame of the server shown.
+ * Servers that ran one after another (`srvlens run`) replay one after another; servers that ran side by side
+ * (`srvlens dashboard --out`) replay side by side: the cursor is then a moment of the clock that every server is
+ * shown at, as the live dashboard showed them.
  */
 import type blessed from 'blessed';
 import { RenderLoop } from './render-loop.js';
 import { SnapshotBuilder, type Cursor } from './state/snapshot.js';
-import type { RunInfo, Timeline } from './state/timeline.js';
+import { positionsUpTo, type RunInfo, type Timeline } from './state/timeline.js';
 import { RunView } from './views/run-view.js';
 import { CompareView } from './views/compare-view.js';
+import { CapacityView } from './views/capacity-view.js';
+import { OverTimeView } from './views/over-time-view.js';
 import { helpOverlay } from './views/help-overlay.js';
 import type { ScreenStatus } from './views/status-text.js';
 import type { View } from './views/view.js';
+
+type ViewName = 'run' | 'compare' | 'capacity' | 'time';
+
+/** The first and last interval on the clock of any run with frames. */
+function clockRange(runs: readonly RunInfo[]): { first: number; last: number } {
+  const withFrames = runs.filter((r) => r.frames > 0);
+  return { first: Math.min(...withFrames.map((r) => r.clock[0])), last: Math.max(...withFrames.map((r) => r.clock[r.frames - 1])) };
+}
 
 export interface DashboardOptions {
   screen: blessed.Widgets.Screen;
@@ -34,11 +47,13 @@ export class Dashboard {
   private readonly timeline: Timeline;
   private readonly builder: SnapshotBuilder;
   private readonly loop: RenderLoop;
-  private readonly views: { run: View; compare: View };
+  private readonly views: Record<ViewName, View>;
   private readonly help: blessed.Widgets.BoxElement;
-  private view: 'run' | 'compare' = 'run';
+  private view: ViewName = 'run';
   /** Replay: the frame shown. */
   private cursor: Cursor = { run: 0, pos: 0 };
+  /** Replay of servers side by side: the moment shown, an interval of the clock (null otherwise). */
+  private moment: number | null = null;
   /** Live: the server shown (its newest frame), null to follow the one running now. */
   private chosenRun: number | null = null;
   private playing: boolean;
@@ -57,8 +72,8 @@ export class Dashboard {
       this.resolveDone = resolve;
       this.rejectDone = reject;
     });
-    this.views = { run: new RunView(this.screen), compare: new CompareView(this.screen) };
-    this.views.compare.hide();
+    this.views = { run: new RunView(this.screen), compare: new CompareView(this.screen), capacity: new CapacityView(this.screen), time: new OverTimeView(this.screen) };
+    for (const v of ['compare', 'capacity', 'time'] as const) this.views[v].hide();
     this.help = helpOverlay(this.screen, this.timeline.damage ? [`this recording is damaged: ${this.timeline.damage}; it replays up to there.`] : []);
     this.loop = new RenderLoop(
       () => this.pass(),
@@ -68,6 +83,7 @@ export class Dashboard {
     this.screen.on('resize', () => this.loop.request(0));
     const first = this.runs().findIndex((r) => r.frames > 0);
     if (first >= 0) this.cursor = { run: first, pos: 0 };
+    if (!this.live() && this.timeline.concurrent && first >= 0) this.moveTo(clockRange(this.runs()).first);
     this.nextStepAt = Date.now() + this.stepMs();
     this.loop.request(0);
   }
@@ -115,10 +131,12 @@ export class Dashboard {
     }
     const cursor = this.current();
     const view = this.views[this.view];
-    const snapshot = cursor ? await this.builder.build(cursor, view.compares) : null;
+    const snapshot = cursor ? await this.builder.build(cursor, view.needs) : null;
     if (this.closed) return null;
     view.update(snapshot, this.state());
     this.screen.render();
+    // A long run's series is read a part per render: the next part comes at once.
+    if (snapshot?.pending) return 0;
     return this.playing ? Math.max(0, this.nextStepAt - Date.now()) : null;
   }
 
@@ -148,9 +166,13 @@ export class Dashboard {
         this.help.setFront();
         break;
       case 'c':
-        this.views[this.view].hide();
-        this.view = this.view === 'run' ? 'compare' : 'run';
-        this.views[this.view].show();
+        this.toggle('compare');
+        break;
+      case 'k':
+        this.toggle('capacity');
+        break;
+      case 't':
+        this.toggle('time');
         break;
       case 'tab':
         this.nextServer();
@@ -185,9 +207,27 @@ export class Dashboard {
     this.loop.request(0);
   }
 
-  /** Moves the replay cursor by one interval, across servers in recording order; false at either end. */
+  /** Shows view `v`, or the Run view if `v` is showing: each view's key opens it and closes it. */
+  private toggle(v: ViewName): void {
+    this.views[this.view].hide();
+    this.view = this.view === v ? 'run' : v;
+    this.views[this.view].show();
+  }
+
+  /**
+   * Moves the replay cursor by one interval, across servers in recording order (side by side: to the next moment
+   * any server has an interval at); false at either end.
+   */
   private step(delta: 1 | -1): boolean {
     const runs = this.runs();
+    if (this.moment !== null) {
+      const { first, last } = clockRange(runs);
+      let t = this.moment + delta;
+      while (t >= first && t <= last && !runs.some((r) => r.clock[positionsUpTo(r, t) - 1] === t)) t += delta;
+      if (t < first || t > last) return false;
+      this.moveTo(t);
+      return true;
+    }
     const { run, pos } = this.cursor;
     if (pos + delta >= 0 && pos + delta < (runs[run]?.frames ?? 0)) {
       this.cursor = { run, pos: pos + delta };
@@ -202,8 +242,25 @@ export class Dashboard {
     return false;
   }
 
+  /**
+   * Side by side: shows moment `t`, on the server shown if it was running then, else on the one that started last
+   * of those that were (as the live dashboard follows the newest server).
+   */
+  private moveTo(t: number): void {
+    const runs = this.runs();
+    const running = (r: RunInfo) => r.frames > 0 && r.clock[0] <= t && t <= r.clock[r.frames - 1];
+    let run = this.cursor.run;
+    if (!runs[run] || !running(runs[run])) {
+      const newest = runs.reduce((best, r, i) => (running(r) && (best < 0 || r.clock[0] >= runs[best].clock[0]) ? i : best), -1);
+      if (newest >= 0) run = newest;
+    }
+    this.moment = t;
+    this.cursor = { run, pos: Math.max(0, positionsUpTo(runs[run], t) - 1) };
+  }
+
   private isLast(c: Cursor): boolean {
     const runs = this.runs();
+    if (this.moment !== null) return this.moment === clockRange(runs).last;
     return c.pos === runs[c.run].frames - 1 && runs.slice(c.run + 1).every((r) => r.frames === 0);
   }
 
@@ -211,6 +268,10 @@ export class Dashboard {
     const runs = this.runs();
     const withFrames = runs.map((r, i) => (r.frames > 0 ? i : -1)).filter((i) => i >= 0);
     if (withFrames.length === 0) return;
+    if (this.moment !== null) {
+      const range = clockRange(runs);
+      return this.moveTo(first ? range.first : range.last);
+    }
     const run = first ? withFrames[0] : withFrames[withFrames.length - 1];
     this.cursor = { run, pos: first ? 0 : runs[run].frames - 1 };
   }
@@ -229,6 +290,13 @@ export class Dashboard {
       if (this.live()) {
         const newest = runs.reduce((last, x, i) => (x.frames > 0 ? i : last), -1);
         this.chosenRun = r === newest ? null : r;
+        return;
+      }
+      if (this.moment !== null) {
+        // Side by side: the same moment on the next server that was running then.
+        const t = this.moment;
+        if (runs[r].clock[0] > t || runs[r].clock[runs[r].frames - 1] < t) continue;
+        this.cursor = { run: r, pos: Math.max(0, positionsUpTo(runs[r], t) - 1) };
         return;
       }
       const span = runs[from.run].spans.find((s) => from.pos >= s.from && from.pos < s.to);

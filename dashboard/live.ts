@@ -27,6 +27,7 @@ export function startLiveDashboard(
     scenario.interval_ms,
     scenario.load.phases.map((p) => ({ name: p.name, duration_s: phaseDurationS(p) })),
     scenario.servers.map((s) => ({ name: s.name, model: s.model, size: s.size })),
+    { slo: scenario.slo ?? null },
   );
   const dashboard = new Dashboard({ screen, timeline: store });
   let closing = false;

@@ -49,7 +49,7 @@ export function comparePanel(entries: readonly CompareEntry[], cursorRun: number
       server: e.run.start.server,
       model: e.run.start.model,
       current: i === cursorRun,
-      missing: s ? null : !e.window ? (started && e.run.ended ? `no phase ${phase ?? ''}`.trim() : 'not run yet') : 'no requests',
+      missing: s ? null : !e.window ? (started && e.run.ended && !e.not_yet ? `no phase ${phase ?? ''}`.trim() : 'not run yet') : 'no requests',
       offered_rps: s?.offered_rps ?? null,
       achieved_rps: s?.achieved_rps ?? null,
       p99_ms: s?.latency_ms.p99 ?? null,

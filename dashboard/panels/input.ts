@@ -3,7 +3,7 @@
  * can draw them and tests can check them on recorded frames.
  */
 import type { Frame } from '../../src/vocabulary/index.js';
-import { phaseStats, type PhaseStats } from '../../src/analysis/phase-stats.js';
+import type { PhaseStats } from '../../src/analysis/phase-stats.js';
 import type { ServerStats } from '../../src/analysis/server-stats.js';
 
 export interface PanelInput {
@@ -15,20 +15,6 @@ export interface PanelInput {
   server?: ServerStats | null;
 }
 
-const perInterval = new WeakMap<Frame, PhaseStats>();
-
-/**
- * One interval's figures: the phase statistics of that frame alone, so a panel's "now" is computed exactly as the
- * report's per-phase figure is. Computed once per frame (decoding its HDR histograms costs ~0.1 ms) and kept while
- * the frame is.
- */
-export function intervalStats(frame: Frame): PhaseStats {
-  let s = perInterval.get(frame);
-  if (!s) {
-    s = phaseStats(frame.phase ?? '-', [frame]);
-    perInterval.set(frame, s);
-  }
-  return s;
-}
+export { intervalStats } from '../state/interval-stats.js';
 
 export const lastOf = (frames: readonly Frame[]): Frame | null => frames[frames.length - 1] ?? null;

@@ -6,9 +6,9 @@
 import { availableParallelism } from 'node:os';
 import type { HostCores } from '../../src/analysis/self-checks.js';
 import { cpuQuotaCores } from '../../src/scenario/run/cpu-quota.js';
-import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
+import type { Frame, ModelSeen, RunStart, Slo } from '../../src/vocabulary/index.js';
 import { RingBuffer } from './ring-buffer.js';
-import { extendSpans, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
+import { newRunInfo, noteFrame, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
 
 interface RunStore {
@@ -32,7 +32,8 @@ export class LiveFrameStore implements Timeline {
   readonly host: HostCores = { cpus: availableParallelism(), cpu_quota_cores: cpuQuotaCores() };
   private readonly stores: RunStore[];
 
-  private readonly concurrent: boolean;
+  readonly concurrent: boolean;
+  readonly slo: Slo | null;
 
   /**
    * `servers`: the scenario's, in run order, so that views can list the ones not run yet. `concurrent`: runs go on
@@ -44,9 +45,10 @@ export class LiveFrameStore implements Timeline {
     readonly intervalMs: number,
     readonly plan: readonly PhasePlan[] | null,
     servers: readonly PlannedServer[],
-    options: { concurrent?: boolean } = {},
+    options: { concurrent?: boolean; slo?: Slo | null } = {},
   ) {
     this.concurrent = options.concurrent === true;
+    this.slo = options.slo ?? null;
     this.stores = servers.map((s, run) =>
       newStore({ kind: 'run-start', run, server: s.name, model: s.model, size: s.size, workload: {}, t_ms: 0 }),
     );
@@ -60,13 +62,11 @@ export class LiveFrameStore implements Timeline {
       store = newStore(run);
       this.stores[run.run] = store;
     }
-    const pos = store.info.frames;
     const spans = store.info.spans.length;
-    extendSpans(store.info.spans, frame, pos);
+    noteFrame(store.info, frame);
     if (store.info.spans.length > spans) store.phases.push(new RingBuffer(PHASE_WINDOW));
     store.phases[store.phases.length - 1].push(frame);
     store.recent.push(frame);
-    store.info.frames = pos + 1;
   }
 
   /** Concurrent runs: a run is known from its start, before its first frame. Runs start in number order. */
@@ -115,5 +115,5 @@ export class LiveFrameStore implements Timeline {
 }
 
 function newStore(start: RunStart): RunStore {
-  return { info: { start, frames: 0, spans: [], ended: null }, recent: new RingBuffer(CHART_WINDOW), phases: [] };
+  return { info: newRunInfo(start), recent: new RingBuffer(CHART_WINDOW), phases: [] };
 }

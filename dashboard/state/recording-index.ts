@@ -6,11 +6,11 @@
  */
 import type { HostCores } from '../../src/analysis/self-checks.js';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Frame, RecordingRecord } from '../../src/vocabulary/index.js';
+import type { Frame, RecordingRecord, Slo } from '../../src/vocabulary/index.js';
 import { iterateRecording } from '../../src/recording/reader.js';
 import { decodeMember } from '../../src/recording/format.js';
 import { upgradeFrame } from '../../src/recording/upgrade-frame.js';
-import { extendSpans, planFromConfig, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
+import { newRunInfo, noteFrame, planFromConfig, ranSideBySide, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 
 /**
  * Decoded frames kept: a chart window (CHART_WINDOW) plus a phase window (PHASE_WINDOW) for each of eight servers
@@ -28,6 +28,7 @@ interface RunIndex {
 export class RecordingIndex implements Timeline {
   readonly source = 'replay' as const;
   private readonly cache = new Map<string, Frame>();
+  readonly concurrent: boolean;
 
   private constructor(
     private readonly fh: FileHandle,
@@ -35,18 +36,22 @@ export class RecordingIndex implements Timeline {
     readonly scenario: string,
     readonly intervalMs: number,
     readonly plan: readonly PhasePlan[] | null,
+    readonly slo: Slo | null,
     readonly host: HostCores | null,
     readonly damage: string | null,
     private readonly index: RunIndex[],
     /** The schema the file was written in: frames read back are upgraded from it (upgrade-frame.ts). */
     private readonly schema: string,
-  ) {}
+  ) {
+    this.concurrent = ranSideBySide(this.runs());
+  }
 
   /** Indexes the recording; throws RecordingError when it is no recording at all (not for damage). */
   static async open(path: string): Promise<RecordingIndex> {
     let scenario = '';
     let intervalMs = 1000;
     let plan: PhasePlan[] | null = null;
+    let slo: Slo | null = null;
     let host: HostCores | null = null;
     let damage: string | null = null;
     let schema = '';
@@ -61,24 +66,23 @@ export class RecordingIndex implements Timeline {
         schema = r.schema;
         scenario = r.scenario.name;
         intervalMs = r.interval_ms;
-        plan = planFromConfig(r.scenario.config);
+        ({ plan, slo } = planFromConfig(r.scenario.config));
         host = r.host;
       } else if (r.kind === 'run-start') {
-        runs.set(r.run, { info: { start: r, frames: 0, spans: [], ended: null }, offsets: [], lengths: [] });
+        runs.set(r.run, { info: newRunInfo(r), offsets: [], lengths: [] });
       } else if (r.kind === 'frame') {
         const run = runs.get(r.run);
         if (!run) continue; // a frame of a run that never started cannot be shown under any server
-        extendSpans(run.info.spans, r, run.offsets.length);
+        noteFrame(run.info, r);
         run.offsets.push(entry.offset);
         run.lengths.push(entry.bytes);
-        run.info.frames = run.offsets.length;
       } else if (r.kind === 'run-end') {
         const run = runs.get(r.run);
         if (run) run.info.ended = { ok: r.ok, error: r.error };
       }
     }
     const fh = await open(path, 'r');
-    return new RecordingIndex(fh, path, scenario, intervalMs, plan, host, damage, [...runs.values()], schema);
+    return new RecordingIndex(fh, path, scenario, intervalMs, plan, slo, host, damage, [...runs.values()], schema);
   }
 
   runs(): readonly RunInfo[] {

@@ -1,13 +1,21 @@
 /**
  * Everything one render shows, gathered for a cursor: the cursor run's frames behind the cursor, its phase's
- * figures, and for the Compare view the same phase's figures for every server. Phase figures come from phaseStats
- * (the report's own function) and are cached by (run, first, last position): a finished phase is computed once,
- * and only the window that moves with the cursor is computed again.
+ * figures, its run's summary so far (the diagnosis, once there is a knee), and, for the views that ask, the same
+ * phase's figures for every server (Compare), every server's capacity (Capacity) and the run's series (Over time).
+ * Phase figures come from phaseStats (the report's own function) and are cached by (run, first, last position): a
+ * finished phase is computed once, and only the window that moves with the cursor is computed again.
+ *
+ * "At the cursor" is a moment: live, now; in replay, the cursor's interval on the clock. Each server is seen up to
+ * that moment (`seen`): servers that ran one after another are then whole before the cursor's and not run yet
+ * after it, servers that ran side by side are each at the same moment.
  */
 import type { Frame } from '../../src/vocabulary/index.js';
+import type { RunSummary } from '../../src/analysis/run-summary.js';
 import { phaseStats, type PhaseStats } from '../../src/analysis/phase-stats.js';
 import { serverStats, type ServerStats } from '../../src/analysis/server-stats.js';
-import { spanAt, type PhaseSpan, type RunInfo, type Timeline } from './timeline.js';
+import { positionsUpTo, spanAt, type PhaseSpan, type RunInfo, type Timeline } from './timeline.js';
+import { CapacityTracker, type RunCapacity } from './capacity.js';
+import { SeriesStore, type RunSeries } from './series.js';
 import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
 
 /** A frame of the timeline: position `pos` of run `run`. */
@@ -32,6 +40,8 @@ export interface CompareEntry {
   stats: PhaseStats | null;
   /** Without a generator report in the window: what the server side measured in it (server-stats.ts). */
   server: ServerStats | null;
+  /** The run had not begun at the cursor's moment (it ran later, or, side by side, started later). */
+  not_yet: boolean;
 }
 
 export interface Snapshot {
@@ -47,6 +57,31 @@ export interface Snapshot {
   server: ServerStats | null;
   /** Only when asked for (the Compare view is showing). */
   compare: CompareEntry[] | null;
+  /** Per run: how many of its positions lie at or before the cursor's moment. */
+  seen: number[];
+  /** The cursor run's summary over its finished phases (run-summary.ts); null before the first has finished. */
+  summary: RunSummary | null;
+  /** Only when asked for (the Capacity view): every run's, in run order. */
+  capacity: RunCapacity[] | null;
+  /** Only when asked for (the Over-time view): the cursor run's series, taken up to the cursor. */
+  series: RunSeries | null;
+  /** Part of what was asked is still being read (a long run's series): another render will bring more. */
+  pending: boolean;
+}
+
+/** What a view needs beyond the cursor's own figures. */
+export interface SnapshotNeeds {
+  compare?: boolean;
+  capacity?: boolean;
+  series?: boolean;
+}
+
+/** Per run, the positions at or before the cursor's moment: live, all of them; in replay, by the clock. */
+export function seenAt(timeline: Timeline, cursor: Cursor): number[] {
+  const runs = timeline.runs();
+  if (timeline.source === 'live') return runs.map((r) => r.frames);
+  const clock = runs[cursor.run]?.clock[cursor.pos];
+  return runs.map((r, i) => (i === cursor.run ? cursor.pos + 1 : clock === undefined ? 0 : positionsUpTo(r, clock)));
 }
 
 /** Phase windows kept: every phase of eight servers with a few phases each, and the moving one. */
@@ -55,34 +90,57 @@ const STATS_CACHE = 64;
 export class SnapshotBuilder {
   private readonly cache = new Map<string, PhaseStats | null>();
   private readonly serverCache = new Map<string, ServerStats | null>();
+  private readonly capacity: CapacityTracker;
+  private readonly series: SeriesStore;
 
-  constructor(private readonly timeline: Timeline) {}
+  constructor(private readonly timeline: Timeline) {
+    this.capacity = new CapacityTracker(timeline);
+    this.series = new SeriesStore(timeline);
+  }
 
-  async build(cursor: Cursor, withCompare: boolean): Promise<Snapshot | null> {
+  async build(cursor: Cursor, needs: SnapshotNeeds = {}): Promise<Snapshot | null> {
     const runs = this.timeline.runs();
+    const live = this.timeline.source === 'live';
+    let pending = false;
+    // Live, every run's new frames are taken into its series while the store still holds them, shown or not.
+    if (live) for (let i = 0; i < runs.length; i++) pending = !(await this.series.fill(i, runs[i].frames)) || pending;
     const run = runs[cursor.run];
     if (!run || run.frames === 0) return null;
     const pos = Math.min(Math.max(cursor.pos, 0), run.frames - 1);
+    const seen = seenAt(this.timeline, { run: cursor.run, pos });
     const frames = await this.timeline.frames(cursor.run, pos + 1 - CHART_WINDOW, pos + 1);
     const span = spanAt(run.spans, pos);
     const window = span && windowOf(run, span, pos + 1);
     const phase = window ? await this.stats(cursor.run, window) : null;
     const server = window && !phase ? await this.serverStats(cursor.run, window) : null;
     let compare: CompareEntry[] | null = null;
-    if (withCompare) {
+    if (needs.compare) {
       compare = [];
       for (const [i, other] of runs.entries()) {
         if (i === cursor.run) {
-          compare.push({ run: other, window, stats: phase, server });
+          compare.push({ run: other, window, stats: phase, server, not_yet: false });
           continue;
         }
         const same = span && other.spans.find((s) => s.index === span.index && s.name === span.name);
-        const w = same ? windowOf(other, same, same.to) : null;
+        // Side by side, another server is shown at the same moment; one after another, over its whole phase.
+        const end = this.timeline.concurrent ? seen[i] : same?.to ?? 0;
+        const w = same && end > same.from ? windowOf(other, same, end) : null;
         const stats = w ? await this.stats(i, w) : null;
-        compare.push({ run: other, window: w, stats, server: w && !stats ? await this.serverStats(i, w) : null });
+        compare.push({ run: other, window: w, stats, server: w && !stats ? await this.serverStats(i, w) : null, not_yet: this.timeline.concurrent && seen[i] === 0 });
       }
     }
-    return { timeline: this.timeline, runs, cursor: { run: cursor.run, pos }, run, frames, window, phase, server, compare };
+    const summary = (await this.capacity.of(cursor.run, seen[cursor.run])).summary;
+    let capacity: RunCapacity[] | null = null;
+    if (needs.capacity) {
+      capacity = [];
+      for (let i = 0; i < runs.length; i++) capacity.push(await this.capacity.of(i, seen[i]));
+    }
+    let series: RunSeries | null = null;
+    if (needs.series) {
+      if (!live) pending = !(await this.series.fill(cursor.run, pos + 1)) || pending;
+      series = this.series.of(cursor.run);
+    }
+    return { timeline: this.timeline, runs, cursor: { run: cursor.run, pos }, run, frames, window, phase, server, compare, seen, summary, capacity, series, pending };
   }
 
   /** As `stats`, for windows without a generator report; the moving window is recomputed, a closed one cached. */

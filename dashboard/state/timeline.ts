@@ -4,7 +4,7 @@
  * so neither holds a whole run; both answer the same questions, and the views never know which one they read.
  */
 import type { HostCores } from '../../src/analysis/self-checks.js';
-import type { Frame, ModelSeen, RunStart } from '../../src/vocabulary/index.js';
+import type { Frame, ModelSeen, RunStart, Slo } from '../../src/vocabulary/index.js';
 import { continuesPhase } from '../../src/analysis/phase-grouping.js';
 import { ScenarioSchema, phaseDurationS } from '../../src/scenario/schema.js';
 
@@ -23,6 +23,11 @@ export interface RunInfo {
   /** Frames so far (live) or in the file (replay). */
   frames: number;
   spans: PhaseSpan[];
+  /**
+   * Each position's interval on the host's monotonic clock (the frame's `index`): what lines up servers that ran side
+   * by side (`srvlens dashboard`) at the same moment, and orders the ones that ran one after another.
+   */
+  clock: number[];
   /** Set once the run ended; `error` says why when it failed. */
   ended: { ok: boolean; error: string | null } | null;
   /** The model the /proc agent names from what it sees, with its evidence (live attach). */
@@ -44,28 +49,57 @@ export interface Timeline {
   readonly host: HostCores | null;
   /** Why a replay stops early (a damaged or cut recording), or null. */
   readonly damage: string | null;
+  /**
+   * Runs went on side by side (`srvlens dashboard`: each service a run, all at once), not one after another
+   * (`srvlens run`): replay then moves every server through the same moments together.
+   */
+  readonly concurrent: boolean;
+  /** What the capacity figures are judged against (the scenario's SLO), or null when it set none. */
+  readonly slo: Slo | null;
   runs(): readonly RunInfo[];
   /** The frames of `run` at positions [from, to) that are still held, oldest first (a live store forgets old ones). */
   frames(run: number, from: number, to: number): Promise<readonly Frame[]>;
 }
 
-/** Extends a run's phase spans with the frame at position `pos` (frames arrive in position order). */
-export function extendSpans(spans: PhaseSpan[], frame: Frame, pos: number): void {
-  const last = spans[spans.length - 1];
+/** A run with no frames yet. */
+export const newRunInfo = (start: RunStart): RunInfo => ({ start, frames: 0, spans: [], clock: [], ended: null });
+
+/** Notes the run's next frame (frames arrive in position order): its phase span, its clock, the count. */
+export function noteFrame(info: RunInfo, frame: Frame): void {
+  const pos = info.frames;
+  const last = info.spans[info.spans.length - 1];
   const g = frame.generator;
-  if (last && continuesPhase(last, g)) {
-    last.to = pos + 1;
-    return;
-  }
-  spans.push({ name: g?.phase ?? '-', index: g?.phase_index ?? -1, from: pos, to: pos + 1 });
+  if (last && continuesPhase(last, g)) last.to = pos + 1;
+  else info.spans.push({ name: g?.phase ?? '-', index: g?.phase_index ?? -1, from: pos, to: pos + 1 });
+  info.clock.push(frame.index);
+  info.frames = pos + 1;
 }
 
 export function spanAt(spans: readonly PhaseSpan[], pos: number): PhaseSpan | null {
   return spans.find((s) => pos >= s.from && pos < s.to) ?? null;
 }
 
-/** The scenario's phases from the config a recording header carries, or null when it does not parse. */
-export function planFromConfig(config: unknown): PhasePlan[] | null {
+/** The scenario's phases and SLO from the config a recording header carries; nulls when it does not parse. */
+export function planFromConfig(config: unknown): { plan: PhasePlan[] | null; slo: Slo | null } {
   const parsed = ScenarioSchema.safeParse(config);
-  return parsed.success ? parsed.data.load.phases.map((p) => ({ name: p.name, duration_s: phaseDurationS(p) })) : null;
+  if (!parsed.success) return { plan: null, slo: null };
+  return { plan: parsed.data.load.phases.map((p) => ({ name: p.name, duration_s: phaseDurationS(p) })), slo: parsed.data.slo ?? null };
+}
+
+/** Whether some run began before another had ended, on the clock: the runs went on side by side. */
+export function ranSideBySide(runs: readonly RunInfo[]): boolean {
+  const spans = runs.filter((r) => r.frames > 0).map((r) => [r.clock[0], r.clock[r.frames - 1]] as const).sort((a, b) => a[0] - b[0]);
+  return spans.some((s, i) => i > 0 && s[0] <= spans[i - 1][1]);
+}
+
+/** How many of a run's positions lie at or before `clock` (binary search: positions are in clock order). */
+export function positionsUpTo(run: RunInfo, clock: number): number {
+  let lo = 0;
+  let hi = run.frames;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (run.clock[mid] <= clock) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -12,12 +12,13 @@ import { comparePanel } from '../panels/compare.js';
 import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
+import { borderColour } from '../widgets/tags.js';
 import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
 import { compareLines, legendLines, partLines } from './compare-text.js';
 import type { View } from './view.js';
 
 export class CompareView implements View {
-  readonly compares = true;
+  readonly needs = { compare: true };
   private readonly root: blessed.Widgets.BoxElement;
   private readonly status: TextBox;
   private readonly errors: TextBox;
@@ -26,7 +27,7 @@ export class CompareView implements View {
 
   constructor(screen: blessed.Widgets.Screen) {
     this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: 'blue' });
+    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
     this.status = textBox(grid, [0, 0, 2, 9]);
     this.errors = textBox(grid, [0, 9, 2, 3]);
     this.table = textBox(grid, [2, 0, 6, 12]);

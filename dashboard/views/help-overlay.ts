@@ -2,7 +2,7 @@
 import blessed from 'blessed';
 import { PART_NAMES, PART_STYLE } from '../../src/vocabulary/index.js';
 import { wrapWords } from '../widgets/format.js';
-import { esc } from '../widgets/tags.js';
+import { borderColour, esc } from '../widgets/tags.js';
 import { PHASE_WINDOW } from '../state/windows.js';
 
 const KEYS: [string, string][] = [
@@ -12,6 +12,8 @@ const KEYS: [string, string][] = [
   ['+ / -', 'play faster / slower (replay)'],
   ['tab', 'next server'],
   ['c', 'Compare view / Run view'],
+  ['k', 'Capacity view: achieved, p99 against offered load / Run view'],
+  ['t', 'Over time: throughput, p99, the parts over the run / Run view'],
   ['h or ?', 'this help (any key closes it)'],
   ['q', 'quit (live: stops the run, keeps the recording)'],
 ];
@@ -19,15 +21,16 @@ const KEYS: [string, string][] = [
 
 /** `notes`: anything else the user should know, e.g. where a damaged recording stops. */
 export function helpOverlay(screen: blessed.Widgets.Screen, notes: readonly string[]): blessed.Widgets.BoxElement {
-  const W = 68;
+  // Within 80x24, a damaged recording's note included: 76 columns of text, 22 lines at most.
+  const W = 76;
   const parts = PART_NAMES.map((p) => `${PART_STYLE[p].mark}=${p}`).join(' ');
   const lines = [
     ...KEYS.map(([k, what]) => `  ${k.padEnd(13)} ${what}`),
     '',
-    ...wrapWords(`bars, one letter per part: ${parts}`, W, '  ', '  '),
-    ...wrapWords('latency: from the intended send time (corrected for coordinated omission); ! marks intervals in which the generator could not keep its schedule.', W, '  ', '  '),
-    ...wrapWords(`phase figures: the last ${PHASE_WINDOW} intervals of the phase at most.`, W, '  ', '  '),
-    ...wrapWords('[check failed: ...]: the phase figures disagree with what they can be held against (the host\'s cores, the client\'s count, Little\'s law, the clock); `srvlens report` says how, per phase.', W, '  ', '  '),
+    ...wrapWords(`parts: ${parts}`, W, '  ', '  '),
+    ...wrapWords('latency: from the intended send; ! the generator fell behind its schedule', W, '  ', '  '),
+    ...wrapWords(`phase figures: its last ${PHASE_WINDOW} intervals at most; [check failed: ...]: they disagree with the host, the client, Little's law or the clock`, W, '  ', '  '),
+    ...wrapWords('charts: a line ends in its letter (servers by number, o offered, a achieved); ┊ a phase begins; capacity: a point per phase', W, '  ', '  '),
     ...notes.flatMap((n) => wrapWords(n, W, '  ', '  ')),
   ];
   return blessed.box({
@@ -39,7 +42,7 @@ export function helpOverlay(screen: blessed.Widgets.Screen, notes: readonly stri
     label: ' srvlens help: keys ',
     tags: true,
     border: { type: 'line' },
-    style: { border: { fg: 'blue' } },
+    style: { border: { fg: borderColour() } },
     content: lines.map(esc).join('\n'),
     hidden: true,
   });

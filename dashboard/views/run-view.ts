@@ -6,6 +6,9 @@
  *   rows 2-4   throughput offered vs achieved   | latency p50/p99, generator saturation
  *   rows 5-7   where the time goes (the parts, stacked)
  *   rows 8-11  contexts: CPU, run queue, blocked | queues | context switches / event loop
+ *
+ * Once the server's run has a knee, its diagnosis takes rows 10-11 under the contexts and the queues, which keep
+ * rows 8-9 (their first lines: the busiest contexts, the accept and server waits).
  */
 import blessed from 'blessed';
 import Grid from 'blessed-contrib/lib/layout/grid.js';
@@ -22,6 +25,7 @@ import { queuesPanel } from '../panels/queues.js';
 import { errorsPanel } from '../panels/errors.js';
 import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
+import { borderColour } from '../widgets/tags.js';
 import { fmtMs, fmtPct } from '../widgets/format.js';
 import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
 import {
@@ -36,10 +40,14 @@ import {
   queueLines,
   throughputLines,
 } from './run-text.js';
+import { diagnosisLabel, diagnosisLines } from './diagnosis-text.js';
 import type { View } from './view.js';
 
+/** The grid's row height, per cent of the screen (blessed-contrib's grid lays out in percentages). */
+const ROW = 100 / 12;
+
 export class RunView implements View {
-  readonly compares = false;
+  readonly needs = {};
   private readonly root: blessed.Widgets.BoxElement;
   private readonly status: TextBox;
   private readonly errors: TextBox;
@@ -50,10 +58,11 @@ export class RunView implements View {
   private readonly queues: TextBox;
   private readonly switches: TextBox;
   private readonly loop: TextBox;
+  private readonly diagnosis: TextBox;
 
   constructor(screen: blessed.Widgets.Screen) {
     this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: 'blue' });
+    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
     this.status = textBox(grid, [0, 0, 2, 9]);
     this.errors = textBox(grid, [0, 9, 2, 3]);
     this.throughput = textBox(grid, [2, 0, 3, 6]);
@@ -63,6 +72,21 @@ export class RunView implements View {
     this.queues = textBox(grid, [8, 5, 4, 4]);
     this.switches = textBox(grid, [8, 9, 2, 3]);
     this.loop = textBox(grid, [10, 9, 2, 3]);
+    this.diagnosis = textBox(grid, [10, 0, 2, 9]);
+    this.diagnosis.box.hide();
+  }
+
+  /**
+   * Shows the diagnosis under the contexts and queues, or gives them their whole height back. With it, they end where
+   * it begins, in cells (the grid's percentages round each edge down on its own and would leave a row between); a
+   * resize is followed by a render pass, which sets them again.
+   */
+  private showDiagnosis(lines: string[] | null, label: string): void {
+    for (const b of [this.contexts, this.queues]) b.box.height = lines ? (this.diagnosis.box.atop as number) - (b.box.atop as number) : `${ROW * 4}%`;
+    if (lines) {
+      this.diagnosis.set(label, lines);
+      this.diagnosis.box.show();
+    } else this.diagnosis.box.hide();
   }
 
   show(): void {
@@ -76,7 +100,9 @@ export class RunView implements View {
   update(s: Snapshot | null, state: ScreenStatus): void {
     const phase = s && phasePanel(s);
     this.status.set(statusLabel(state), statusLines(phase, state));
-    if (!s || !phase) return;
+    if (!s || !phase) return this.showDiagnosis(null, '');
+    const diagnosis = diagnosisLines(s.summary, this.diagnosis.width(), this.diagnosis.height());
+    this.showDiagnosis(diagnosis, s.summary ? diagnosisLabel(s.summary) : '');
     const input: PanelInput = { frames: s.frames, phase: s.phase, server: s.server };
     const by = phase.measured_by;
     // Without a generator there are no phases: the figures are over the last intervals (windows.ts).

@@ -1,10 +1,11 @@
 /** Legends: a part's letter on its colour, then text, entries flowing over as many lines as the width needs. */
 import { PART_STYLE, type PartName } from '../../src/vocabulary/index.js';
+import { colour } from './tags.js';
 
-/** The part's letter on its colour, as in the bars. */
+/** The part's letter on its colour, as in the bars; the letter alone without colour (NO_COLOR). */
 export function partMark(part: PartName, cells = 1): string {
   const { mark, bg } = PART_STYLE[part];
-  return `{black-fg}{${bg}-bg}${mark.repeat(cells)}{/${bg}-bg}{/black-fg}`;
+  return colour.on ? `{black-fg}{${bg}-bg}${mark.repeat(cells)}{/${bg}-bg}{/black-fg}` : mark.repeat(cells);
 }
 
 export interface LegendItem {

@@ -26,7 +26,7 @@ const phaseFrames = (run: number, phase: string) => {
   return own.slice(first, end);
 };
 const input = (fs: Frame[]) => ({ frames: fs, phase: phaseStats('p', fs) });
-const ended = (start: RunStart, ok = true, error: string | null = null): RunInfo => ({ start, frames: 1, spans: [], ended: { ok, error } });
+const ended = (start: RunStart, ok = true, error: string | null = null): RunInfo => ({ start, frames: 1, spans: [], clock: [0], ended: { ok, error } });
 
 beforeAll(async () => {
   ({ runs, frames } = await recorded());

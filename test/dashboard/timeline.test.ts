@@ -116,7 +116,7 @@ describe('snapshots', () => {
         // With the recording's host, as the report takes it (for the CPU check).
         const report = runPhases(runs[i], frames, index.host).phases;
         for (const [k, span] of info.spans.entries()) {
-          const s = (await builder.build({ run: i, pos: span.to - 1 }, false))!;
+          const s = (await builder.build({ run: i, pos: span.to - 1 }, {}))!;
           expect(s.window).toMatchObject({ from: span.from, to: span.to, partial: false });
           expect(s.phase).toEqual(report[k]);
         }
@@ -131,7 +131,7 @@ describe('snapshots', () => {
     try {
       const info = index.runs()[1];
       const pos = info.spans[1].from + 2;
-      const s = (await new SnapshotBuilder(index).build({ run: 1, pos }, true))!;
+      const s = (await new SnapshotBuilder(index).build({ run: 1, pos }, { compare: true }))!;
       const d = comparePanel(s.compare!, 1);
       expect(d.phase).toBe('busy');
       expect(d.rows.map((r) => [r.server, r.current, r.partial, r.intervals])).toEqual([
@@ -152,7 +152,7 @@ describe('snapshots', () => {
   it('live, says which servers have not run yet', async () => {
     const store = new LiveFrameStore('three-loops', 500, null, runs.map((r) => ({ name: r.server, model: r.model, size: r.size })));
     for (const f of ownFrames(0).slice(0, 9)) store.push(f, runs[0]);
-    const s = (await new SnapshotBuilder(store).build({ run: 0, pos: 8 }, true))!;
+    const s = (await new SnapshotBuilder(store).build({ run: 0, pos: 8 }, { compare: true }))!;
     const d = comparePanel(s.compare!, 0);
     expect(d.rows.map((r) => [r.server, r.missing])).toEqual([['lean', null], ['cpu-heavy', 'not run yet'], ['chatty', 'not run yet']]);
     expect(d.rows[0].partial).toBe(true);

@@ -1,0 +1,118 @@
+/**
+ * A line chart as tagged text: y tick labels in a gutter on the left, the series in braille (braille.ts), and a
+ * bottom row with the x axis's ticks and unit, or labels at given x values (phase names). Pure: a spec in, lines
+ * out, sized to whatever box it is given at this render.
+ */
+import { BrailleCanvas } from './braille.js';
+import { position, tickLabel, type Scale } from './scale.js';
+import { colour, esc } from './tags.js';
+import type { CellPaint, Drawn } from './text-box.js';
+
+export interface ChartSeries {
+  xs: readonly number[];
+  /** NaN: not measured there, a gap in the line. */
+  ys: readonly number[];
+  /** A blessed colour name. */
+  colour: string;
+  /** The series' letter: drawn at every point (`markPoints`) or at its last one, so it reads without colour. */
+  mark: string | null;
+  markPoints?: boolean;
+}
+
+export interface ChartSpec {
+  /** Cells, the whole chart: gutter, plot and bottom row. */
+  width: number;
+  height: number;
+  x: Scale;
+  y: Scale;
+  series: readonly ChartSeries[];
+  /** x values where something changes (phase boundaries): a dotted line under the data. */
+  marks?: readonly number[];
+  /** Horizontal reference lines (an SLO's p99) and the diagonal y = x (achieved = offered), under the data. */
+  refs?: { y?: readonly number[]; diagonal?: boolean };
+  /** The bottom row: the x axis's ticks followed by its unit, or texts at x values. */
+  bottom: { unit: string } | { labels: readonly { x: number; text: string }[] };
+}
+
+/** At least this many columns and rows of plot, or the chart says it has no room rather than draw nonsense. */
+const MIN_PLOT = { cols: 8, rows: 2 };
+
+/** The chart's text (plain, escaped) and the colours to paint over its plot (none without colour). */
+export function chartLines(spec: ChartSpec): Drawn {
+  const tickTexts = spec.y.ticks.map(tickLabel);
+  const gutter = Math.max(...tickTexts.map((t) => t.length), 1) + 1;
+  const cols = spec.width - gutter;
+  const rows = spec.height - 1;
+  if (cols < MIN_PLOT.cols || rows < MIN_PLOT.rows) return { lines: [esc('(no room for the chart at this size)'.slice(0, Math.max(0, spec.width)))], paints: [] };
+  const canvas = new BrailleCanvas(cols, rows);
+  const dotX = (v: number) => position(spec.x, v) * (canvas.width - 1);
+  const dotY = (v: number) => (1 - position(spec.y, v)) * (canvas.height - 1);
+
+  for (const m of spec.marks ?? []) {
+    const col = Math.round(dotX(m)) >> 1;
+    for (let r = 0; r < rows; r++) canvas.under(col, r, '┊');
+  }
+  for (const v of spec.refs?.y ?? []) {
+    const row = Math.round(dotY(v)) >> 2;
+    if (Number.isFinite(row)) for (let c = 0; c < cols; c++) canvas.under(c, row, '┄');
+  }
+  if (spec.refs?.diagonal) {
+    for (let c = 0; c < cols; c++) {
+      const x = spec.x.min + ((spec.x.max - spec.x.min) * (2 * c + 0.5)) / Math.max(1, canvas.width - 1);
+      const row = Math.round(dotY(x)) >> 2;
+      if (row >= 0 && row < rows) canvas.under(c, row, '·');
+    }
+  }
+  for (const s of spec.series) {
+    let prev: [number, number] | null = null;
+    let last: [number, number] | null = null;
+    for (let i = 0; i < s.xs.length; i++) {
+      const y = s.ys[i];
+      const p: [number, number] | null = Number.isFinite(y) && Number.isFinite(dotY(y)) ? [dotX(s.xs[i]), dotY(y)] : null;
+      if (p && prev) canvas.line(prev[0], prev[1], p[0], p[1], s.colour);
+      else if (p) canvas.dot(p[0], p[1], s.colour);
+      prev = p;
+      if (p) last = p;
+    }
+    if (!s.mark) continue;
+    if (s.markPoints) {
+      for (let i = 0; i < s.xs.length; i++) {
+        if (Number.isFinite(s.ys[i])) canvas.label(Math.round(dotX(s.xs[i])) >> 1, Math.round(dotY(s.ys[i])) >> 2, s.mark, s.colour);
+      }
+    } else if (last) canvas.label(Math.round(last[0]) >> 1, Math.round(last[1]) >> 2, s.mark, s.colour);
+  }
+
+  // Each tick's label on the row its value falls in; two in one row: the higher value's.
+  const labels = new Array<string>(rows).fill('');
+  spec.y.ticks.forEach((t, i) => {
+    const row = Math.round(dotY(t)) >> 2;
+    if (row >= 0 && row < rows) labels[row] = tickTexts[i];
+  });
+  // No braces in dots, ticks and series' letters: only the bottom row's names need escaping.
+  const plot = canvas.plainLines().map((l, r) => `${labels[r].padStart(gutter - 1)}${labels[r] ? '┤' : '│'}${l}`);
+  const paint: CellPaint = { row: 0, col: gutter, cols, colours: canvas.cellColours() };
+  return { lines: [...plot, esc(' '.repeat(gutter - 1) + '└' + bottomRow(spec, cols, (v) => Math.round(dotX(v)) >> 1))], paints: colour.on ? [paint] : [] };
+}
+
+/** `drawn` under `lines` lines of something else: its paints moved down with it. */
+export function below(lines: readonly string[], drawn: Drawn): Drawn {
+  return { lines: [...lines, ...drawn.lines], paints: drawn.paints.map((p) => ({ ...p, row: p.row + lines.length })) };
+}
+
+/** The bottom row's text, `cols` wide: labels centred on their column where they do not run into each other. */
+function bottomRow(spec: ChartSpec, cols: number, colOf: (v: number) => number): string {
+  const row = new Array<string>(cols).fill(' ');
+  const unit = 'unit' in spec.bottom ? ` ${spec.bottom.unit}` : '';
+  const room = cols - unit.length;
+  const items = 'unit' in spec.bottom ? spec.x.ticks.map((t) => ({ x: t, text: tickLabel(t) })) : spec.bottom.labels;
+  let free = 0;
+  for (const it of items) {
+    // Tick values centred on their column; names (of phases) begin at theirs.
+    const at = Math.max(free, Math.min(room - it.text.length, colOf(it.x) - ('unit' in spec.bottom ? Math.floor(it.text.length / 2) : 0)));
+    if (at < free || at + it.text.length > room) continue;
+    for (let i = 0; i < it.text.length; i++) row[at + i] = it.text[i];
+    free = at + it.text.length + 1;
+  }
+  for (let i = 0; i < unit.length && room + i < cols; i++) if (room + i >= 0) row[room + i] = unit[i];
+  return row.join('');
+}
