@@ -80,27 +80,27 @@ function figures(l: CapacityLine): string {
 }
 
 /**
- * A server's entry: its letter in its colour and its name, then its figures on the same line where they fit, on a
- * second line (`twoLines`) where there is height for it, or cut.
+ * A server's entry: its letter in its colour and its name, then its figures on the same line where they fit, on the
+ * lines under it (`below`) where there is height for them, or cut.
  */
-function legendEntry(l: CapacityLine, width: number, twoLines: boolean): string[] {
+function legendEntry(l: CapacityLine, width: number, below: boolean): string[] {
   const nameW = Math.min(16, Math.max(8, width - 3));
   const rest = figures(l);
   const one = width - 3 - nameW - 1 >= rest.length;
   const letter = fg(serverColour(l.run), serverMark(l.run));
-  const first = `${l.current ? '>' : ' '}${letter} ${esc(one || twoLines ? fit(l.server, nameW).trimEnd() : fit(l.server, nameW))}`;
   const style = (line: string) => (l.current ? bold(line) : line);
-  if (one) return [style(`${first}${esc(' '.repeat(Math.max(0, nameW - l.server.length)))} ${esc(rest)}`)];
-  if (twoLines) return [style(first), style(esc(`   ${fit(rest, width - 3).trimEnd()}`))];
+  const head = `${l.current ? '>' : ' '}${letter} `;
+  if (one) return [style(`${head}${esc(fit(l.server, nameW))} ${esc(rest)}`)];
+  if (below) return [style(`${head}${esc(fit(l.server, width - 3).trimEnd())}`), ...wrapWords(rest, width, '   ', '   ').map((w) => style(esc(w)))];
   const room = width - 3 - nameW - 1;
-  return [style(room >= 6 ? `${first} ${esc(fit(rest, room).trimEnd())}` : first)];
+  return [style(`${head}${esc(fit(l.server, nameW))}${room >= 6 ? ` ${esc(fit(rest, room).trimEnd())}` : ''}`)];
 }
 
 /** The legend, then the diagnosis of the cursor's server where there is room for it. */
 export function legendLines(p: CapacityPanel, diagnosis: string | null, width: number, height: number): string[] {
-  // Two lines a server where that leaves room for the diagnosis, or there is none to show.
-  const twoLines = height >= 2 * p.lines.length + (diagnosis ? 12 : 0);
-  const lines = p.lines.flatMap((l) => legendEntry(l, width, twoLines));
+  // The figures under each name where that leaves room for some of the diagnosis (or there is none to show).
+  const below = p.lines.flatMap((l) => legendEntry(l, width, true));
+  const lines = height >= below.length + (diagnosis ? 8 : 0) ? below : p.lines.flatMap((l) => legendEntry(l, width, false));
   if (diagnosis && height - lines.length >= 4) {
     const words = wrapWords(diagnosis, width, '', '');
     const room = height - lines.length - 1;

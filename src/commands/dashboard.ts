@@ -62,7 +62,7 @@ export function registerDashboard(program: Command): void {
         '',
         'There is no load generator here: the figures are the server side\'s (requests served, server time, its parts, CPU,',
         'context switches); client latency, send_wait and network are not measured. Load the apps with anything you like.',
-        'Keys: tab next server, c compare view, h or ? help, q or Ctrl-C quit. Without a terminal it prints a line per',
+        'Keys: tab next server, c compare view, t over time, h or ? help, q or Ctrl-C quit. Without a terminal it prints a line per',
         'server and interval. It ends with exit code 0 on q or SIGTERM, 130 on SIGINT; the recording is complete either way.',
       ].join('\n'),
     )

@@ -16,7 +16,7 @@ export function registerReplay(program: Command): void {
     .description('Replay a recording in the terminal dashboard: each server as it ran, and every server side by side')
     .argument('<file>', 'a recording made by `srvlens run` (.srvlens.gz)')
     .option('--speed <n>', 'intervals of the recording played per interval of real time', speedOption, 1)
-    .addHelpText('after', '\nKeys: space pause, left/right step, home/end seek, +/- speed, tab next server, c compare view, h or ? help, q quit.\nWithout a terminal it prints the report instead (as `srvlens report`).')
+    .addHelpText('after', '\nKeys: space pause, left/right step, home/end seek, +/- speed, tab next server, c compare view, k capacity view, t over time, h or ? help, q quit.\nWithout a terminal it prints the report instead (as `srvlens report`).')
     .action(async (file: string, opts: { speed: number }) => {
       if (!process.stdout.isTTY || !process.stdin.isTTY) {
         const which = process.stdout.isTTY ? 'input' : 'output';

@@ -38,6 +38,16 @@ export class TmuxSession {
     return this.tmux('capture-pane', '-p');
   }
 
+  /** The pane with its escape sequences (colours and attributes), as the terminal was told to draw it. */
+  captureEscapes(): string {
+    return this.tmux('capture-pane', '-p', '-e');
+  }
+
+  /** Resizes the terminal, as a user dragging its window does: the command gets SIGWINCH. */
+  resize(columns: number, rows: number): void {
+    this.tmux('resize-window', '-x', String(columns), '-y', String(rows));
+  }
+
   /** tmux key names: Space, Right, Tab, q, C-c... */
   keys(...names: string[]): void {
     this.tmux('send-keys', ...names);
