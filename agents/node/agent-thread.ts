@@ -9,6 +9,7 @@ import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/vocabulary/index.js';
+import { cpuLimit } from '../../src/vocabulary/cpu-limit.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
 import { toResourceMetrics } from './otlp-metrics.js';
 import { ExemplarSpans } from './exemplar-spans.js';
@@ -178,12 +179,17 @@ const exporter = new OTLPMetricExporter({
   // A slow collector must not pile up requests: give up well before the next intervals queue behind it.
   timeoutMillis: Math.max(1000, config.intervalMs * 2),
 });
+// Read once, as the agent starts: a container's limits are set before its processes start, and the resource of an
+// export does not change while it runs.
+const limit = cpuLimit();
 const resource = resourceFromAttributes({
   [ATTR.serviceName]: config.serverName,
   [ATTR.processPid]: process.pid,
   [ATTR.model]: config.model,
   [ATTR.role]: config.role,
   [ATTR.intervalMs]: config.intervalMs,
+  [ATTR.cpuLimit]: limit.cores,
+  [ATTR.cpuLimitSource]: limit.source,
 });
 
 const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs) : null;

@@ -1,7 +1,7 @@
 /** Facts about the machine a recording was made on, from systeminformation (once per run, never on a hot path). */
 import os from 'node:os';
 import si from 'systeminformation';
-import { cpuQuotaCores } from './cpu-quota.js';
+import { cpuQuotaCores } from '../../vocabulary/cpu-limit.js';
 import type { HostFacts } from '../../vocabulary/index.js';
 
 export async function hostFacts(): Promise<HostFacts> {
