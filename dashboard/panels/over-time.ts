@@ -24,8 +24,9 @@ export interface OverTimePanel {
   /** Intervals of the run shown: up to the cursor. */
   intervals: number;
   generator: boolean;
-  /** Intervals in which the generator could not keep its schedule, among those shown. */
+  /** Intervals in which the generator could not keep its schedule, among those shown; and the points they are in. */
   saturated: number;
+  saturated_t: number[];
 }
 
 function finiteMean(xs: readonly number[], from: number, to: number): number {
@@ -49,6 +50,7 @@ export function overTimePanel(series: RunSeries, spans: readonly PhaseSpan[], in
   const offered: number[] = [];
   const achieved: number[] = [];
   const p99: number[] = [];
+  const saturatedT: number[] = [];
   const measured = PART_NAMES.filter((p) => series.parts[p].slice(0, n).some(Number.isFinite));
   const parts = measured.map((part) => ({ part, ms: [] as number[] }));
   for (let from = 0; from < n; from += bucket) {
@@ -58,6 +60,7 @@ export function overTimePanel(series: RunSeries, spans: readonly PhaseSpan[], in
     achieved.push(finiteMean(series.achieved, from, to));
     p99.push(finiteMax(series.p99, from, to));
     for (const p of parts) p.ms.push(finiteMean(series.parts[p.part], from, to));
+    if (series.saturated.slice(from, to).some(Boolean)) saturatedT.push(t[t.length - 1]);
   }
   return {
     t_s: t,
@@ -70,5 +73,6 @@ export function overTimePanel(series: RunSeries, spans: readonly PhaseSpan[], in
     intervals: n,
     generator: series.generator,
     saturated: series.saturated.slice(0, n).filter(Boolean).length,
+    saturated_t: saturatedT,
   };
 }

@@ -69,8 +69,13 @@ export interface Snapshot {
   pending: boolean;
 }
 
-/** What a view needs beyond the cursor's own figures. */
+/** What a view needs beyond the cursor's interval and its run's summary. */
 export interface SnapshotNeeds {
+  /**
+   * The cursor's phase figures over its window (default: yes). The one that moves with the cursor is the dominant
+   * cost of a render (windows.ts): views that show no phase figure (Capacity, Over time) leave it out.
+   */
+  phase?: boolean;
   compare?: boolean;
   capacity?: boolean;
   series?: boolean;
@@ -111,8 +116,9 @@ export class SnapshotBuilder {
     const frames = await this.timeline.frames(cursor.run, pos + 1 - CHART_WINDOW, pos + 1);
     const span = spanAt(run.spans, pos);
     const window = span && windowOf(run, span, pos + 1);
-    const phase = window ? await this.stats(cursor.run, window) : null;
-    const server = window && !phase ? await this.serverStats(cursor.run, window) : null;
+    const figured = window && needs.phase !== false;
+    const phase = figured ? await this.stats(cursor.run, window) : null;
+    const server = figured && !phase ? await this.serverStats(cursor.run, window) : null;
     let compare: CompareEntry[] | null = null;
     if (needs.compare) {
       compare = [];

@@ -44,7 +44,7 @@ function series(p: CapacityPanel, y: (pt: CapacityLine['points'][number]) => num
 
 export function achievedLines(p: CapacityPanel, width: number, height: number): Drawn {
   const note = emptyNote(p);
-  if (note) return { lines: wrapWords(note, width).map(esc), paints: [] };
+  if (note) return { lines: wrapWords(note, width), paints: [] };
   const x = offeredScale(p, width);
   // Achieved on the offered axis's own scale: the diagonal, achieved = offered, is the line of a server that keeps up.
   const top = Math.max(x.max, ...drawn(p).flatMap((l) => l.points.map((pt) => pt.achieved_rps)));

@@ -19,7 +19,7 @@ import type { View } from './view.js';
 import type { Drawn } from '../widgets/text-box.js';
 
 export class CapacityView implements View {
-  readonly needs = { capacity: true };
+  readonly needs = { capacity: true, phase: false };
   private readonly root: blessed.Widgets.BoxElement;
   private readonly status: TextBox;
   private readonly achieved: TextBox;
@@ -30,8 +30,8 @@ export class CapacityView implements View {
     this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
     const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
     this.status = textBox(grid, [0, 0, 2, 12]);
-    this.achieved = textBox(grid, [2, 0, 5, 9]);
-    this.latency = textBox(grid, [7, 0, 5, 9]);
+    this.achieved = textBox(grid, [2, 0, 5, 9], true);
+    this.latency = textBox(grid, [7, 0, 5, 9], true);
     this.legend = textBox(grid, [2, 9, 10, 3]);
   }
 

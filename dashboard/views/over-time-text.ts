@@ -3,12 +3,12 @@
  * the run up to the cursor, one time axis for all three, a dotted line where each phase began. Pure: sized to the
  * boxes they are given.
  */
-import { PART_STYLE } from '../../src/vocabulary/index.js';
+import { PART_STYLE, type PartName } from '../../src/vocabulary/index.js';
 import type { OverTimePanel } from '../panels/over-time.js';
 import { below, chartLines, type ChartSpec } from '../widgets/chart.js';
 import type { Drawn } from '../widgets/text-box.js';
 import { latencyScale, linearScale, type Scale } from '../widgets/scale.js';
-import { flow } from '../widgets/legend.js';
+import { colour } from '../widgets/tags.js';
 
 const ROWS_PER_TICK = 2;
 const COLS_PER_TICK = 8;
@@ -55,7 +55,8 @@ export function latencyLabel(d: OverTimePanel): string {
 
 export function latencyLines(d: OverTimePanel, width: number, height: number): Drawn {
   if (d.intervals === 0) return { lines: [], paints: [] };
-  return chartLines({ ...common(d, width, height), y: latencyScale(d.p99, yTicks(height)), series: [{ xs: d.t_s, ys: d.p99, ...P99 }], bottom: { unit: 's of the run' } });
+  const flags = d.saturated_t;
+  return chartLines({ ...common(d, width, height), y: latencyScale(d.p99, yTicks(height)), series: [{ xs: d.t_s, ys: d.p99, ...P99 }], flags, bottom: { unit: 's of the run' } });
 }
 
 export function partsLabel(d: OverTimePanel): string {
@@ -63,12 +64,36 @@ export function partsLabel(d: OverTimePanel): string {
   return ` where the time goes, ms/req per part${log ? ' (log scale)' : ''}; each line ends in its letter `;
 }
 
-/** The legend (the measured parts' letters and names) over the chart, where the box has rows to spare. */
+/** The measured parts' letters and names, flowing over lines, each letter painted on its colour as in the bars. */
+function partsLegend(d: OverTimePanel, width: number): Drawn {
+  const lines: string[] = [];
+  const marks: { row: number; col: number; part: PartName }[] = [];
+  let line = '';
+  for (const { part } of d.parts) {
+    const item = `${PART_STYLE[part].mark} ${part}`;
+    if (line && line.length + 2 + item.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    if (line) line += '  ';
+    marks.push({ row: lines.length, col: line.length, part });
+    line += item;
+  }
+  if (line) lines.push(line);
+  if (!colour.on) return { lines, paints: [] };
+  return {
+    lines,
+    paints: marks.map((m) => ({ row: m.row, col: m.col, cols: 1, colours: ['black'], backgrounds: [PART_STYLE[m.part].bg] })),
+  };
+}
+
+/** The legend over the chart, where the box has rows to spare. */
 export function partsLines(d: OverTimePanel, width: number, height: number): Drawn {
   if (d.intervals === 0) return { lines: [], paints: [] };
   if (d.parts.length === 0) return { lines: ['no part measured in these intervals'], paints: [] };
-  const legend = height >= 6 ? flow(d.parts.map((p) => ({ part: p.part, text: p.part })), width, 2) : [];
-  const chartH = height - legend.length;
+  const legend = height >= 6 ? partsLegend(d, width) : { lines: [], paints: [] };
+  const chartH = height - legend.lines.length;
   const series = d.parts.map((p) => ({ xs: d.t_s, ys: p.ms, colour: PART_STYLE[p.part].bg, mark: PART_STYLE[p.part].mark }));
-  return below(legend, chartLines({ ...common(d, width, chartH), y: latencyScale(d.parts.flatMap((p) => p.ms), yTicks(chartH)), series, bottom: { unit: 's of the run' } }));
+  const chart = below(legend.lines, chartLines({ ...common(d, width, chartH), y: latencyScale(d.parts.flatMap((p) => p.ms), yTicks(chartH)), series, bottom: { unit: 's of the run' } }));
+  return { lines: chart.lines, paints: [...legend.paints, ...chart.paints] };
 }

@@ -20,7 +20,7 @@ import type { View } from './view.js';
 import type { Drawn } from '../widgets/text-box.js';
 
 export class OverTimeView implements View {
-  readonly needs = { series: true };
+  readonly needs = { series: true, phase: false };
   private readonly root: blessed.Widgets.BoxElement;
   private readonly status: TextBox;
   private readonly throughput: TextBox;
@@ -31,9 +31,9 @@ export class OverTimeView implements View {
     this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
     const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
     this.status = textBox(grid, [0, 0, 2, 12]);
-    this.throughput = textBox(grid, [2, 0, 3, 12]);
-    this.latency = textBox(grid, [5, 0, 3, 12]);
-    this.parts = textBox(grid, [8, 0, 4, 12]);
+    this.throughput = textBox(grid, [2, 0, 3, 12], true);
+    this.latency = textBox(grid, [5, 0, 3, 12], true);
+    this.parts = textBox(grid, [8, 0, 4, 12], true);
   }
 
   show(): void {

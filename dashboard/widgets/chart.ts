@@ -1,11 +1,12 @@
 /**
- * A line chart as tagged text: y tick labels in a gutter on the left, the series in braille (braille.ts), and a
- * bottom row with the x axis's ticks and unit, or labels at given x values (phase names). Pure: a spec in, lines
- * out, sized to whatever box it is given at this render.
+ * A line chart as plain text with its colours beside it: y tick labels in a gutter on the left, the series in
+ * braille (braille.ts), and a bottom row with the x axis's ticks and unit, or labels at given x values (phase
+ * names). Pure: a spec in, lines out, sized to whatever box it is given at this render. For a box without tags
+ * (text-box.ts, `plain`): nothing is escaped.
  */
 import { BrailleCanvas } from './braille.js';
 import { position, tickLabel, type Scale } from './scale.js';
-import { colour, esc } from './tags.js';
+import { colour } from './tags.js';
 import type { CellPaint, Drawn } from './text-box.js';
 
 export interface ChartSeries {
@@ -30,6 +31,8 @@ export interface ChartSpec {
   marks?: readonly number[];
   /** Horizontal reference lines (an SLO's p99) and the diagonal y = x (achieved = offered), under the data. */
   refs?: { y?: readonly number[]; diagonal?: boolean };
+  /** x values to flag with a red `!` along the top row: intervals in which the generator could not keep up. */
+  flags?: readonly number[];
   /** The bottom row: the x axis's ticks followed by its unit, or texts at x values. */
   bottom: { unit: string } | { labels: readonly { x: number; text: string }[] };
 }
@@ -43,7 +46,7 @@ export function chartLines(spec: ChartSpec): Drawn {
   const gutter = Math.max(...tickTexts.map((t) => t.length), 1) + 1;
   const cols = spec.width - gutter;
   const rows = spec.height - 1;
-  if (cols < MIN_PLOT.cols || rows < MIN_PLOT.rows) return { lines: [esc('(no room for the chart at this size)'.slice(0, Math.max(0, spec.width)))], paints: [] };
+  if (cols < MIN_PLOT.cols || rows < MIN_PLOT.rows) return { lines: ['(no room for the chart at this size)'.slice(0, Math.max(0, spec.width))], paints: [] };
   const canvas = new BrailleCanvas(cols, rows);
   const dotX = (v: number) => position(spec.x, v) * (canvas.width - 1);
   const dotY = (v: number) => (1 - position(spec.y, v)) * (canvas.height - 1);
@@ -82,16 +85,17 @@ export function chartLines(spec: ChartSpec): Drawn {
     } else if (last) canvas.label(Math.round(last[0]) >> 1, Math.round(last[1]) >> 2, s.mark, s.colour);
   }
 
+  for (const f of spec.flags ?? []) canvas.label(Math.round(dotX(f)) >> 1, 0, '!', 'red');
+
   // Each tick's label on the row its value falls in; two in one row: the higher value's.
   const labels = new Array<string>(rows).fill('');
   spec.y.ticks.forEach((t, i) => {
     const row = Math.round(dotY(t)) >> 2;
     if (row >= 0 && row < rows) labels[row] = tickTexts[i];
   });
-  // No braces in dots, ticks and series' letters: only the bottom row's names need escaping.
   const plot = canvas.plainLines().map((l, r) => `${labels[r].padStart(gutter - 1)}${labels[r] ? '┤' : '│'}${l}`);
   const paint: CellPaint = { row: 0, col: gutter, cols, colours: canvas.cellColours() };
-  return { lines: [...plot, esc(' '.repeat(gutter - 1) + '└' + bottomRow(spec, cols, (v) => Math.round(dotX(v)) >> 1))], paints: colour.on ? [paint] : [] };
+  return { lines: [...plot, ' '.repeat(gutter - 1) + '└' + bottomRow(spec, cols, (v) => Math.round(dotX(v)) >> 1)], paints: colour.on ? [paint] : [] };
 }
 
 /** `drawn` under `lines` lines of something else: its paints moved down with it. */

@@ -173,6 +173,8 @@ describe('over time', () => {
       { t_s: 500, name: 'b' },
     ]);
     expect(d.saturated).toBe(1);
+    // Interval 3 falls in the first point: that point is flagged.
+    expect(d.saturated_t).toEqual([10]);
   });
 
   it('shows the run up to the cursor only', () => {
