@@ -8,10 +8,9 @@
  * in replay, a run's are taken up to the cursor, at most FILL_PER_PASS a render so that a seek to the end of a long
  * recording does not stall one frame.
  */
-import { PART_NAMES, type Frame, type PartName } from '../../src/vocabulary/index.js';
+import { PART_NAMES, type Frame, type PartName, type RunStart } from '../../src/vocabulary/index.js';
 import { intervalServerStats } from '../../src/analysis/server-stats.js';
 import { intervalStats } from './interval-stats.js';
-import type { RunStart } from '../../src/vocabulary/index.js';
 import type { Timeline } from './timeline.js';
 
 /** Intervals taken per render and run: ~0.1 ms each (decoding the interval's HDR histograms). */
