@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { HostCores } from '../../src/analysis/self-checks.js';
-import { cpuQuotaCores } from '../../src/scenario/run/cpu-quota.js';
+import { cpuQuotaCores } from '../../src/vocabulary/cpu-limit.js';
 import type { Frame, ModelSeen, RunStart, Slo } from '../../src/vocabulary/index.js';
 import { RingBuffer } from './ring-buffer.js';
 import { newRunInfo, noteFrame, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
