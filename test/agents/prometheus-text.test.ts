@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ContextRecord, IntervalRecord } from '../../agents/node/interval-record.js';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { toLibraryText } from '../../bench/prometheus/library-page.js';
 import { CumulativeTotals, MAX_CONTEXTS } from '../../agents/node/prometheus-cumulative.js';
-import { DURATION_BOUNDS, countsAtBounds, prometheusName, toPrometheusText } from '../../agents/node/prometheus-text.js';
+import { DURATION_BOUNDS, LOOP_DELAY_BOUNDS, countsAtBounds } from '../../agents/node/prometheus-buckets.js';
+import { toPrometheusText } from '../../agents/node/prometheus-text.js';
 import type { BucketData } from '../../agents/node/thread-ring.js';
-import { ExpHistogram, STAGE, STAGE_COUNT, emptyExpHistogram, type ExpHistogramData } from '../../src/vocabulary/index.js';
+import { ExpHistogram, STAGE, STAGE_COUNT, emptyExpHistogram, expQuantile, type ExpHistogramData } from '../../src/vocabulary/index.js';
 import { mulberry32 } from '../../src/vocabulary/random.js';
 
 // --- a reader of the exposition format, independent of the writer ---
@@ -113,7 +116,7 @@ function record(index: number, contexts: ContextRecord[], rssBytes = 50e6): Inte
   };
 }
 
-const TARGET = { 'service.name': 'shop', 'srvlens.model': 'event-loop', 'process.pid': 42 };
+const TARGET = { 'service.name': 'shop', 'srvlens.model': 'event-loop', 'process.pid': 42, 'srvlens.cpu.limit': 1.5, 'srvlens.cpu.limit.source': 'cgroup cpu.max' };
 
 function page(records: IntervalRecord[]) {
   const totals = new CumulativeTotals();
@@ -139,8 +142,9 @@ describe('Prometheus text of the agent totals', () => {
       srvlens_agent_dropped_total: 'counter',
       srvlens_agent_errors_total: 'counter',
     });
-    expect(prometheusName('srvlens.requests', '{request}', 'counter')).toBe('srvlens_requests_total');
-    expect(one(samples, 'target_info', { service_name: 'shop', srvlens_model: 'event-loop', process_pid: '42' })).toBe(1);
+    expect(one(samples, 'target_info', { service_name: 'shop', srvlens_model: 'event-loop', process_pid: '42', srvlens_cpu_limit: '1.5', srvlens_cpu_limit_source: 'cgroup cpu.max' })).toBe(1);
+    // Labelled as before the serializer wrote the page: no scope label on any series.
+    expect(samples.filter((x) => Object.keys(x.labels).some((k) => k.startsWith('otel_')))).toEqual([]);
     expect(one(samples, 'process_cpu_time_seconds_total', { cpu_mode: 'user' })).toBeCloseTo(0.02);
     expect(one(samples, 'process_context_switches_total', { process_context_switch_type: 'involuntary' })).toBe(2);
     expect(one(samples, 'srvlens_request_part_time_seconds_total', { thread_name: 'main', srvlens_context_kind: 'js', srvlens_part: 'process' })).toBeCloseTo(0.03);
@@ -168,7 +172,7 @@ describe('Prometheus text of the agent totals', () => {
     expect(one(samples, 'srvlens_agent_errors_total')).toBe(6);
   });
 
-  it('gives cumulative buckets, non-decreasing up to +Inf = _count, within half an exponential bucket of the exact counts', () => {
+  it('gives cumulative buckets, non-decreasing up to +Inf = _count, each the exact count at the agent\'s bucket boundary it labels', () => {
     for (let seed = 1; seed <= 10; seed++) {
       const rnd = mulberry32(seed);
       const values = Array.from({ length: 3000 }, () => Math.exp(rnd() * 10 - 7.6)); // 0.5 ms .. 11 s, log-uniform
@@ -180,18 +184,59 @@ describe('Prometheus text of the agent totals', () => {
       for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThanOrEqual(counts[i - 1]);
       expect(counts.at(-1)).toBe(3000);
       expect(one(samples, 'http_server_request_duration_seconds_count', { thread_name: 'main' })).toBe(3000);
-      const atOrBelow = (x: number) => values.filter((v) => v <= x).length;
+      // A label is the boundary to 4 digits; the count is of the values at or below the boundary itself.
       DURATION_BOUNDS.forEach((le, i) => {
-        expect(counts[i]).toBeGreaterThanOrEqual(atOrBelow(le / 1.022));
-        expect(counts[i]).toBeLessThanOrEqual(atOrBelow(le * 1.022));
+        const boundary = 2 ** (Math.round(Math.log2(le) * 16) / 16);
+        expect(Math.abs(boundary / le - 1)).toBeLessThan(5e-4);
+        expect(counts[i]).toBe(values.filter((v) => v <= boundary).length);
       });
     }
   });
 
   it('counts exactly at bounds beyond the smallest and the largest value', () => {
     const h = histogram([0.0101, 0.03, 0.3]);
-    expect(countsAtBounds(h, DURATION_BOUNDS)).toEqual([0, 0, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3]);
+    expect(countsAtBounds(h, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 10])).toEqual([0, 0, 1, 2, 2, 2, 3, 3]);
     expect(countsAtBounds(emptyExpHistogram(), DURATION_BOUNDS).every((c) => c === 0)).toBe(true);
+  });
+
+  it('lays its bounds on a ladder of the agent\'s bucket boundaries: 215 for durations, 1 ms to 10 s; 29 for loop delay, with 1 s', () => {
+    expect(DURATION_BOUNDS).toHaveLength(215);
+    expect(DURATION_BOUNDS[0]).toBeCloseTo(0.000977, 6);
+    expect(DURATION_BOUNDS.at(-1)).toBeCloseTo(10.37, 2);
+    for (let i = 1; i < DURATION_BOUNDS.length; i++) expect(Math.abs(DURATION_BOUNDS[i] / DURATION_BOUNDS[i - 1] / 2 ** (1 / 16) - 1)).toBeLessThan(1e-3);
+    expect(LOOP_DELAY_BOUNDS).toHaveLength(29);
+    expect(LOOP_DELAY_BOUNDS).toContain(1);
+  });
+
+  it('lets linear interpolation in its buckets (histogram_quantile) read p50/p90/p99 within 5 % of the agent\'s own, spikes and all', () => {
+    /** Prometheus's histogram_quantile on classic buckets (promql/quantile.go): linear inside the bucket, from 0 below the first. */
+    const histogramQuantile = (q: number, bounds: readonly number[], cumulative: number[], total: number) => {
+      const rank = q * total;
+      const i = cumulative.findIndex((c) => c >= rank);
+      if (i < 0) return bounds.at(-1)!;
+      const lower = i === 0 ? 0 : bounds[i - 1];
+      const below = i === 0 ? 0 : cumulative[i - 1];
+      return lower + (bounds[i] - lower) * ((rank - below) / (cumulative[i] - below));
+    };
+    for (let seed = 1; seed <= 200; seed++) {
+      const rnd = mulberry32(seed);
+      // A few narrow spikes (fixed delays with 0.5-3 % jitter) in random shares, 2-80 ms, or a smooth log-normal.
+      const spikes = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => ({ at: 0.002 * 40 ** rnd(), width: 0.005 + rnd() * 0.025, share: rnd() }));
+      const total = spikes.reduce((n, s) => n + s.share, 0);
+      const values = Array.from({ length: 2000 }, () => {
+        if (seed % 5 === 0) return 0.01 * Math.exp((rnd() + rnd() + rnd() - 1.5) * 1.5);
+        let pick = rnd() * total;
+        const s = spikes.find((x) => (pick -= x.share) <= 0) ?? spikes[0];
+        return s.at * (1 + s.width * rnd());
+      });
+      const h = histogram(values);
+      const cumulative = countsAtBounds(h, DURATION_BOUNDS);
+      for (const q of [0.5, 0.9, 0.99]) {
+        const agent = expQuantile(h, q)!;
+        const prometheus = histogramQuantile(q, DURATION_BOUNDS, cumulative, h.count);
+        expect(Math.abs(prometheus / agent - 1), `seed ${seed} q ${q}: ${prometheus} vs ${agent}`).toBeLessThan(0.05);
+      }
+    }
   });
 
   it('keeps the series bounded: past MAX_CONTEXTS thread names, further threads fold into `other`', () => {
@@ -218,8 +263,20 @@ describe('Prometheus text of the agent totals', () => {
     expect(one(samples, 'srvlens_thread_cpu_time_seconds_total', { thread_name: 'worker-1', cpu_mode: 'user' })).toBeCloseTo(0.01);
   });
 
-  it('says the buckets are approximate in the histogram HELP', () => {
+  it('is the page @opentelemetry/exporter-prometheus writes from the same totals (the bench\'s peer), sample for sample', () => {
+    const totals = new CumulativeTotals();
+    [
+      record(1, [context('main', bucket(1, [0.003, 0.02, 0.4])), context('pool "x"', bucket(1, [0.01], { split: { requests: 1, onCpuMs: 2, runqueueMs: 1, blockedMs: 7, wallMs: 10 } }))]),
+      record(2, [context('main', bucket(2, [0.05])), context('srvlens-agent', null, { kind: 'agent', hasLoop: false, utilization: null })]),
+    ].forEach((r) => totals.add(r));
+    const lines = (text: string) => parse(text).samples.map((x) => `${x.name} ${JSON.stringify(Object.entries(x.labels).sort())} ${x.value}`).sort();
+    const ours = lines(toPrometheusText(totals, TARGET));
+    expect(ours.length).toBeGreaterThan(300);
+    expect(lines(toLibraryText(totals, resourceFromAttributes(TARGET)))).toEqual(ours);
+  });
+
+  it('says the bucket counts are exact in the histogram HELP', () => {
     const { help } = page([record(1, [context('main', bucket(1, [0.01]))])]);
-    expect(help.get('http_server_request_duration_seconds')).toMatch(/estimated from the agent's base-2 exponential histogram.*2\.2 %/);
+    expect(help.get('http_server_request_duration_seconds')).toMatch(/boundaries of the agent's exponential histogram: their counts are exact/);
   });
 });
