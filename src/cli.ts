@@ -11,6 +11,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerCapacity } from './commands/capacity.js';
 import { registerAttach } from './commands/attach.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerRecord } from './commands/record.js';
 import { toolVersion } from './vocabulary/package-paths.js';
 
 const program = new Command()
@@ -29,6 +30,7 @@ registerValidate(program);
 registerCapacity(program);
 registerAttach(program);
 registerDashboard(program);
+registerRecord(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,9 @@
  */
 import { PART_NAMES, type PartName } from '../vocabulary/index.js';
 import type { AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
+import type { ProductionSummary } from '../analysis/production-summary.js';
 import { loopWaitNotes } from './loop-wait-note.js';
+import { wrap } from './table.js';
 
 const NO_GENERATOR = 'no load generator';
 /** Why the costs are '-' although requests were seen: the source (OpenTelemetry spans) says nothing of threads. */
@@ -105,4 +107,21 @@ function render(lines: readonly Line[]): string[] {
     const head = `  ${name.padEnd(label)}  ${(v ?? '-').padStart(value)} ${(v === null ? '' : u).padEnd(unit)}`;
     return (note ? `${head}  ${note}` : head).trimEnd();
   });
+}
+
+/** A service read from Prometheus: its headroom in words and figures, and each instance a line. */
+export function productionLines(s: ProductionSummary): string[] {
+  const h = s.headroom;
+  const lines: Line[] = [
+    'headroom:',
+    ['peak served', f(h.current_peak_rps, 1), 'req/s', h.peak_window ? `${h.peak_window.from} to ${h.peak_window.to} (${h.peak_window.seconds} s)` : undefined],
+    ['capacity (knee)', f(h.capacity_rps, 1), 'req/s', h.limited_by ? `set by ${h.limited_by}` : 'not known'],
+    ['peak / capacity', f(h.ratio === null ? null : h.ratio * 100, 0), '%'],
+    ['headroom', f(h.headroom_x, 2), 'x', 'the capacity over the peak'],
+  ];
+  if (s.instances.length > 1) {
+    lines.push('instances (served req/s, server time p99 ms, CPU ms/req):');
+    for (const i of s.instances) lines.push([i.instance, f(i.served_rps, 1), 'req/s', `p99 ${f(i.p99_ms, 2) ?? '-'} ms, CPU ${f(i.cpu_ms_per_request, 3) ?? '-'} ms/req${i.outlier ? `: ${i.outlier}` : ''}`]);
+  }
+  return ['', ...render(lines), '', ...wrap(`basis: ${h.basis}`, 80), ...(s.diagnosis ? ['', ...wrap(s.diagnosis, 80)] : [])];
 }

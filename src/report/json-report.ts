@@ -21,6 +21,7 @@ import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agen
 import { measuredBy } from '../analysis/server-side-stats.js';
 import { failedChecks, type Check } from '../analysis/self-checks.js';
 import { summariseRun, type RunSummary } from '../analysis/run-summary.js';
+import type { ProductionSummary } from '../analysis/production-summary.js';
 import { comparisonRows, type ComparisonRow } from '../analysis/comparison.js';
 import { sweepFits, type SweepFit } from '../analysis/sweep-fit.js';
 import { phasesOf } from '../analysis/phase-grouping.js';
@@ -36,7 +37,11 @@ export type ReportRun = {
   detected_model: ModelSeen | null;
   /** Checks that failed, over all of the run's phases. */
   checks_failed: number;
-} & ({ source: 'generator'; summary: RunSummary | null; phases: PhaseStats[] } | { source: 'agents-only'; summary: null; phases: AgentsOnlyPhaseStats[] });
+} & (
+  | { source: 'generator'; summary: RunSummary | null; phases: PhaseStats[] }
+  /** summary: a service read from Prometheus has its headroom and instances (production-summary.ts); else null. */
+  | { source: 'agents-only'; summary: ProductionSummary | null; phases: AgentsOnlyPhaseStats[] }
+);
 
 export interface Report {
   schema: typeof REPORT_SCHEMA;
@@ -69,7 +74,10 @@ export function buildReport(input: {
   slo?: Slo | null;
 }): Report {
   const slo = input.slo ?? scenarioSlo(input.header);
-  const runs = input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, input.header.host, slo));
+  // A host of 0 CPUs is one nobody measured (a fleet read from Prometheus whose agents did not say): no host checks.
+  const host = input.header.host.cpus > 0 ? input.header.host : null;
+  const runs = input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, host, slo));
+  const generatorRuns = runs.filter((r): r is Extract<ReportRun, { source: 'generator' }> => r.source === 'generator');
   return {
     schema: REPORT_SCHEMA,
     scenario: input.header.scenario.name,
@@ -79,9 +87,9 @@ export function buildReport(input: {
     host: input.header.host,
     tool_version: input.header.tool.version,
     slo: slo ? formatSlo(slo) : null,
-    comparison: comparisonRows(runs),
+    comparison: comparisonRows(generatorRuns),
     // Pinned cores sweep like a size: a recording of the same model on 1 and 2 cores is a sweep of `cores`.
-    usl: sweepFits(runs.map((r) => ({ model: r.model, size: { ...r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}) }, peak_rps: r.summary?.peak_rps ?? null }))),
+    usl: sweepFits(generatorRuns.map((r) => ({ model: r.model, size: { ...r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}) }, peak_rps: r.summary?.peak_rps ?? null }))),
     runs,
     damage: input.damage && { offset: input.damage.offset, after_records: input.damage.afterRecords, message: input.damage.message },
     complete: input.complete,
@@ -95,7 +103,7 @@ function scenarioSlo(header: RecordingHeader): Slo | null {
   return slo && typeof slo.max_error_rate === 'number' ? slo : null;
 }
 
-function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts, slo: Slo | null): ReportRun {
+function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts | null, slo: Slo | null): ReportRun {
   const run = { server: r.server, model: r.model, size: r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}), detected_model: detected };
   // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
   // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side

@@ -3,6 +3,7 @@ import type { Frame, RecordingHeader, RunEnd, RunStart, Slo } from '../vocabular
 import { readRecording } from '../recording/reader.js';
 import { RecordingError } from '../recording/errors.js';
 import { buildReport, type Report } from './json-report.js';
+import { recordedTargets, reportFromRecords } from './production-report.js';
 
 /** `slo`: judge against it instead of the scenario's. */
 export async function reportFromFile(path: string, slo: Slo | null = null): Promise<Report> {
@@ -12,5 +13,8 @@ export async function reportFromFile(path: string, slo: Slo | null = null): Prom
   const ends = records.filter((r): r is RunEnd => r.kind === 'run-end');
   const frames = records.filter((r): r is Frame => r.kind === 'frame');
   const complete = records.some((r) => r.kind === 'end');
+  // A recording of Prometheus (`srvlens record`) is reported as `report --prometheus` reports it.
+  const production = recordedTargets(header as RecordingHeader);
+  if (production && !damage) return reportFromRecords({ header: header as RecordingHeader, runs, ends, frames, targets: production.targets }, production.service, null, slo);
   return buildReport({ header: header as RecordingHeader, runs, ends, frames, damage, complete, slo });
 }

@@ -4,7 +4,7 @@
  */
 import { PART_NAMES, namedWith } from '../vocabulary/index.js';
 import type { Report } from './json-report.js';
-import { agentsOnlyText } from './agents-only-text.js';
+import { agentsOnlyText, productionLines } from './agents-only-text.js';
 import { checkLines } from './check-lines.js';
 import { loopWaitNotes } from './loop-wait-note.js';
 import { table, wrap } from './table.js';
@@ -30,6 +30,7 @@ export function renderText(report: Report): string {
     }
     if (run.source === 'agents-only') {
       out.push(...agentsOnlyText(run.server, run.phases), ...checkLines(run.phases));
+      if (run.summary) out.push(...productionLines(run.summary));
       continue;
     }
     out.push(

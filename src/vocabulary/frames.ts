@@ -57,6 +57,12 @@ export interface RunStart {
   cores?: number;
   workload: Record<string, unknown>;
   t_ms: number;
+  /**
+   * Runs read from Prometheus: the service they are of, and for one instance's run its `instance` label (absent on
+   * the fleet's run, which joins every instance).
+   */
+  service?: string;
+  instance?: string;
 }
 
 export interface RunEnd {

@@ -105,6 +105,7 @@ describe('the HTML report of the tour, in Chromium', () => {
       if (i === 0) for (const c of SERVER_COLOURS) expect(colours, `${labels[i]}: ${c}`).toContain(c);
     }
     for (const run of report.runs) {
+      if (run.source !== 'generator') throw new Error(`${run.server}: the tour's runs are the generator's`);
       const dominant = run.summary!.dominant_part_at_knee as PartName;
       const chart = charts[labels.indexOf(`${run.server}: where the time goes`)];
       expect(coloursOf(await chart.screenshot()), `${run.server}: ${dominant}`).toContain(PART_STYLE[dominant].hex);

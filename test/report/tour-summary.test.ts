@@ -16,10 +16,15 @@ import type { Report } from '../../src/report/json-report.js';
 const TOUR = fileURLToPath(new URL('./fixtures/tour.srvlens.gz', import.meta.url));
 const SLO = parseSloText('p99<100ms, errors<1%') as Slo;
 
+/** A generator run's summary (the tour has no other kind). */
+const summaryOfRun = (run: Report['runs'][number]) => {
+  if (run.source !== 'generator' || !run.summary) throw new Error(`no load curve's summary for ${run.server}`);
+  return run.summary;
+};
 const summaryOf = (report: Report, server: string) => {
   const run = report.runs.find((r) => r.server === server);
-  if (!run?.summary) throw new Error(`no summary for ${server}`);
-  return { run, summary: run.summary };
+  if (!run) throw new Error(`no run of ${server}`);
+  return { run, summary: summaryOfRun(run) };
 };
 
 /** Handler time at the lightest step, ms: parse to send. */
@@ -44,8 +49,8 @@ describe('the report on the tour', async () => {
       'loop-per-core': 'not_reached',
       'hybrid-2': 'not_reached',
     };
-    expect(Object.fromEntries(report.runs.map((r) => [r.server, r.summary?.limited_by]))).toEqual(expected);
-    for (const r of report.runs) expect(r.summary!.evidence.length, r.server).toBeGreaterThan(0);
+    expect(Object.fromEntries(report.runs.map((r) => [r.server, summaryOfRun(r).limited_by]))).toEqual(expected);
+    for (const r of report.runs) expect(summaryOfRun(r).evidence.length, r.server).toBeGreaterThan(0);
   });
 
   it('puts the blocking models\' peaks at contexts / (S + W), within 15 %', () => {
@@ -78,7 +83,7 @@ describe('the report on the tour', async () => {
   });
 
   it('carries each server\'s resident memory at the knee, from its agents', () => {
-    for (const r of report.runs) expect(r.summary!.cost_at_knee!.rss_mb, r.server).toBeGreaterThan(20);
+    for (const r of report.runs) expect(summaryOfRun(r).cost_at_knee!.rss_mb, r.server).toBeGreaterThan(20);
   });
 
   it('predicts the pool\'s capacity from its size, naming the model of the prediction', () => {
@@ -93,8 +98,8 @@ describe('the report on the tour', async () => {
     for (const r of report.runs) {
       const line = first.find((l) => l.startsWith(`${r.server} `));
       expect(line, r.server).toBeDefined();
-      expect(line).toContain(r.summary!.limited_by);
-      expect(line).toContain(r.summary!.peak_rps!.toFixed(1));
+      expect(line).toContain(summaryOfRun(r).limited_by);
+      expect(line).toContain(summaryOfRun(r).peak_rps!.toFixed(1));
     }
     for (const l of first) expect(l.length, l).toBeLessThanOrEqual(100);
     const md = renderMarkdown(report);

@@ -152,7 +152,8 @@ export function partsChart(run: ReportRun): TopLevelSpec | null {
 
 /** At the server's peak: each group of like contexts, its CPU in cores busy and its contexts waiting for a core. */
 export function contextsChart(run: ReportRun): TopLevelSpec | null {
-  const groups = run.source === 'generator' ? (run.summary?.contexts_at_peak ?? []) : [];
+  if (run.source !== 'generator') return null;
+  const groups = run.summary?.contexts_at_peak ?? [];
   if (groups.length === 0) return null;
   const label = (g: (typeof groups)[number]) => `${g.name}${g.contexts > 1 ? ` ×${g.contexts}` : ''} (${g.role})`;
   const rows = groups.flatMap((g) => [

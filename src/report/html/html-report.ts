@@ -30,9 +30,16 @@ function serverWords(run: ReportRun): string {
   const out: string[] = [];
   const size = Object.entries(run.size).map(([k, v]) => `${k}=${v}`).join(', ');
   out.push(`<p class="meta">model ${esc(run.model)}${size ? `, ${esc(size)}` : ''}${run.cores ? `, pinned to ${run.cores} CPUs` : ''}${run.detected_model ? `; the /proc agent saw ${esc(run.detected_model.model)}` : ''}</p>`);
-  if (run.summary) {
+  if (run.source === 'generator' && run.summary) {
     out.push(`<p>${esc(run.summary.diagnosis)}</p>`);
     if (run.summary.evidence.length) out.push(`<h3>What gave out: ${esc(run.summary.limited_by)}</h3><ul>${run.summary.evidence.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`);
+  } else if (run.source === 'agents-only' && run.summary) {
+    const h = run.summary.headroom;
+    out.push(`<p>${esc(run.summary.diagnosis)}</p>`, `<h3>Headroom</h3><p>${esc(h.basis)}</p>`);
+    if (run.summary.instances.length > 1) {
+      const rows = run.summary.instances.map((i) => `<tr><td class="text">${esc(i.instance)}</td><td>${i.served_rps ?? '-'}</td><td>${i.p99_ms ?? '-'}</td><td>${i.cpu_ms_per_request ?? '-'}</td><td class="text">${esc(i.outlier ?? '')}</td></tr>`);
+      out.push(`<table><thead><tr><th class="text">instance</th><th>served req/s</th><th>p99 ms</th><th>CPU ms/req</th><th class="text">unlike the others</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+    }
   } else if (run.source === 'agents-only') {
     out.push('<p>Measured by the agents alone (the load came from elsewhere): no offered load, so no curve, knee or capacity.</p>');
   }
