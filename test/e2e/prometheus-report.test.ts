@@ -181,6 +181,10 @@ describe('srvlens report --prometheus, two instances of one service', () => {
     const empty = cli(['report', '--prometheus', prometheus.url, '--service', 'shop', '--from', '1700000000', '--to', '1700000600']);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toMatch(/has no series at all between 2023-11-14T22:1\d:\d\d.000Z and 2023-11-14T22:2\d:\d\d.000Z: is the range right/);
+    // A capacity run of other servers is no capacity of this one.
+    const other = cli(['report', '--prometheus', prometheus.url, '--service', 'shop', ...range(), '--capacity', join(ROOT, 'test/report/fixtures/tour.srvlens.gz')]);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/--capacity .*tour.srvlens.gz: no run of a server named 'shop' among 'iterative', 'thread-pool-8'/);
     const nobody = await freePort();
     const down = cli(['report', '--prometheus', `http://127.0.0.1:${nobody}`, '--service', 'shop', '--last', '5m']);
     expect(down.status).toBe(2);
