@@ -11,7 +11,7 @@
  * underscores, the unit as a suffix (s: seconds, By: bytes, 1 on a gauge: ratio, {annotations} dropped), `_total`
  * on counters; attributes likewise (`thread.name` -> `thread_name`). Resource attributes go on `target_info`.
  */
-import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/vocabulary/index.js';
+import { ATTR, CONTEXT_THREADS, METRIC, STAGES, labelName, prometheusName, type ExpHistogramData } from '../../src/vocabulary/index.js';
 import type { ContextTotals, CumulativeState } from './prometheus-cumulative.js';
 import { DURATION_BOUNDS, LOOP_DELAY_BOUNDS, countsAtBounds } from './prometheus-buckets.js';
 
@@ -21,20 +21,6 @@ type MetricType = 'counter' | 'gauge' | 'histogram';
 type Labels = Record<string, string>;
 /** A line of a family: name suffix (`_bucket`, ...), labels, value. */
 type Sample = [string, Labels, number];
-
-const UNIT_SUFFIX: Record<string, string> = { s: 'seconds', By: 'bytes' };
-
-/** OpenTelemetry's metric name -> Prometheus name conversion, for the units the agent uses. */
-function prometheusName(otelName: string, unit: string, type: MetricType): string {
-  let name = otelName.replace(/[^a-zA-Z0-9_:]/g, '_');
-  const suffix = unit === '1' && type === 'gauge' ? 'ratio' : (UNIT_SUFFIX[unit] ?? '');
-  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`;
-  return type === 'counter' ? `${name}_total` : name;
-}
-
-function labelName(otelAttribute: string): string {
-  return otelAttribute.replace(/[^a-zA-Z0-9_]/g, '_');
-}
 
 function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -179,7 +165,7 @@ export function toPrometheusText(
   ]));
   counter(METRIC.threadRunqueueWait, 's', 'Time the context\'s threads were runnable but waiting for a CPU', perContext(all, (c) => [[{}, c.runqueueMs / 1000]]));
   // Not `srvlens_thread_count`: Prometheus reserves the `_count` suffix for histograms and summaries.
-  page.family('srvlens_context_threads', 'gauge', 'Kernel threads in the context in the latest interval', perContext(current, (c) => [[{}, c.threads]]));
+  page.family(CONTEXT_THREADS, 'gauge', 'Kernel threads in the context in the latest interval', perContext(current, (c) => [[{}, c.threads]]));
 
   const p = state.process;
   counter(METRIC.cpuTime, 's', 'CPU time of the process', [s({ [L.cpuMode]: 'user' }, p.cpuUserMs / 1000), s({ [L.cpuMode]: 'system' }, p.cpuSystemMs / 1000)]);

@@ -50,3 +50,25 @@ export const ATTR = {
   cpuLimit: 'srvlens.cpu.limit',
   cpuLimitSource: 'srvlens.cpu.limit.source',
 } as const;
+
+/** The scrape page's own gauge (no OTLP name): the kernel threads folded into a context, at the latest interval. */
+export const CONTEXT_THREADS = 'srvlens_context_threads';
+
+const UNIT_SUFFIX: Record<string, string> = { s: 'seconds', By: 'bytes' };
+
+/**
+ * OpenTelemetry's metric name -> Prometheus name conversion, for the units the agent uses: dots to underscores, the
+ * unit as a suffix (s: seconds, By: bytes, 1 on a gauge: ratio, {annotations} dropped), `_total` on counters. The
+ * agent's scrape page and the reader of Prometheus (src/collect/prometheus) both name families by it.
+ */
+export function prometheusName(otelName: string, unit: string, type: 'counter' | 'gauge' | 'histogram'): string {
+  let name = otelName.replace(/[^a-zA-Z0-9_:]/g, '_');
+  const suffix = unit === '1' && type === 'gauge' ? 'ratio' : (UNIT_SUFFIX[unit] ?? '');
+  if (suffix && !name.endsWith(`_${suffix}`)) name += `_${suffix}`;
+  return type === 'counter' ? `${name}_total` : name;
+}
+
+/** An attribute's name as a Prometheus label (`thread.name` -> `thread_name`). */
+export function labelName(otelAttribute: string): string {
+  return otelAttribute.replace(/[^a-zA-Z0-9_]/g, '_');
+}

@@ -1,46 +1,46 @@
 /**
- * The agent's Prometheus families that a report reads, and where each lands in an agent's interval. Names as the
- * agent's scrape page spells them (OpenTelemetry's conversion of src/vocabulary/metric-names.ts: dots to
- * underscores, the unit as a suffix, `_total` on counters).
+ * The agent's Prometheus families that a report reads, named as the agent's scrape page names them: by
+ * prometheusName (src/vocabulary/metric-names.ts) from the OTLP names, with the units the page gives them.
  */
+import { ATTR, CONTEXT_THREADS, METRIC, labelName, prometheusName as p } from '../../vocabulary/index.js';
+
 export const FAMILY = {
-  requests: 'srvlens_requests_total',
-  joined: 'srvlens_requests_joined_total',
-  inFlight: 'srvlens_requests_in_flight_time_seconds_total',
-  partTime: 'srvlens_request_part_time_seconds_total',
-  partEntries: 'srvlens_request_part_entries_total',
-  splitRequests: 'srvlens_requests_split_total',
-  splitTime: 'srvlens_requests_split_time_seconds_total',
-  threadTime: 'srvlens_request_thread_time_seconds_total',
-  duration: 'http_server_request_duration_seconds',
-  loopDelay: 'srvlens_eventloop_delay_seconds',
-  loopUtilization: 'nodejs_eventloop_utilization_ratio',
-  threadCpu: 'srvlens_thread_cpu_time_seconds_total',
-  threadSwitches: 'srvlens_thread_context_switches_total',
-  threadRunqueue: 'srvlens_thread_runqueue_wait_seconds_total',
-  threads: 'srvlens_context_threads',
-  processCpu: 'process_cpu_time_seconds_total',
-  processSwitches: 'process_context_switches_total',
-  processRunqueue: 'srvlens_process_runqueue_wait_seconds_total',
-  rss: 'process_memory_usage_bytes',
-  dropped: 'srvlens_agent_dropped_total',
-  errors: 'srvlens_agent_errors_total',
+  requests: p(METRIC.requests, '{request}', 'counter'),
+  joined: p(METRIC.requestsJoined, '{request}', 'counter'),
+  inFlight: p(METRIC.inFlightTime, 's', 'counter'),
+  partTime: p(METRIC.partTime, 's', 'counter'),
+  partEntries: p(METRIC.partEntries, '{entry}', 'counter'),
+  splitRequests: p(METRIC.requestsSplit, '{request}', 'counter'),
+  splitTime: p(METRIC.requestsSplitTime, 's', 'counter'),
+  threadTime: p(METRIC.requestThreadTime, 's', 'counter'),
+  duration: p(METRIC.requestDuration, 's', 'histogram'),
+  loopDelay: p(METRIC.eventLoopDelay, 's', 'histogram'),
+  loopUtilization: p(METRIC.eventLoopUtilization, '1', 'gauge'),
+  threadCpu: p(METRIC.threadCpuTime, 's', 'counter'),
+  threadSwitches: p(METRIC.threadContextSwitches, '{context_switch}', 'counter'),
+  threadRunqueue: p(METRIC.threadRunqueueWait, 's', 'counter'),
+  threads: CONTEXT_THREADS,
+  processCpu: p(METRIC.cpuTime, 's', 'counter'),
+  processSwitches: p(METRIC.contextSwitches, '{context_switch}', 'counter'),
+  processRunqueue: p(METRIC.runqueueWait, 's', 'counter'),
+  rss: p(METRIC.memoryUsage, 'By', 'gauge'),
+  dropped: p(METRIC.agentDropped, '{record}', 'counter'),
+  errors: p(METRIC.agentErrors, '{error}', 'counter'),
   targetInfo: 'target_info',
 } as const;
 
-/** Labels of the page (OpenTelemetry attribute names, dots to underscores). */
+/** Labels of the page. */
 export const LABEL = {
-  thread: 'thread_name',
-  kind: 'srvlens_context_kind',
-  part: 'srvlens_part',
-  cpuMode: 'cpu_mode',
-  switchType: 'process_context_switch_type',
-  threadState: 'srvlens_thread_state',
-  service: 'service_name',
-  pid: 'process_pid',
-  model: 'srvlens_model',
-  role: 'srvlens_role',
-  intervalMs: 'srvlens_interval_ms',
-  cpuLimit: 'srvlens_cpu_limit',
-  cpuLimitSource: 'srvlens_cpu_limit_source',
+  thread: labelName(ATTR.threadName),
+  kind: labelName(ATTR.contextKind),
+  part: labelName(ATTR.part),
+  cpuMode: labelName(ATTR.cpuMode),
+  switchType: labelName(ATTR.contextSwitchType),
+  threadState: labelName(ATTR.threadState),
+  service: labelName(ATTR.serviceName),
+  pid: labelName(ATTR.processPid),
+  model: labelName(ATTR.model),
+  role: labelName(ATTR.role),
+  cpuLimit: labelName(ATTR.cpuLimit),
+  cpuLimitSource: labelName(ATTR.cpuLimitSource),
 } as const;
