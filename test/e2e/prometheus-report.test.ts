@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runGenerator } from '../../src/load/generate.js';
-import type { GeneratorInterval } from '../../src/vocabulary/index.js';
+import type { Frame, GeneratorInterval } from '../../src/vocabulary/index.js';
+import { readRecording } from '../../src/recording/reader.js';
 import { mergeHistograms } from '../../src/vocabulary/hdr.js';
 import type { Report } from '../../src/report/json-report.js';
 import type { AgentsOnlyPhaseStats } from '../../src/analysis/agents-only-phase.js';
@@ -40,6 +41,14 @@ let to = 0;
 let answered = 0;
 let generatorP99 = 0;
 let generatorP50 = 0;
+
+/** Polls an async check until it holds; throws naming `what` after `ms`. */
+async function eventually(check: () => Promise<boolean>, what: string, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !(await check().catch(() => false)); ) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -69,18 +78,12 @@ beforeAll(async () => {
     metrics.push(m);
   }
   for (const [i, m] of metrics.entries()) {
-    await until(async () => (await fetch(`http://127.0.0.1:${m}/metrics`).then((r) => r.ok, () => false)) && (await fetch(`http://127.0.0.1:${ports[i]}/`).then((r) => r.ok, () => false)), `instance ${i}`, 20_000);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${m}/metrics`)).ok && (await fetch(`http://127.0.0.1:${ports[i]}/`)).ok, `instance ${i}`, 20_000);
   }
   // The job is not the service's name: the service is found by its agents' target_info.
   prometheus = await startPrometheus({ 'shop-job': metrics.map((m) => `127.0.0.1:${m}`) });
-  const up = async () => {
-    const r = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('count(target_info{service_name="shop"})')}`).then((x) => x.json());
-    return Number(r.data?.result?.[0]?.value?.[1] ?? 0) === 2;
-  };
-  for (let t = Date.now(); !(await up()); ) {
-    if (Date.now() - t > 20_000) throw new Error(`Prometheus never scraped both agents: ${prometheus.log().slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const query = (q: string) => fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`).then((x) => x.json());
+  await eventually(async () => Number((await query('count(target_info{service_name="shop"})')).data?.result?.[0]?.value?.[1] ?? 0) === 2, 'Prometheus to scrape both agents', 20_000);
   from = Date.now() / 1000;
   const intervals: GeneratorInterval[] = [];
   const summaries = await Promise.all(
@@ -139,18 +142,23 @@ describe('srvlens report --prometheus, two instances of one service', () => {
     expect(fleet.context_switches_per_request).not.toBeNull();
   });
 
-  it('has the server time and parts of the agents\' own recording of the same run (OTLP, exact histograms), within 10 %', () => {
+  it('has the server time and parts of the agents\' own recording of the same run (OTLP, exact histograms), within 10 %', async () => {
     const own = json(['report', join(dir, 'agents.srvlens.gz'), '--format', 'json']).runs.find((r) => r.server === 'shop')!.phases[0] as AgentsOnlyPhaseStats;
     // Over the whole load, as the agents' recording has it (the seconds either side have no requests to weigh).
     const all = json(['report', '--prometheus', prometheus.url, '--service', 'shop', '--from', String(Math.floor(from - 2)), '--to', String(Math.ceil(to + 3)), '--step', '1s', '--format', 'json']);
     const whole = all.runs[0].phases[0] as AgentsOnlyPhaseStats;
     within(whole.server_requests, own.server_requests!, 0.02, 'requests');
+    // The figures, for whoever reads the run's output.
+    console.log(`prometheus-report: served ${fleet.served_rps} req/s (generators ${(answered / SECONDS).toFixed(1)}); server time p50/p90/p99 ${['p50', 'p90', 'p99'].map((q) => `${whole.server_time_ms![q as 'p50']}/${own.server_time_ms![q as 'p50']}`).join(', ')} ms (Prometheus/agents); downstream ${whole.parts_ms.downstream}/${own.parts_ms.downstream} ms`);
     // Read through Prometheus's classic buckets against the agents' exponential histograms.
     for (const q of ['p50', 'p90', 'p99'] as const) within(whole.server_time_ms![q], own.server_time_ms![q]!, 0.1, q);
     // The backend call's 10 ms is downstream; the 300 us of CPU is process; the rest is small but measured.
     expect(own.parts_ms.downstream!).toBeGreaterThan(BACKEND_MS);
     for (const part of ['server_queue', 'parse', 'process', 'downstream', 'transform', 'send'] as const) within(whole.parts_ms[part], own.parts_ms[part]!, 0.1, part);
-    within(whole.cpu_ms_per_request, own.cpu_ms_per_request!, 0.1, 'CPU per request');
+    // CPU per request over the intervals that served: the agents' recording also has the servers' start-up.
+    const frames = (await readRecording(join(dir, 'agents.srvlens.gz'))).records.filter((r): r is Frame => r.kind === 'frame' && (r.server?.requests ?? 0) > 0);
+    const ownCpu = frames.reduce((t, f) => t + f.contexts.reduce((c, x) => c + x.cpu_user_ms + x.cpu_system_ms, 0), 0) / frames.reduce((t, f) => t + f.server!.requests, 0);
+    within(whole.cpu_ms_per_request, ownCpu, 0.1, 'CPU per request');
   });
 
   it('says the headroom, with its basis, and each instance', () => {
@@ -181,6 +189,21 @@ describe('srvlens report --prometheus, two instances of one service', () => {
     const empty = cli(['report', '--prometheus', prometheus.url, '--service', 'shop', '--from', '1700000000', '--to', '1700000600']);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toMatch(/has no series at all between 2023-11-14T22:1\d:\d\d.000Z and 2023-11-14T22:2\d:\d\d.000Z: is the range right/);
+    const short = cli(['report', '--prometheus', prometheus.url, '--service', 'shop', '--from', String(Math.floor(from)), '--to', String(Math.floor(from) + 20), '--step', '15s']);
+    expect(short.status).toBe(2);
+    expect(short.stderr).toMatch(/the range \(\d+ s\) is too short for steps of 15 s: give at least 3 steps/);
+    // A Prometheus that scrapes no agent (here: the first Prometheus's own metrics).
+    const bare = await startPrometheus({ other: [prometheus.url.replace('http://', '')] });
+    try {
+      await eventually(async () => (await fetch(`${bare.url}/api/v1/query?query=up`).then((r) => r.json())).data?.result?.length > 0, 'a scrape', 15_000);
+      // The range ends on a whole second: let a scrape fall inside it.
+      await new Promise((r) => setTimeout(r, 2000));
+      const unscraped = cli(['report', '--prometheus', bare.url, '--service', 'shop', '--last', '5m', '--step', '1s']);
+      expect(unscraped.status, unscraped.stderr).toBe(2);
+      expect(unscraped.stderr).toMatch(/no srvlens agent's series in Prometheus at .*: it scrapes "other", none of them an agent's endpoint. Start the app with SRVLENS_PROMETHEUS_PORT/);
+    } finally {
+      await bare.stop();
+    }
     // A capacity run of other servers is no capacity of this one.
     const other = cli(['report', '--prometheus', prometheus.url, '--service', 'shop', ...range(), '--capacity', join(ROOT, 'test/report/fixtures/tour.srvlens.gz')]);
     expect(other.status).toBe(2);
