@@ -5,46 +5,30 @@
  *   rows 2-7   per server: req/s, p99, CPU and context switches per request, the decomposition bar; the legend
  *   rows 8-11  per server: each part in ms per request
  */
-import blessed from 'blessed';
-import Grid from 'blessed-contrib/lib/layout/grid.js';
+import type blessed from 'blessed';
 import type { Snapshot } from '../state/snapshot.js';
 import { comparePanel } from '../panels/compare.js';
 import { errorsPanel } from '../panels/errors.js';
-import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
-import { borderColour } from '../widgets/tags.js';
-import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
+import { errorLines, recentText, windowText, type ScreenStatus } from './status-text.js';
 import { compareLines, legendLines, partLines } from './compare-text.js';
-import type { View } from './view.js';
+import { GridView } from './view.js';
 
-export class CompareView implements View {
+export class CompareView extends GridView {
   readonly needs = { compare: true };
-  private readonly root: blessed.Widgets.BoxElement;
-  private readonly status: TextBox;
   private readonly errors: TextBox;
   private readonly table: TextBox;
   private readonly parts: TextBox;
 
   constructor(screen: blessed.Widgets.Screen) {
-    this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
-    this.status = textBox(grid, [0, 0, 2, 9]);
-    this.errors = textBox(grid, [0, 9, 2, 3]);
-    this.table = textBox(grid, [2, 0, 6, 12]);
-    this.parts = textBox(grid, [8, 0, 4, 12]);
-  }
-
-  show(): void {
-    this.root.show();
-  }
-
-  hide(): void {
-    this.root.hide();
+    super(screen, 9);
+    this.errors = textBox(this.grid, [0, 9, 2, 3]);
+    this.table = textBox(this.grid, [2, 0, 6, 12]);
+    this.parts = textBox(this.grid, [8, 0, 4, 12]);
   }
 
   update(s: Snapshot | null, state: ScreenStatus): void {
-    const phase = s && phasePanel(s);
-    this.status.set(statusLabel(state), statusLines(phase, state));
+    this.drawStatus(s, state);
     if (!s?.compare) return;
     const d = comparePanel(s.compare, s.cursor.run);
     const generator = d.measured_by === 'generator';

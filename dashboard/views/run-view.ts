@@ -10,8 +10,7 @@
  * Once the server's run has a knee, its diagnosis takes rows 10-11 under the contexts and the queues, which keep
  * rows 8-9 (their first lines: the busiest contexts, the accept and server waits).
  */
-import blessed from 'blessed';
-import Grid from 'blessed-contrib/lib/layout/grid.js';
+import type blessed from 'blessed';
 import type { Snapshot } from '../state/snapshot.js';
 import type { PanelInput } from '../panels/input.js';
 import { throughputPanel } from '../panels/throughput.js';
@@ -23,11 +22,9 @@ import { contextSwitchesPanel } from '../panels/context-switches.js';
 import { eventLoopPanel } from '../panels/event-loop.js';
 import { queuesPanel } from '../panels/queues.js';
 import { errorsPanel } from '../panels/errors.js';
-import { phasePanel } from '../panels/phase.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
-import { borderColour } from '../widgets/tags.js';
 import { fmtMs, fmtPct } from '../widgets/format.js';
-import { errorLines, recentText, statusLabel, statusLines, windowText, type ScreenStatus } from './status-text.js';
+import { errorLines, recentText, windowText, type ScreenStatus } from './status-text.js';
 import {
   contextLines,
   cpuLines,
@@ -41,15 +38,13 @@ import {
   throughputLines,
 } from './run-text.js';
 import { diagnosisLabel, diagnosisLines } from './diagnosis-text.js';
-import type { View } from './view.js';
+import { GridView } from './view.js';
 
 /** The grid's row height, per cent of the screen (blessed-contrib's grid lays out in percentages). */
 const ROW = 100 / 12;
 
-export class RunView implements View {
+export class RunView extends GridView {
   readonly needs = {};
-  private readonly root: blessed.Widgets.BoxElement;
-  private readonly status: TextBox;
   private readonly errors: TextBox;
   private readonly throughput: TextBox;
   private readonly latency: TextBox;
@@ -61,9 +56,8 @@ export class RunView implements View {
   private readonly diagnosis: TextBox;
 
   constructor(screen: blessed.Widgets.Screen) {
-    this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-    const grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
-    this.status = textBox(grid, [0, 0, 2, 9]);
+    super(screen, 9);
+    const grid = this.grid;
     this.errors = textBox(grid, [0, 9, 2, 3]);
     this.throughput = textBox(grid, [2, 0, 3, 6]);
     this.latency = textBox(grid, [2, 6, 3, 6]);
@@ -89,17 +83,8 @@ export class RunView implements View {
     } else this.diagnosis.box.hide();
   }
 
-  show(): void {
-    this.root.show();
-  }
-
-  hide(): void {
-    this.root.hide();
-  }
-
   update(s: Snapshot | null, state: ScreenStatus): void {
-    const phase = s && phasePanel(s);
-    this.status.set(statusLabel(state), statusLines(phase, state));
+    const phase = this.drawStatus(s, state);
     if (!s || !phase) return this.showDiagnosis(null, '');
     const diagnosis = diagnosisLines(s.summary, this.diagnosis.width(), this.diagnosis.height());
     this.showDiagnosis(diagnosis, s.summary ? diagnosisLabel(s.summary) : '');

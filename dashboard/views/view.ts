@@ -1,6 +1,14 @@
-/** What the dashboard asks of a view: draw a snapshot, and be shown or hidden as a whole. */
+/**
+ * What the dashboard asks of a view: draw a snapshot, and be shown or hidden as a whole. GridView is what every view
+ * is made of: a box over the whole screen, a 12x12 grid in it, the status rows on top.
+ */
+import blessed from 'blessed';
+import Grid from 'blessed-contrib/lib/layout/grid.js';
 import type { Snapshot, SnapshotNeeds } from '../state/snapshot.js';
-import type { ScreenStatus } from './status-text.js';
+import { phasePanel, type PhasePanel } from '../panels/phase.js';
+import { textBox, type Drawn, type TextBox } from '../widgets/text-box.js';
+import { borderColour } from '../widgets/tags.js';
+import { statusLabel, statusLines, type ScreenStatus } from './status-text.js';
 
 export interface View {
   /** What the view needs in its snapshots beyond the cursor's figures (each costs work per server or interval). */
@@ -9,3 +17,37 @@ export interface View {
   hide(): void;
   update(snapshot: Snapshot | null, state: ScreenStatus): void;
 }
+
+export abstract class GridView implements View {
+  abstract readonly needs: SnapshotNeeds;
+  protected readonly root: blessed.Widgets.BoxElement;
+  protected readonly grid: Grid;
+  protected readonly status: TextBox;
+
+  /** `statusCols`: how much of the top rows the status takes (the rest is the view's: the Run view's errors). */
+  constructor(screen: blessed.Widgets.Screen, statusCols = 12) {
+    this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
+    this.grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
+    this.status = textBox(this.grid, [0, 0, 2, statusCols]);
+  }
+
+  show(): void {
+    this.root.show();
+  }
+
+  hide(): void {
+    this.root.hide();
+  }
+
+  abstract update(snapshot: Snapshot | null, state: ScreenStatus): void;
+
+  /** Draws the status rows; the cursor's phase, which the view's own panels go on from. */
+  protected drawStatus(s: Snapshot | null, state: ScreenStatus): PhasePanel | null {
+    const phase = s && phasePanel(s);
+    this.status.set(statusLabel(state), statusLines(phase, state));
+    return phase;
+  }
+}
+
+/** A chart box's text and paints, under its label. */
+export const showDrawn = (box: TextBox, label: string, d: Drawn): void => box.set(label, d.lines, d.paints);
