@@ -32,6 +32,8 @@ export interface PrometheusRecording {
 
 /** Fewer steps with data than this say nothing of a rate that changes. */
 export const MIN_STEPS = 3;
+/** Prometheus answers a range query of at most 11,000 points per series (its query_range limit). */
+const MAX_STEPS = 11_000;
 
 function framesOf(run: number, intervalMs: number, list: readonly AgentInterval[]): Frame[] {
   const frames: Frame[] = [];
@@ -48,6 +50,10 @@ export async function readPrometheus(q: PrometheusQuery): Promise<PrometheusReco
   const range: StepRange = { start: Math.floor(q.from / q.stepS) * q.stepS, end: Math.floor(q.to / q.stepS) * q.stepS, stepS: q.stepS };
   if (range.end - range.start < MIN_STEPS * q.stepS) {
     throw new UserError(`the range (${q.to - q.from} s) is too short for steps of ${q.stepS} s: give at least ${MIN_STEPS} steps (a longer --last or --from/--to, or a smaller --step)`, 'PROMETHEUS_USAGE');
+  }
+  const steps = (range.end - range.start) / q.stepS;
+  if (steps > MAX_STEPS) {
+    throw new UserError(`${steps} steps of ${q.stepS} s: Prometheus answers at most ${MAX_STEPS} per query; give --step ${Math.ceil((range.end - range.start) / MAX_STEPS)}s or more`, 'PROMETHEUS_USAGE');
   }
   const targets = await serviceTargets(api, q.service, range.start, range.end);
   const byTarget = await readAgentIntervals(api, q.service, targets, range);
