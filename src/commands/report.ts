@@ -30,7 +30,7 @@ export function registerReport(program: Command): void {
     .option('--slo <text>', 'judge the max sustainable rate against this SLO, e.g. "p99<100ms, errors<1%" (default: the scenario\'s slo)', sloOption)
     .action(async (file: string | undefined, opts: { format?: string; json?: boolean; out?: string; slo?: Slo; capacity?: string } & PrometheusOptions) => {
       const format = opts.json ? 'json' : (opts.format ?? (opts.out ? FORMAT_BY_EXTENSION[extname(opts.out).toLowerCase()] : undefined) ?? 'text');
-      if (!FORMATS.includes(format)) throw new UserError(`--format must be ${FORMATS.join(', ')}, not '${format}'`, 'SCENARIO_USAGE');
+      if (!FORMATS.includes(format)) throw new UserError(`--format must be ${FORMATS.slice(0, -1).join(', ')} or ${FORMATS[FORMATS.length - 1]}, not '${format}'`, 'SCENARIO_USAGE');
       if (file !== undefined && opts.prometheus) throw new UserError('give a recording or --prometheus, not both', 'SCENARIO_USAGE');
       if (file === undefined && !opts.prometheus) throw new UserError('give a recording (srvlens report FILE) or a Prometheus (--prometheus URL --service NAME)', 'SCENARIO_USAGE');
       const report = file === undefined ? await reportFromPrometheus(prometheusQuery(opts), { capacityFile: opts.capacity, slo: opts.slo ?? null }) : await reportFromFile(file, opts.slo ?? null);

@@ -65,7 +65,7 @@ load:
   it('report: an unknown --format exits 2 with one line', async () => {
     const r = await srvlens('report', join(dir, 'none.srvlens.gz'), '--format', 'xml');
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, "--format must be text, json or markdown, not 'xml'");
+    expectOneLine(r.stderr, "--format must be text, json, markdown or html, not 'xml'");
   });
 
   it('report: a file that is not a recording (RECORDING_INVALID) exits 2 with one line', async () => {

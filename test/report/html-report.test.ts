@@ -127,6 +127,6 @@ describe('srvlens report --format', () => {
     expect(readFileSync(md, 'utf8')).toMatch(/^## srvlens report: tour/);
     const bad = cli(['report', TOUR, '--format', 'pdf']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--format must be text, json, markdown, html, not 'pdf'/);
+    expect(bad.stderr).toMatch(/--format must be text, json, markdown or html, not 'pdf'/);
   });
 });
