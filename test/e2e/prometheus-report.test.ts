@@ -171,6 +171,7 @@ describe('srvlens report --prometheus, two instances of one service', () => {
     expect(h.basis).toMatch(/ms CPU per request/);
     expect(s.instances.map((i) => i.instance)).toHaveLength(2);
     expect(s.diagnosis).toMatch(/^shop served \d+ req\/s at its peak .*x headroom; the knee is set by cpu/);
+    console.log(`prometheus-report: ${s.diagnosis}`);
   });
 
   it('reads the same from a recording of it (srvlens record --prometheus)', () => {
