@@ -18,6 +18,7 @@ import { CumulativeTotals } from './prometheus-cumulative.js';
 import { startPrometheusEndpoint } from './prometheus-endpoint.js';
 import { toPrometheusText } from './prometheus-text.js';
 import { currentTid } from './thread-recorder.js';
+import { bearerHeader } from '../../src/vocabulary/exposure.js';
 import {
   announcementOf,
   isToAgentThread,
@@ -174,8 +175,12 @@ function foreign(m: HandOffData): void {
   }
 }
 
+// With a token, every export says it: a collector beyond loopback asks for it (OTEL_EXPORTER_OTLP_HEADERS, which
+// the exporter reads itself, adds to it).
+const headers = config.token === null ? undefined : bearerHeader(config.token);
 const exporter = new OTLPMetricExporter({
   url: config.collectorUrl,
+  headers,
   // A slow collector must not pile up requests: give up well before the next intervals queue behind it.
   timeoutMillis: Math.max(1000, config.intervalMs * 2),
 });
@@ -192,14 +197,14 @@ const resource = resourceFromAttributes({
   [ATTR.cpuLimitSource]: limit.source,
 });
 
-const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs) : null;
+const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs, headers) : null;
 
 /** With SRVLENS_PROMETHEUS_PORT: every record harvested is also summed here, for the scrape endpoint to read. */
 const totals = config.prometheus ? new CumulativeTotals() : null;
 if (config.prometheus && totals) {
   try {
     const target = resource.attributes as Record<string, string | number>;
-    startPrometheusEndpoint({ ...config.prometheus, render: () => toPrometheusText(totals, target), onError: () => errors++ });
+    startPrometheusEndpoint({ ...config.prometheus, token: config.token, render: () => toPrometheusText(totals, target), onError: () => errors++ });
   } catch {
     errors++;
   }

@@ -18,7 +18,11 @@
  *                                 from the agent thread; unset, or not a port in 1..65535: no endpoint. A port in use is
  *                                 reported once on stderr and the agent carries on without it (so in a process tree
  *                                 that inherits the variable, the first process to bind it serves its own figures)
- * SRVLENS_PROMETHEUS_HOST=ADDR    the address the endpoint listens on (default 127.0.0.1: loopback only)
+ * SRVLENS_PROMETHEUS_HOST=ADDR    the address the endpoint listens on (default 127.0.0.1: loopback only); an address
+ *                                 beyond loopback only with SRVLENS_TOKEN (else no endpoint, said once on stderr)
+ * SRVLENS_TOKEN=TOKEN             sent as Authorization: Bearer TOKEN with every OTLP export (a collector bound beyond
+ *                                 loopback asks for it), and asked of every scrape of the endpoint above. The standard
+ *                                 OTEL_EXPORTER_OTLP_HEADERS apply to the exports too
  * OTEL_METRICS_EXPORTER=none      (or =prometheus) with no SRVLENS_COLLECTOR_URL: no OTLP export at all, e.g. when
  *                                 Prometheus scrapes the endpoint above and no collector listens
  */
@@ -39,6 +43,8 @@ export interface AgentConfig {
   otlp: boolean;
   /** The Prometheus endpoint's address, or null when it is off. */
   prometheus: { host: string; port: number } | null;
+  /** SRVLENS_TOKEN: the bearer sent with exports and asked of scrapes; null when unset. */
+  token: string | null;
 }
 
 function int(value: string | undefined, fallback: number, min: number, max: number): number {
@@ -66,5 +72,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     prometheus: env.SRVLENS_PROMETHEUS_PORT
       ? prometheusAddress(env.SRVLENS_PROMETHEUS_PORT, env.SRVLENS_PROMETHEUS_HOST)
       : null,
+    // Read here, not through vocabulary/exposure.ts: the preload reads this file in every thread, and the check's
+    // crypto and address rules are needed only in the agent thread.
+    token: env.SRVLENS_TOKEN || null,
   };
 }

@@ -15,12 +15,12 @@ export class ExemplarSpans {
   private readonly provider: BasicTracerProvider;
   private readonly tracer;
 
-  constructor(resource: Resource, metricsUrl: string | undefined, intervalMs: number) {
+  constructor(resource: Resource, metricsUrl: string | undefined, intervalMs: number, headers?: Record<string, string>) {
     // Beside the srvlens collector's metrics endpoint; else the standard OTEL_EXPORTER_OTLP_* variables apply.
     const url = metricsUrl?.replace(/\/v1\/metrics$/, '/v1/traces');
     this.provider = new BasicTracerProvider({
       resource,
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }), { scheduledDelayMillis: intervalMs, maxQueueSize: 2048 })],
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url, headers }), { scheduledDelayMillis: intervalMs, maxQueueSize: 2048 })],
     });
     this.tracer = this.provider.getTracer('srvlens-agent-node');
   }

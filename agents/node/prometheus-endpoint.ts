@@ -4,16 +4,21 @@
  * so scrapes are not counted as the host's requests.
  *
  * It never changes its host: the server is unref'd, every failure is caught and counted, and a port that cannot be
- * bound is said once on stderr, after which the agent carries on without the endpoint.
+ * bound is said once on stderr, after which the agent carries on without the endpoint. So is an address beyond
+ * loopback without SRVLENS_TOKEN: the agent cannot refuse to start its host, so it serves no endpoint instead. With a
+ * token, every scrape must carry it as a bearer (Prometheus: `authorization: { credentials: TOKEN }`).
  */
 import { writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { CONTENT_TYPE } from './prometheus-text.js';
+import { bearerProblem, exposureRefusal } from '../../src/vocabulary/exposure.js';
 
 export interface PrometheusEndpointOptions {
   host: string;
   /** 0 takes any free port (the returned server's address says which). */
   port: number;
+  /** Asked of every scrape as `Authorization: Bearer TOKEN`; required for a host beyond loopback. */
+  token: string | null;
   /** The page, built once per scrape. */
   render: () => string;
   /** Counts a failure the endpoint caught. */
@@ -37,11 +42,21 @@ function say(line: string): void {
   }
 }
 
-export function startPrometheusEndpoint(o: PrometheusEndpointOptions): Server {
+/** The endpoint, listening (or saying on stderr why it could not); null when its address is not allowed. */
+export function startPrometheusEndpoint(o: PrometheusEndpointOptions): Server | null {
+  const refusal = exposureRefusal(o.host, o.token, `SRVLENS_PROMETHEUS_HOST=${o.host}`, 'SRVLENS_TOKEN=TOKEN in the app\'s environment');
+  if (refusal !== null) {
+    say(`srvlens agent: no Prometheus endpoint: ${refusal}; the agent carries on without it`);
+    return null;
+  }
+  const token = o.token;
   const server = createServer((req, res) => {
     try {
       const path = (req.url ?? '/').split('?')[0];
-      if (path !== '/metrics') {
+      const denied = token === null ? null : bearerProblem(req.headers.authorization, token);
+      if (denied !== null) {
+        res.writeHead(401, { 'www-authenticate': 'Bearer realm="srvlens"', 'content-type': 'text/plain; charset=utf-8' }).end(`srvlens agent: ${denied}\n`);
+      } else if (path !== '/metrics') {
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('srvlens agent: the metrics are at /metrics\n');
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('GET /metrics\n');

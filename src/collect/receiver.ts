@@ -1,6 +1,7 @@
 /**
- * The srvlens collector's front door: an OTLP/HTTP receiver on loopback. It accepts metric and trace exports from
- * any OpenTelemetry SDK, JSON or protobuf, and hands them on as per-interval agent data (spans mapped onto the
+ * The srvlens collector's front door: an OTLP/HTTP receiver, on loopback unless told otherwise (and then only with
+ * a token, which every export must carry as a bearer: vocabulary/exposure.ts). It accepts metric and trace exports
+ * from any OpenTelemetry SDK, JSON or protobuf, and hands them on as per-interval agent data (spans mapped onto the
  * parts by SpanMapper).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -9,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { parseOtlpMetrics, type AgentInterval } from './otlp-json.js';
 import { decodeMetricsProto, decodeTracesProto } from './otlp-proto.js';
 import { SpanMapper } from './otlp-spans.js';
+import { bearerProblem, requireTokenBeyondLoopback } from '../vocabulary/exposure.js';
 
 export interface Collector {
   port: number;
@@ -40,7 +42,14 @@ export async function startCollector(options: {
   onNotice?: (message: string) => void;
   host?: string;
   port?: number;
+  /** When set, every request must carry `Authorization: Bearer TOKEN`; required for a host beyond loopback. */
+  token?: string | null;
+  /** How the user gave the host, for the refusal's message (default `host ADDRESS`). */
+  hostSetting?: string;
 }): Promise<Collector> {
+  const host = options.host ?? '127.0.0.1';
+  const token = options.token ?? null;
+  requireTokenBeyondLoopback(host, token, options.hostSetting ?? `host ${host}`);
   const rejected: { reason: string }[] = [];
   const spans = new SpanMapper(options.intervalMs, options.onNotice);
   const server: Server = createServer(async (req, res) => {
@@ -51,6 +60,13 @@ export async function startCollector(options: {
     try {
       if (req.method !== 'POST' || (req.url !== '/v1/metrics' && req.url !== '/v1/traces')) {
         return reply(404, { error: 'srvlens collector: POST /v1/metrics or /v1/traces' });
+      }
+      // Before the body is read: an export without the token costs no more than its headers.
+      const denied = token === null ? null : bearerProblem(req.headers.authorization, token);
+      if (denied !== null) {
+        res.setHeader('www-authenticate', 'Bearer realm="srvlens"');
+        res.setHeader('connection', 'close');
+        return reply(401, { error: `srvlens collector: ${denied}` });
       }
       const type = String(req.headers['content-type'] ?? '');
       const body = await readBody(req);
@@ -77,7 +93,7 @@ export async function startCollector(options: {
       reply(400, { error: (err as Error).message });
     }
   });
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  server.listen(options.port ?? 0, host);
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   return {

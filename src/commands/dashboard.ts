@@ -16,6 +16,7 @@ import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabu
 import { serverStats } from '../analysis/server-stats.js';
 import { intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
+import { TOKEN_ENV, tokenFrom } from '../vocabulary/exposure.js';
 
 /** Ticks this long after each boundary: agents export a few ms after it, and the frames wait LAG intervals anyway. */
 const TICK_GRACE_MS = 50;
@@ -26,6 +27,7 @@ interface Options {
   intervalMs: number;
   out?: string;
   json?: boolean;
+  token?: string;
 }
 
 function intervalOption(value: string): number {
@@ -48,7 +50,8 @@ export function registerDashboard(program: Command): void {
     .command('dashboard')
     .description('Listen on loopback for agents (srvlens\'s, or any OpenTelemetry SDK over OTLP/HTTP) and show what they measure, live: each service is a server')
     .option('--port <n>', 'port to listen on (0: any free one, printed)', intOption, 4318)
-    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; beyond loopback (127.0.0.0/8, ::1, localhost) only with a token', '127.0.0.1')
+    .option('--token <token>', `every OTLP export must carry Authorization: Bearer TOKEN (default: ${TOKEN_ENV}); needed for a --host beyond loopback`)
     .option('--interval-ms <ms>', 'interval length; agents must use the same (SRVLENS_INTERVAL_MS)', intervalOption, DEFAULT_INTERVAL_MS)
     .option('-o, --out <file>', 'also record the frames, for `srvlens replay` and `srvlens report`')
     .option('--json', 'no dashboard: print each run-start, frame and run-end as a line of JSON')
@@ -59,6 +62,8 @@ export function registerDashboard(program: Command): void {
         'Start your apps with the agent, pointed here:',
         '  SRVLENS_COLLECTOR_URL=http://127.0.0.1:4318/v1/metrics SRVLENS_SERVER_NAME=api node --import srvlens/agent app.js',
         'or export OTLP/HTTP (JSON or protobuf) from any OpenTelemetry SDK to http://127.0.0.1:4318 (service.name names the server).',
+        `With a token (--token or ${TOKEN_ENV}), exports need Authorization: Bearer TOKEN: the srvlens agent sends it when ${TOKEN_ENV}`,
+        'is set in its environment; an OpenTelemetry SDK sends it with OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer TOKEN".',
         '',
         'There is no load generator here: the figures are the server side\'s (requests served, server time, its parts, CPU,',
         'context switches); client latency, send_wait and network are not measured. Load the apps with anything you like.',
@@ -72,6 +77,7 @@ export function registerDashboard(program: Command): void {
 }
 
 async function runDashboard(o: Options): Promise<number> {
+  const token = tokenFrom(o.token);
   const onTerminal = process.stdout.isTTY && process.stdin.isTTY && !o.json;
   // Everything that waits comes before the collector listens: from then on data can come at any moment, and the
   // recording's header and the sink must be there for it.
@@ -113,7 +119,7 @@ async function runDashboard(o: Options): Promise<number> {
   let collector: Collector | null = null;
   let clock: IntervalClock | null = null;
   try {
-    collector = await listen(o, (list) => runs.add(list), (line) => sink?.log(line));
+    collector = await listen(o, token, (list) => runs.add(list), (line) => sink?.log(line));
     const where = `${o.host}:${collector.port}`;
     const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${collector.port}/v1/metrics`;
     // Opened once listening, so that a port in use leaves an earlier recording of that name as it was.
@@ -127,7 +133,9 @@ async function runDashboard(o: Options): Promise<number> {
       host: host!,
       interval_ms: o.intervalMs,
     });
-    const hint = `SRVLENS_COLLECTOR_URL=${url}${o.intervalMs === DEFAULT_INTERVAL_MS ? '' : ` SRVLENS_INTERVAL_MS=${o.intervalMs}`} node --import srvlens/agent app.js`;
+    // The token itself is not printed: a terminal's scrollback and a CI log are not the place for it.
+    const tokenHint = token === null ? '' : ` ${TOKEN_ENV}=<the token>`;
+    const hint = `SRVLENS_COLLECTOR_URL=${url}${o.intervalMs === DEFAULT_INTERVAL_MS ? '' : ` SRVLENS_INTERVAL_MS=${o.intervalMs}`}${tokenHint} node --import srvlens/agent app.js`;
     // Before the screen takes the terminal, so that it is there to read again once the dashboard has ended.
     const shown = onTerminal ? 'the dashboard' : o.json ? 'no terminal, so a JSON line per record here' : 'no terminal, so a line per server and interval here';
     process.stderr.write(`srvlens dashboard: listening on ${url} (and /v1/traces); ${shown}. Agents: ${hint}\n`);
@@ -182,9 +190,9 @@ function openWriter(out: string | undefined): RecordingWriter | null {
 
 type CollectorOptions = Parameters<typeof startCollector>[0];
 
-async function listen(o: Options, onAgentIntervals: CollectorOptions['onAgentIntervals'], onNotice: CollectorOptions['onNotice']): Promise<Collector> {
+async function listen(o: Options, token: string | null, onAgentIntervals: CollectorOptions['onAgentIntervals'], onNotice: CollectorOptions['onNotice']): Promise<Collector> {
   try {
-    return await startCollector({ intervalMs: o.intervalMs, host: o.host, port: o.port, onAgentIntervals, onNotice });
+    return await startCollector({ intervalMs: o.intervalMs, host: o.host, port: o.port, token, hostSetting: `--host ${o.host}`, onAgentIntervals, onNotice });
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'EADDRINUSE') {

@@ -3,7 +3,8 @@ import { MODELS } from '../servers/models/registry.js';
 import { runServeCommand } from '../servers/serve-main.js';
 import { startBackend } from '../servers/backend/backend.js';
 import { parseLatencyFlag } from '../servers/backend/latency.js';
-import { intOption } from './options.js';
+import { intOption, TARGET_TOKEN_HELP } from './options.js';
+import { requireTokenBeyondLoopback, tokenFrom } from '../vocabulary/exposure.js';
 
 /**
  * Where a Node model is not what the same model is in C or Java. Figures measured on this project's 2-core machines
@@ -37,7 +38,8 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Run one reference server of a concurrency model on the shared workload, until Ctrl-C')
     .requiredOption('--model <id>', 'the concurrency model (see below)')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on; beyond loopback (127.0.0.0/8, ::1, localhost) only with --token', '127.0.0.1')
+    .option('--token <token>', TARGET_TOKEN_HELP)
     .option('--port <n>', 'port to listen on (0: any free one)', intOption, 8080)
     .option('--backend-port <n>', 'the backend tier to call (`srvlens backend`); without it an in-process backend is started', intOption)
     .option('--backend-latency <dist>', 'latency of the in-process backend: fixed:MS, uniform:MIN:MAX, exponential:MEAN, lognormal:MEDIAN:SIGMA', 'fixed:5')
@@ -50,6 +52,7 @@ export function registerServe(program: Command): void {
     .option('--policy <policy>', 'event-loop-per-core: who accepts, none (the kernel balances) or rr (the primary hands out)')
     .addHelpText('after', `\nModels:\n${models}\n\n${NODE_NOTE}\n\nRun under the agent to see where the time goes:\n  node --import srvlens/agent $(npm root)/srvlens/dist/src/cli.js serve --model event-loop`)
     .action(async (o) => {
+      requireTokenBeyondLoopback(o.host, tokenFrom(o.token), `--host ${o.host}`);
       let backendPort: number | undefined = o.backendPort;
       let closeBackend = async () => undefined as void;
       if (backendPort === undefined) {

@@ -13,6 +13,7 @@ import { ServerSchema } from './schema/servers.js';
 import { BackendSchema, WorkloadSchema } from './schema/workload.js';
 import { SloSchema } from './slo.js';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
+import { REDACTED } from '../vocabulary/redact.js';
 
 const Capacity = z
   .strictObject({
@@ -35,6 +36,21 @@ const Capacity = z
     max_seconds: positiveNumber().default(600).describe('Time budget of the whole search, s; --max-seconds overrides (default 600)'),
   })
   .describe('How `srvlens capacity` searches for the highest sustainable rate (all fields have defaults)');
+
+const BOOLEAN_RULE = 'expected true or false';
+
+const RecordSettings = z
+  .strictObject({
+    env: z
+      .boolean({ error: BOOLEAN_RULE })
+      .default(false)
+      .describe(`Keep external servers' env values in the recording's header (default false: each value is "${REDACTED}", its name kept)`),
+    query_strings: z
+      .boolean({ error: BOOLEAN_RULE })
+      .default(false)
+      .describe(`Keep the query strings of load.path, the mix's paths and ready.http in the recording's header (default false: "?${REDACTED}")`),
+  })
+  .describe("What may be secret that the recording's header keeps of the scenario, recordings being made to be shared (default: neither)");
 
 export const ScenarioSchema = z
   .strictObject(
@@ -67,6 +83,7 @@ export const ScenarioSchema = z
       load: LoadSchema,
       slo: SloSchema.optional(),
       capacity: Capacity.optional(),
+      record: RecordSettings.optional(),
     },
     { error: 'expected a mapping with name, servers and load' },
   )

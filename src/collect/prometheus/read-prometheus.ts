@@ -7,6 +7,7 @@
 import { RECORDING_SCHEMA, type Frame, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../../vocabulary/index.js';
 import { toolVersion } from '../../vocabulary/package-paths.js';
 import { UserError } from '../../vocabulary/errors.js';
+import { recordableUrl } from '../../vocabulary/redact.js';
 import { FrameAssembler } from '../frame-assembler.js';
 import type { AgentInterval } from '../otlp-json.js';
 import { readAgentIntervals, targetKey, type StepRange } from './agent-intervals.js';
@@ -88,9 +89,9 @@ export async function readPrometheus(q: PrometheusQuery): Promise<PrometheusReco
     scenario: {
       name: `${q.service} from Prometheus`,
       file: null,
-      description: `${q.service}'s agents as Prometheus at ${q.url} kept them, ${iso(range.start)} to ${iso(range.end)}, steps of ${q.stepS} s`,
+      description: `${q.service}'s agents as Prometheus at ${recordableUrl(q.url)} kept them, ${iso(range.start)} to ${iso(range.end)}, steps of ${q.stepS} s`,
       // The targets, so that a report of the recording reads their cores as this one does.
-      config: { prometheus: q.url, service: q.service, from: iso(range.start), to: iso(range.end), step_s: q.stepS, targets },
+      config: { prometheus: recordableUrl(q.url), service: q.service, from: iso(range.start), to: iso(range.end), step_s: q.stepS, targets },
     },
     host: fleetHost(targets),
     interval_ms: intervalMs,

@@ -21,6 +21,7 @@ import { ChildSet, type ManagedChild } from '../children.js';
 import { externalServer, startExternal, type ExternalServer } from '../external/external-server.js';
 import { generatorConfig } from './generator-config.js';
 import { hostFacts } from './host-facts.js';
+import { recordedScenario } from './recorded-scenario.js';
 import { ENTRY, toolVersion } from '../../vocabulary/package-paths.js';
 import { phaseDurationS, serverWorkload, type Scenario } from '../schema.js';
 
@@ -65,7 +66,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
       schema: RECORDING_SCHEMA,
       tool: { name: 'srvlens', version: toolVersion() },
       created: new Date().toISOString(),
-      scenario: { name: scenario.name, file: options.scenarioFile, description: scenario.description, config: scenario },
+      scenario: { name: scenario.name, file: options.scenarioFile, description: scenario.description, config: recordedScenario(scenario) },
       host: await hostFacts(),
       interval_ms: scenario.interval_ms,
     });
