@@ -12,6 +12,7 @@ import { registerCapacity } from './commands/capacity.js';
 import { registerAttach } from './commands/attach.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerRecord } from './commands/record.js';
+import { registerScenarios } from './commands/scenarios.js';
 import { toolVersion } from './vocabulary/package-paths.js';
 
 const program = new Command()
@@ -31,6 +32,7 @@ registerCapacity(program);
 registerAttach(program);
 registerDashboard(program);
 registerRecord(program);
+registerScenarios(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@ import { EXIT, UserError } from '../vocabulary/errors.js';
 import { trapStopSignals } from './stop-signals.js';
 import { runCapacity } from '../scenario/capacity/run-capacity.js';
 import { loadScenario } from '../scenario/read-scenario.js';
+import { SCENARIO_ARG_HELP, resolveScenarioFile } from '../scenario/shipped.js';
 import { RunAborted } from '../scenario/run/runner.js';
 import { sloOption } from './options.js';
 import { parseVary, type Vary } from '../scenario/capacity/vary.js';
@@ -38,7 +39,7 @@ export function registerCapacity(program: Command): void {
   program
     .command('capacity')
     .description('Find, per server of a scenario, the highest rate it sustains within the SLO, and what gave out there')
-    .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/capacity-search.yaml; its `capacity:` section tunes the search')
+    .argument('<scenario>', `${SCENARIO_ARG_HELP}, e.g. capacity-search; its \`capacity:\` section tunes the search`)
     .option('--slo <text>', 'the SLO, e.g. "p99<100ms" or "p99<100ms, errors<1%" (default: the scenario\'s slo)', sloOption)
     .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes, summary}], sweeps} on stdout (summary: as the report\'s, docs/report-json.md)')
     .option('--vary <size=values>', 'search each server that has this size once per value, e.g. threads=4,8,16,32, and check the USL fit of the other sizes against each', varyOption)
@@ -50,7 +51,8 @@ export function registerCapacity(program: Command): void {
         'gave_out: latency (the SLO percentile, the server\'s own queue), errors, backend (its concurrency limit),\n' +
         'generator (it could not keep up: the server\'s limit is higher), throughput, max_rps, time, no-server.',
     )
-    .action(async (file: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number; vary?: Vary }) => {
+    .action(async (arg: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number; vary?: Vary }) => {
+      const file = resolveScenarioFile(arg);
       const scenario = loadScenario(file);
       const slo = opts.slo ?? scenario.slo;
       if (slo === undefined) throw new UserError(`${file}: no SLO to search against: give --slo "p99<100ms" or an \`slo:\` in the scenario`);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../vocabulary/errors.js';
 import { trapStopSignals } from './stop-signals.js';
 import { loadScenario } from '../scenario/read-scenario.js';
+import { SCENARIO_ARG_HELP, resolveScenarioFile } from '../scenario/shipped.js';
 import { RunAborted, runScenario, scenarioSeconds } from '../scenario/run/runner.js';
 import { reportFromFile } from '../report/load-report.js';
 import { renderText } from '../report/text-report.js';
@@ -12,11 +13,12 @@ export function registerRun(program: Command): void {
   program
     .command('run')
     .description('Run a scenario: start the backend, each server with the agent, the load; record everything to a file')
-    .argument('<scenario>', 'a scenario file (YAML), e.g. scenarios/quickstart.yaml')
+    .argument('<scenario>', `${SCENARIO_ARG_HELP}, e.g. quickstart or ./my-scenario.yaml`)
     .option('-o, --out <file>', 'recording to write', 'run.srvlens.gz')
     .option('--json', 'print the report as JSON (srvlens.report/2) instead of a table')
     .option('-q, --quiet', 'no progress lines')
-    .action(async (file: string, opts: { out: string; json?: boolean; quiet?: boolean }) => {
+    .action(async (arg: string, opts: { out: string; json?: boolean; quiet?: boolean }) => {
+      const file = resolveScenarioFile(arg);
       const scenario = loadScenario(file);
       const controller = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {

@@ -4,6 +4,7 @@ import { fdBudget } from '../load/connections/fd-budget.js';
 import { ScenarioError, type ScenarioProblem } from '../scenario/errors.js';
 import { scenarioJsonSchemaText } from '../scenario/json-schema.js';
 import { loadScenario } from '../scenario/read-scenario.js';
+import { SCENARIO_ARG_HELP, resolveScenarioFile } from '../scenario/shipped.js';
 import { scenarioSeconds } from '../scenario/run/runner.js';
 import type { Scenario } from '../scenario/schema.js';
 
@@ -21,7 +22,7 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('Check scenario files without running them: exit 0 when all are valid, 2 when any is not (each problem as file:line:col: field: what)')
-    .argument('[files...]', 'scenario files (YAML)')
+    .argument('[files...]', `scenarios: each ${SCENARIO_ARG_HELP}`)
     .option('--json', 'print {valid, files: [{file, valid, problems: [{line, column, path, message}], error, notes}]} on stdout')
     .option('--print-schema', 'print the scenario JSON Schema (what schemas/scenario.schema.json holds) and exit')
     .action((files: string[], opts: { json?: boolean; printSchema?: boolean }) => {
@@ -38,8 +39,11 @@ export function registerValidate(program: Command): void {
     });
 }
 
-function check(file: string): FileResult {
+/** `file` in the result is the path read (a shipped scenario's, for a name), so its problems point into it. */
+function check(arg: string): FileResult {
+  let file = arg;
   try {
+    file = resolveScenarioFile(arg);
     const scenario = loadScenario(file);
     return { file, valid: true, problems: [], error: null, notes: notesOf(scenario) };
   } catch (err) {

@@ -1,22 +1,20 @@
 /** Reads a scenario file; every problem in it is reported with file, line, column and field path. */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ScenarioError, type ScenarioProblem } from './errors.js';
 import { explainIssues } from './explain-issue.js';
 import { formatPath, locate } from './locate.js';
 import { ScenarioSchema, type Scenario } from './schema.js';
+import { scenarioNotFound } from './shipped.js';
 
+/** Reads the scenario at the path `file` (commands turn a shipped scenario's name into its path first: shipped.ts). */
 export function loadScenario(file: string): Scenario {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') {
-      throw new ScenarioError('SCENARIO_NOT_FOUND', file, [],
-        `scenario file not found: ${file} (looked for ${resolve(file)}); the scenarios that come with srvlens are in scenarios/`);
-    }
+    if (e.code === 'ENOENT') throw scenarioNotFound(file);
     throw new ScenarioError('SCENARIO_UNREADABLE', file, [], `cannot read scenario file ${file}: ${e.message}`);
   }
   return parseScenario(text, file);
