@@ -1,7 +1,8 @@
 /**
- * `srvlens dashboard`: the collector on loopback, and the live dashboard over whatever agents send to it. Each
- * service (service.name) is a server; frames are made on the interval clock, since no generator paces them
- * (collect/service-runs.ts). Without a terminal, a line per server and interval (or the records as JSON lines).
+ * `srvlens dashboard`: the collector (on loopback unless --host and a token say otherwise), and the live dashboard
+ * over whatever agents send to it. Each service (service.name) is a server; frames are made on the interval clock,
+ * since no generator paces them (collect/service-runs.ts). Without a terminal, a line per server and interval (or
+ * the records as JSON lines).
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { startCollector, type Collector } from '../collect/receiver.js';
@@ -48,7 +49,7 @@ interface Sink {
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('Listen on loopback for agents (srvlens\'s, or any OpenTelemetry SDK over OTLP/HTTP) and show what they measure, live: each service is a server')
+    .description('Listen for agents (srvlens\'s, or any OpenTelemetry SDK over OTLP/HTTP; on loopback unless --host and a token say otherwise) and show what they measure, live: each service is a server')
     .option('--port <n>', 'port to listen on (0: any free one, printed)', intOption, 4318)
     .option('--host <address>', 'address to listen on; beyond loopback (127.0.0.0/8, ::1, localhost) only with a token', '127.0.0.1')
     .option('--token <token>', `every OTLP export must carry Authorization: Bearer TOKEN (default: ${TOKEN_ENV}); needed for a --host beyond loopback`)
