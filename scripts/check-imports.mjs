@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Checks the import graph of the sources (src, agents, dashboard, bench) against the design's layering
 // (shared/ARCHITECTURE.md, sections 2 and 10): no cycle between files or between folders, and each layer imports only
-// what lies below it. Exits 1 with one line per violation, 0 when the graph is clean. Run by `npm test`.
+// what lies below it; and the packages they load against package.json's dependencies. Exits 1 with one line per
+// violation, 0 when the graph is clean. Run by `npm test`.
 //
 // It reads relative `import`/`export ... from` specifiers (static and `import('...')`) with a regular expression:
 // the sources are ESM TypeScript with `.js` specifiers, and a real parser would be a dependency for no gain here.
@@ -86,6 +87,29 @@ for (const file of preload) {
   }
 }
 
+// Packages. Code that runs (everything but bench/) may load only what `dependencies` installs for a user, and every
+// dependency must be loaded by code that runs: one named only by benches or tests belongs in devDependencies.
+// `import type` is erased by the compiler and loads nothing; comments are left out (a usage example in a doc comment
+// names the package it documents).
+const RUNS = (f) => !f.startsWith('bench/');
+const codeOf = (file) => readFileSync(join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dependencies = new Set(Object.keys(pkg.dependencies ?? {}));
+const packageOf = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const loaded = new Set();
+for (const file of files.filter(RUNS)) {
+  for (const m of codeOf(file).matchAll(SPECIFIER)) {
+    const spec = m[1] ?? m[2] ?? m[3];
+    if (spec.startsWith('.') || spec.startsWith('node:') || /\b(?:import|export)\s+type\s/.test(m[0])) continue;
+    const name = packageOf(spec);
+    loaded.add(name);
+    if (!dependencies.has(name)) problems.push(`dependencies: ${file} loads ${name}, which is not in package.json's dependencies`);
+  }
+}
+for (const name of dependencies) {
+  if (!loaded.has(name)) problems.push(`dependencies: ${name} is loaded by no code that runs (src, agents, dashboard): move it to devDependencies`);
+}
+
 /** Strongly connected components with more than one node (or a self-loop): Tarjan's algorithm. */
 function cycles(nodes, edgesOf) {
   let index = 0;
@@ -153,4 +177,4 @@ if (problems.length > 0) {
   console.error(`check-imports: ${problems.length} problem(s) in ${files.length} files`);
   process.exit(1);
 }
-console.log(`check-imports: ${files.length} files, no cycle, layering holds`);
+console.log(`check-imports: ${files.length} files, no cycle, layering holds, ${dependencies.size} dependencies each loaded by code that runs`);

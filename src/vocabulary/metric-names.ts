@@ -1,7 +1,9 @@
 /**
  * Metric names the agents export. OpenTelemetry semantic-convention names where one exists, `srvlens.*` otherwise.
- * (The semantic-conventions package's indexed export still has the old `process.context_switch_type`; the current
- * attribute is `process.context_switch.type`, spelled here.)
+ * They are spelled here rather than imported from @opentelemetry/semantic-conventions: all but two of them are in its
+ * incubating entry (over a megabyte of JavaScript, which OpenTelemetry advises copying from, not depending on), and
+ * the agent's preload, which imports this vocabulary, loads no package. test/vocabulary/semantic-conventions.test.ts
+ * holds each spelling to the package's constant.
  */
 export const METRIC = {
   cpuTime: 'process.cpu.time', // s, attr cpu.mode = user | system
