@@ -54,21 +54,36 @@ function hooks(): AgentHooks | undefined {
   return (globalThis as Record<symbol, AgentHooks | undefined>)[AGENT_HOOKS];
 }
 
+/**
+ * From now on the request of `handle` (node:http: its `res`) is in `stage`, a STAGE value (an app marks parse,
+ * process, downstream, transform or send); the time until the next mark, or the response's end, is that stage's.
+ */
 export function markStage(handle: object, stage: number): void {
   const h = hooks();
   if (h !== undefined) h.stage(handle, stage);
 }
 
+/**
+ * For a server that parses HTTP itself (node:http servers need not call it): the request of `handle` starts its
+ * handler now. sendUs: the request's SEND_TIME_HEADER as a number (µs) or 0; acceptMs: monoMs() when its connection
+ * was accepted, or 0; traceparent: its W3C traceparent header, if any.
+ */
 export function beginRequest(handle: object, sendUs: number, acceptMs: number, traceparent?: string): void {
   const h = hooks();
   if (h !== undefined) h.begin(handle, sendUs, acceptMs, traceparent);
 }
 
+/** For a server that parses HTTP itself: the last byte of the response of `handle` has been handed to the kernel. */
 export function endRequest(handle: object): void {
   const h = hooks();
   if (h !== undefined) h.end(handle);
 }
 
+/**
+ * Names the calling thread's execution context in the agent's reports. hasLoop=false for a thread that blocks and
+ * serves one request at a time: it gets no event-loop figures, and each request's wall time is split by the
+ * thread's schedstat into on CPU, run-queue wait and blocked.
+ */
 export function nameContext(name: string, hasLoop: boolean): void {
   const h = hooks();
   if (h !== undefined) h.context(name, hasLoop);

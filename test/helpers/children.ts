@@ -5,9 +5,9 @@ import { waitUntil } from './processes.js';
 
 export type GatheredChild = ChildProcess & { out: () => string; err: () => string };
 
-/** `node ARGS` with stdout and stderr gathered as text. */
-export function spawnGathered(args: string[], env: NodeJS.ProcessEnv): GatheredChild {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `node ARGS` with stdout and stderr gathered as text; in `cwd` when given (else this process's). */
+export function spawnGathered(args: string[], env: NodeJS.ProcessEnv, cwd?: string): GatheredChild {
+  const child = spawn(process.execPath, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
