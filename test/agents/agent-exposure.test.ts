@@ -91,7 +91,12 @@ describe('the agent beyond loopback', () => {
     await untilAccepts(metrics, 'the endpoint to listen');
     expect(await get(metrics, '/metrics')).toEqual({ status: 401, body: 'srvlens agent: no Authorization header: send Authorization: Bearer TOKEN\n' });
     expect(await get(metrics, '/metrics', { authorization: 'Bearer nope' })).toEqual({ status: 401, body: 'srvlens agent: wrong token\n' });
-    const page = await get(metrics, '/metrics', { authorization: 'Bearer scrape-me' });
+    // The agent's figures are on the page once it has folded its first interval in.
+    let page = await get(metrics, '/metrics', { authorization: 'Bearer scrape-me' });
+    for (const end = Date.now() + 5000; page.status === 200 && !page.body.includes('srvlens_requests_total') && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      page = await get(metrics, '/metrics', { authorization: 'Bearer scrape-me' });
+    }
     expect(page.status).toBe(200);
     expect(page.body).toContain('srvlens_requests_total');
     expect(app.err()).toBe('');

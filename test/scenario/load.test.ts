@@ -85,7 +85,7 @@ describe('parseScenario', () => {
   it('lists the allowed keys for an unknown key unlike any of them', () => {
     const err = errorOf(`${VALID}objective: { p99_ms: 20 }\n`);
     expect(err.message).toBe(
-      'demo.yaml:9:1: objective: unknown key; expected one of: name, description, interval_ms, workload, backend, servers, load, slo, capacity',
+      'demo.yaml:9:1: objective: unknown key; expected one of: name, description, interval_ms, workload, backend, servers, load, slo, capacity, record',
     );
   });
 
