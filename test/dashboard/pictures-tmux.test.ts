@@ -54,7 +54,9 @@ describe('the Capacity view in a terminal', () => {
 
     t.resize(80, 24);
     const small = await t.waitFor((p) => rows(p).length === 24 && widest(p) === 80 && p.includes('offered req/s') && p.includes('9 hybrid-2'), 'the view redrawn at 80x24');
-    SERVERS.forEach((name, i) => expect(small).toContain(`${i + 1} ${name}`));
+    // At 80x24 the legend keeps the cursor's server and its diagnosis, and as many of the others as fit beside them
+    // (which ones depends on how much of the diagnosis is there when the pane is read).
+    expect(SERVERS.filter((name, i) => small.includes(`${i + 1} ${name}`)).length).toBeGreaterThanOrEqual(7);
     t.keys('k');
     await t.waitFor('where the time goes', 'k again: the Run view');
     t.keys('q');
