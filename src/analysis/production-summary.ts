@@ -67,9 +67,8 @@ export interface CapacityRun {
 export interface ProductionInput {
   service: string;
   frames: readonly Frame[];
+  /** At least one: a fleet of one is its own instance. cpuLimit: the cores the agents said it may use (null: not said). */
   instances: { server: string; instance: string; frames: readonly Frame[]; cpuLimit: number | null; cpuLimitSource: string | null }[];
-  /** Cores per instance the agents said they may use (null: not said). */
-  cpuLimits: (number | null)[];
   capacity: CapacityRun | null;
 }
 
@@ -99,14 +98,18 @@ function uslPoints(frames: readonly Frame[]) {
   });
 }
 
-/** What the CPU allows one instance: HOST_CPU_BUSY of its cores, and its busiest serving thread at one core. */
-function cpuCeiling(frames: readonly Frame[], cores: number | null): { rps: number; basis: string } | null {
+/**
+ * What the CPU allows one instance: HOST_CPU_BUSY of its cores (`source` says who set them), and its busiest serving
+ * thread at one core; the lower.
+ */
+function cpuCeiling(frames: readonly Frame[], cores: number | null, source: string | null): { rps: number; basis: string } | null {
   const requests = sum(frames, (f) => f.server?.requests ?? 0);
   if (requests === 0) return null;
   const costs = modelCosts(frames, requests);
   const out: { rps: number; basis: string }[] = [];
   if (cores !== null && costs.cpu_ms_per_request) {
-    out.push({ rps: (HOST_CPU_BUSY * cores * 1000) / costs.cpu_ms_per_request, basis: `${figure(costs.cpu_ms_per_request)} ms CPU per request on ${figure(cores)} cores (${Math.round(HOST_CPU_BUSY * 100)} % busy)` });
+    const from = source ? ` (the limit from ${source})` : '';
+    out.push({ rps: (HOST_CPU_BUSY * cores * 1000) / costs.cpu_ms_per_request, basis: `${figure(costs.cpu_ms_per_request)} ms CPU per request on ${figure(cores)} cores (${Math.round(HOST_CPU_BUSY * 100)} % busy)${from}` });
   }
   // The thread that served most: a loop cannot use more than its one core whatever the host has.
   const byThread = new Map<string, { cpu: number; name: string }>();
@@ -116,9 +119,8 @@ function cpuCeiling(frames: readonly Frame[], cores: number | null): { rps: numb
     byThread.set(c.key, t);
   }
   const threads = [...byThread.values()].sort((a, b) => b.cpu - a.cpu);
-  const wall = sum(frames, (f) => f.interval_ms);
   // Only where one thread did most of the work: in a pool, no single thread is the limit.
-  if (threads.length && threads[0].cpu > 0.5 * sum(threads, (t) => t.cpu) && wall > 0) {
+  if (threads.length && threads[0].cpu > 0.5 * sum(threads, (t) => t.cpu)) {
     const perRequest = threads[0].cpu / requests;
     out.push({ rps: (HOST_CPU_BUSY * 1000) / perRequest, basis: `its busiest thread (${threads[0].name}) ${figure(perRequest)} ms CPU per request on its one core (${Math.round(HOST_CPU_BUSY * 100)} % busy)` });
   }
@@ -151,7 +153,7 @@ export function summariseProduction(input: ProductionInput): ProductionSummary {
   // Capacity: the capacity run, else the lower of the USL's peak and the CPU's ceiling.
   const candidates: { rps: number; limited_by: Headroom['limited_by']; basis: string }[] = [];
   const notes: string[] = [];
-  const n = input.instances.length || 1;
+  const n = input.instances.length;
   if (input.capacity) {
     const c = input.capacity;
     candidates.push({
@@ -162,11 +164,10 @@ export function summariseProduction(input: ProductionInput): ProductionSummary {
   } else {
     if (usl?.ok && usl.fit.peak_rps !== null) candidates.push({ rps: usl.fit.peak_rps, limited_by: 'contention', basis: `the USL of the production points (${usl.fit.points} steps, r2 ${usl.fit.r2.toFixed(2)}): throughput peaks at ${figure(usl.fit.n_star!)} in flight` });
     else if (usl) notes.push(usl.ok ? `the USL of the production points does not peak (sigma ${usl.fit.sigma.toFixed(3)}, kappa ${usl.fit.kappa.toExponential(1)}): no contention limit in sight` : `the USL refused the production points: ${usl.reason}`);
-    const perInstance = (input.instances.length ? input.instances : [{ frames: input.frames, cpuLimit: input.cpuLimits[0] ?? null, cpuLimitSource: null }]).map((i) => ({ c: cpuCeiling(i.frames, i.cpuLimit), src: i.cpuLimitSource }));
-    if (perInstance.every((p) => p.c !== null)) {
-      const total = sum(perInstance, (p) => p.c!.rps);
-      const source = perInstance[0].src ? ` (the limit from ${perInstance[0].src})` : '';
-      candidates.push({ rps: total, limited_by: 'cpu', basis: `CPU: ${perInstance[0].c!.basis}${source}${n > 1 ? `, summed over ${n} instances` : ''}` });
+    const perInstance = input.instances.map((i) => cpuCeiling(i.frames, i.cpuLimit, i.cpuLimitSource));
+    if (perInstance.every((c) => c !== null)) {
+      const total = sum(perInstance, (c) => c!.rps);
+      candidates.push({ rps: total, limited_by: 'cpu', basis: `CPU: ${perInstance[0]!.basis}${n > 1 ? `, summed over ${n} instances` : ''}` });
     } else notes.push('no CPU ceiling: the agents did not say how many cores they may use, or no request was served');
   }
   const cap = candidates.length ? candidates.reduce((a, b) => (b.rps < a.rps ? b : a)) : null;

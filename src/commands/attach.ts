@@ -8,7 +8,7 @@ import { EXIT, UserError } from '../vocabulary/errors.js';
 import { watchProc, type ProcWatch } from '../../agents/proc/proc-watch.js';
 import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
 import type { RunStart } from '../vocabulary/index.js';
-import { intOption } from './options.js';
+import { cannotWrite, intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 
 /**
@@ -105,7 +105,7 @@ export function registerAttach(program: Command): void {
         try {
           writeFileSync(o.out, json);
         } catch (err) {
-          throw new UserError(`--out ${o.out}: cannot write it (${(err as Error).message})`);
+          throw cannotWrite(o.out, err);
         }
       }
       process.stdout.write(o.json ? json : renderAttachText(doc));

@@ -15,7 +15,7 @@ import { toolVersion } from '../vocabulary/package-paths.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 import { serverStats } from '../analysis/server-stats.js';
-import { intOption } from './options.js';
+import { cannotWrite, intOption } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 import { TOKEN_ENV, tokenFrom } from '../vocabulary/exposure.js';
 
@@ -185,7 +185,7 @@ function openWriter(out: string | undefined): RecordingWriter | null {
   try {
     return RecordingWriter.open(out);
   } catch (err) {
-    throw new UserError(`--out ${out}: cannot write it (${(err as Error).message})`);
+    throw cannotWrite(out, err);
   }
 }
 

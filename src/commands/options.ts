@@ -2,12 +2,18 @@ import { InvalidArgumentError } from 'commander';
 import { parseSloText } from '../scenario/slo.js';
 import type { Slo } from '../vocabulary/slo.js';
 import { TOKEN_ENV } from '../vocabulary/exposure.js';
+import { UserError } from '../vocabulary/errors.js';
 
 /**
  * The --token of a load target (reference server, backend): it lets --host go beyond loopback, and is not asked of
  * clients, since a benchmark target must answer whatever load tool is pointed at it (wrk, autocannon, k6).
  */
 export const TARGET_TOKEN_HELP = `lets --host go beyond loopback (default: ${TOKEN_ENV}); clients are not asked for it: a load target answers any load tool, so bind beyond loopback only on a network you trust`;
+
+/** An `--out FILE` that cannot be written: the user's to fix (exit 2), with the system's reason. */
+export function cannotWrite(out: string, err: unknown): UserError {
+  return new UserError(`--out ${out}: cannot write it (${(err as Error).message})`);
+}
 
 /** Commander parser for a non-negative integer option, with a message that says what was wrong. */
 export function intOption(value: string): number {

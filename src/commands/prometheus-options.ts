@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../vocabulary/errors.js';
 import type { PrometheusQuery } from '../collect/prometheus/read-prometheus.js';
+import { isoOfUnixS } from '../collect/prometheus/query-api.js';
 
 const UNIT_S: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
@@ -52,6 +53,6 @@ export function prometheusQuery(o: PrometheusOptions): PrometheusQuery {
   if (o.from !== undefined && o.last !== undefined) throw new UserError('--from and --last both say where the range starts: give one', 'PROMETHEUS_USAGE');
   const to = o.to ?? Date.now() / 1000;
   const from = o.from ?? to - (o.last ?? 3600);
-  if (from >= to) throw new UserError(`--from must be before --to (${new Date(from * 1000).toISOString()} is not before ${new Date(to * 1000).toISOString()})`, 'PROMETHEUS_USAGE');
+  if (from >= to) throw new UserError(`--from must be before --to (${isoOfUnixS(from)} is not before ${isoOfUnixS(to)})`, 'PROMETHEUS_USAGE');
   return { url: o.prometheus, service: o.service, from, to, stepS: o.step };
 }

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { readPrometheus } from '../collect/prometheus/read-prometheus.js';
 import { RecordingWriter } from '../recording/writer.js';
-import { UserError } from '../vocabulary/errors.js';
+import { cannotWrite } from './options.js';
 import { addPrometheusOptions, prometheusQuery, type PrometheusOptions } from './prometheus-options.js';
 
 export function registerRecord(program: Command): void {
@@ -19,7 +19,7 @@ export function registerRecord(program: Command): void {
       try {
         writer = RecordingWriter.open(opts.out);
       } catch (err) {
-        throw new UserError(`--out ${opts.out}: cannot write it (${(err as Error).message})`);
+        throw cannotWrite(opts.out, err);
       }
       try {
         writer.write(rec.header);

@@ -6,7 +6,7 @@ import { renderMarkdown } from '../report/markdown-report.js';
 import { renderHtml } from '../report/html/html-report.js';
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { sloOption } from './options.js';
+import { cannotWrite, sloOption } from './options.js';
 import { addPrometheusOptions, prometheusQuery, type PrometheusOptions } from './prometheus-options.js';
 import { reportFromPrometheus } from '../report/prometheus-report.js';
 import type { Slo } from '../vocabulary/slo.js';
@@ -36,7 +36,13 @@ export function registerReport(program: Command): void {
       const report = file === undefined ? await reportFromPrometheus(prometheusQuery(opts), { capacityFile: opts.capacity, slo: opts.slo ?? null }) : await reportFromFile(file, opts.slo ?? null);
       if (report.damage) process.stderr.write(`srvlens: ${file}: ${report.damage.message}; reporting the ${report.damage.after_records} records before it\n`);
       const text = format === 'json' ? JSON.stringify(report, null, 2) + '\n' : format === 'markdown' ? renderMarkdown(report) + '\n' : format === 'html' ? await renderHtml(report) : renderText(report);
-      if (opts.out) await writeFile(opts.out, text);
-      else process.stdout.write(text);
+      if (!opts.out) process.stdout.write(text);
+      else {
+        try {
+          await writeFile(opts.out, text);
+        } catch (err) {
+          throw cannotWrite(opts.out, err);
+        }
+      }
     });
 }

@@ -4,18 +4,11 @@
  * recording is, and the fleet's run given what only production asks: the headroom left at its busiest, and which
  * instance is unlike the others.
  */
-import type { Frame, RecordingHeader, RunEnd, RunStart, Slo } from '../vocabulary/index.js';
+import type { RecordingHeader, Slo } from '../vocabulary/index.js';
 import type { ServiceTarget } from '../collect/prometheus/service-targets.js';
+import type { PrometheusRecording } from '../collect/prometheus/read-prometheus.js';
 import { summariseProduction, type CapacityRun } from '../analysis/production-summary.js';
 import { buildReport, type Report } from './json-report.js';
-
-export interface ProductionRecords {
-  header: RecordingHeader;
-  runs: RunStart[];
-  ends: RunEnd[];
-  frames: Frame[];
-  targets: readonly ServiceTarget[];
-}
 
 /** The targets a recording made by `srvlens record` keeps in its header; null for any other recording. */
 export function recordedTargets(header: RecordingHeader): { service: string; targets: ServiceTarget[] } | null {
@@ -23,7 +16,7 @@ export function recordedTargets(header: RecordingHeader): { service: string; tar
   return c?.prometheus && c.service && Array.isArray(c.targets) ? { service: c.service, targets: c.targets } : null;
 }
 
-export function reportFromRecords(rec: ProductionRecords, service: string, capacity: CapacityRun | null, slo: Slo | null): Report {
+export function reportFromRecords(rec: PrometheusRecording, service: string, capacity: CapacityRun | null, slo: Slo | null): Report {
   const report = buildReport({ header: rec.header, runs: rec.runs, ends: rec.ends, frames: rec.frames, damage: null, complete: true, slo });
   const of = (run: number) => rec.frames.filter((f) => f.run === run);
   const instanceRuns = rec.runs.filter((r) => r.instance !== undefined);
@@ -40,7 +33,6 @@ export function reportFromRecords(rec: ProductionRecords, service: string, capac
         cpuLimit: target(r.instance!)?.cpuLimit ?? null,
         cpuLimitSource: target(r.instance!)?.cpuLimitSource ?? null,
       })),
-      cpuLimits: rec.targets.map((t) => t.cpuLimit),
       capacity,
     });
   }

@@ -45,7 +45,7 @@ describe('summariseProduction', () => {
       service: 'shop',
       frames,
       instances: [0, 1].map((i) => ({ server: `shop i${i}`, instance: `i${i}`, frames, cpuLimit: 2, cpuLimitSource: 'cgroup cpu.max' })),
-      cpuLimits: [2, 2],
+     
       capacity: null,
     });
     expect(s.headroom.current_peak_rps).toBe(200);
@@ -61,7 +61,7 @@ describe('summariseProduction', () => {
 
   it('holds a single loop to its one core however many the host has', () => {
     const frames = hour(4, 1);
-    const s = summariseProduction({ service: 'shop', frames, instances: [{ server: 'shop', instance: 'i0', frames, cpuLimit: 8, cpuLimitSource: 'host' }], cpuLimits: [8], capacity: null });
+    const s = summariseProduction({ service: 'shop', frames, instances: [{ server: 'shop', instance: 'i0', frames, cpuLimit: 8, cpuLimitSource: 'host' }], capacity: null });
     // 8 cores would carry 1700 req/s; the loop's 4 ms per request on one core, 85 % busy: 212.5.
     expect(s.headroom.capacity_rps).toBe(212.5);
     expect(s.headroom.basis).toMatch(/its busiest thread \(shop:main\) 4.00 ms CPU per request on its one core/);
@@ -70,11 +70,11 @@ describe('summariseProduction', () => {
   it('takes a capacity run\'s knee per instance over the CPU, and says "no knee up to" where it never bent', () => {
     const frames = hour(1);
     const instances = [0, 1, 2].map((i) => ({ server: `shop i${i}`, instance: `i${i}`, frames, cpuLimit: 2, cpuLimitSource: 'host' }));
-    const s = summariseProduction({ service: 'shop', frames, instances, cpuLimits: [2, 2, 2], capacity: { rps: 300, limited_by: 'accept_queue', at_least: false, source: 'cap.srvlens.gz (shop)' } });
+    const s = summariseProduction({ service: 'shop', frames, instances, capacity: { rps: 300, limited_by: 'accept_queue', at_least: false, source: 'cap.srvlens.gz (shop)' } });
     expect(s.headroom.capacity_rps).toBe(900);
     expect(s.headroom.limited_by).toBe('accept_queue');
     expect(s.headroom.basis).toBe('the capacity run cap.srvlens.gz (shop): its knee at 300 req/s per instance, x 3 instances');
-    const t = summariseProduction({ service: 'shop', frames, instances, cpuLimits: [2, 2, 2], capacity: { rps: 300, limited_by: 'not_reached', at_least: true, source: 'cap' } });
+    const t = summariseProduction({ service: 'shop', frames, instances, capacity: { rps: 300, limited_by: 'not_reached', at_least: true, source: 'cap' } });
     expect(t.headroom.basis).toMatch(/no knee up to 300 req\/s/);
   });
 
@@ -89,7 +89,7 @@ describe('summariseProduction', () => {
         { server: 'b', instance: 'b', frames: normal, cpuLimit: 2, cpuLimitSource: 'host' },
         { server: 'c', instance: 'c', frames: slow, cpuLimit: 2, cpuLimitSource: 'host' },
       ],
-      cpuLimits: [2, 2, 2],
+     
       capacity: null,
     });
     expect(s.instances.map((i) => i.outlier === null)).toEqual([true, true, false]);
@@ -99,7 +99,7 @@ describe('summariseProduction', () => {
 
   it('says what it cannot know: no cores said, and no one thread that limits it (a pool of two), no capacity', () => {
     const frames = hour(1, 0.5).map((f) => ({ ...f, contexts: f.contexts.map((c) => (c.role === 'runtime' ? { ...c, role: 'js', key: '1/2', name: 'shop:pool-1' } : c)) }));
-    const s = summariseProduction({ service: 'shop', frames, instances: [{ server: 'shop', instance: 'i0', frames, cpuLimit: null, cpuLimitSource: null }], cpuLimits: [null], capacity: null });
+    const s = summariseProduction({ service: 'shop', frames, instances: [{ server: 'shop', instance: 'i0', frames, cpuLimit: null, cpuLimitSource: null }], capacity: null });
     expect(s.headroom.capacity_rps).toBeNull();
     expect(s.headroom.basis).toMatch(/no capacity could be read; .*no CPU ceiling: the agents did not say how many cores they may use/);
     expect(s.diagnosis).toMatch(/what it can take is not known/);

@@ -125,6 +125,10 @@ describe('srvlens report --format', () => {
     const md = join(dir, 'r.md');
     expect(cli(['report', TOUR, '--out', md]).status).toBe(0);
     expect(readFileSync(md, 'utf8')).toMatch(/^## srvlens report: tour/);
+    // A file that cannot be written is the user's to fix: exit 2 and why, not a stack.
+    const nowhere = cli(['report', TOUR, '--out', join(dir, 'no-such-dir', 'r.html')]);
+    expect(nowhere.status).toBe(2);
+    expect(nowhere.stderr).toMatch(/--out .*no-such-dir\/r\.html: cannot write it \(ENOENT/);
     const bad = cli(['report', TOUR, '--format', 'pdf']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--format must be text, json, markdown or html, not 'pdf'/);

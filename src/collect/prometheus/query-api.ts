@@ -6,6 +6,9 @@
 import { UserError } from '../../vocabulary/errors.js';
 
 export type Labels = Record<string, string>;
+
+/** A time of the API (unix seconds) as people read it. */
+export const isoOfUnixS = (s: number): string => new Date(s * 1000).toISOString();
 /** One series of a range query: its labels and its [unix seconds, value] samples, oldest first. */
 export interface RangeSeries {
   metric: Labels;

@@ -11,7 +11,7 @@ import { recordableUrl } from '../../vocabulary/redact.js';
 import { FrameAssembler } from '../frame-assembler.js';
 import type { AgentInterval } from '../otlp-json.js';
 import { readAgentIntervals, targetKey, type StepRange } from './agent-intervals.js';
-import { PrometheusApi } from './query-api.js';
+import { PrometheusApi, isoOfUnixS as iso } from './query-api.js';
 import { serviceTargets, type ServiceTarget } from './service-targets.js';
 
 export interface PrometheusQuery {
@@ -99,7 +99,6 @@ export async function readPrometheus(q: PrometheusQuery): Promise<PrometheusReco
   return { header, runs, frames, ends, targets };
 }
 
-const iso = (s: number) => new Date(s * 1000).toISOString();
 
 /**
  * The machine the figures are from is the fleet's, not this one: its cores are what the agents said they may use,

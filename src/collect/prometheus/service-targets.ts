@@ -5,7 +5,7 @@
  */
 import { UserError } from '../../vocabulary/errors.js';
 import { FAMILY, LABEL } from './families.js';
-import type { Labels, PrometheusApi } from './query-api.js';
+import { isoOfUnixS, type Labels, type PrometheusApi } from './query-api.js';
 
 export interface ServiceTarget {
   job: string;
@@ -20,7 +20,7 @@ export interface ServiceTarget {
 }
 
 const quote = (v: string) => JSON.stringify(v);
-const when = (start: number, end: number) => `between ${new Date(start * 1000).toISOString()} and ${new Date(end * 1000).toISOString()}`;
+const when = (start: number, end: number) => `between ${isoOfUnixS(start)} and ${isoOfUnixS(end)}`;
 
 function targetsOf(list: Labels[], byJob: boolean): ServiceTarget[] {
   const out = new Map<string, ServiceTarget>();
