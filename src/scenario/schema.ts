@@ -12,28 +12,29 @@ import { int, name, nonNegativeNumber, positiveNumber } from './schema/rules.js'
 import { ServerSchema } from './schema/servers.js';
 import { BackendSchema, WorkloadSchema } from './schema/workload.js';
 import { SloSchema } from './slo.js';
+import { MAX_DURATION_S, MAX_RATE_RPS } from './schema/limits.js';
 import { DEFAULT_INTERVAL_MS, MAX_INTERVAL_MS, MIN_INTERVAL_MS } from '../vocabulary/intervals.js';
 import { REDACTED } from '../vocabulary/redact.js';
 
 const Capacity = z
   .strictObject({
-    start_rps: positiveNumber().default(50).describe('Rate of the first probe, req/s (default 50)'),
-    max_rps: positiveNumber().default(100_000).describe('Highest rate probed, req/s (default 100000)'),
+    start_rps: positiveNumber(MAX_RATE_RPS).default(50).describe('Rate of the first probe, req/s (default 50)'),
+    max_rps: positiveNumber(MAX_RATE_RPS).default(100_000).describe('Highest rate probed, req/s (default 100000)'),
     step_factor: z
       .number({ error: 'expected a number greater than 1' })
       .gt(1, { error: 'expected a number greater than 1' })
       .default(2)
       .describe('Each step up multiplies the rate by this (default 2)'),
-    probe_s: positiveNumber().default(5).describe('Measured length of each probe, s (default 5)'),
-    warmup_s: nonNegativeNumber().default(1).describe('Warm-up before each probe, left out of its figures, s (default 1)'),
-    confirm_s: positiveNumber().default(15).describe('Measured length of the confirming probe at the rate found, s (default 15)'),
+    probe_s: positiveNumber(MAX_DURATION_S).default(5).describe('Measured length of each probe, s (default 5)'),
+    warmup_s: nonNegativeNumber(MAX_DURATION_S).default(1).describe('Warm-up before each probe, left out of its figures, s (default 1)'),
+    confirm_s: positiveNumber(MAX_DURATION_S).default(15).describe('Measured length of the confirming probe at the rate found, s (default 15)'),
     precision: z
       .number({ error: 'expected a share from 0.01 to 0.5' })
       .min(0.01, { error: 'expected a share from 0.01 to 0.5' })
       .max(0.5, { error: 'expected a share from 0.01 to 0.5' })
       .default(0.05)
       .describe('Bisection stops when the highest passing and lowest failing rates are this close, relative (default 0.05)'),
-    max_seconds: positiveNumber().default(600).describe('Time budget of the whole search, s; --max-seconds overrides (default 600)'),
+    max_seconds: positiveNumber(MAX_DURATION_S).default(600).describe('Time budget of the whole search, s; --max-seconds overrides (default 600)'),
   })
   .describe('How `srvlens capacity` searches for the highest sustainable rate (all fields have defaults)');
 

@@ -71,9 +71,9 @@ describe('parseScenario', () => {
     expect(err.code).toBe('SCENARIO_INVALID');
     expect(err.file).toBe('quickstart.yaml');
     expect(err.problems).toEqual([
-      { line: 7, column: 28, path: 'load.phases[0].rate', message: 'expected a number greater than 0, got "fast"' },
+      { line: 7, column: 28, path: 'load.phases[0].rate', message: 'expected a number greater than 0 and at most 1000000, got "fast"' },
     ]);
-    expect(err.message).toBe('quickstart.yaml:7:28: load.phases[0].rate: expected a number greater than 0, got "fast"');
+    expect(err.message).toBe('quickstart.yaml:7:28: load.phases[0].rate: expected a number greater than 0 and at most 1000000, got "fast"');
   });
 
   it('rejects an unknown key at the key, suggesting the likely one', () => {
@@ -128,7 +128,7 @@ backend:
         'demo.yaml:1:7: name: expected a name of lowercase letters, digits and "-", got "Demo"',
         'demo.yaml:2:14: interval_ms: expected an integer from 100 to 60000, got 50',
         'demo.yaml:3:10: servers: expected a list of at least one server, got an empty list',
-        'demo.yaml:6:24: load.phases[0].rate: expected a number greater than 0, got 0',
+        'demo.yaml:6:24: load.phases[0].rate: expected a number greater than 0 and at most 1000000, got 0',
         'demo.yaml:8:48: backend.latency.max_ms: expected a number of at least min_ms (5), got 2',
       ].join('\n'),
     );

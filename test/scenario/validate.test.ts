@@ -60,7 +60,7 @@ describe('srvlens validate', () => {
     const out = JSON.parse(r.stdout);
     expect(out.valid).toBe(false);
     expect(out.files.map((f: { valid: boolean }) => f.valid)).toEqual([true, false]);
-    expect(out.files[1].problems).toEqual([{ line: 8, column: 37, path: 'load.phases[0].from', message: 'expected a number of 0 or more, got -1' }]);
+    expect(out.files[1].problems).toEqual([{ line: 8, column: 37, path: 'load.phases[0].from', message: 'expected a number from 0 to 1000000, got -1' }]);
   });
 
   it('exits 2 for a file that is not there, saying where it looked', async () => {

@@ -10,14 +10,17 @@ export function int(min: number, max?: number) {
   return max === undefined ? schema : schema.max(max, { error });
 }
 
-export function positiveNumber() {
-  const error = 'expected a number greater than 0';
-  return z.number({ error }).gt(0, { error });
+/** `max`: the limit of what a scenario may ask (limits.ts); the message names it. */
+export function positiveNumber(max?: number) {
+  const error = max === undefined ? 'expected a number greater than 0' : `expected a number greater than 0 and at most ${max}`;
+  const schema = z.number({ error }).gt(0, { error });
+  return max === undefined ? schema : schema.max(max, { error });
 }
 
-export function nonNegativeNumber() {
-  const error = 'expected a number of 0 or more';
-  return z.number({ error }).min(0, { error });
+export function nonNegativeNumber(max?: number) {
+  const error = max === undefined ? 'expected a number of 0 or more' : `expected a number from 0 to ${max}`;
+  const schema = z.number({ error }).min(0, { error });
+  return max === undefined ? schema : schema.max(max, { error });
 }
 
 const NAME_RULE = 'expected a name of lowercase letters, digits and "-"';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { MODEL_IDS, type ModelId } from '../../vocabulary/index.js';
 import { int, name, positiveNumber } from './rules.js';
 import { WorkloadOverrideSchema } from './workload.js';
+import { MAX_DURATION_S, MAX_MODEL_SIZE } from './limits.js';
 
 /** What the report calls a server that srvlens starts from a command instead of running a reference model. */
 export const EXTERNAL_MODEL = 'external';
@@ -21,7 +22,7 @@ const Ready = z
       .literal(true, { error: 'expected true: ready once a connection to the port succeeds' })
       .optional()
       .describe('Ready once a connection to the port succeeds (the default probe)'),
-    timeout_s: positiveNumber()
+    timeout_s: positiveNumber(MAX_DURATION_S)
       .default(10)
       .describe('How long to wait for the server to be ready; then the run fails with the end of its stderr (default 10)'),
   })
@@ -47,11 +48,11 @@ export const ServerSchema = z
       .transform((m): ModelId | typeof EXTERNAL_MODEL => m ?? EXTERNAL_MODEL)
       .describe('Concurrency model of the reference server to run; give this or command'),
     size: z
-      .record(z.string(), int(1))
+      .record(z.string(), int(1, MAX_MODEL_SIZE))
       .default({})
       .describe("Reference servers: the model's size: threads, processes, loops... (default: the model's own defaults)"),
     workload: WorkloadOverrideSchema.default({}),
-    cores: int(1)
+    cores: int(1, MAX_MODEL_SIZE)
       .optional()
       .describe('Reference servers: pin the server to its first N CPUs (taskset), as `srvlens capacity --vary cores=1,2` does (default: every CPU)'),
     policy: z

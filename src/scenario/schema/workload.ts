@@ -2,14 +2,15 @@
 import { z } from 'zod';
 import { DEFAULT_WORKLOAD, type WorkloadParams } from '../../vocabulary/index.js';
 import { int, nonNegativeNumber, positiveNumber } from './rules.js';
+import { MAX_BACKEND_CALLS, MAX_BACKEND_LIMIT, MAX_MS, MAX_RESPONSE_BYTES, MAX_STAGE_US } from './limits.js';
 
 /** The per-request work every model performs; the same fields override it per server. */
 const WORKLOAD_FIELDS = {
-  parse_us: int(0).describe(`CPU time spent parsing each request, µs (default ${DEFAULT_WORKLOAD.parse_us})`),
-  process_us: int(0).describe(`CPU time of the handler's own processing, µs (default ${DEFAULT_WORKLOAD.process_us})`),
-  transform_us: int(0).describe(`CPU time turning the backend answers into the response, µs (default ${DEFAULT_WORKLOAD.transform_us})`),
-  backend_calls: int(0).describe(`Sequential calls to the backend tier per request (default ${DEFAULT_WORKLOAD.backend_calls})`),
-  response_bytes: int(0).describe(`Size of the response body, bytes (default ${DEFAULT_WORKLOAD.response_bytes})`),
+  parse_us: int(0, MAX_STAGE_US).describe(`CPU time spent parsing each request, µs (default ${DEFAULT_WORKLOAD.parse_us})`),
+  process_us: int(0, MAX_STAGE_US).describe(`CPU time of the handler's own processing, µs (default ${DEFAULT_WORKLOAD.process_us})`),
+  transform_us: int(0, MAX_STAGE_US).describe(`CPU time turning the backend answers into the response, µs (default ${DEFAULT_WORKLOAD.transform_us})`),
+  backend_calls: int(0, MAX_BACKEND_CALLS).describe(`Sequential calls to the backend tier per request (default ${DEFAULT_WORKLOAD.backend_calls})`),
+  response_bytes: int(0, MAX_RESPONSE_BYTES).describe(`Size of the response body, bytes (default ${DEFAULT_WORKLOAD.response_bytes})`),
 } satisfies Record<keyof WorkloadParams, unknown>;
 
 export const WorkloadSchema = z
@@ -36,13 +37,13 @@ const Latency = z
   .discriminatedUnion('dist', [
     z.strictObject({
       dist: z.literal('fixed').describe('Every call takes the same time'),
-      ms: nonNegativeNumber().describe('Service time of each call, ms'),
+      ms: nonNegativeNumber(MAX_MS).describe('Service time of each call, ms'),
     }),
     z
       .strictObject({
         dist: z.literal('uniform').describe('Service time drawn uniformly between two bounds'),
-        min_ms: nonNegativeNumber().describe('Shortest service time, ms'),
-        max_ms: nonNegativeNumber().describe('Longest service time, ms (at least min_ms)'),
+        min_ms: nonNegativeNumber(MAX_MS).describe('Shortest service time, ms'),
+        max_ms: nonNegativeNumber(MAX_MS).describe('Longest service time, ms (at least min_ms)'),
       })
       .refine((l) => l.max_ms >= l.min_ms, {
         path: ['max_ms'],
@@ -50,12 +51,12 @@ const Latency = z
       }),
     z.strictObject({
       dist: z.literal('exponential').describe('Memoryless service times, as for a mix of cheap and costly queries'),
-      mean_ms: positiveNumber().describe('Mean service time, ms'),
+      mean_ms: positiveNumber(MAX_MS).describe('Mean service time, ms'),
     }),
     z.strictObject({
       dist: z.literal('lognormal').describe('Skewed service times with a long tail, as real databases show'),
-      median_ms: positiveNumber().describe('Median service time, ms'),
-      sigma: positiveNumber().describe('Shape: the standard deviation of the logarithm (0.5 is moderate, 1.5 heavy)'),
+      median_ms: positiveNumber(MAX_MS).describe('Median service time, ms'),
+      sigma: positiveNumber(10).describe('Shape: the standard deviation of the logarithm (0.5 is moderate, 1.5 heavy)'),
     }),
   ])
   .describe("Distribution of one backend call's service time (default {dist: fixed, ms: 5})");
@@ -63,6 +64,6 @@ const Latency = z
 export const BackendSchema = z
   .strictObject({
     latency: Latency.default({ dist: 'fixed', ms: 5 }),
-    limit: int(1).default(64).describe('Calls the backend serves at once; more wait in its queue (default 64)'),
+    limit: int(1, MAX_BACKEND_LIMIT).default(64).describe('Calls the backend serves at once; more wait in its queue (default 64)'),
   })
   .describe('The next tier every request calls: a real TCP server with a latency distribution and a concurrency limit');
