@@ -6,6 +6,7 @@
  * processes' epoch mappings can differ.
  */
 import { ATTR, METRIC, STAGES, epochToMonoMs, type Exemplar, type ExpHistogramData, type StageName } from '../vocabulary/index.js';
+import { MAX_HISTOGRAM_BUCKETS, MAX_ITEMS_PER_EXPORT, MAX_SCALE, MIN_SCALE, OtlpRejected, otlpList, otlpMessages, otlpNumber } from './otlp-limits.js';
 
 export interface AgentContext {
   tid: number;
@@ -50,15 +51,20 @@ export interface AgentInterval {
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const num = (v: unknown): number => (v === undefined || v === null ? 0 : Number(v));
+const num = (v: unknown): number => otlpNumber(v);
 
 function attrs(list: Json[] | undefined): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const kv of list ?? []) {
-    const v = kv.value ?? {};
-    out[kv.key] = v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue ?? '');
+  for (const kv of otlpMessages(list, 'attributes')) {
+    const v = kv?.value ?? {};
+    // own keys only: a key "__proto__" must not reach the prototype
+    if (typeof kv?.key === 'string') Object.defineProperty(out, kv.key, { value: attrValue(v), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+function attrValue(v: Json): string | number | boolean {
+  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue ?? '');
 }
 
 function zeroStages(): Record<StageName, number> {
@@ -89,12 +95,23 @@ export function emptyContext(tid: number, name: string, kind: string): AgentCont
 }
 
 function expHist(p: Json): ExpHistogramData {
+  const scale = num(p.scale);
+  const counts = otlpList(p.positive?.bucketCounts, 'bucketCounts');
+  const offset = num(p.positive?.offset);
+  // Merging and quantiles allocate by scale, offset and length: bounded here, where the data comes in.
+  if (!Number.isInteger(scale) || scale < MIN_SCALE || scale > MAX_SCALE) throw new OtlpRejected(400, `exponential histogram scale ${scale}: expected an integer from ${MIN_SCALE} to ${MAX_SCALE}`);
+  if (counts.length > MAX_HISTOGRAM_BUCKETS) throw new OtlpRejected(413, `exponential histogram of ${counts.length} buckets: at most ${MAX_HISTOGRAM_BUCKETS}`);
+  if (!Number.isInteger(offset) || Math.abs(offset) > 2 ** 30) throw new OtlpRejected(400, `exponential histogram offset ${offset}: expected an integer within ±2^30`);
   return {
-    scale: num(p.scale),
+    scale,
     zero_threshold: num(p.zeroThreshold),
     zero_count: num(p.zeroCount),
-    offset: num(p.positive?.offset),
-    counts: (p.positive?.bucketCounts ?? []).map(num),
+    offset,
+    counts: counts.map((c) => {
+      const n = num(c);
+      if (n < 0) throw new OtlpRejected(400, `exponential histogram bucket count ${n}: expected 0 or more`);
+      return n;
+    }),
     count: num(p.count),
     sum: num(p.sum),
     min: num(p.min),
@@ -105,7 +122,8 @@ function expHist(p: Json): ExpHistogramData {
 /** Parses one export body; `intervalMsFallback` is used when the resource does not say its interval. */
 export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentInterval[] {
   const out = new Map<string, { a: AgentInterval; threads: Map<number, AgentContext> }>();
-  for (const rm of body.resourceMetrics ?? []) {
+  let items = 0;
+  for (const rm of otlpMessages(body?.resourceMetrics, 'resourceMetrics')) {
     const res = attrs(rm.resource?.attributes);
     const pid = num(res[ATTR.processPid]);
     const intervalMs = num(res[ATTR.intervalMs]) || intervalMsFallback;
@@ -133,9 +151,11 @@ export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentI
       }
       return e;
     };
-    for (const sm of rm.scopeMetrics ?? []) {
-      for (const m of sm.metrics ?? []) {
-        const points: Json[] = m.sum?.dataPoints ?? m.gauge?.dataPoints ?? m.exponentialHistogram?.dataPoints ?? [];
+    for (const sm of otlpMessages(rm?.scopeMetrics, 'scopeMetrics')) {
+      for (const m of otlpMessages(sm?.metrics, 'metrics')) {
+        const points = otlpMessages(m?.sum?.dataPoints ?? m?.gauge?.dataPoints ?? m?.exponentialHistogram?.dataPoints, 'dataPoints');
+        items += points.length;
+        if (items > MAX_ITEMS_PER_EXPORT) throw new OtlpRejected(413, `more than ${MAX_ITEMS_PER_EXPORT} data points in one export: send them in several`);
         for (const p of points) {
           const e = get(p.timeUnixNano);
           const at = attrs(p.attributes);
@@ -171,12 +191,12 @@ function applyPoint(name: string, p: Json, at: Record<string, unknown>, c: Agent
       break;
     case METRIC.partTime: {
       const part = at[ATTR.part] as StageName;
-      if (part in c.stage_ms) c.stage_ms[part] += value * 1000;
+      if (Object.hasOwn(c.stage_ms, part)) c.stage_ms[part] += value * 1000;
       break;
     }
     case METRIC.partEntries: {
       const part = at[ATTR.part] as StageName;
-      if (part in c.stage_entries) c.stage_entries[part] += value;
+      if (Object.hasOwn(c.stage_entries, part)) c.stage_entries[part] += value;
       break;
     }
     case METRIC.requestDuration:

@@ -14,6 +14,7 @@
  * A service whose spans keep coming without a single SERVER span has requests nobody sees: that is said once, with
  * what arrived (`notice`), rather than shown as a service that served nothing.
  */
+import { MAX_ITEMS_PER_EXPORT, OtlpRejected, otlpMessages, otlpNumber } from './otlp-limits.js';
 import { ATTR, STAGES, epochToMonoMs, ExpHistogram, type Exemplar, type StageName } from '../vocabulary/index.js';
 import { emptyContext, type AgentInterval } from './otlp-json.js';
 
@@ -46,13 +47,15 @@ interface ChildTimes {
   stages: Partial<Record<StageName, number>>;
 }
 
-const num = (v: unknown): number => (v === undefined || v === null ? 0 : Number(v));
+const num = (v: unknown): number => otlpNumber(v);
 
 function attrMap(list: Json[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of list ?? []) {
-    const v = kv.value ?? {};
-    out[kv.key] = v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue);
+  for (const kv of otlpMessages(list, 'attributes')) {
+    const v = kv?.value ?? {};
+    const value = v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : v.doubleValue ?? v.boolValue);
+    // own keys only: a key "__proto__" must not reach the prototype
+    if (typeof kv?.key === 'string') Object.defineProperty(out, kv.key, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -86,11 +89,14 @@ export class SpanMapper {
   ingest(body: Json): AgentInterval[] {
     const now = Date.now();
     const out = new Map<string, { a: AgentInterval; duration: ExpHistogram }>();
-    for (const rs of body.resourceSpans ?? []) {
+    let items = 0;
+    for (const rs of otlpMessages(body?.resourceSpans, 'resourceSpans')) {
       const res = attrMap(rs.resource?.attributes);
       const pid = num(res[ATTR.processPid]);
       const service = String(res[ATTR.serviceName] ?? 'otel');
-      const spans: Json[] = (rs.scopeSpans ?? []).flatMap((ss: Json) => ss.spans ?? []);
+      const spans = otlpMessages(rs?.scopeSpans, 'scopeSpans').flatMap((ss) => otlpMessages(ss?.spans, 'spans'));
+      items += spans.length;
+      if (items > MAX_ITEMS_PER_EXPORT) throw new OtlpRejected(413, `more than ${MAX_ITEMS_PER_EXPORT} spans in one export: send them in several`);
       this.tally(service, pid, spans);
       // Children first, so a parent in the same batch finds them.
       for (const s of spans) if (num(s.kind) !== SPAN_KIND_SERVER) this.noteChild(s, now);

@@ -130,17 +130,33 @@ function downscale(h: ExpHistogramData, scale: number): ExpHistogramData {
   const byIndex = new Map<number, number>();
   h.counts.forEach((c, i) => {
     if (c === 0) return;
-    const j = (h.offset + i) >> shift;
+    const j = Math.floor((h.offset + i) / 2 ** shift);
     byIndex.set(j, (byIndex.get(j) ?? 0) + c);
   });
   return rebuild(h, scale, byIndex);
 }
 
+/**
+ * Most buckets a merged histogram holds: ~100x what 1e-7..1e4 ms takes at the default scale. Histograms read from
+ * the wire can be anywhere (offsets 2^20 apart at scale 20); past this the merge lowers the scale, as OTel's
+ * max_size does, instead of allocating gigabytes.
+ */
+const MAX_MERGED_BUCKETS = 1 << 16;
+
 function rebuild(h: ExpHistogramData, scale: number, byIndex: Map<number, number>): ExpHistogramData {
   if (byIndex.size === 0) return { ...h, scale, offset: 0, counts: [] };
-  const keys = [...byIndex.keys()];
-  const lo = Math.min(...keys);
-  const hi = Math.max(...keys);
+  // A loop, not Math.min(...keys): a spread of 10^5 keys overflows the stack.
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const k of byIndex.keys()) {
+    lo = Math.min(lo, k);
+    hi = Math.max(hi, k);
+  }
+  if (hi - lo + 1 > MAX_MERGED_BUCKETS) {
+    const coarser = new Map<number, number>();
+    for (const [k, c] of byIndex) coarser.set(Math.floor(k / 2), (coarser.get(Math.floor(k / 2)) ?? 0) + c);
+    return rebuild(h, scale - 1, coarser);
+  }
   const counts = new Array<number>(hi - lo + 1).fill(0);
   for (const [k, c] of byIndex) counts[k - lo] = c;
   return { ...h, scale, offset: lo, counts };

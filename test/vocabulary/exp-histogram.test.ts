@@ -42,4 +42,13 @@ describe('exponential histogram', () => {
   it('says "no data" for an empty histogram rather than zero', () => {
     expect(expQuantile(new ExpHistogram().toData(), 0.5)).toBeNull();
   });
+  it('merges histograms far apart into a bounded, coarser one instead of gigabytes of empty buckets', () => {
+    // Offsets 2^28 apart at scale 20: an exact merge at that scale would be 2^28 buckets (2 GB of doubles).
+    const at = (offset: number) => ({ scale: 20, zero_threshold: 0, zero_count: 0, offset, counts: [3], count: 3, sum: 3, min: 1, max: 1 });
+    const merged = mergeExpHistograms([at(-(2 ** 27)), at(2 ** 27)]);
+    expect(merged.counts.length).toBeLessThanOrEqual(1 << 16);
+    expect(merged.scale).toBeLessThan(20);
+    expect(merged.counts.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(merged.count).toBe(6);
+  });
 });
