@@ -34,8 +34,9 @@ export function registerRun(program: Command): void {
         process.stdout.isTTY && process.stdin.isTTY
           ? (await import('../../dashboard/live.js')).startLiveDashboard(scenario, () => onSignal('SIGINT'))
           : null;
+      let result: Awaited<ReturnType<typeof runScenario>>;
       try {
-        await runScenario({
+        result = await runScenario({
           scenario,
           scenarioFile: file,
           out: opts.out,
@@ -66,5 +67,9 @@ export function registerRun(program: Command): void {
       }
       const report = await reportFromFile(opts.out);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
+      if (result.failed > 0) {
+        process.stderr.write(`srvlens: ${result.failed} of ${result.runs} runs ended early, their server or its backend dead; the report marks them (exit status, end of stderr)\n`);
+        process.exitCode = EXIT.runFailed;
+      }
     });
 }

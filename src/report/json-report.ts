@@ -15,7 +15,7 @@
  * clock, each `{ id, ok, detail }`, ok null where it could not be taken; each run counts its failed ones in
  * `checks_failed`.
  */
-import { REPORT_SCHEMA, formatSlo, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunStart } from '../vocabulary/index.js';
+import { REPORT_SCHEMA, formatSlo, type Frame, type ModelSeen, type HostFacts, type RecordingHeader, type RunEnd, type RunFailure, type RunStart } from '../vocabulary/index.js';
 import { runPhases, type PhaseStats } from '../analysis/phase-stats.js';
 import { agentsOnlyRunPhases, type AgentsOnlyPhaseStats } from '../analysis/agents-only-phase.js';
 import { measuredBy } from '../analysis/server-side-stats.js';
@@ -37,6 +37,11 @@ export type ReportRun = {
   detected_model: ModelSeen | null;
   /** Checks that failed, over all of the run's phases. */
   checks_failed: number;
+  /**
+   * How the run ended: ok, or the error that ended it; `failure` when its server or its backend died (exit status,
+   * end of stderr), the scenario having gone on with the next server. null when the recording stops before.
+   */
+  ended: { ok: boolean; error: string | null; failure: RunFailure | null } | null;
 } & (
   | { source: 'generator'; summary: RunSummary | null; phases: PhaseStats[] }
   /** summary: a service read from Prometheus has its headroom and instances (production-summary.ts); else null. */
@@ -76,7 +81,7 @@ export function buildReport(input: {
   const slo = input.slo ?? scenarioSlo(input.header);
   // A host of 0 CPUs is one nobody measured (a fleet read from Prometheus whose agents did not say): no host checks.
   const host = input.header.host.cpus > 0 ? input.header.host : null;
-  const runs = input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run)?.detected ?? null, host, slo));
+  const runs = input.runs.map((r) => reportRun(r, input.frames, input.ends?.find((e) => e.run === r.run) ?? null, host, slo));
   const generatorRuns = runs.filter((r): r is Extract<ReportRun, { source: 'generator' }> => r.source === 'generator');
   return {
     schema: REPORT_SCHEMA,
@@ -103,8 +108,9 @@ function scenarioSlo(header: RecordingHeader): Slo | null {
   return slo && typeof slo.max_error_rate === 'number' ? slo : null;
 }
 
-function reportRun(r: RunStart, frames: readonly Frame[], detected: ReportRun['detected_model'], host: HostFacts | null, slo: Slo | null): ReportRun {
-  const run = { server: r.server, model: r.model, size: r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}), detected_model: detected };
+function reportRun(r: RunStart, frames: readonly Frame[], end: RunEnd | null, host: HostFacts | null, slo: Slo | null): ReportRun {
+  const ended = end && { ok: end.ok, error: end.error, failure: end.failure ?? null };
+  const run = { server: r.server, model: r.model, size: r.size, ...(r.cores !== undefined ? { cores: r.cores } : {}), detected_model: end?.detected ?? null, ended };
   // A run with a generator report is the generator's: its phases are the generator's. A run with frames and none
   // from a generator (a dashboard recording, or a run whose generator never reported) has what the server side
   // measured and nothing else. A run without frames has no phases either way, as before `source` existed.

@@ -3,7 +3,7 @@
  * phase, units in every header. A run no load generator measured is a figure a line instead (agents-only-text.ts).
  */
 import { PART_NAMES, namedWith } from '../vocabulary/index.js';
-import type { Report } from './json-report.js';
+import type { Report, ReportRun } from './json-report.js';
 import { agentsOnlyText, productionLines } from './agents-only-text.js';
 import { checkLines } from './check-lines.js';
 import { loopWaitNotes } from './loop-wait-note.js';
@@ -24,7 +24,7 @@ export function renderText(report: Report): string {
   if (report.comparison.length) out.push('', ...comparisonTable(report), ...diagnosisLines(report), '', 'per phase, per server:');
   for (const run of report.runs) {
     const size = Object.entries(run.size).map(([k, v]) => `${v} ${k}`).join(', ');
-    out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`);
+    out.push('', `== ${run.server}: ${run.model}${size ? `, ${size}` : ''}`, ...failureLines(run));
     if (run.detected_model) {
       out.push(`/proc names it: ${namedWith(run.detected_model)}${run.detected_model.evidence.length ? ` (${run.detected_model.evidence.slice(0, 3).join('; ')})` : ''}`);
     }
@@ -109,4 +109,16 @@ export function renderText(report: Report): string {
     for (const p of saturated) out.push(`note: in phase ${p.name} the generator could not keep its rate (${p.generator_saturation.join('; ')}): its latency figures include the generator's own delay.`);
   }
   return out.join('\n') + '\n';
+}
+
+/** A run whose server or backend died: said first, with its exit status and the end of its stderr. */
+function failureLines(run: ReportRun): string[] {
+  const f = run.ended?.failure;
+  if (!f) return run.ended && !run.ended.ok && run.ended.error ? [`FAILED: ${run.ended.error}`] : [];
+  const status = f.signal ? `killed by ${f.signal}` : `exit code ${f.exit_code}`;
+  const head =
+    f.who === 'server'
+      ? `CRASHED: the server died during its run (${status}); the figures are of what it served before, the load stopped then.`
+      : `BACKEND DIED: the backend tier died during the run (${status}); the errors after it are the backend's, not ${run.server}'s.`;
+  return [head, ...(f.stderr_tail ? ['its stderr ended:', ...f.stderr_tail.split('\n').map((l) => `  | ${l}`)] : ['it wrote nothing to stderr.'])];
 }

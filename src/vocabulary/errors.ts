@@ -15,7 +15,8 @@ export class UserError extends Error {
   }
 }
 
-export const EXIT = { ok: 0, internal: 1, usage: 2, interrupted: 130 } as const;
+/** runFailed: `srvlens run` went through every server, but one of them (or its backend) died during its run. */
+export const EXIT = { ok: 0, internal: 1, usage: 2, runFailed: 3, interrupted: 130 } as const;
 
 /** True for an error a user caused and can fix from its message alone (see UserError). */
 export function isUserMistake(err: unknown): err is Error {

@@ -65,12 +65,29 @@ export interface RunStart {
   instance?: string;
 }
 
+/**
+ * A process of a run that died before the run was over: the server under test, or the backend tier behind it
+ * (whose death makes every request after it fail: those errors are the backend's, not the server's).
+ */
+export interface RunFailure {
+  who: 'server' | 'backend';
+  /** Its exit code, or null when a signal ended it. */
+  exit_code: number | null;
+  signal: string | null;
+  /** The last lines it wrote to stderr ("" when none). */
+  stderr_tail: string;
+  /** When it was seen gone, monotonic ms. */
+  t_ms: number;
+}
+
 export interface RunEnd {
   kind: 'run-end';
   run: number;
   t_ms: number;
   ok: boolean;
   error: string | null;
+  /** Set when the run ended because its server or its backend died; the scenario went on with the next server. */
+  failure?: RunFailure | null;
   /** The model the /proc agent named from the server's processes and threads during the run, how sure, and why. */
   detected?: ModelSeen | null;
 }

@@ -7,7 +7,7 @@
 import { startCollector, type Collector } from '../../collect/receiver.js';
 import { FrameAssembler } from '../../collect/frame-assembler.js';
 import type { AgentInterval } from '../../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, namedWith, type Frame, type RunEnd, type RunStart } from '../../vocabulary/index.js';
+import { RECORDING_SCHEMA, monoMs, namedWith, type Frame, type RunEnd, type RunFailure, type RunStart } from '../../vocabulary/index.js';
 import type { BackendConfig } from '../../servers/backend/backend-main.js';
 import { BACKEND_CONFIG_ENV, SERVE_CONFIG_ENV, type BackendMessage, type ServeMessage } from '../../servers/child-entry.js';
 import type { ServeConfig } from '../../servers/serve-main.js';
@@ -49,7 +49,18 @@ export function scenarioSeconds(s: Scenario): number {
   return s.load.phases.reduce((t, p) => t + phaseDurationS(p), 0) * s.servers.length;
 }
 
-export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number }> {
+/** A run ended because its server or its backend died: recorded in its run-end, and the scenario goes on. */
+export class RunFailed extends Error {
+  constructor(
+    message: string,
+    readonly failure: RunFailure,
+  ) {
+    super(message);
+  }
+}
+
+/** `failed`: runs that ended with their server or backend dead (RunFailed), each marked in its run-end. */
+export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number; failed: number }> {
   const { scenario, signal } = options;
   const log = options.onLog ?? (() => undefined);
   const children = new ChildSet();
@@ -59,6 +70,7 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
   let assembler: FrameAssembler | null = null;
   let collector: Collector | null = null;
   let frames = 0;
+  let failed = 0;
   let ok = false;
   try {
     writer.write({
@@ -117,11 +129,15 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
       }
       await children.stopAll();
       if (detected) log(`/proc sees ${server.name} as ${namedWith(detected)}: ${detected.evidence.slice(0, 2).join('; ')}`);
-      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null, detected });
-      if (error) throw error;
+      const failure = error instanceof RunFailed ? error.failure : null;
+      writer.write({ kind: 'run-end', run, t_ms: monoMs(), ok: error === null, error: error ? error.message : null, detected, ...(failure ? { failure } : {}) });
+      if (failure) {
+        failed++;
+        log(`${error!.message}; going on with the next server`);
+      } else if (error) throw error;
     }
-    ok = true;
-    return { frames, runs: scenario.servers.length };
+    ok = failed === 0;
+    return { frames, runs: scenario.servers.length, failed };
   } finally {
     await children.stopAll();
     process.off('exit', killOnExit);
@@ -155,6 +171,8 @@ interface ReadyServer {
   /** The process /proc watches. */
   pid: number;
   port: number;
+  /** The backend tier's process (reference servers only). */
+  backend: ManagedChild<BackendMessage> | null;
 }
 
 async function runOne(run: RunContext): Promise<RunEnd['detected']> {
@@ -253,14 +271,14 @@ async function startReferenceServer(run: RunContext, abort: Promise<never>): Pro
     },
   });
   const serverReady = await Promise.race([server.waitFor('ready', READY_TIMEOUT_MS), abort]);
-  return { child: server, pid: serverReady.pid, port: serverReady.port };
+  return { child: server, pid: serverReady.pid, port: serverReady.port, backend };
 }
 
 /** The server's command, with the agent preloaded when it is a Node app that asked for it; no backend tier. */
 async function startExternalServer(run: RunContext, external: ExternalServer, abort: Promise<never>): Promise<ReadyServer> {
   const started = await startExternal(external, run.children, external.agent === 'node' ? agentEnv(run) : null, abort);
   if (started.note) run.log(started.note);
-  return { child: started.keeper, pid: started.pid, port: external.port };
+  return { child: started.keeper, pid: started.pid, port: external.port, backend: null };
 }
 
 /** Runs the generator through every phase, then waits for the agents' (or /proc's) last interval. */
@@ -282,6 +300,8 @@ async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAs
   const budgetMs = (scenarioSeconds({ ...scenario, servers: [scenario.servers[0]] }) + 30) * 1000 + load.timeout_ms;
   const stop = () => generator.send({ type: 'stop' });
   signal?.addEventListener('abort', stop, { once: true });
+  // A server or backend that dies stops the load at once: the rest of the phases would only count its absence.
+  const death = watchDeaths(server, external !== null, stop);
   try {
     await Promise.race([generator.waitFor('done', budgetMs).catch((err: Error) => Promise.reject(failure ?? err)), abort]);
   } finally {
@@ -294,15 +314,53 @@ async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAs
   const lastIn = external?.agent === 'none' ? () => (watch?.lastIndex ?? Infinity) >= last : () => assembler.hasAgentData(last);
   const deadline = monoMs() + AGENT_GRACE_INTERVALS * intervalMs;
   const child = server.child;
-  while (!lastIn() && monoMs() < deadline && child.alive) {
+  while (!lastIn() && monoMs() < deadline && child.alive && death.failure === null) {
     await new Promise((r) => setTimeout(r, 20));
   }
+  death.over();
   assembler.finish();
-  if (!child.alive) {
-    const message = `${child.name} died during the run${child.stderrTail ? `:\n${child.stderrTail.trim()}` : ''}`;
-    // A reference server that dies is our bug; an external one is the user's server.
-    throw external ? new UserError(message, 'EXTERNAL_SERVER_DIED') : new Error(message);
-  }
+  const dead = death.failure ?? (child.alive ? null : failureOf('server', child, child.proc.exitCode, child.proc.signalCode));
+  if (dead) throw new RunFailed(failureMessage(run.runStart.server, dead), dead);
+}
+
+/** STDERR lines a failure keeps: enough for a stack's head, short enough for a report. */
+const FAILURE_STDERR_LINES = 20;
+
+function failureOf(who: RunFailure['who'], child: Pick<ManagedChild, 'stderrLines'>, code: number | null, signal: string | null): RunFailure {
+  return { who, exit_code: code, signal, stderr_tail: child.stderrLines(FAILURE_STDERR_LINES), t_ms: monoMs() };
+}
+
+function failureMessage(server: string, f: RunFailure): string {
+  const status = f.signal ? `signal ${f.signal}` : `exit code ${f.exit_code}`;
+  const tail = f.stderr_tail ? `; its stderr ended:\n${f.stderr_tail}` : '; it wrote nothing to stderr';
+  return f.who === 'server'
+    ? `server ${server} died during its run (${status})${tail}`
+    : `the backend tier of ${server}'s run died (${status}): the errors after it are the backend's, not ${server}'s${tail}`;
+}
+
+/**
+ * Watches the server and its backend until `over()`: the first to die is the run's failure, and `onDeath` stops
+ * the load. An external server's status is its command's, which its keeper reports before it goes itself.
+ */
+function watchDeaths(server: ReadyServer, external: boolean, onDeath: () => void): { readonly failure: RunFailure | null; over(): void } {
+  let failure: RunFailure | null = null;
+  let over = false;
+  const died = (who: RunFailure['who'], child: Pick<ManagedChild, 'stderrLines'>) => (code: number | null, signal: string | null) => {
+    if (over || failure) return;
+    failure = failureOf(who, child, code, signal);
+    onDeath();
+  };
+  if (external) {
+    const onServer = died('server', server.child);
+    (server.child as ManagedChild).on('exited', (m) => onServer(m.code as number | null, m.signal as string | null));
+  } else server.child.proc.once('exit', died('server', server.child));
+  server.backend?.proc.once('exit', died('backend', server.backend));
+  return {
+    get failure() {
+      return failure;
+    },
+    over: () => void (over = true),
+  };
 }
 
 /**
