@@ -6,12 +6,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/vocabulary/index.js';
 import { cpuLimit } from '../../src/vocabulary/cpu-limit.js';
 import type { ContextRecord, IntervalRecord } from './interval-record.js';
-import { toResourceMetrics } from './otlp-metrics.js';
+import { agentResource, MetricExport } from './metric-export.js';
 import { ExemplarSpans } from './exemplar-spans.js';
 import { AdoptedChildren } from './adopted-children.js';
 import { CumulativeTotals } from './prometheus-cumulative.js';
@@ -178,32 +176,40 @@ function foreign(m: HandOffData): void {
 // With a token, every export says it: a collector beyond loopback asks for it (OTEL_EXPORTER_OTLP_HEADERS, which
 // the exporter reads itself, adds to it).
 const headers = config.token === null ? undefined : bearerHeader(config.token);
-const exporter = new OTLPMetricExporter({
-  url: config.collectorUrl,
-  headers,
-  // A slow collector must not pile up requests: give up well before the next intervals queue behind it.
-  timeoutMillis: Math.max(1000, config.intervalMs * 2),
-});
 // Read once, as the agent starts: a container's limits are set before its processes start, and the resource of an
 // export does not change while it runs.
 const limit = cpuLimit();
-const resource = resourceFromAttributes({
-  [ATTR.serviceName]: config.serverName,
+const own = {
   [ATTR.processPid]: process.pid,
   [ATTR.model]: config.model,
   [ATTR.role]: config.role,
   [ATTR.intervalMs]: config.intervalMs,
   [ATTR.cpuLimit]: limit.cores,
   [ATTR.cpuLimitSource]: limit.source,
-});
-
-const exemplars = config.exemplars ? new ExemplarSpans(resource, config.collectorUrl, config.intervalMs, headers) : null;
+};
+/**
+ * The SDK's pipeline and the exemplars' tracer, once the detectors have read the resource (host.id and the container
+ * id come from files) and the exporter of the protocol has loaded: until then records wait in the queue.
+ */
+let pipeline: MetricExport | null = null;
+let exemplars: ExemplarSpans | null = null;
+/** The scrape page's target_info: srvlens's attributes until the detected resource is in. */
+let target: Record<string, string | number> = { ...own, [ATTR.serviceName]: config.serverName ?? (process.title || 'node') };
+agentResource(config, own)
+  .then((resource) => {
+    target = resource.attributes as Record<string, string | number>;
+    if (config.exemplars) exemplars = new ExemplarSpans(resource, config.collectorUrl, config.intervalMs, headers);
+    return MetricExport.create(config, resource, headers);
+  })
+  .then(
+    (p) => (pipeline = p),
+    () => errors++,
+  );
 
 /** With SRVLENS_PROMETHEUS_PORT: every record harvested is also summed here, for the scrape endpoint to read. */
 const totals = config.prometheus ? new CumulativeTotals() : null;
 if (config.prometheus && totals) {
   try {
-    const target = resource.attributes as Record<string, string | number>;
     startPrometheusEndpoint({ ...config.prometheus, token: config.token, render: () => toPrometheusText(totals, target), onError: () => errors++ });
   } catch {
     errors++;
@@ -337,13 +343,13 @@ function flushNow(): void {
 /** Sends what is queued; one export at a time; what failed stays queued (bounded, drops counted) for the next boundary. */
 function flush(): void {
   if (exporting) return;
-  if (!config.otlp) queue = []; // no OTLP wanted: the records served the Prometheus totals, and go
-  if (queue.length === 0) return sent();
+  if (pipeline?.exports === false) queue = []; // nowhere to send: the records served the Prometheus totals, and go
+  if (queue.length === 0 || pipeline === null) return sent();
   const batch = queue.slice();
   exporting = true;
-  exporter.export(toResourceMetrics(resource, batch), (result) => {
+  pipeline.export(batch, (ok) => {
     exporting = false;
-    if (result.code === 0) {
+    if (ok) {
       // By identity: while this export was in flight the bound may have shifted older records out.
       queue = queue.filter((r) => !batch.includes(r));
       exported += batch.length;

@@ -8,7 +8,7 @@
  * bounded export queue with a drop counter.
  */
 import { BroadcastChannel, Worker } from 'node:worker_threads';
-import { intervalIndex, monoMs } from '../../src/vocabulary/index.js';
+import { intervalIndex, monoMs } from '../../src/vocabulary/clock.js';
 import type { AgentConfig } from './config.js';
 import { ThreadRecorder } from './thread-recorder.js';
 import {

@@ -8,7 +8,7 @@
  * The timer is unref'd so it never keeps the host alive.
  */
 import { performance } from 'node:perf_hooks';
-import { monoMs } from '../../src/vocabulary/index.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
 import { H_ELU_ACTIVE, H_ELU_IDLE, type ThreadRing } from './thread-ring.js';
 
 /**

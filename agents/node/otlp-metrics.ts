@@ -10,6 +10,7 @@ import {
   type ExponentialHistogram,
   type MetricData,
   type ResourceMetrics,
+  type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/vocabulary/index.js';
@@ -86,7 +87,8 @@ const withBucket = (r: IntervalRecord) => r.contexts.filter((c) => c.bucket !== 
 const perThread = (r: IntervalRecord, value: (c: ContextRecord) => number) =>
   r.contexts.map((c) => ({ attributes: threadAttrs(c), value: value(c) }));
 
-export function toResourceMetrics(resource: Resource, records: IntervalRecord[]): ResourceMetrics {
+/** The records as one scope's metrics: what the agent's MetricProducer gives the SDK's reader (metric-export.ts). */
+export function toScopeMetrics(records: IntervalRecord[]): ScopeMetrics {
   const b = new Builder(records);
   // Requests and their parts, per thread that served them.
   b.sum(METRIC.requests, '{request}', 'Finished requests', (r) => withBucket(r).map((c) => ({ attributes: threadAttrs(c), value: c.bucket!.requests })), ValueType.INT);
@@ -143,5 +145,10 @@ export function toResourceMetrics(resource: Resource, records: IntervalRecord[])
   b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => one(r.process.rssBytes));
   b.sum(METRIC.agentDropped, '{record}', 'Requests or intervals the agent could not keep', (r) => one(r.dropped), ValueType.INT);
   b.sum(METRIC.agentErrors, '{error}', 'Errors the agent caught', (r) => one(r.errors), ValueType.INT);
-  return { resource, scopeMetrics: [{ scope: SCOPE, metrics: b.metrics }] };
+  return { scope: SCOPE, metrics: b.metrics };
+}
+
+/** The records under a resource, as an exporter takes them (tests and benches that export without the pipeline). */
+export function toResourceMetrics(resource: Resource, records: IntervalRecord[]): ResourceMetrics {
+  return { resource, scopeMetrics: [toScopeMetrics(records)] };
 }

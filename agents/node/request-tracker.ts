@@ -7,7 +7,8 @@
  * added into this thread's shared ring, in the bucket of the interval the request finished in: the generator
  * counts a request in the interval it received the response, so both sides sum over the same requests.
  */
-import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, TRACEPARENT_HEADER, monoMs } from '../../src/vocabulary/index.js';
+import { STAGE, STAGE_COUNT, DEFAULT_HANDLER_STAGE, SEND_TIME_HEADER, TRACEPARENT_HEADER } from '../../src/vocabulary/parts.js';
+import { monoMs } from '../../src/vocabulary/clock.js';
 import {
   B_JOINED,
   B_REQUESTS,

@@ -4,7 +4,8 @@
  * the agent thread's `workerData`, and a short-lived child's hand-off that the main thread relays to it.
  * All of them go once per thread start or per interval, never per request.
  */
-import { isTagged, type AgentHandOff } from '../../src/vocabulary/index.js';
+import { isTagged } from '../../src/vocabulary/tagged-message.js';
+import type { AgentHandOff } from '../../src/vocabulary/stage-hook.js';
 import type { AgentConfig } from './config.js';
 import type { BucketData } from './thread-ring.js';
 

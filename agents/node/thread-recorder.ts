@@ -6,7 +6,8 @@
 import dc from 'node:diagnostics_channel';
 import { readlinkSync, writeFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { AGENT_HOOKS, intervalIndex, monoMs, type AgentHooks } from '../../src/vocabulary/index.js';
+import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
+import { intervalIndex, monoMs } from '../../src/vocabulary/clock.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { OutgoingCalls } from './outgoing-calls.js';
 import { RequestTracker } from './request-tracker.js';

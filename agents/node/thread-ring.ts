@@ -7,7 +7,9 @@
  * locks, no messages per request, and it works for threads that block for seconds in the kernel: the agent
  * thread never needs their event loop to run.
  */
-import { ExpHistogram, STAGE_COUNT, intervalIndex, type ExpHistogramData } from '../../src/vocabulary/index.js';
+import { ExpHistogram, type ExpHistogramData } from '../../src/vocabulary/exp-histogram.js';
+import { STAGE_COUNT } from '../../src/vocabulary/parts.js';
+import { intervalIndex } from '../../src/vocabulary/clock.js';
 
 // Header (doubles).
 export const H_TID = 0;
