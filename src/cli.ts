@@ -41,7 +41,8 @@ try {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (isUserMistake(err)) {
     process.stderr.write(`srvlens: ${err.message}\n`);
-    process.exitCode = EXIT.usage;
+    // A user's error may name a code of its own (a full disk: EXIT.diskFull).
+    process.exitCode = (err as { exitCode?: number }).exitCode ?? EXIT.usage;
   } else {
     process.stderr.write(`srvlens: internal error (please report):\n${(err as Error).stack ?? err}\n`);
     process.exitCode = EXIT.internal;

@@ -10,6 +10,7 @@ import { startIntervalClock, type IntervalClock } from '../collect/interval-cloc
 import { ServiceRuns } from '../collect/service-runs.js';
 import { RECORDING_SCHEMA, monoMs, monoToEpochMs, type Frame, type RecordingRecord, type RunEnd, type RunStart } from '../vocabulary/index.js';
 import { RecordingWriter } from '../recording/writer.js';
+import { RecordingDiskFull } from '../recording/errors.js';
 import { hostFacts } from '../scenario/run/host-facts.js';
 import { toolVersion } from '../vocabulary/package-paths.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
@@ -88,23 +89,33 @@ async function runDashboard(o: Options): Promise<number> {
   let writer: RecordingWriter | null = null;
   let sink: Sink | null = null;
   let frames = 0;
+  // A full disk ends the dashboard as a signal would, then says so (RecordingDiskFull: exit 4); the records before stay.
+  const record = (r: RecordingRecord) => {
+    try {
+      writer?.write(r);
+    } catch (err) {
+      if (!(err instanceof RecordingDiskFull)) throw err;
+      failed ??= err;
+      wake();
+    }
+  };
   /** The runs whose frames are coming, by number: a frame is shown with its run's start. */
   const started = new Map<number, RunStart>();
   const runs = new ServiceRuns(o.intervalMs, {
     runStart: (start) => {
       started.set(start.run, start);
-      writer?.write(start);
+      record(start);
       sink?.start(start);
     },
     runEnd: (end, start) => {
       started.delete(end.run);
-      writer?.write(end);
+      record(end);
       sink?.end(end, start);
     },
     warn: (line) => sink?.log(line),
   });
   runs.pipe((frame) => {
-    writer?.write(frame);
+    record(frame);
     frames++;
     sink?.frame(frame, started.get(frame.run)!);
   });
@@ -125,7 +136,7 @@ async function runDashboard(o: Options): Promise<number> {
     const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${collector.port}/v1/metrics`;
     // Opened once listening, so that a port in use leaves an earlier recording of that name as it was.
     writer = openWriter(o.out);
-    writer?.write({
+    record({
       kind: 'header',
       schema: RECORDING_SCHEMA,
       tool: { name: 'srvlens', version: toolVersion() },
@@ -171,7 +182,7 @@ async function runDashboard(o: Options): Promise<number> {
     // Every interval the agents reported goes out, and every run ends: the recording is complete.
     runs.finish();
     sink?.close();
-    writer?.write({ kind: 'end', t_ms: monoMs(), ok: true });
+    record({ kind: 'end', t_ms: monoMs(), ok: true });
     writer?.close();
   }
   const recorded = o.out ? `; recorded in ${o.out} (srvlens replay ${o.out})` : '';

@@ -15,8 +15,11 @@ export class UserError extends Error {
   }
 }
 
-/** runFailed: `srvlens run` went through every server, but one of them (or its backend) died during its run. */
-export const EXIT = { ok: 0, internal: 1, usage: 2, runFailed: 3, interrupted: 130 } as const;
+/**
+ * runFailed: `srvlens run` went through every server, but one of them (or its backend) died during its run.
+ * diskFull: the disk of the recording filled; the run stopped, the records before are readable.
+ */
+export const EXIT = { ok: 0, internal: 1, usage: 2, runFailed: 3, diskFull: 4, interrupted: 130 } as const;
 
 /** True for an error a user caused and can fix from its message alone (see UserError). */
 export function isUserMistake(err: unknown): err is Error {

@@ -7,13 +7,14 @@
 import { startCollector, type Collector } from '../../collect/receiver.js';
 import { FrameAssembler } from '../../collect/frame-assembler.js';
 import type { AgentInterval } from '../../collect/otlp-json.js';
-import { RECORDING_SCHEMA, monoMs, namedWith, type Frame, type RunEnd, type RunFailure, type RunStart } from '../../vocabulary/index.js';
+import { RECORDING_SCHEMA, monoMs, namedWith, type Frame, type RecordingRecord, type RunEnd, type RunFailure, type RunStart } from '../../vocabulary/index.js';
 import type { BackendConfig } from '../../servers/backend/backend-main.js';
 import { BACKEND_CONFIG_ENV, SERVE_CONFIG_ENV, type BackendMessage, type ServeMessage } from '../../servers/child-entry.js';
 import type { ServeConfig } from '../../servers/serve-main.js';
 import { UserError } from '../../vocabulary/errors.js';
 import type { FromGenerator, ToGenerator } from '../../load/messages.js';
 import { RecordingWriter } from '../../recording/writer.js';
+import { RecordingDiskFull } from '../../recording/errors.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
@@ -60,13 +61,32 @@ export class RunFailed extends Error {
 }
 
 /** `failed`: runs that ended with their server or backend dead (RunFailed), each marked in its run-end. */
-export async function runScenario(options: RunOptions): Promise<{ frames: number; runs: number; failed: number }> {
+export async function runScenario(given: RunOptions): Promise<{ frames: number; runs: number; failed: number }> {
+  // The run stops on the caller's signal, or on its own when the recording's disk fills.
+  const stopRun = new AbortController();
+  const onGivenAbort = () => stopRun.abort();
+  given.signal?.addEventListener('abort', onGivenAbort, { once: true });
+  if (given.signal?.aborted) stopRun.abort();
+  const options: RunOptions = { ...given, signal: stopRun.signal };
   const { scenario, signal } = options;
   const log = options.onLog ?? (() => undefined);
   const children = new ChildSet();
   const killOnExit = () => children.killAllNow();
   process.once('exit', killOnExit);
-  const writer = RecordingWriter.open(options.out);
+  const file = RecordingWriter.open(options.out);
+  let diskFull: RecordingDiskFull | null = null;
+  // Every record goes through here: a full disk stops the run (from a child's message too, where a throw would crash).
+  const writer = {
+    write(record: RecordingRecord): void {
+      try {
+        file.write(record);
+      } catch (err) {
+        if (!(err instanceof RecordingDiskFull)) throw err;
+        diskFull = err;
+        stopRun.abort();
+      }
+    },
+  };
   let assembler: FrameAssembler | null = null;
   let collector: Collector | null = null;
   let frames = 0;
@@ -138,12 +158,15 @@ export async function runScenario(options: RunOptions): Promise<{ frames: number
     }
     ok = failed === 0;
     return { frames, runs: scenario.servers.length, failed };
+  } catch (err) {
+    throw diskFull ?? err;
   } finally {
+    given.signal?.removeEventListener('abort', onGivenAbort);
     await children.stopAll();
     process.off('exit', killOnExit);
     await collector?.close();
     writer.write({ kind: 'end', t_ms: monoMs(), ok });
-    writer.close();
+    file.close();
   }
 }
 
