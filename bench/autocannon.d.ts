@@ -9,6 +9,8 @@ declare module 'autocannon' {
       /** Seconds. */
       duration?: number;
       pipelining?: number;
+      /** Requests per second over all connections: open loop at that rate. */
+      overallRate?: number;
       /** Seconds before a request counts as a timeout. */
       timeout?: number;
       headers?: Record<string, string>;
