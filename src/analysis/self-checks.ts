@@ -7,7 +7,7 @@
 import type { Frame, HostFacts } from '../vocabulary/index.js';
 import { sum } from './numbers.js';
 
-export const CHECK_IDS = ['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split'] as const;
+export const CHECK_IDS = ['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all'] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export interface Check {
@@ -58,7 +58,7 @@ export const effectiveCores = (host: HostCores): number =>
 
 /** `host` null: the CPU check is not taken (the figures come from no known host, as in a capacity probe). */
 export function selfChecks(frames: readonly Frame[], host: HostCores | null, client: ClientView | null): Check[] {
-  return [cpuWithinHost(frames, host), requestsCounted(frames, client), unmeasuredSmall(frames, client), littlesLaw(frames), threadSplit(frames)];
+  return [cpuWithinHost(frames, host), requestsCounted(frames, client), unmeasuredSmall(frames, client), littlesLaw(frames), threadSplit(frames), agentsKeptAll(frames)];
 }
 
 export const failedChecks = (checks: readonly Check[]) => checks.filter((c) => c.ok === false);
@@ -69,6 +69,20 @@ export const failedChecks = (checks: readonly Check[]) => checks.filter((c) => c
  * other (`unmeasured`) measures nothing. Under that share the two sets are the same within a count check's slack.
  */
 export const clientGaveUp = (answers: number, errors: number): boolean => errors > CHECK_LIMITS.countShare * (answers + errors);
+
+/**
+ * srvlens.agent.dropped: what the agents could not keep (a thread's ring reused before it was read, intervals pushed
+ * out of the export queue while the collector was slow or gone). Any drop leaves the phase's figures short of what
+ * happened, so it fails the check; the errors the agents caught are said beside.
+ */
+function agentsKeptAll(frames: readonly Frame[]): Check {
+  const id = 'agents_kept_all';
+  const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
+  if (servers.length === 0) return { id, ok: null, detail: 'no agent reported' };
+  const dropped = sum(servers, (s) => s.dropped);
+  const errors = sum(servers, (s) => s.agent_errors);
+  return { id, ok: dropped === 0, detail: `the agents dropped ${dropped} records (srvlens.agent.dropped) and caught ${errors} errors` };
+}
 
 function cpuWithinHost(frames: readonly Frame[], host: HostCores | null): Check {
   const id = 'cpu_within_host';

@@ -66,12 +66,23 @@ const check = (checks: Check[], id: CheckId) => checks.find((c) => c.id === id)!
 const client = (requests: number, over: Partial<ClientView> = {}): ClientView => ({ requests, errors: 0, generatorKeptUp: true, meanMs: 20, unmeasuredMs: 0.2, ...over });
 
 describe('self-checks', () => {
+  it('agents_kept_all fails where an agent dropped records, and says how many', () => {
+    const frames = framesOf(requests(3, 80, 25, SECONDS), SECONDS, 1.5);
+    expect(check(selfChecks(frames, HOST, null), 'agents_kept_all')).toMatchObject({ ok: true, detail: expect.stringContaining('dropped 0 records') });
+    frames[4].server!.dropped = 7;
+    frames[6].server!.dropped = 5;
+    frames[6].server!.agent_errors = 2;
+    const c = check(selfChecks(frames, HOST, null), 'agents_kept_all');
+    expect(c).toMatchObject({ ok: false, detail: 'the agents dropped 12 records (srvlens.agent.dropped) and caught 2 errors' });
+    expect(checkLines([{ name: 'p', checks: [c] }])[0]).toBe('check: p: agents_kept_all FAILED: the agents dropped 12 records (srvlens.agent.dropped) and caught 2 errors');
+  });
+
   it.each([1, 7, 42])('all hold on frames that agree with themselves (seed %i)', (seed) => {
     const served = requests(seed, 80, 25, SECONDS);
     const frames = framesOf(served, SECONDS, 1.5);
     const counted = frames.reduce((s, f) => s + f.server!.requests, 0);
     const checks = selfChecks(frames, HOST, client(counted));
-    expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split']);
+    expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all']);
     for (const c of checks) expect(c.ok, `${c.id}: ${c.detail}`).toBe(true);
   });
 
@@ -164,6 +175,6 @@ describe('self-checks', () => {
     const hot = framesOf(requests(1, 80, 25, SECONDS), SECONDS, 2.4);
     const lines = checkLines([{ name: 'r400', checks: selfChecks(hot, HOST, null) }]);
     expect(lines[0]).toMatch(/^check: r400: cpu_within_host FAILED: 2\.40 cores of the host's 2 cores/);
-    expect(lines[lines.length - 1]).toBe('checks: 2 held, 1 failed, 2 not taken (--format json says why)');
+    expect(lines[lines.length - 1]).toBe('checks: 3 held, 1 failed, 2 not taken (--format json says why)');
   });
 });
