@@ -346,23 +346,41 @@ function flushNow(): void {
   flush();
 }
 
-/** Sends what is queued; one export at a time; what failed stays queued (bounded, drops counted) for the next boundary. */
+/**
+ * At most this many intervals an export: after an outage the queue (up to SRVLENS_EXPORT_QUEUE) goes out in pieces,
+ * oldest first, rather than encoded whole at every try.
+ */
+const MAX_BATCH = 10;
+/** After a failed export the next waits, doubling from one interval up to this: a collector gone is not hammered. */
+const MAX_RETRY_WAIT_MS = 5000;
+let retryWaitMs = 0;
+let retryAtMs = 0;
+
+/**
+ * Sends what is queued, one export at a time, oldest first; what failed stays queued (bounded, drops counted), and is
+ * tried again after a wait that doubles with each failure. A flush before exit tries at once.
+ */
 function flush(): void {
   if (exporting) return;
   if (pipeline?.exports === false) queue = []; // nowhere to send: the records served the Prometheus totals, and go
   if (queue.length === 0 || pipeline === null) return sent();
-  const batch = queue.slice();
+  if (whenSent.length === 0 && monoMs() < retryAtMs) return;
+  const batch = queue.slice(0, MAX_BATCH);
   exporting = true;
   pipeline.export(batch, (ok) => {
     exporting = false;
     if (ok) {
+      retryWaitMs = 0;
+      retryAtMs = 0;
       // By identity: while this export was in flight the bound may have shifted older records out.
       queue = queue.filter((r) => !batch.includes(r));
       exported += batch.length;
-      // Records harvested while this export was in flight go out now, rather than at the next boundary.
-      if (whenSent.length) flush();
+      // The rest of the queue, and records harvested while this export was in flight, go out now.
+      flush();
     } else {
       errors++;
+      retryWaitMs = Math.min(MAX_RETRY_WAIT_MS, Math.max(config.intervalMs, retryWaitMs * 2));
+      retryAtMs = monoMs() + retryWaitMs;
       sent(); // a flush waits for one attempt, not for a collector that is gone
     }
   });

@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { formatFigures, runUnderFault } from '../helpers/collector-faults.js';
 
 it('with no collector the app serves on and the agent counts what it dropped', async () => {
-  const f = await runUnderFault('absent', 5, 10);
+  const f = await runUnderFault('absent', 5, 10, 2);
   console.log(formatFigures(f));
   expect(f.errors).toBe(0);
   expect(f.requests).toBeGreaterThan(1000);

@@ -27,6 +27,8 @@ export interface FaultFigures {
   p99Ms: number;
   /** The host's RSS growth (from /proc) between the start and the end of the measured load. */
   rssGrowthMB: number;
+  /** Its RSS every 10 s of the load, MB: a plateau is a bound, a slope a leak. */
+  rssSeriesMB: number[];
   /** srvlens_agent_dropped_total on the agent's page at the end of the load. */
   droppedOnPage: number;
   /** What the records that reached a working collector afterwards say was dropped, and how many records came. */
@@ -38,7 +40,11 @@ export interface FaultFigures {
 export const INTERVAL_MS = 200;
 /** A fixed rate the 2 shared cores hold with the agent on: throughput is then compared with the no-fault run. */
 const RATE = 1500;
-const WARMUP_S = 3;
+/**
+ * Load before the measured minute: with a working collector the app's RSS still rose 11 MB over a minute after 3 s
+ * of warm-up (82 86 90 90 90 92 93 93 MB every 10 s: V8's heaps sizing up to the load), which is no fault's doing.
+ */
+const WARMUP_S = 15;
 const APP = `
 import { createServer } from 'node:http';
 const server = createServer((req, res) => res.end('ok'));
@@ -79,9 +85,10 @@ async function startFault(fault: CollectorFault, port: number): Promise<() => Pr
   if (fault === 'absent') return async () => {};
   if (fault === 'none' || fault === 'killed') {
     const child = await collectorProcess(port);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
     return async () => {
       child.kill('SIGKILL');
-      await exitCode(child);
+      await exited;
     };
   }
   if (fault === 'reset') {
@@ -116,7 +123,7 @@ function appEnv(collectorPort: number, metricsPort: number): NodeJS.ProcessEnv {
  * Serves `seconds` of fixed-rate load (after a warm-up) under the fault; a collector killed mid-run dies halfway.
  * Then a srvlens collector takes the collector's port, and what the agent still held reaches it.
  */
-export async function runUnderFault(fault: CollectorFault, seconds: number, exportQueue?: number): Promise<FaultFigures> {
+export async function runUnderFault(fault: CollectorFault, seconds: number, exportQueue?: number, warmupS = WARMUP_S): Promise<FaultFigures> {
   const collectorPort = await freePort();
   const metricsPort = await freePort();
   let stop = await startFault(fault, collectorPort);
@@ -124,11 +131,14 @@ export async function runUnderFault(fault: CollectorFault, seconds: number, expo
   try {
     const port = Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1] ?? (app.exitCode !== null && `exited: ${app.err()}`), 'the app to listen'));
     const url = `http://127.0.0.1:${port}/`;
-    await load(url, WARMUP_S);
+    await load(url, warmupS);
     const rssBefore = rssMB(app.pid!);
+    const rssSeriesMB = [rssBefore];
+    const sampler = setInterval(() => rssSeriesMB.push(rssMB(app.pid!)), 10_000);
     const killAt = fault === 'killed' ? setTimeout(() => void stop(), (seconds * 1000) / 2) : null;
     const measured = await load(url, seconds);
     if (killAt) clearTimeout(killAt);
+    clearInterval(sampler);
     const rssAfter = rssMB(app.pid!);
     const droppedOnPage = droppedOf(await scrape(metricsPort));
     await stop();
@@ -151,6 +161,7 @@ export async function runUnderFault(fault: CollectorFault, seconds: number, expo
       reqPerSec: measured.requests.average,
       p99Ms: measured.latency.p99,
       rssGrowthMB: rssAfter - rssBefore,
+      rssSeriesMB: [...rssSeriesMB, rssAfter],
       droppedOnPage,
       droppedReceived: received.reduce((s, i) => s + i.dropped, 0),
       intervalsReceived: received.length,
@@ -164,4 +175,4 @@ export async function runUnderFault(fault: CollectorFault, seconds: number, expo
 
 export const formatFigures = (f: FaultFigures) =>
   `${f.fault.padEnd(8)} ${f.seconds} s: ${f.requests} requests, ${f.errors} errors, ${f.reqPerSec.toFixed(0)} req/s, p99 ${f.p99Ms} ms, ` +
-  `RSS ${f.rssGrowthMB >= 0 ? '+' : ''}${f.rssGrowthMB.toFixed(1)} MB, dropped ${f.droppedOnPage} (page) / ${f.droppedReceived} in ${f.intervalsReceived} records received after`;
+  `RSS ${f.rssGrowthMB >= 0 ? '+' : ''}${f.rssGrowthMB.toFixed(1)} MB (${f.rssSeriesMB.map((v) => v.toFixed(0)).join(' ')}), dropped ${f.droppedOnPage} (page) / ${f.droppedReceived} in ${f.intervalsReceived} records received after`;
