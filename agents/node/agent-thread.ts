@@ -57,6 +57,8 @@ let lastTasks = readAllTasks();
 let lastUsage = process.resourceUsage();
 let queue: IntervalRecord[] = [];
 let exporting = false;
+/** The records of the export in flight: the SDK may be encoding them, so nothing joins them (joinQueued). */
+let inFlight = new Set<IntervalRecord>();
 let errors = 0;
 try {
   writeFileSync('/proc/thread-self/comm', AGENT_THREAD_COMM);
@@ -171,12 +173,30 @@ function foreign(m: HandOffData): void {
         dropped: 0,
         errors: 0,
       };
-      queue.push(record);
       totals?.add(record);
+      joinQueued(record);
     }
   } catch {
     errors++;
   }
+}
+
+/**
+ * Puts a hand-off's record in the queue: its contexts join the queued record of the same interval when one is waiting
+ * (not in an export in flight), and the record of the interval in progress waits for its harvest, which takes them
+ * in. So a server forking a process per request sends one record per interval, not one per child, and not after the
+ * interval's frame: the collector closes a frame two intervals after its end once the agent has reported it, and at
+ * 50 forks a second the children's records, exported one after another, came after that (test/e2e/fork-cpu.test.ts).
+ */
+function joinQueued(record: IntervalRecord): void {
+  for (let i = queue.length - 1; i >= 0; i--) {
+    const queued = queue[i];
+    if (queued.index === record.index && !inFlight.has(queued)) {
+      queued.contexts.push(...record.contexts);
+      return;
+    }
+  }
+  queue.push(record);
 }
 
 // With a token, every export says it: a collector beyond loopback asks for it (OTEL_EXPORTER_OTLP_HEADERS, which
@@ -365,10 +385,16 @@ function flush(): void {
   if (pipeline?.exports === false) queue = []; // nowhere to send: the records served the Prometheus totals, and go
   if (queue.length === 0 || pipeline === null) return sent();
   if (whenSent.length === 0 && monoMs() < retryAtMs) return;
-  const batch = queue.slice(0, MAX_BATCH);
+  // Hand-offs in the interval in progress wait for its harvest, to go out in its record (harvestThrough); a flush
+  // before exit sends them as they are.
+  const ready = whenSent.length > 0 ? queue : queue.filter((r) => r.index <= lastIndex);
+  if (ready.length === 0) return;
+  const batch = ready.slice(0, MAX_BATCH);
   exporting = true;
+  inFlight = new Set(batch);
   pipeline.export(batch, (ok) => {
     exporting = false;
+    inFlight = new Set();
     if (ok) {
       retryWaitMs = 0;
       retryAtMs = 0;
@@ -391,6 +417,12 @@ function harvestThrough(last: number): void {
   for (let index = Math.max(lastIndex + 1, last - 7); index <= last; index++) {
     const record = harvest(index);
     totals?.add(record);
+    // The contexts of children that handed off during this interval, queued for it before it was harvested.
+    for (let i = queue.length - 1; i >= 0; i--) {
+      if (queue[i].index !== index || inFlight.has(queue[i])) continue;
+      record.contexts.push(...queue[i].contexts);
+      queue.splice(i, 1);
+    }
     // What the records dropped before it said was dropped goes on with this one (the totals counted it already).
     record.dropped += carried.dropped;
     record.errors += carried.errors;

@@ -94,7 +94,7 @@ describe('srvlens run in a terminal', () => {
     await t.waitFor(/srvlens live: three-loops[\s\S]*lean \(event-loop\) 1\/3 +phase warm/, 'the live Run view', 30_000);
     await t.waitFor(/achieved +\d+ req\/s/, 'live figures');
     t.keys('q');
-    expect(await t.exitCode(20_000)).toBe(130);
+    expect(await t.exitCode(20_000), t.stderr()).toBe(130);
     expect(t.stderr()).toContain(`run stopped; what was recorded is in ${out}`);
     const recording = await readRecording(out);
     expect(recording.records.some((r) => r.kind === 'frame')).toBe(true);

@@ -85,13 +85,13 @@ describe('srvlens run, end to end', () => {
     }
   });
 
-  it('checks its own figures: every check holds, and the CPU, count, unmeasured and Little\'s law checks are taken', () => {
+  it('checks its own figures: every check holds, and the CPU, count, unmeasured, Little\'s law and agents\' drop checks are taken', () => {
     expect(report.runs[0].checks_failed).toBe(0);
     for (const p of report.runs[0].phases) {
       for (const c of p.checks) expect(c.ok, `${p.name} ${c.id}: ${c.detail}`).not.toBe(false);
       const taken = p.checks.filter((c) => c.ok === true).map((c) => c.id);
       // The event loop splits no request by schedstat: thread_split is not taken.
-      expect(taken, p.name).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law']);
+      expect(taken, p.name).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'agents_kept_all']);
     }
   });
 
