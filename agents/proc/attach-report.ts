@@ -4,6 +4,7 @@
  */
 import { namedWith, type Confidence } from '../../src/vocabulary/model-ids.js';
 import type { ContextWindow, ListenerWindow, ProcessWindow, WindowSummary } from '../../src/vocabulary/window-summary.js';
+import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
 
 /** The model named from the window, by the analysis (src/analysis/detect-model.ts), which agents do not import. */
 export interface NamedModel {
@@ -27,13 +28,19 @@ export interface AttachJson {
   /** The listener whose queue was longest (null: no listening TCP socket); all of them are in `listening`. */
   accept_queue: Pick<ListenerWindow, 'listen' | 'length' | 'max' | 'peak'> | null;
   listening: ListenerWindow[];
+  /** The requests as the kernel tracer saw them (agents/kernel/), or null with the reason it could not. */
+  requests: KernelRequests | null;
+  requests_unmeasured: string | null;
 }
+
+/** What the kernel tracer gave for the window: its figures, or why there are none. */
+export type KernelView = { requests: KernelRequests } | { unmeasured: string };
 
 /** Milliseconds to the µs: schedstat's ns are finer than anyone reads, and float noise is not a measurement. */
 const ms = (v: number) => Math.round(v * 1000) / 1000;
 const msOrNull = (v: number | null) => (v === null ? null : ms(v));
 
-export function attachJson(w: WindowSummary, f: NamedModel): AttachJson {
+export function attachJson(w: WindowSummary, f: NamedModel, kernel: KernelView): AttachJson {
   const longest = [...w.listeners].sort((a, b) => b.peak - a.peak || b.length - a.length)[0];
   return {
     pid: w.root_pid,
@@ -64,6 +71,8 @@ export function attachJson(w: WindowSummary, f: NamedModel): AttachJson {
     processes: w.processes.map((p) => ({ ...p, cpu_ms: ms(p.cpu_ms), reaped_children_cpu_ms: ms(p.reaped_children_cpu_ms) })),
     accept_queue: longest ? { listen: longest.listen, length: longest.length, max: longest.max, peak: longest.peak } : null,
     listening: w.listeners,
+    requests: 'requests' in kernel ? kernel.requests : null,
+    requests_unmeasured: 'unmeasured' in kernel ? kernel.unmeasured : null,
   };
 }
 
@@ -92,6 +101,7 @@ export function renderAttachText(j: AttachJson): string {
   const root = j.processes.find((p) => p.pid === j.pid);
   let out = `PID ${j.pid} (${root?.name ?? '?'}): ${(j.duration_ms / 1000).toFixed(1)} s, ${j.samples} samples every ${j.interval_ms} ms\n\n`;
   out += `model: ${namedWith(j)}\n${j.evidence.map((e) => `  - ${e}\n`).join('')}\n`;
+  out += requestsText(j) + '\n';
   const q = j.accept_queue;
   out += q ? `accept queue of ${q.listen}: ${q.length} waiting (peak ${q.peak}, backlog ${q.max ?? 'unknown'})\n\n` : 'accept queue: no listening TCP socket\n\n';
   const procs = busiest(j.processes, (p) => (p.pid === j.pid ? Infinity : p.cpu_ms));
@@ -110,5 +120,35 @@ export function renderAttachText(j: AttachJson): string {
   );
   if (ctxs.left > 0) out += `  ... and ${ctxs.left} less busy threads (--json lists them all)\n`;
   out += '\n  CONNS: most connections to its listening ports held at once. LIFE: + created, - ended during the window.\n';
+  return out;
+}
+
+const msText = (v: number | null) => (v === null ? '-' : `${v.toFixed(2)} ms`);
+
+/** The kernel tracer's parts of a request, as the Node agent's parts are shown: each a mean, `-` where unmeasured. */
+function requestsText(j: AttachJson): string {
+  const r = j.requests;
+  if (r === null) return `requests: not measured (${j.requests_unmeasured}); the figures below are from /proc\n`;
+  const rate = r.span_ms > 0 ? ((r.responses || r.requests) / r.span_ms) * 1000 : 0;
+  let out = `requests, from the kernel (eBPF): ${r.requests} timed, ${r.responses} HTTP responses, ${r.accepts} connections accepted, ${rate.toFixed(1)} req/s\n`;
+  if (r.not_http > 0) out += `  ${r.not_http} connections not timed: their first write was not HTTP/1.x (TLS or HTTP/2)\n`;
+  const split = r.split_n > 0;
+  const sum = split ? (r.oncpu_ms ?? 0) + (r.runqueue_ms ?? 0) + (r.blocked_ms ?? 0) : null;
+  out += table(
+    ['PART', 'MEAN', 'OF', 'WHAT'],
+    [
+      ['accept_queue', msText(r.accept_queue_ms), r.accept_queue_n, 'handshake done -> accepted'],
+      ['server_queue', msText(r.server_queue_ms), r.server_queue_n, 'request bytes arrived -> read by the server'],
+      ['server', msText(r.server_ms), r.requests, `read -> first byte of the answer written (max ${msText(r.server_max_ms)}): the whole handler`],
+      ['  on CPU', msText(r.oncpu_ms), r.split_n, 'sum_exec_runtime'],
+      ['  run queue', msText(r.runqueue_ms), r.split_n, 'schedstat run_delay'],
+      ['  blocked', msText(r.blocked_ms), r.split_n, 'switched out asleep -> woken'],
+      ['send', msText(r.send_ms), r.send_n, 'first -> last write of the answer'],
+    ],
+    ['PART', 'WHAT'],
+  );
+  out += split
+    ? `  the split is of ${r.split_n} requests each served by a thread with no other open; its parts add up to ${msText(sum)} of their ${msText(r.split_server_ms)}\n`
+    : '  no split: no request was served by a thread alone (an event loop interleaves them)\n';
   return out;
 }

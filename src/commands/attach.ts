@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { attachJson, renderAttachText } from '../../agents/proc/attach-report.js';
+import { attachJson, renderAttachText, type KernelView } from '../../agents/proc/attach-report.js';
+import { KernelTracerUnavailable, startKernelTracer, type KernelTracer } from '../../agents/kernel/kernel-tracer.js';
 import { detectModel } from '../analysis/detect-model.js';
 import type { WindowSummary } from '../vocabulary/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
@@ -31,6 +32,28 @@ interface AttachOptions {
   quiet?: boolean;
   dashboard?: boolean;
   tui?: boolean;
+  kernel: boolean;
+}
+
+/** The kernel tracer's counters are printed this often; the summary adds them all up. */
+const KERNEL_INTERVAL_MS = 1000;
+
+/**
+ * The kernel tracer over the tree, or why not (said once on stderr, and the figures go on from /proc alone). Started
+ * before sampling: compiling and attaching its probes takes a second or more, and the window starts once it sees.
+ */
+async function startTracer(o: AttachOptions): Promise<KernelTracer | string> {
+  if (!o.kernel) return 'the kernel tracer is off (--no-kernel)';
+  const started = Date.now();
+  try {
+    const tracer = await startKernelTracer({ pid: o.pid, intervalMs: KERNEL_INTERVAL_MS });
+    if (!o.quiet) process.stderr.write(`srvlens attach: kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    return tracer;
+  } catch (err) {
+    if (!(err instanceof KernelTracerUnavailable)) throw err;
+    process.stderr.write(`srvlens attach: ${err.message}; carrying on with /proc alone\n`);
+    return err.message;
+  }
 }
 
 const noSuchProcess = (pid: number) => new UserError(`--pid ${pid}: no such process (is it running, and in this PID namespace? a container's PIDs are not the host's)`);
@@ -59,6 +82,7 @@ export function registerAttach(program: Command): void {
     .option('-q, --quiet', 'no progress lines')
     .option('--dashboard', 'the live Run view instead, refreshed every second until q (--duration is not used)')
     .option('--tui', 'the same as --dashboard')
+    .option('--no-kernel', 'no kernel tracer (eBPF, root): /proc alone, no request is seen')
     .addHelpText(
       'after',
       '\nThe model is named from what the window shows; drive load (concurrent connections) while it samples, since an idle\nserver looks the same under most models and is reported as `unknown`.\n' +
@@ -80,6 +104,8 @@ export function registerAttach(program: Command): void {
       const durationMs = o.duration * 1000;
       let reported = 0;
       let seen: WindowSummary;
+      let kernel: KernelView;
+      const tracer = await startTracer(o);
       try {
         seen = await sampleTree({
           pid: o.pid,
@@ -97,9 +123,10 @@ export function registerAttach(program: Command): void {
         if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
         throw err;
       } finally {
+        kernel = typeof tracer === 'string' ? { unmeasured: tracer } : { requests: await tracer.stop() };
         releaseSignals();
       }
-      const doc = attachJson(seen, detectModel(seen));
+      const doc = attachJson(seen, detectModel(seen), kernel);
       const json = JSON.stringify(doc, null, 2) + '\n';
       if (o.out !== undefined) {
         try {

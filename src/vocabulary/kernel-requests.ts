@@ -1,0 +1,40 @@
+/**
+ * What the kernel tracer (agents/kernel/) measured of a server's requests over a span of time, in ms: the parts
+ * before the handler that no in-process agent sees, and the handler's time split by the scheduler. Every mean is
+ * over the requests it was measured on (`*_n`), which the counts say; a part nothing measured is null.
+ */
+export interface KernelRequests {
+  /** Wall time covered, ms. */
+  span_ms: number;
+  /** Connections the tree accepted. */
+  accepts: number;
+  /** Requests timed from their first read to their answer's first write. */
+  requests: number;
+  /** Responses written that began with `HTTP/`: pipelined requests answered after one read count here too. */
+  responses: number;
+  /** Connections left untimed because the server's first write was not HTTP/1.x (TLS, HTTP/2). */
+  not_http: number;
+  /** Handshake done -> accepted, mean ms over `accept_queue_n` connections (those whose handshake was seen). */
+  accept_queue_ms: number | null;
+  accept_queue_n: number;
+  /** Request bytes arrived (or accepted, if later) -> the server's first read of them, mean ms. */
+  server_queue_ms: number | null;
+  server_queue_n: number;
+  /** First read -> first write of the answer, mean and max ms: the whole handler, its stages not told apart. */
+  server_ms: number | null;
+  server_max_ms: number | null;
+  /** First -> last write of an answer, mean ms. */
+  send_ms: number | null;
+  send_n: number;
+  /**
+   * The server time of requests served by a thread that had no other request open (not an event loop), split by
+   * three independent kernel counters: on CPU (sum_exec_runtime), waiting for a CPU (schedstat run_delay) and
+   * blocked (sched_switch in a sleeping state -> sched_wakeup). Means over `split_n` requests, whose own server time
+   * is `split_server_ms`; the three need not add up to it exactly, which is the check.
+   */
+  split_n: number;
+  split_server_ms: number | null;
+  oncpu_ms: number | null;
+  runqueue_ms: number | null;
+  blocked_ms: number | null;
+}
