@@ -371,8 +371,16 @@ function flushNow(): void {
  * oldest first, rather than encoded whole at every try.
  */
 const MAX_BATCH = 10;
-/** After a failed export the next waits, doubling from one interval up to this: a collector gone is not hammered. */
+/**
+ * After a failed export the next waits, doubling from one interval up to this: a collector gone is not hammered.
+ * An export that failed by running out of time is not a collector gone but a slow one, or a starved host (this
+ * thread and the collector short of CPU, as beside a server forking a process a request): it is tried again at the
+ * next boundary, with no wait. Doubling then made exports rarer the slower they were, until whole phases' records
+ * were dropped from the queue or came after their frames had closed (test/e2e/fork-cpu.test.ts).
+ */
 const MAX_RETRY_WAIT_MS = 5000;
+/** The exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT's default where it sets one): a failure this late is a timeout. */
+const timeoutMs = config.exportTimeoutMs ?? (Number(process.env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT) || 10_000);
 let retryWaitMs = 0;
 let retryAtMs = 0;
 
@@ -392,6 +400,7 @@ function flush(): void {
   const batch = ready.slice(0, MAX_BATCH);
   exporting = true;
   inFlight = new Set(batch);
+  const startedMs = monoMs();
   pipeline.export(batch, (ok) => {
     exporting = false;
     inFlight = new Set();
@@ -405,7 +414,8 @@ function flush(): void {
       flush();
     } else {
       errors++;
-      retryWaitMs = Math.min(MAX_RETRY_WAIT_MS, Math.max(config.intervalMs, retryWaitMs * 2));
+      const timedOut = monoMs() - startedMs >= 0.9 * timeoutMs;
+      retryWaitMs = timedOut ? 0 : Math.min(MAX_RETRY_WAIT_MS, Math.max(config.intervalMs, retryWaitMs * 2));
       retryAtMs = monoMs() + retryWaitMs;
       sent(); // a flush waits for one attempt, not for a collector that is gone
     }

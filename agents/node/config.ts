@@ -114,8 +114,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     otlp: Boolean(env.SRVLENS_COLLECTOR_URL) || exporters.includes('otlp'),
     console: exporters.includes('console'),
     protocol: protocolOf(env),
-    // A slow collector must not pile up requests: give up well before the next intervals queue behind it.
-    exportTimeoutMs: env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? null : Math.max(1000, intervalMs * 2),
+    // OpenTelemetry's default, 10 s: one export is in flight at a time, so a slow one piles nothing up (the intervals
+    // wait in the queue), while a shorter timeout failed exports a starved host would have finished, and their retries
+    // with them (2 intervals was too short beside a server forking a process a request: test/e2e/fork-cpu.test.ts).
+    exportTimeoutMs: env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? null : Math.max(10_000, intervalMs * 2),
     prometheus: env.SRVLENS_PROMETHEUS_PORT
       ? prometheusAddress(env.SRVLENS_PROMETHEUS_PORT, env.SRVLENS_PROMETHEUS_HOST)
       : exporters.includes('prometheus')

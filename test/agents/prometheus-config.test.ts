@@ -29,6 +29,7 @@ describe('the OTLP export\'s configuration', () => {
     expect(readConfig({ ...srvlens, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).protocol).toBe('http/protobuf');
     // The exporter reads OTEL_EXPORTER_OTLP_TIMEOUT itself; without it the agent gives up within two intervals.
     expect(readConfig({ OTEL_EXPORTER_OTLP_TIMEOUT: '500' }).exportTimeoutMs).toBeNull();
-    expect(readConfig({ SRVLENS_INTERVAL_MS: '1000' }).exportTimeoutMs).toBe(2000);
+    expect(readConfig({ SRVLENS_INTERVAL_MS: '1000' }).exportTimeoutMs).toBe(10_000);
+    expect(readConfig({ SRVLENS_INTERVAL_MS: '10000' }).exportTimeoutMs).toBe(20_000);
   });
 });
