@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests run against, only those missing: nginx and apache2 (servers nobody here
 # wrote, for the /proc agent's tests), python3 (its standard-library servers, same tests), tmux (the dashboard's
 # tests), wrk (the generator bench, a peer to compare against), prometheus (the real scraper of the Node agent's
-# Prometheus endpoint), chromium (the HTML report's test renders the page in a real browser, headless). Debian's
+# Prometheus endpoint), chromium (the HTML report's test renders the page in a real browser, headless), bpftrace
+# (the kernel tracer, agents/kernel/: eBPF tracepoints, as root; srvlens mounts tracefs itself). Debian's
 # prometheus and apache2 packages would start their own daemons (on :9090, :80) where
 # services can start (their postinst goes through invoke-rc.d/deb-systemd-invoke, so a policy-rc.d or a container
 # without an init leaves them stopped): the tests never use those, they start their own on a free port.
@@ -18,6 +19,7 @@ have tmux || missing="$missing tmux"
 have wrk || missing="$missing wrk"
 have prometheus || missing="$missing prometheus"
 have chromium || missing="$missing chromium"
+have bpftrace || missing="$missing bpftrace"
 [ -z "$missing" ] && exit 0
 
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -64,6 +64,14 @@ export const startPython = (kind: PythonKind, delayS: number) => startPythonFixt
 /** fixtures/forking-http.py: http.server with socketserver.ForkingMixIn, a process per connection. */
 export const startForkingHttp = () => startPythonFixture('forking-http.py', []);
 
+/**
+ * fixtures/timed-http.py: http.server, a thread per connection (`threading`) or one request at a time (`iterative`),
+ * each request `cpuMs` of CPU then `sleepMs` asleep, and the time from its read to its answer logged to `log`, one
+ * line a request, by the server itself.
+ */
+export const startTimedHttp = (log: string, kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number) =>
+  startPythonFixture('timed-http.py', [log, kind, String(cpuMs), String(sleepMs)]);
+
 /** A fixture that prints its port as its first line. */
 async function startPythonFixture(file: string, args: string[]): Promise<RunningServer> {
   const { child, lines } = startGroup('python3', [join(FIXTURES, file), ...args]);

@@ -1,0 +1,100 @@
+/**
+ * The kernel tracer on servers nobody here instrumented, driven by a plain HTTP client (node:http, no srvlens
+ * header), each figure held against something measured apart from it:
+ *   - request and connection counts against what the client did;
+ *   - server time against the server's own log of each request (read -> answer written);
+ *   - the on-CPU / run-queue / blocked split, three kernel counters read independently, against the server time;
+ *     its blocked part against the sleep each request is given;
+ *   - the parts before the handler against the client's own latency, which holds them all.
+ * Needs root, bpftrace and BTF (scripts/test-deps.sh installs bpftrace); without them the test says why it cannot run.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKernelTracer } from '../../../agents/kernel/kernel-tracer.js';
+import { startTimedHttp, stopAll } from '../proc/real-servers.js';
+
+afterEach(stopAll);
+
+/** `conns` clients, each sending `each` GETs one after another; `keepAlive` false opens a connection a request. */
+async function drive(port: number, conns: number, each: number, keepAlive: boolean): Promise<{ done: number; meanMs: number }> {
+  const agent = new http.Agent({ keepAlive, maxSockets: conns });
+  let done = 0;
+  let sumMs = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const t0 = performance.now();
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            sumMs += performance.now() - t0;
+            done++;
+            resolve();
+          });
+        })
+        .on('error', reject);
+    });
+  await Promise.all(Array.from({ length: conns }, async () => { for (let i = 0; i < each; i++) await one(); }));
+  agent.destroy();
+  return { done, meanMs: sumMs / done };
+}
+
+const serverLog = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map(Number);
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+const within = (v: number | null, truth: number, rel: number) => v !== null && Math.abs(v - truth) <= rel * truth;
+
+describe('the kernel tracer', () => {
+  it("on Python's ThreadingHTTPServer: exact counts, the server's own time, and a split that adds up", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
+    // 0.5 ms of CPU and 5 ms asleep a request: the blocked part is known. Little CPU, so that the threads seldom wait
+    // for Python's GIL between the kernel's read and the server's clock (the server cannot see that wait; the kernel does).
+    const server = await startTimedHttp(log, 'threading', 0.5, 5);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    const client = await drive(server.port, 4, 50, true);
+    const r = await tracer.stop();
+    const own = serverLog(log);
+    const say = JSON.stringify(r);
+    console.log(`threading: kernel server ${r.server_ms?.toFixed(3)} ms, own ${mean(own).toFixed(3)} ms; split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms; server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(200);
+    expect(own).toHaveLength(200);
+    expect(r.accepts, say).toBe(4);
+    expect(r.accept_queue_n, say).toBe(4);
+    expect(r.requests, say).toBe(200);
+    expect(r.responses, say).toBe(200);
+    expect(r.not_http).toBe(0);
+    expect(within(r.server_ms, mean(own), 0.05), `server ${r.server_ms} ms, the server's own ${mean(own)} ms`).toBe(true);
+    expect(r.split_n, say).toBe(200);
+    const split = r.oncpu_ms! + r.runqueue_ms! + r.blocked_ms!;
+    expect(within(split, r.split_server_ms!, 0.05), `split ${split} of ${r.split_server_ms} ms`).toBe(true);
+    expect(r.blocked_ms!, say).toBeGreaterThanOrEqual(5 * 0.95);
+    expect(r.oncpu_ms!, say).toBeGreaterThanOrEqual(0.5 * 0.9);
+    // Everything the kernel timed on the server's side happened within the client's wait.
+    expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
+  }, 60_000);
+
+  it('on an iterative HTTPServer with more clients than it serves: the accept queue it builds, counted exactly', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
+    const server = await startTimedHttp(log, 'iterative', 2, 3);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    // A connection a request, 6 at a time: each waits in the accept queue while the server serves the others.
+    const client = await drive(server.port, 6, 10, false);
+    const r = await tracer.stop();
+    const own = serverLog(log);
+    const say = JSON.stringify(r);
+    console.log(`iterative: kernel server ${r.server_ms?.toFixed(3)} ms, own ${mean(own).toFixed(3)} ms; accept_queue ${r.accept_queue_ms?.toFixed(3)} ms, server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(60);
+    expect(r.accepts, say).toBe(60);
+    expect(r.accept_queue_n, say).toBe(60);
+    expect(r.requests, say).toBe(60);
+    expect(r.responses, say).toBe(60);
+    expect(within(r.server_ms, mean(own), 0.05), `server ${r.server_ms} ms, the server's own ${mean(own)} ms`).toBe(true);
+    // Five others ahead of it at ~5 ms each, less what overlaps: well above a handshake's microseconds.
+    expect(r.accept_queue_ms!, say).toBeGreaterThan(5);
+    const parts = r.accept_queue_ms! + r.server_queue_ms! + r.server_ms! + r.send_ms!;
+    expect(parts, `${say}; the client waited ${client.meanMs} ms`).toBeLessThan(client.meanMs);
+    expect(parts, `${say}; the client waited ${client.meanMs} ms`).toBeGreaterThan(0.7 * client.meanMs);
+  }, 60_000);
+});
