@@ -17,6 +17,7 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
 import { monoMs } from '../../src/vocabulary/clock.js';
+import { ProcessGoneError } from '../proc/sample-tree.js';
 import { readTreeSnapshot } from '../proc/tree-snapshot.js';
 import { addCounters, kernelRequests, parseTracerLine, zeroCounters, type ProgramCounters } from './tracer-output.js';
 import { tracerProgram } from './tracer-program.js';
@@ -95,18 +96,21 @@ export interface KernelTracerOptions {
   intervalMs: number;
 }
 
-/** Starts tracing and resolves once every probe is attached. Throws KernelTracerUnavailable. */
+/**
+ * Starts tracing and resolves once every probe is attached. Throws KernelTracerUnavailable, or ProcessGoneError when
+ * there is no such process. bpftrace ends with this process, however it ends (the program watches it exit).
+ */
 export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelTracer> {
   const bpftrace = kernelTracerAvailability();
   const snap = readTreeSnapshot(o.pid, 0);
-  if (snap === null) throw new KernelTracerUnavailable(`kernel tracer: PID ${o.pid} is gone`);
+  if (snap === null) throw new ProcessGoneError(o.pid);
   const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
-  const program = tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs: o.intervalMs });
+  const program = tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs: o.intervalMs, ownerPid: process.pid });
   const child = spawn(bpftrace, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return await follow(child, o);
+  return await follow(child);
 }
 
-function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTracer> {
+function follow(child: ChildProcess): Promise<KernelTracer> {
   const intervals: KernelInterval[] = [];
   let current = zeroCounters();
   let lastTickMs: number | null = null;

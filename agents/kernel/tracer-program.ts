@@ -28,6 +28,8 @@ export interface TracerProgramOptions {
   /** The tree's listening TCP ports: the handshakes the accept queue is timed from. */
   ports: number[];
   intervalMs: number;
+  /** The process that reads the output: the program ends when it does, however it ends (SIGKILL included). */
+  ownerPid: number;
 }
 
 /** The counters each interval prints, in the order of ProgramCounters (tracer-output.ts). */
@@ -72,6 +74,8 @@ export function tracerProgram(o: TracerProgramOptions): string {
 BEGIN { ${seed} printf("srvlens-ready\\n"); }
 
 tracepoint:sched:sched_process_fork /@w[pid]/ { @w[args->child_pid] = 1; }
+
+tracepoint:sched:sched_process_exit /pid == ${o.ownerPid} && tid == ${o.ownerPid}/ { exit(); }
 
 tracepoint:sock:inet_sock_set_state
 /args->newstate == ${TCP_ESTABLISHED} && args->oldstate == ${TCP_SYN_RECV} && (${portTest})/

@@ -105,7 +105,13 @@ export function registerAttach(program: Command): void {
       let reported = 0;
       let seen: WindowSummary;
       let kernel: KernelView;
-      const tracer = await startTracer(o);
+      let tracer: KernelTracer | string;
+      try {
+        tracer = await startTracer(o);
+      } catch (err) {
+        if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
+        throw err;
+      }
       try {
         seen = await sampleTree({
           pid: o.pid,

@@ -14,7 +14,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startKernelTracer } from '../../../agents/kernel/kernel-tracer.js';
-import { startTimedHttp, stopAll } from '../proc/real-servers.js';
+import { startApachePrefork, startNginx, startReference, startTimedHttp, stopAll } from '../proc/real-servers.js';
 
 afterEach(stopAll);
 
@@ -96,5 +96,84 @@ describe('the kernel tracer', () => {
     const parts = r.accept_queue_ms! + r.server_queue_ms! + r.server_ms! + r.send_ms!;
     expect(parts, `${say}; the client waited ${client.meanMs} ms`).toBeLessThan(client.meanMs);
     expect(parts, `${say}; the client waited ${client.meanMs} ms`).toBeGreaterThan(0.7 * client.meanMs);
+  }, 60_000);
+
+  it("on nginx (2 epoll workers) proxying to a server that sleeps: exact counts, and nginx's own $request_time", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'upstream.log');
+    const upstream = await startTimedHttp(log, 'threading', 0.2, 20);
+    const nginx = await startNginx(2, { upstream: upstream.port });
+    const tracer = await startKernelTracer({ pid: nginx.pid, intervalMs: 500 });
+    const client = await drive(nginx.port, 4, 25, true);
+    const r = await tracer.stop();
+    // $request_time is in seconds to the ms: over 100 requests its rounding averages out well below 5 %.
+    const own = readFileSync(join(nginx.dir, 'access.log'), 'utf8').trim().split('\n').map((l) => Number(l) * 1000);
+    const say = JSON.stringify(r);
+    console.log(`nginx: kernel server ${r.server_ms?.toFixed(3)} ms, $request_time ${mean(own).toFixed(3)} ms; server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(100);
+    expect(own).toHaveLength(100);
+    expect(r.accepts, say).toBe(4);
+    expect(r.requests, say).toBe(100);
+    expect(r.responses, say).toBe(100);
+    expect(within(r.server_ms, mean(own), 0.05), `server ${r.server_ms} ms, nginx's own ${mean(own)} ms`).toBe(true);
+    expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
+  }, 60_000);
+
+  it("on Apache's prefork MPM with more clients than workers: exact counts, its children followed", async () => {
+    const apache = await startApachePrefork(2);
+    const tracer = await startKernelTracer({ pid: apache.pid, intervalMs: 500 });
+    // A connection a request (keep-alive is off), 6 clients for 2 workers: connections wait to be accepted.
+    const agent = new http.Agent({ keepAlive: false, maxSockets: 6 });
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        for (let i = 0; i < 20; i++) {
+          await new Promise<void>((resolve, reject) => http.get({ host: '127.0.0.1', port: apache.port, path: '/ok', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+          done++;
+        }
+      }),
+    );
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    console.log(`prefork: accept_queue ${r.accept_queue_ms?.toFixed(3)} ms, server ${r.server_ms?.toFixed(3)} ms`);
+    expect(done).toBe(120);
+    expect(r.accepts, say).toBe(120);
+    expect(r.accept_queue_n, say).toBe(120);
+    expect(r.requests, say).toBe(120);
+    expect(r.responses, say).toBe(120);
+    expect(r.accept_queue_ms!, say).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('on the reference thread pool with more connections than threads: exact counts and the wait for a thread', async () => {
+    // 2 threads, 8 keep-alive connections, each request ~5 ms at the backend: 6 connections' requests wait.
+    const server = await startReference(['--model', 'thread-pool', '--size', 'threads=2'], null);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    const client = await drive(server.port, 8, 25, true);
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    console.log(`thread-pool: server_queue ${r.server_queue_ms?.toFixed(3)} ms, server ${r.server_ms?.toFixed(3)} ms, split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms (${r.split_n}); client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(200);
+    expect(r.accepts, say).toBe(8);
+    expect(r.requests, say).toBe(200);
+    expect(r.responses, say).toBe(200);
+    // Three of every four requests wait for one of the two threads, for about a request's time or more.
+    expect(r.server_queue_ms!, say).toBeGreaterThan(0.5 * r.server_ms!);
+    expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
+  }, 60_000);
+
+  it('on the reference event loop: exact counts, no split of a thread that interleaves requests', async () => {
+    const server = await startReference(['--model', 'event-loop'], null);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    const client = await drive(server.port, 8, 25, true);
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    console.log(`event-loop: server_queue ${r.server_queue_ms?.toFixed(3)} ms, server ${r.server_ms?.toFixed(3)} ms, split ${r.split_n} of ${r.requests}; client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(200);
+    expect(r.accepts, say).toBe(8);
+    expect(r.requests, say).toBe(200);
+    expect(r.responses, say).toBe(200);
+    // 8 connections on one loop, each waiting ~5 ms on the backend: requests overlap on the thread, which is then
+    // no longer split (its time is the loop's, not one request's).
+    expect(r.split_n, say).toBeLessThan(r.requests);
+    expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
   }, 60_000);
 });

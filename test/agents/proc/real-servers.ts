@@ -88,12 +88,14 @@ const DIST = join(import.meta.dirname, '../../../dist');
 
 /**
  * `srvlens serve ARGS` from the built CLI (`npx tsc -p .` first; `npm test` does it), with srvlens's agent preloaded
- * and exporting to `collectorUrl`, as the scenario runner starts a reference server. `pid` is its primary process.
+ * and exporting to `collectorUrl`, as the scenario runner starts a reference server; with `collectorUrl` null, with no
+ * agent, as a server nobody instrumented. `pid` is its primary process.
  */
-export async function startReference(args: string[], collectorUrl: string): Promise<RunningServer> {
+export async function startReference(args: string[], collectorUrl: string | null): Promise<RunningServer> {
   const agent = pathToFileURL(join(DIST, 'agents/node/register.js')).href;
-  const { child, lines } = startGroup(process.execPath, ['--import', agent, join(DIST, 'src/cli.js'), 'serve', ...args, '--port', '0'], undefined, {
-    SRVLENS_COLLECTOR_URL: collectorUrl,
+  const preload = collectorUrl === null ? [] : ['--import', agent];
+  const { child, lines } = startGroup(process.execPath, [...preload, join(DIST, 'src/cli.js'), 'serve', ...args, '--port', '0'], undefined, {
+    ...(collectorUrl === null ? {} : { SRVLENS_COLLECTOR_URL: collectorUrl }),
   });
   const listening = () => lines.map((l) => /server listening on [\d.]+:(\d+)$/.exec(l)).find((m) => m !== null);
   await waitUntil(() => listening() !== undefined || child.exitCode !== null, 10_000);
@@ -137,29 +139,38 @@ export function childrenOf(pid: number): number[] {
   return out;
 }
 
-function nginxConf(dir: string, port: number, workers: number): string {
+/** What nginx serves at `/`: "ok" itself, or a proxy to a server on loopback `upstream` port. */
+export interface NginxSite {
+  upstream?: number;
+}
+
+function nginxConf(dir: string, port: number, workers: number, site: NginxSite): string {
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((k) => `${k}_temp_path ${dir}/${k};`).join(' ');
+  const location = site.upstream === undefined ? 'return 200 "ok\\n";' : `proxy_pass http://127.0.0.1:${site.upstream}; proxy_http_version 1.1; proxy_set_header Connection "";`;
+  // access.log: nginx's own time for each request ($request_time: from its first read of the request to the log,
+  // after the last byte is sent, in ms), one line a request.
   return `worker_processes ${workers};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 events { worker_connections 256; }
 http {
-  access_log ${dir}/access.log;
+  log_format timed '$request_time';
+  access_log ${dir}/access.log timed;
   ${temp}
-  server { listen 127.0.0.1:${port}; location / { return 200 "ok\\n"; } }
+  server { listen 127.0.0.1:${port}; location / { ${location} } }
 }
 `;
 }
 
 /** Debian's nginx, a master and `workers` event-loop workers, from a config of its own in a temp dir. */
-export async function startNginx(workers: number): Promise<RunningServer & { dir: string }> {
+export async function startNginx(workers: number, site: NginxSite = {}): Promise<RunningServer & { dir: string }> {
   const bin = nginxBinary();
   const dir = mkdtempSync(join(tmpdir(), 'srvlens-nginx-'));
   // The port is free when chosen, and may be taken by the time nginx binds it: then nginx exits, and we try another.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, workers));
+    writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, workers, site));
     const { child, lines } = startGroup(bin, ['-e', join(dir, 'error.log'), '-p', dir, '-c', join(dir, 'nginx.conf')]);
     const ready = await waitUntil(() => child.exitCode !== null || childrenOf(child.pid!).length === workers, 10_000);
     if (ready && child.exitCode === null) {
@@ -283,10 +294,11 @@ export function shortConnections(port: number, n: number, pauseMs: number, path 
 
 const CLI = join(import.meta.dirname, '../../../dist/src/cli.js');
 
-/** `srvlens attach ARGS` from the built CLI; resolves with its exit code and output whatever the code. */
-export async function attachCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `srvlens attach ARGS` from the built CLI (`kernel`: with its kernel tracer); resolves with its exit code and output whatever the code. */
+export async function attachCli(args: string[], kernel = false): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await promisify(execFile)(process.execPath, [CLI, 'attach', ...args], { timeout: 30_000 });
+    // The /proc tests leave the kernel tracer out: its start (a second or more) would shift their windows.
+    const r = await promisify(execFile)(process.execPath, [CLI, 'attach', ...(kernel ? [] : ['--no-kernel']), ...args], { timeout: 30_000 });
     return { code: 0, ...r };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
