@@ -91,7 +91,7 @@ describe('srvlens run, end to end', () => {
       for (const c of p.checks) expect(c.ok, `${p.name} ${c.id}: ${c.detail}`).not.toBe(false);
       const taken = p.checks.filter((c) => c.ok === true).map((c) => c.id);
       // The event loop splits no request by schedstat: thread_split is not taken.
-      expect(taken, p.name).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'agents_kept_all']);
+      expect(taken, `${p.name}: ${p.checks.filter((c) => c.ok !== true).map((c) => `${c.id}: ${c.detail}`).join('; ')}`).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'agents_kept_all']);
     }
   });
 

@@ -143,23 +143,6 @@ describe('the kernel tracer', () => {
     expect(r.accept_queue_ms!, say).toBeGreaterThan(0);
   }, 60_000);
 
-  it('on the reference thread pool with more connections than threads: exact counts and the wait for a thread', async () => {
-    // 2 threads, 8 keep-alive connections, each request ~5 ms at the backend: 6 connections' requests wait.
-    const server = await startReference(['--model', 'thread-pool', '--size', 'threads=2'], null);
-    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
-    const client = await drive(server.port, 8, 25, true);
-    const r = await tracer.stop();
-    const say = JSON.stringify(r);
-    console.log(`thread-pool: server_queue ${r.server_queue_ms?.toFixed(3)} ms, server ${r.server_ms?.toFixed(3)} ms, split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms (${r.split_n}); client ${client.meanMs.toFixed(3)} ms`);
-    expect(client.done).toBe(200);
-    expect(r.accepts, say).toBe(8);
-    expect(r.requests, say).toBe(200);
-    expect(r.responses, say).toBe(200);
-    // Three of every four requests wait for one of the two threads, for about a request's time or more.
-    expect(r.server_queue_ms!, say).toBeGreaterThan(0.5 * r.server_ms!);
-    expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
-  }, 60_000);
-
   it('on the reference event loop: exact counts, no split of a thread that interleaves requests', async () => {
     const server = await startReference(['--model', 'event-loop'], null);
     const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
@@ -174,6 +157,8 @@ describe('the kernel tracer', () => {
     // 8 connections on one loop, each waiting ~5 ms on the backend: requests overlap on the thread, which is then
     // no longer split (its time is the loop's, not one request's).
     expect(r.split_n, say).toBeLessThan(r.requests);
+    // Bytes that arrive while the loop serves others wait for it.
+    expect(r.server_queue_ms!, say).toBeGreaterThan(0);
     expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
   }, 60_000);
 });
