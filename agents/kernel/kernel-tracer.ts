@@ -1,6 +1,6 @@
 /**
  * The kernel tracer: bpftrace run as a child process with the generated program (tracer-program.ts), over the
- * process tree of one server, its counters read once per interval from bpftrace's JSON output.
+ * process tree of one server, its counters read once per interval from bpftrace's JSON output and summed.
  *
  * Why bpftrace and not a libbpf program through the native addon: the program is a few dozen map updates per request
  * either way (the cost is in the kernel, the same for both), and bpftrace needs no compiler at install time nor a
@@ -72,18 +72,7 @@ export function kernelTracerAvailability(): string {
   return bpftrace;
 }
 
-export interface KernelInterval {
-  /** CLOCK_MONOTONIC ms at the interval's end (the tick), the same clock as monoMs(). */
-  end_ms: number;
-  span_ms: number;
-  counters: ProgramCounters;
-}
-
 export interface KernelTracer {
-  /** The intervals so far, oldest first. */
-  readonly intervals: readonly KernelInterval[];
-  /** Called with each interval as it ends. */
-  onInterval: (i: KernelInterval) => void;
   /** Everything since the start as figures. */
   total(): KernelRequests;
   /** Ends the trace (the interval in progress is printed at the end) and resolves with the figures. */
@@ -111,18 +100,18 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
 }
 
 function follow(child: ChildProcess): Promise<KernelTracer> {
-  const intervals: KernelInterval[] = [];
+  /** The counters of the interval being printed, and the sum of those printed whole, over `spanMs`. */
   let current = zeroCounters();
-  let lastTickMs: number | null = null;
+  let sum = zeroCounters();
+  let spanMs = 0;
+  let lastTickMs = 0;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const tracer: KernelTracer = {
-    intervals,
-    onInterval: () => undefined,
-    total: () => kernelRequests(intervals.reduce((s, i) => addCounters(s, i.counters), zeroCounters()), intervals.reduce((s, i) => s + i.span_ms, 0)),
+    total: () => kernelRequests(sum, spanMs),
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;
@@ -148,11 +137,10 @@ function follow(child: ChildProcess): Promise<KernelTracer> {
         current[l.name] = l.value;
       } else if (l.kind === 'tick') {
         const endMs = l.ns / 1e6;
-        const interval = { end_ms: endMs, span_ms: lastTickMs === null ? 0 : Math.max(0, endMs - lastTickMs), counters: current };
+        sum = addCounters(sum, current);
+        spanMs += Math.max(0, endMs - lastTickMs);
         lastTickMs = endMs;
         current = zeroCounters();
-        intervals.push(interval);
-        tracer.onInterval(interval);
       }
     });
     void exited.then((code) => {

@@ -60,6 +60,8 @@ let exporting = false;
 /** The records of the export in flight: the SDK may be encoding them, so nothing joins them (joinQueued). */
 let inFlight = new Set<IntervalRecord>();
 let errors = 0;
+/** Errors already sent with a record: with `errors`, the agent's since it started (for tests, as `exported`). */
+let errorsReported = 0;
 try {
   writeFileSync('/proc/thread-self/comm', AGENT_THREAD_COMM);
 } catch {
@@ -107,7 +109,7 @@ channel.onmessage = (e) => {
 const post = (m: FromAgentThread) => parentPort?.postMessage(m);
 parentPort?.on('message', (m: unknown) => {
   if (!isToAgentThread(m)) return;
-  if (m.type === 'stats') post({ type: 'stats', exported, errors, threads: threads.size });
+  if (m.type === 'stats') post({ type: 'stats', exported, errors: errorsReported + errors, threads: threads.size });
   else if (m.type === 'flush') flushNow();
   else if (m.type === 'foreign') foreign(m);
   else if (m.type === 'adopt') children.adopt(m.pid, m.name, m.atMs);
@@ -189,14 +191,14 @@ function foreign(m: HandOffData): void {
  * 50 forks a second the children's records, exported one after another, came after that (test/e2e/fork-cpu.test.ts).
  */
 function joinQueued(record: IntervalRecord): void {
-  for (let i = queue.length - 1; i >= 0; i--) {
-    const queued = queue[i];
-    if (queued.index === record.index && !inFlight.has(queued)) {
-      queued.contexts.push(...record.contexts);
-      return;
-    }
-  }
-  queue.push(record);
+  const queued = waitingFor(record.index);
+  if (queued) queued.contexts.push(...record.contexts);
+  else queue.push(record);
+}
+
+/** The queued record of interval `index` that no export in flight holds, if there is one (joinQueued keeps it one). */
+function waitingFor(index: number): IntervalRecord | undefined {
+  return queue.find((r) => r.index === index && !inFlight.has(r));
 }
 
 // With a token, every export says it: a collector beyond loopback asks for it (OTEL_EXPORTER_OTLP_HEADERS, which
@@ -339,6 +341,7 @@ function harvest(index: number): IntervalRecord {
   };
   lastUsage = usage;
   droppedIntervals = 0;
+  errorsReported += errors;
   errors = 0;
   return record;
 }
@@ -379,8 +382,6 @@ const MAX_BATCH = 10;
  * were dropped from the queue or came after their frames had closed (test/e2e/fork-cpu.test.ts).
  */
 const MAX_RETRY_WAIT_MS = 5000;
-/** The exporter's timeout (OTEL_EXPORTER_OTLP_TIMEOUT's default where it sets one): a failure this late is a timeout. */
-const timeoutMs = config.exportTimeoutMs ?? (Number(process.env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || process.env.OTEL_EXPORTER_OTLP_TIMEOUT) || 10_000);
 let retryWaitMs = 0;
 let retryAtMs = 0;
 
@@ -414,7 +415,7 @@ function flush(): void {
       flush();
     } else {
       errors++;
-      const timedOut = monoMs() - startedMs >= 0.9 * timeoutMs;
+      const timedOut = monoMs() - startedMs >= 0.9 * config.exportGivesUpMs;
       retryWaitMs = timedOut ? 0 : Math.min(MAX_RETRY_WAIT_MS, Math.max(config.intervalMs, retryWaitMs * 2));
       retryAtMs = monoMs() + retryWaitMs;
       sent(); // a flush waits for one attempt, not for a collector that is gone
@@ -427,11 +428,12 @@ function harvestThrough(last: number): void {
   for (let index = Math.max(lastIndex + 1, last - 7); index <= last; index++) {
     const record = harvest(index);
     totals?.add(record);
-    // The contexts of children that handed off during this interval, queued for it before it was harvested.
-    for (let i = queue.length - 1; i >= 0; i--) {
-      if (queue[i].index !== index || inFlight.has(queue[i])) continue;
-      record.contexts.push(...queue[i].contexts);
-      queue.splice(i, 1);
+    // The contexts of children that handed off during this interval, queued for it before it was harvested (one
+    // record at most: joinQueued puts them all in one).
+    const early = waitingFor(index);
+    if (early) {
+      record.contexts.push(...early.contexts);
+      queue = queue.filter((r) => r !== early);
     }
     // What the records dropped before it said was dropped goes on with this one (the totals counted it already).
     record.dropped += carried.dropped;

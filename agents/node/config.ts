@@ -67,6 +67,8 @@ export interface AgentConfig {
    * exporter reads it itself).
    */
   exportTimeoutMs: number | null;
+  /** How long the exporter tries an export before giving up: exportTimeoutMs, or what the environment set. */
+  exportGivesUpMs: number;
   /** The Prometheus endpoint's address, or null when it is off. */
   prometheus: { host: string; port: number } | null;
   /** SRVLENS_TOKEN: the bearer sent with exports and asked of scrapes; null when unset. */
@@ -101,6 +103,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
   // As the SDK reads it: a list, otlp when empty, nothing at all when it names none.
   const named = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((e) => e.trim()).filter(Boolean);
   const exporters = named.includes('none') ? [] : named.length ? named : ['otlp'];
+  // Set in the environment, the exporter reads the timeout itself (ms, as the spec says).
+  const envTimeout = env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT;
+  const defaultTimeout = Math.max(10_000, intervalMs * 2);
   return {
     disabled: env.SRVLENS_AGENT_DISABLED === '1',
     intervalMs,
@@ -114,10 +119,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AgentConfig {
     otlp: Boolean(env.SRVLENS_COLLECTOR_URL) || exporters.includes('otlp'),
     console: exporters.includes('console'),
     protocol: protocolOf(env),
-    // OpenTelemetry's default, 10 s: one export is in flight at a time, so a slow one piles nothing up (the intervals
+    // OpenTelemetry's default, 10 s, by default: one export is in flight at a time, so a slow one piles nothing up (the intervals
     // wait in the queue), while a shorter timeout failed exports a starved host would have finished, and their retries
     // with them (2 intervals was too short beside a server forking a process a request: test/e2e/fork-cpu.test.ts).
-    exportTimeoutMs: env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT || env.OTEL_EXPORTER_OTLP_TIMEOUT ? null : Math.max(10_000, intervalMs * 2),
+    exportTimeoutMs: envTimeout ? null : defaultTimeout,
+    exportGivesUpMs: Number(envTimeout) || defaultTimeout,
     prometheus: env.SRVLENS_PROMETHEUS_PORT
       ? prometheusAddress(env.SRVLENS_PROMETHEUS_PORT, env.SRVLENS_PROMETHEUS_HOST)
       : exporters.includes('prometheus')

@@ -104,15 +104,10 @@ export function registerAttach(program: Command): void {
       const durationMs = o.duration * 1000;
       let reported = 0;
       let seen: WindowSummary;
-      let kernel: KernelView;
-      let tracer: KernelTracer | string;
+      let tracer: KernelTracer | string | undefined;
+      let kernel: KernelView | undefined;
       try {
         tracer = await startTracer(o);
-      } catch (err) {
-        if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
-        throw err;
-      }
-      try {
         seen = await sampleTree({
           pid: o.pid,
           durationMs,
@@ -129,10 +124,10 @@ export function registerAttach(program: Command): void {
         if (err instanceof ProcessGoneError) throw noSuchProcess(o.pid);
         throw err;
       } finally {
-        kernel = typeof tracer === 'string' ? { unmeasured: tracer } : { requests: await tracer.stop() };
+        if (tracer !== undefined) kernel = typeof tracer === 'string' ? { unmeasured: tracer } : { requests: await tracer.stop() };
         releaseSignals();
       }
-      const doc = attachJson(seen, detectModel(seen), kernel);
+      const doc = attachJson(seen, detectModel(seen), kernel!);
       const json = JSON.stringify(doc, null, 2) + '\n';
       if (o.out !== undefined) {
         try {

@@ -46,17 +46,21 @@ const serverLog = (file: string) => readFileSync(file, 'utf8').trim().split('\n'
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const within = (v: number | null, truth: number, rel: number) => v !== null && Math.abs(v - truth) <= rel * truth;
 
+/** timed-http.py of `kind` traced while `conns` clients send `each` requests: the tracer's figures, the server's own log, the client's. */
+async function traceTimedHttp(kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number, conns: number, each: number, keepAlive: boolean) {
+  const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
+  const server = await startTimedHttp(log, kind, cpuMs, sleepMs);
+  const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+  const client = await drive(server.port, conns, each, keepAlive);
+  const r = await tracer.stop();
+  return { r, own: serverLog(log), client, say: JSON.stringify(r) };
+}
+
 describe('the kernel tracer', () => {
   it("on Python's ThreadingHTTPServer: exact counts, the server's own time, and a split that adds up", async () => {
-    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
     // 0.5 ms of CPU and 5 ms asleep a request: the blocked part is known. Little CPU, so that the threads seldom wait
     // for Python's GIL between the kernel's read and the server's clock (the server cannot see that wait; the kernel does).
-    const server = await startTimedHttp(log, 'threading', 0.5, 5);
-    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
-    const client = await drive(server.port, 4, 50, true);
-    const r = await tracer.stop();
-    const own = serverLog(log);
-    const say = JSON.stringify(r);
+    const { r, own, client, say } = await traceTimedHttp('threading', 0.5, 5, 4, 50, true);
     console.log(`threading: kernel server ${r.server_ms?.toFixed(3)} ms, own ${mean(own).toFixed(3)} ms; split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms; server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
     expect(client.done).toBe(200);
     expect(own).toHaveLength(200);
@@ -76,14 +80,8 @@ describe('the kernel tracer', () => {
   }, 60_000);
 
   it('on an iterative HTTPServer with more clients than it serves: the accept queue it builds, counted exactly', async () => {
-    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
-    const server = await startTimedHttp(log, 'iterative', 2, 3);
-    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
     // A connection a request, 6 at a time: each waits in the accept queue while the server serves the others.
-    const client = await drive(server.port, 6, 10, false);
-    const r = await tracer.stop();
-    const own = serverLog(log);
-    const say = JSON.stringify(r);
+    const { r, own, client, say } = await traceTimedHttp('iterative', 2, 3, 6, 10, false);
     console.log(`iterative: kernel server ${r.server_ms?.toFixed(3)} ms, own ${mean(own).toFixed(3)} ms; accept_queue ${r.accept_queue_ms?.toFixed(3)} ms, server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
     expect(client.done).toBe(60);
     expect(r.accepts, say).toBe(60);
