@@ -15,6 +15,12 @@ import { registerRecord } from './commands/record.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { toolVersion } from './vocabulary/package-paths.js';
 
+// Output piped into a reader that stops early (`srvlens report run.gz | head`): stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.ok);
+});
+
 const program = new Command()
   .name('srvlens')
   .description('Profiles servers by concurrency model: where each request\'s time goes, and what the model costs.')
