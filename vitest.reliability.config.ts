@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // The kernel tracer (root) costs each run of srvlens a few seconds to attach: its own tests turn it on.
+    env: { SRVLENS_KERNEL: 'off' },
   },
 });

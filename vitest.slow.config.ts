@@ -1,11 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
-/** The suites that take minutes each (a whole capacity sweep): `npm run test:slow`, after `npm test` in CI. */
+/**
+ * The suites that take minutes each (a whole capacity sweep), the kernel tracer's (each attach takes seconds, and
+ * they drive real servers under load) and the longest end-to-end run: `npm run test:slow`, after `npm test` in CI.
+ */
+export const SLOW = ['test/slow/**', 'test/agents/kernel/**', 'test/e2e/fork-cpu.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/slow/**/*.test.ts'],
+    include: SLOW.map((p) => (p.endsWith('**') ? `${p}/*.test.ts` : p)),
     testTimeout: 300_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // The kernel tracer (root) costs each run of srvlens a few seconds to attach: its own tests turn it on.
+    env: { SRVLENS_KERNEL: 'off' },
   },
 });

@@ -1,6 +1,7 @@
 /**
  * The kernel tracer: bpftrace run as a child process with the generated program (tracer-program.ts), over the
- * process tree of one server, its counters read once per interval from bpftrace's JSON output and summed.
+ * process tree of one server, its counters read at each boundary of the interval grid from bpftrace's JSON output:
+ * a frame per interval (kernel-frames.ts) and a running total.
  *
  * Why bpftrace and not a libbpf program through the native addon: the program is a few dozen map updates per request
  * either way (the cost is in the kernel, the same for both), and bpftrace needs no compiler at install time nor a
@@ -19,7 +20,9 @@ import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
 import { monoMs } from '../../src/vocabulary/clock.js';
 import { ProcessGoneError } from '../proc/sample-tree.js';
 import { readTreeSnapshot } from '../proc/tree-snapshot.js';
-import { addCounters, kernelRequests, parseTracerLine, zeroCounters, type ProgramCounters } from './tracer-output.js';
+import type { FrameSink, FrameSource } from '../../src/vocabulary/frame-source.js';
+import { kernelFrame } from './kernel-frames.js';
+import { parseTracerLine, TracerFollower } from './tracer-output.js';
 import { tracerProgram } from './tracer-program.js';
 
 const TRACEFS = '/sys/kernel/tracing';
@@ -72,17 +75,27 @@ export function kernelTracerAvailability(): string {
   return bpftrace;
 }
 
-export interface KernelTracer {
+export interface KernelTracer extends FrameSource {
   /** Everything since the start as figures. */
   total(): KernelRequests;
-  /** Ends the trace (the interval in progress is printed at the end) and resolves with the figures. */
+  /** The last interval whose frame has gone out; -1 before the first. */
+  readonly lastIndex: number;
+  /** Ends the trace (what was counted until then is printed at the end) and resolves with the figures. */
   stop(): Promise<KernelRequests>;
 }
 
 export interface KernelTracerOptions {
   /** The server's root process; its descendants, present and future, are traced. */
   pid: number;
+  /** The interval grid of the frames (src/vocabulary/clock.ts's intervalIndex). */
   intervalMs: number;
+  /** The run the frames belong to. */
+  run?: number;
+  /**
+   * true: frames carry the requests as `server` (source 'kernel'), for a server with no agent in it; false: only
+   * the accept queue's wait, beside an agent's own request data.
+   */
+  requests?: boolean;
 }
 
 /**
@@ -96,26 +109,37 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
   const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
   const program = tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs: o.intervalMs, ownerPid: process.pid });
   const child = spawn(bpftrace, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return await follow(child);
+  return await follow(child, o);
 }
 
-function follow(child: ChildProcess): Promise<KernelTracer> {
-  /** The counters of the interval being printed, and the sum of those printed whole, over `spanMs`. */
-  let current = zeroCounters();
-  let sum = zeroCounters();
-  let spanMs = 0;
-  let lastTickMs = 0;
+function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTracer> {
+  let sink: FrameSink = () => undefined;
+  let lastIndex = -1;
+  const follower = new TracerFollower((i) => {
+    lastIndex = i.index;
+    sink(kernelFrame(o.run ?? 0, i, o.intervalMs, o.requests ?? false));
+  });
+  let readyMs = 0;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': the output is read to its end first (its last lines are the final sums).
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // bpftrace's nsecs is CLOCK_MONOTONIC, as monoMs() is.
+  const total = () => follower.total(follower.lastNs === null ? 0 : Math.max(0, follower.lastNs / 1e6 - readyMs));
   const tracer: KernelTracer = {
-    total: () => kernelRequests(sum, spanMs),
+    total,
+    get lastIndex() {
+      return lastIndex;
+    },
+    pipe(s: FrameSink) {
+      sink = s;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');
       await exited;
-      return tracer.total();
+      return total();
     },
   };
   return new Promise<KernelTracer>((resolve, reject) => {
@@ -130,18 +154,9 @@ function follow(child: ChildProcess): Promise<KernelTracer> {
       if (l.kind === 'ready') {
         ready = true;
         clearTimeout(timer);
-        // bpftrace's nsecs is CLOCK_MONOTONIC, as monoMs() is: the first interval is counted from here.
-        lastTickMs = monoMs();
+        readyMs = monoMs();
         resolve(tracer);
-      } else if (l.kind === 'counter') {
-        current[l.name] = l.value;
-      } else if (l.kind === 'tick') {
-        const endMs = l.ns / 1e6;
-        sum = addCounters(sum, current);
-        spanMs += Math.max(0, endMs - lastTickMs);
-        lastTickMs = endMs;
-        current = zeroCounters();
-      }
+      } else follower.take(l);
     });
     void exited.then((code) => {
       clearTimeout(timer);

@@ -1,21 +1,29 @@
 /**
- * bpftrace's `-f json` output, one JSON document a line, turned into one interval of counters at each tick line
- * the program prints (tracer-program.ts). A map printed empty (a sum nothing was added to) is 0.
+ * bpftrace's `-f json` output, one JSON document a line (tracer-program.ts): the cumulative counters, the
+ * server-time buckets and the per-interval extremes it prints at each boundary of the interval grid, turned into one
+ * interval of figures per boundary by difference. A map printed empty (nothing was added to it yet) is 0.
  */
 import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
-import { COUNTERS } from './tracer-program.js';
+import { COUNTERS, DURATION_MAP, PER_INTERVAL } from './tracer-program.js';
 
 export type Counter = (typeof COUNTERS)[number];
 export type ProgramCounters = Record<Counter, number>;
+type PerInterval = (typeof PER_INTERVAL)[number];
 
 export const zeroCounters = (): ProgramCounters => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as ProgramCounters;
 
-const KNOWN = new Set<string>(COUNTERS.map((c) => `@${c}`));
+const SCALARS = new Set<string>(COUNTERS.map((c) => `@${c}`));
+const KEYED = new Set<string>([...PER_INTERVAL, DURATION_MAP].map((c) => `@${c}`));
 
 export type TracerLine =
   | { kind: 'ready' }
   | { kind: 'counter'; name: Counter; value: number }
-  | { kind: 'tick'; ns: number }
+  /** A map keyed by number: the per-interval extremes (by interval index) or the server-time buckets (by bucket index). */
+  | { kind: 'keyed'; name: PerInterval | typeof DURATION_MAP; values: Map<number, number> }
+  /** A boundary of the grid: interval `index` has begun; what was printed before it is as of its start. */
+  | { kind: 'tick'; index: number; ns: number }
+  /** The program's end: what was printed before it is as of `ns`. */
+  | { kind: 'end'; ns: number }
   | { kind: 'error'; message: string }
   | { kind: 'other' };
 
@@ -29,30 +37,106 @@ export function parseTracerLine(line: string): TracerLine {
   }
   if (doc.type === 'printf' && typeof doc.data === 'string') {
     if (doc.data.startsWith('srvlens-ready')) return { kind: 'ready' };
-    const tick = /^srvlens-tick (\d+)/.exec(doc.data);
-    if (tick) return { kind: 'tick', ns: Number(tick[1]) };
+    const tick = /^srvlens-tick (\d+) (\d+)/.exec(doc.data);
+    if (tick) return { kind: 'tick', index: Number(tick[1]), ns: Number(tick[2]) };
+    const end = /^srvlens-end (\d+)/.exec(doc.data);
+    if (end) return { kind: 'end', ns: Number(end[1]) };
     return { kind: 'other' };
   }
   if (doc.type === 'map' && doc.data !== null && typeof doc.data === 'object') {
     const [name, value] = Object.entries(doc.data)[0] ?? [];
-    if (name === undefined || !KNOWN.has(name)) return { kind: 'other' };
-    return { kind: 'counter', name: name.slice(1) as Counter, value: typeof value === 'number' ? value : 0 };
+    if (name === undefined) return { kind: 'other' };
+    if (SCALARS.has(name)) return { kind: 'counter', name: name.slice(1) as Counter, value: typeof value === 'number' ? value : 0 };
+    if (KEYED.has(name)) {
+      const values = new Map<number, number>();
+      if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (typeof v === 'number') values.set(Number(k), v);
+      return { kind: 'keyed', name: name.slice(1) as PerInterval | typeof DURATION_MAP, values };
+    }
+    return { kind: 'other' };
   }
   if (doc.type === 'error' || doc.type === 'lost_events') return { kind: 'error', message: JSON.stringify(doc.data ?? doc.msg ?? doc) };
   return { kind: 'other' };
 }
 
-/** The sum of intervals' counters (maxima taken as the max). */
-export function addCounters(a: ProgramCounters, b: ProgramCounters): ProgramCounters {
-  const out = zeroCounters();
-  for (const c of COUNTERS) out[c] = c === 'srv_max_ns' ? Math.max(a[c], b[c]) : a[c] + b[c];
-  return out;
+/** What the kernel saw in one interval of the grid. */
+export interface KernelInterval {
+  index: number;
+  counters: ProgramCounters;
+  /** Server times by exponential-histogram bucket of seconds at DURATION_SCALE: index -> requests. */
+  buckets: Map<number, number>;
+  /** The interval's longest and shortest server time, ns; null without requests. */
+  maxNs: number | null;
+  minNs: number | null;
+}
+
+/** Everything printed up to one boundary. */
+interface Printed {
+  counters: ProgramCounters;
+  buckets: Map<number, number>;
+}
+
+const minus = (a: ProgramCounters, b: ProgramCounters): ProgramCounters =>
+  Object.fromEntries(COUNTERS.map((c) => [c, Math.max(0, a[c] - b[c])])) as ProgramCounters;
+
+/**
+ * Follows the output line by line: `onInterval` gets each whole interval of the grid (one whose start and end
+ * boundaries were both printed), and the running total covers everything since the program started.
+ */
+export class TracerFollower {
+  private counters = zeroCounters();
+  private buckets = new Map<number, number>();
+  private extremes: Record<PerInterval, Map<number, number>> = { srv_max_ns: new Map(), srv_min_ns: new Map() };
+  private last: { index: number; printed: Printed } | null = null;
+  private maxNs: number | null = null;
+  /** CLOCK_MONOTONIC ns of the last print: the total is as of then. */
+  lastNs: number | null = null;
+
+  constructor(private readonly onInterval: (i: KernelInterval) => void = () => undefined) {}
+
+  /** Feeds one parsed line. */
+  take(l: TracerLine): void {
+    if (l.kind === 'counter') this.counters[l.name] = l.value;
+    else if (l.kind === 'keyed') {
+      if (l.name === DURATION_MAP) this.buckets = l.values;
+      else {
+        this.extremes[l.name] = l.values;
+        if (l.name === 'srv_max_ns') for (const v of l.values.values()) this.maxNs = Math.max(this.maxNs ?? 0, v);
+      }
+    } else if (l.kind === 'tick') {
+      const printed = { counters: { ...this.counters }, buckets: new Map(this.buckets) };
+      // After a stall of more than an interval the two prints span several: no interval then, rather than one made of
+      // several (the total still has them).
+      if (this.last !== null && this.last.index === l.index - 1) this.onInterval(this.interval(l.index - 1, this.last.printed, printed));
+      this.last = { index: l.index, printed };
+      this.lastNs = l.ns;
+    } else if (l.kind === 'end') this.lastNs = l.ns;
+  }
+
+  private interval(index: number, from: Printed, to: Printed): KernelInterval {
+    const buckets = new Map<number, number>();
+    for (const [k, v] of to.buckets) {
+      const d = v - (from.buckets.get(k) ?? 0);
+      if (d > 0) buckets.set(k, d);
+    }
+    return {
+      index,
+      counters: minus(to.counters, from.counters),
+      buckets,
+      maxNs: this.extremes.srv_max_ns.get(index) ?? null,
+      minNs: this.extremes.srv_min_ns.get(index) ?? null,
+    };
+  }
+
+  /** Everything since the start over `spanMs`. */
+  total(spanMs: number): KernelRequests {
+    return kernelRequests(this.counters, spanMs, this.maxNs);
+  }
 }
 
 const meanMs = (sumNs: number, n: number) => (n > 0 ? sumNs / n / 1e6 : null);
 
 /** Counters summed over `spanMs` as the figures a person reads (src/vocabulary/kernel-requests.ts). */
-export function kernelRequests(c: ProgramCounters, spanMs: number): KernelRequests {
+export function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null): KernelRequests {
   return {
     span_ms: spanMs,
     accepts: c.accepts,
@@ -64,7 +148,7 @@ export function kernelRequests(c: ProgramCounters, spanMs: number): KernelReques
     server_queue_ms: meanMs(c.sq_ns, c.sq_n),
     server_queue_n: c.sq_n,
     server_ms: meanMs(c.srv_ns, c.req),
-    server_max_ms: c.req > 0 ? c.srv_max_ns / 1e6 : null,
+    server_max_ms: c.req > 0 && maxNs !== null ? maxNs / 1e6 : null,
     send_ms: meanMs(c.send_ns, c.send_n),
     send_n: c.send_n,
     split_n: c.split_n,
@@ -72,5 +156,8 @@ export function kernelRequests(c: ProgramCounters, spanMs: number): KernelReques
     oncpu_ms: meanMs(c.oncpu_ns, c.split_n),
     runqueue_ms: meanMs(c.rq_ns, c.split_n),
     blocked_ms: meanMs(c.blk_ns, c.split_n),
+    calls: c.up_n,
+    upstream_ms: meanMs(c.up_ns, c.up_n),
+    reply_wait_ms: meanMs(c.ow_ns, c.up_n),
   };
 }

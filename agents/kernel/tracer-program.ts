@@ -14,12 +14,24 @@
  * first write) and send (first -> last write).
  *
  * For a thread that serves one request at a time, its server time is split three ways by three independent
- * counters of the kernel, so that their sum is a check, not a remainder: on CPU (the task's sum_exec_runtime), run
- * queue (its schedstat run_delay) and blocked (sched_switch away in a sleeping state -> sched_wakeup). A thread
+ * counters of the kernel, so that their sum is a check, not a remainder: on CPU (its time between sched_switch in and
+ * out: the task's sum_exec_runtime is brought up to date only at scheduler events, a tick behind a running task),
+ * run queue (its schedstat run_delay, up to date whenever the task runs) and blocked (sched_switch away in a
+ * sleeping state -> sched_wakeup). A thread
  * that starts a request while another is open on it (an event loop) is marked shared and its requests not split.
  *
  * A connection whose server's first write does not begin with "HTTP/" (TLS, HTTP/2) is marked and left out of the
  * timing; responses are counted by their "HTTP/" prefix, so pipelined requests answered after one read count too.
+ *
+ * Per outgoing connection (connect() by the tree), each call's first write -> the reply's first bytes on the socket
+ * (the upstream's time) -> the server's first read of them (the wait for its thread or loop): what an in-process
+ * agent sees as one `downstream`, split.
+ *
+ * Counters are cumulative, never cleared: the reader takes differences, so no event between a print and a clear is
+ * lost (bpftrace reads maps after the probe that prints them). The server time's distribution is kept the same way,
+ * as an OpenTelemetry exponential histogram of seconds at scale DURATION_SCALE, so it merges with the agents'. At
+ * each boundary of the interval grid (floor(CLOCK_MONOTONIC / interval), as every srvlens clock) the program prints
+ * them all; the interval's maximum and minimum, which do not difference, are kept per interval.
  */
 
 export interface TracerProgramOptions {
@@ -41,7 +53,6 @@ export const COUNTERS = [
   'sq_ns',
   'req',
   'srv_ns',
-  'srv_max_ns',
   'send_n',
   'send_ns',
   'split_n',
@@ -51,10 +62,26 @@ export const COUNTERS = [
   'blk_ns',
   'resp',
   'nothttp',
+  'up_n',
+  'up_ns',
+  'ow_ns',
 ] as const;
 
-/** The program's state, cleared at its end so that bpftrace does not print every map as it exits. */
-const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'arr', 'rd', 'rt', 'open', 'shared', 'cpu0', 'rq0', 'blk', 'inreq', 'bs', 'pfx', 'head', 'http', 's0', 'sl'];
+/** Maps keyed by interval index: the interval's extremes of server time, ns. */
+export const PER_INTERVAL = ['srv_max_ns', 'srv_min_ns'] as const;
+/** The map of server-time bucket counts, keyed by exponential-histogram index. */
+export const DURATION_MAP = 'dur';
+/** 2^3 buckets per power of two: 9 % wide, the quantiles within 4.5 %. */
+export const DURATION_SCALE = 3;
+/** How often the program looks whether a boundary of the grid has passed: the figures' edges are this late at most. */
+export const BOUNDARY_POLL_MS = 2;
+
+/**
+ * The program's state, cleared at its end so that bpftrace does not print every map as it exits. Not the counters:
+ * a clear in END can be done before END's own print is read, which then reads them empty; printed again by bpftrace
+ * as it exits, they are the same running sums.
+ */
+const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'arr', 'rd', 'rt', 'open', 'shared', 'oc', 'on', 'rq0', 'blk', 'inreq', 'bs', 'pfx', 'head', 'http', 's0', 'sl', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
 
 /** task_struct's report bits of a sleeping state (S, D, T, t, X, Z, P); a preempted task shows none of them. */
 const SLEEPING_STATES = 0x7f;
@@ -63,13 +90,34 @@ const TCP_ESTABLISHED = 1;
 const TCP_SYN_RECV = 3;
 /** "HTTP" as the first four bytes of a write, read as a little-endian 32-bit number (x86-64, arm64). */
 const HTTP_LE = 0x50545448;
+/** connect() on a non-blocking socket returns -EINPROGRESS: the socket is the call's all the same. */
+const EINPROGRESS = 115;
+/** A server time is clamped here before it is scaled (ns x 2^27 overflows 64 bits above ~68 s). */
+const DURATION_CLAMP_NS = 60e9;
+
+/**
+ * The statements that put `$v` ns in its bucket of @dur: the index at DURATION_SCALE of v seconds is
+ * floor(8 log2(v)). With v in units of 2^-30 s (ns x 2^30 / 1e9 = ns x 2^27 / 125e6), that is
+ * 8 x (its top bit) + (which eighth of the octave its next 16 bits fall in) - 8 x 30.
+ */
+function durationBucket(): string {
+  const eighths = Array.from({ length: 7 }, (_, j) => Math.ceil(65536 * 2 ** ((j + 1) / 8)));
+  const top = [32, 16, 8, 4, 2, 1].map((b) => `if ($x >= (uint64)1 << ${b}) { $x = $x >> ${b}; $b = $b + ${b}; }`).join('\n    ');
+  return `$u = ($v > ${DURATION_CLAMP_NS} ? (uint64)${DURATION_CLAMP_NS} : (uint64)$v) * 134217728 / 125000000;
+    if ($u == 0) { $u = 1; }
+    $x = $u; $b = (uint64)0;
+    ${top}
+    $f = $b >= 16 ? $u >> ($b - 16) : $u << (16 - $b);
+    $j = ${eighths.map((e) => `($f >= ${e} ? 1 : 0)`).join(' + ')};
+    @${DURATION_MAP}[(int64)($b * 8 + $j) - ${8 * 30}] = count();`;
+}
 
 export function tracerProgram(o: TracerProgramOptions): string {
   if (o.pids.length === 0) throw new Error('tracerProgram: no process to trace');
   const seed = o.pids.map((p) => `@w[${p}] = 1;`).join(' ');
   // No port: no handshake is timed (accept_queue unmeasured), the rest still is.
   const portTest = o.ports.length === 0 ? '0' : o.ports.map((p) => `args->sport == ${p}`).join(' || ');
-  const print = COUNTERS.map((c) => `print(@${c}); clear(@${c});`).join(' ');
+  const print = [...COUNTERS, ...PER_INTERVAL, DURATION_MAP].map((c) => `print(@${c});`).join(' ');
   return `
 BEGIN { ${seed} printf("srvlens-ready\\n"); }
 
@@ -92,12 +140,39 @@ tracepoint:syscalls:sys_exit_accept4, tracepoint:syscalls:sys_exit_accept
   @fdsk[pid, (int64)args->ret] = $sk;
 }
 
+tracepoint:syscalls:sys_enter_connect /@w[pid]/ { @cfd[tid] = args->fd + 1; }
+
+tracepoint:syscalls:sys_exit_connect /@cfd[tid]/
+{
+  if (args->ret == 0 || args->ret == -${EINPROGRESS}) {
+    $fd = @cfd[tid] - 1;
+    $file = *(curtask->files->fdt->fd + $fd);
+    $sk = (uint64)((struct socket *)$file->private_data)->sk;
+    @out[$sk] = 1;
+    @ofd[pid, (int64)$fd] = $sk;
+  }
+  delete(@cfd[tid]);
+}
+
+tracepoint:sock:sk_data_ready /@out[(uint64)args->skaddr]/
+{ $sk = (uint64)args->skaddr; if (@os[$sk] && !@oa[$sk]) { @oa[$sk] = nsecs; } }
+
 tracepoint:sock:sk_data_ready /@acc[(uint64)args->skaddr] || @est[(uint64)args->skaddr]/
 {
   $sk = (uint64)args->skaddr;
   if (!@arr[$sk]) { @arr[$sk] = nsecs; }
   if (@s0[$sk]) { @send_n = count(); @send_ns = sum(@sl[$sk] - @s0[$sk]); delete(@s0[$sk]); delete(@sl[$sk]); }
 }
+
+tracepoint:sock:sock_recv_length /args->ret > 0 && @oa[(uint64)args->sk]/
+{
+  $sk = (uint64)args->sk;
+  @up_n = count(); @up_ns = sum(@oa[$sk] - @os[$sk]); @ow_ns = sum(nsecs - @oa[$sk]);
+  delete(@os[$sk]); delete(@oa[$sk]);
+}
+
+tracepoint:sock:sock_send_length /args->ret > 0 && @out[(uint64)args->sk] && !@os[(uint64)args->sk]/
+{ @os[(uint64)args->sk] = nsecs; }
 
 tracepoint:sock:sock_recv_length /args->ret > 0 && @acc[(uint64)args->sk]/
 {
@@ -109,7 +184,7 @@ tracepoint:sock:sock_recv_length /args->ret > 0 && @acc[(uint64)args->sk]/
     @rt[$sk] = tid;
     @open[tid] = @open[tid] + 1;
     if (@open[tid] > 1) { @shared[tid] = 1; }
-    @cpu0[$sk] = curtask->se.sum_exec_runtime;
+    @oc[tid] = 0; @on[tid] = nsecs;
     @rq0[$sk] = curtask->sched_info.run_delay;
     @blk[tid] = 0;
     @inreq[tid] = 1;
@@ -117,8 +192,14 @@ tracepoint:sock:sock_recv_length /args->ret > 0 && @acc[(uint64)args->sk]/
   delete(@arr[$sk]);
 }
 
-tracepoint:sched:sched_switch /@inreq[args->prev_pid] && (args->prev_state & ${SLEEPING_STATES})/
-{ @bs[args->prev_pid] = nsecs; }
+tracepoint:sched:sched_switch /@inreq[args->prev_pid]/
+{
+  $t = args->prev_pid;
+  @oc[$t] = @oc[$t] + (nsecs - @on[$t]);
+  if (args->prev_state & ${SLEEPING_STATES}) { @bs[$t] = nsecs; }
+}
+
+tracepoint:sched:sched_switch /@inreq[args->next_pid]/ { @on[args->next_pid] = nsecs; }
 
 tracepoint:sched:sched_wakeup /@bs[args->pid]/
 { @blk[args->pid] = @blk[args->pid] + (nsecs - @bs[args->pid]); delete(@bs[args->pid]); }
@@ -142,20 +223,30 @@ tracepoint:sock:sock_send_length /args->ret > 0 && @acc[(uint64)args->sk]/
   }
   if (@rd[$sk]) {
     $srv = nsecs - @rd[$sk];
-    @req = count(); @srv_ns = sum($srv); @srv_max_ns = max($srv);
+    @req = count(); @srv_ns = sum($srv);
+    $k = nsecs / ${o.intervalMs * 1e6};
+    @srv_max_ns[$k] = max($srv); @srv_min_ns[$k] = min($srv);
+    $v = $srv;
+    ${durationBucket()}
     $t = @rt[$sk];
     if ($t == tid && !@shared[tid]) {
       @split_n = count(); @split_srv_ns = sum($srv);
-      @oncpu_ns = sum(curtask->se.sum_exec_runtime - @cpu0[$sk]);
+      @oncpu_ns = sum(@oc[tid] + (nsecs - @on[tid]));
       @rq_ns = sum(curtask->sched_info.run_delay - @rq0[$sk]);
       @blk_ns = sum(@blk[tid]);
     }
     @open[$t] = @open[$t] - 1;
     if (@open[$t] == 0) { delete(@inreq[$t]); }
-    delete(@rd[$sk]); delete(@rt[$sk]); delete(@cpu0[$sk]); delete(@rq0[$sk]);
+    delete(@rd[$sk]); delete(@rt[$sk]); delete(@rq0[$sk]);
     @s0[$sk] = nsecs;
   }
   @sl[$sk] = nsecs;
+}
+
+tracepoint:syscalls:sys_enter_close /@ofd[pid, (int64)args->fd]/
+{
+  $sk = @ofd[pid, (int64)args->fd];
+  delete(@out[$sk]); delete(@os[$sk]); delete(@oa[$sk]); delete(@ofd[pid, (int64)args->fd]);
 }
 
 tracepoint:syscalls:sys_enter_close /@fdsk[pid, (int64)args->fd]/
@@ -163,13 +254,21 @@ tracepoint:syscalls:sys_enter_close /@fdsk[pid, (int64)args->fd]/
   $sk = @fdsk[pid, (int64)args->fd];
   if (@s0[$sk]) { @send_n = count(); @send_ns = sum(@sl[$sk] - @s0[$sk]); }
   if (@rd[$sk]) { $t = @rt[$sk]; @open[$t] = @open[$t] - 1; if (@open[$t] == 0) { delete(@inreq[$t]); } }
-  delete(@s0[$sk]); delete(@sl[$sk]); delete(@rd[$sk]); delete(@rt[$sk]); delete(@cpu0[$sk]); delete(@rq0[$sk]);
+  delete(@s0[$sk]); delete(@sl[$sk]); delete(@rd[$sk]); delete(@rt[$sk]); delete(@rq0[$sk]);
   delete(@arr[$sk]); delete(@acc[$sk]); delete(@http[$sk]); delete(@fdsk[pid, (int64)args->fd]);
 }
 
-interval:ms:${o.intervalMs}
-{ ${print} printf("srvlens-tick %lld\\n", nsecs); }
+interval:ms:${BOUNDARY_POLL_MS}
+{
+  $k = nsecs / ${o.intervalMs * 1e6};
+  // The first time through is not a boundary but the program's start, within an interval.
+  if (@cur && $k != @cur) {
+    ${print} printf("srvlens-tick %lld %lld\\n", $k, nsecs);
+    ${PER_INTERVAL.map((m) => `delete(@${m}[$k - 2]);`).join(' ')}
+  }
+  @cur = $k;
+}
 
-END { ${print} printf("srvlens-tick %lld\\n", nsecs); ${STATE_MAPS.map((m) => `clear(@${m});`).join(' ')} }
+END { ${print} printf("srvlens-end %lld\\n", nsecs); ${STATE_MAPS.map((m) => `clear(@${m});`).join(' ')} }
 `;
 }

@@ -144,6 +144,9 @@ function requestsText(j: AttachJson): string {
       ['  run queue', msText(r.runqueue_ms), r.split_n, 'schedstat run_delay'],
       ['  blocked', msText(r.blocked_ms), r.split_n, 'switched out asleep -> woken'],
       ['send', msText(r.send_ms), r.send_n, 'first -> last write of the answer'],
+      ['downstream', msText(r.upstream_ms === null ? null : r.upstream_ms + r.reply_wait_ms!), r.calls, 'calls the server made: first write -> reply read'],
+      ['  upstream', msText(r.upstream_ms), r.calls, "first write -> the reply's first bytes arrived"],
+      ['  reply wait', msText(r.reply_wait_ms), r.calls, 'reply arrived -> read by the server (its thread or loop busy)'],
     ],
     ['PART', 'WHAT'],
   );

@@ -33,6 +33,8 @@ export interface PhaseStats extends ModelCosts {
   /** Share of completed requests in intervals where client and agent counted the same requests (network is from these). */
   matched_share: number | null;
   server_requests: number;
+  /** Who measured the server's side: the agents in it, the kernel tracer (a server without an agent), or nobody (null). */
+  server_measured_by: 'agents' | 'kernel' | null;
   /** Per entry of a request mix: requests, errors and latency (corrected, ms) of that kind of request. */
   mix: { name: string; requests: number; errors: number; p50_ms: number | null; p99_ms: number | null }[] | null;
   /** Connection per request: the mean connect time (ms), part of send_wait. */
@@ -103,6 +105,7 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     coverage: meanMs && parts.unmeasured !== null ? round(1 - Math.abs(parts.unmeasured) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
+    server_measured_by: servers.length === 0 ? null : servers.every((s) => s.source === 'kernel') ? 'kernel' : 'agents',
     ...costs,
     mix: mixOf(gens),
     connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(sum(gens, (g) => g.sum_connect_ms ?? 0) / sum(gens, (g) => g.connects ?? 0), 4) : null,

@@ -7,7 +7,7 @@
 import type { Frame, HostFacts } from '../vocabulary/index.js';
 import { sum } from './numbers.js';
 
-export const CHECK_IDS = ['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all'] as const;
+export const CHECK_IDS = ['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all', 'accept_queue_kernel'] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export interface Check {
@@ -35,6 +35,13 @@ export const CHECK_LIMITS = {
   littleShare: 0.1,
   /** On CPU + run queue (schedstat) against the wall time (the clock) of the same requests: reads ~µs apart. */
   splitShare: 0.05,
+  /**
+   * The agents' accept queue (client's send -> accept) against the kernel's (handshake done -> accept): 5 %, and per
+   * connection the time the client takes from its connect's end to its send, which the kernel counts and the agents
+   * cannot (the generator's loop between the two, on a shared host a fraction of a ms).
+   */
+  acceptShare: 0.05,
+  acceptSlackMsPerConnection: 0.2,
 } as const;
 
 /** What the client saw in the phase; null where no load generator measured it (agents-only runs). */
@@ -58,7 +65,7 @@ export const effectiveCores = (host: HostCores): number =>
 
 /** `host` null: the CPU check is not taken (the figures come from no known host, as in a capacity probe). */
 export function selfChecks(frames: readonly Frame[], host: HostCores | null, client: ClientView | null): Check[] {
-  return [cpuWithinHost(frames, host), requestsCounted(frames, client), unmeasuredSmall(frames, client), littlesLaw(frames), threadSplit(frames), agentsKeptAll(frames)];
+  return [cpuWithinHost(frames, host), requestsCounted(frames, client), unmeasuredSmall(frames, client), littlesLaw(frames), threadSplit(frames), agentsKeptAll(frames), acceptQueueKernel(frames)];
 }
 
 export const failedChecks = (checks: readonly Check[]) => checks.filter((c) => c.ok === false);
@@ -164,6 +171,25 @@ function littlesLaw(frames: readonly Frame[]): Check {
  * left of the wall time (never below 0), so the parts exceed the wall time exactly where schedstat claims more
  * on CPU and run queue than the request lasted: a thread's counters read wrong, or another thread's.
  */
+/** The accept queue's wait as the agents timed it (from the client's send) against the kernel's own (agents/kernel/). */
+function acceptQueueKernel(frames: readonly Frame[]): Check {
+  const id = 'accept_queue_kernel';
+  const waits = frames.flatMap((f) => (f.accept_wait ? [f.accept_wait] : []));
+  if (waits.length === 0) return { id, ok: null, detail: 'the kernel tracer did not run (root, bpftrace)' };
+  const agents = frames.flatMap((f) => (f.server && f.server.source === undefined ? [f.server.stages.accept_queue] : []));
+  if (agents.length === 0 || sum(agents, (a) => a.entries) === 0) return { id, ok: null, detail: 'no agent timed the accept queue (it needs the client\'s send time)' };
+  const connections = sum(waits, (w) => w.connections);
+  if (connections === 0) return { id, ok: null, detail: 'no connection accepted whose handshake the kernel saw' };
+  const kernel = sum(waits, (w) => w.sum_ms);
+  const agent = sum(agents, (a) => a.sum_ms);
+  const slack = CHECK_LIMITS.acceptShare * kernel + CHECK_LIMITS.acceptSlackMsPerConnection * connections;
+  return {
+    id,
+    ok: Math.abs(agent - kernel) <= slack,
+    detail: `the agents' ${ms(agent / connections)} a connection against the kernel's ${ms(kernel / connections)} (${connections} connections)`,
+  };
+}
+
 function threadSplit(frames: readonly Frame[]): Check {
   const id = 'thread_split';
   const splits = frames.flatMap((f) => (f.server?.thread_split ? [f.server.thread_split] : []));

@@ -11,13 +11,15 @@
  * comes in batches (an OTel SDK exports spans every few seconds) still lands in its frames.
  *
  * Other frame sources add what they measured to the frames of their intervals (`include`): the /proc watch its
- * accept queue, and its threads for a server without an agent.
+ * accept queue, and its threads for a server without an agent; the kernel tracer the accept queue's wait, and the
+ * requests of a server without an agent (where agents reported the interval, theirs are the frame's).
  */
 import {
   STAGE,
   STAGES,
   mergeExpHistograms,
   type AcceptQueueInterval,
+  type AcceptWaitInterval,
   type BackendInterval,
   type ContextInterval,
   type Frame,
@@ -44,6 +46,9 @@ interface Pending {
   /** Contexts other sources measured (FrameAssembler.include). */
   measured: ContextInterval[];
   acceptQueue?: AcceptQueueInterval;
+  acceptWait?: AcceptWaitInterval;
+  /** Requests another source measured (the kernel tracer, for a server without an agent). */
+  measuredServer?: ServerInterval;
 }
 
 export class FrameAssembler implements FrameSource {
@@ -93,13 +98,15 @@ export class FrameAssembler implements FrameSource {
     if (this.nextOut === null || index >= this.nextOut) this.slot(index).backend = data;
   }
 
-  /** Joins the frames of `source` into this one's: their contexts beside the agents', their accept queue. */
+  /** Joins the frames of `source` into this one's: their contexts beside the agents', their accept queue, their requests. */
   include(source: FrameSource): void {
     source.pipe((f) => {
       if (this.nextOut !== null && f.index < this.nextOut) return;
       const slot = this.slot(f.index);
       slot.measured.push(...f.contexts);
       if (f.accept_queue) slot.acceptQueue = f.accept_queue;
+      if (f.accept_wait) slot.acceptWait = f.accept_wait;
+      if (f.server) slot.measuredServer = f.server;
     });
   }
 
@@ -168,10 +175,11 @@ export class FrameAssembler implements FrameSource {
         interval_ms: this.intervalMs,
         phase: p.generator?.phase ?? null,
         generator: p.generator,
-        server: mergeServer(p.agents),
+        server: mergeServer(p.agents) ?? p.measuredServer ?? null,
         contexts: [...p.agents.flatMap(toContexts), ...p.measured],
         backend: p.backend,
         ...(p.acceptQueue ? { accept_queue: p.acceptQueue } : {}),
+        ...(p.acceptWait ? { accept_wait: p.acceptWait } : {}),
         ...exemplarsOf(p.agents),
       });
     }

@@ -8,8 +8,9 @@ import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
 import { EXIT, UserError } from '../vocabulary/errors.js';
 import { watchProc, type ProcWatch } from '../../agents/proc/proc-watch.js';
 import type { LiveServersDashboard } from '../../dashboard/live-servers.js';
-import type { RunStart } from '../vocabulary/index.js';
-import { cannotWrite, intOption } from './options.js';
+import type { Frame, RunStart } from '../vocabulary/index.js';
+import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
+import { KERNEL_ENV, KERNEL_HELP, cannotWrite, intOption, kernelWanted } from './options.js';
 import { trapStopSignals } from './stop-signals.js';
 
 /**
@@ -42,18 +43,57 @@ const KERNEL_INTERVAL_MS = 1000;
  * The kernel tracer over the tree, or why not (said once on stderr, and the figures go on from /proc alone). Started
  * before sampling: compiling and attaching its probes takes a second or more, and the window starts once it sees.
  */
-async function startTracer(o: AttachOptions): Promise<KernelTracer | string> {
-  if (!o.kernel) return 'the kernel tracer is off (--no-kernel)';
+async function startTracer(o: AttachOptions, say: (line: string) => void = (line) => process.stderr.write(`srvlens attach: ${line}\n`)): Promise<KernelTracer | string> {
+  if (!kernelWanted(o.kernel)) return `the kernel tracer is off (--no-kernel or ${KERNEL_ENV}=off)`;
   const started = Date.now();
   try {
-    const tracer = await startKernelTracer({ pid: o.pid, intervalMs: KERNEL_INTERVAL_MS });
-    if (!o.quiet) process.stderr.write(`srvlens attach: kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    const tracer = await startKernelTracer({ pid: o.pid, intervalMs: o.dashboard || o.tui ? DASHBOARD_INTERVAL_MS : KERNEL_INTERVAL_MS, requests: true });
+    if (!o.quiet) say(`kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return tracer;
   } catch (err) {
+    if (err instanceof ProcessGoneError) return 'the process is gone';
     if (!(err instanceof KernelTracerUnavailable)) throw err;
-    process.stderr.write(`srvlens attach: ${err.message}; carrying on with /proc alone\n`);
+    say(`${err.message}; carrying on with /proc alone`);
     return err.message;
   }
+}
+
+/** How long a /proc frame waits for the kernel's of the same interval (printed a few ms after the boundary). */
+const KERNEL_FRAME_WAIT_MS = 250;
+
+/**
+ * The /proc watch's frames with the kernel tracer's requests joined in, once one is added: each /proc frame waits
+ * for the kernel's frame of its interval, up to KERNEL_FRAME_WAIT_MS, and goes out with or without it.
+ */
+function withKernel(proc: ProcWatch): FrameSource & { add(k: KernelTracer): void } {
+  let sink: FrameSink = () => undefined;
+  let kernel: KernelTracer | null = null;
+  const fromKernel = new Map<number, Frame>();
+  const waiting = new Map<number, { frame: Frame; timer: NodeJS.Timeout }>();
+  const out = (f: Frame) => {
+    const k = fromKernel.get(f.index);
+    fromKernel.delete(f.index);
+    for (const i of fromKernel.keys()) if (i < f.index) fromKernel.delete(i);
+    sink(k ? { ...f, server: k.server, ...(k.accept_wait ? { accept_wait: k.accept_wait } : {}) } : f);
+  };
+  proc.pipe((f) => {
+    if (kernel === null || fromKernel.has(f.index)) return out(f);
+    waiting.set(f.index, { frame: f, timer: setTimeout(() => (waiting.delete(f.index), out(f)), KERNEL_FRAME_WAIT_MS) });
+  });
+  return {
+    pipe: (s) => void (sink = s),
+    add(k) {
+      kernel = k;
+      k.pipe((f) => {
+        fromKernel.set(f.index, f);
+        const w = waiting.get(f.index);
+        if (!w) return;
+        clearTimeout(w.timer);
+        waiting.delete(f.index);
+        out(w.frame);
+      });
+    },
+  };
 }
 
 const noSuchProcess = (pid: number) => new UserError(`--pid ${pid}: no such process (is it running, and in this PID namespace? a container's PIDs are not the host's)`);
@@ -82,7 +122,7 @@ export function registerAttach(program: Command): void {
     .option('-q, --quiet', 'no progress lines')
     .option('--dashboard', 'the live Run view instead, refreshed every second until q (--duration is not used)')
     .option('--tui', 'the same as --dashboard')
-    .option('--no-kernel', 'no kernel tracer (eBPF, root): /proc alone, no request is seen')
+    .option('--no-kernel', `${KERNEL_HELP}: /proc alone, no request is seen`)
     .addHelpText(
       'after',
       '\nThe model is named from what the window shows; drive load (concurrent connections) while it samples, since an idle\nserver looks the same under most models and is reported as `unknown`.\n' +
@@ -168,7 +208,8 @@ async function attachDashboard(o: AttachOptions): Promise<number> {
     throw err;
   }
   const watched = source;
-  watched.pipe((frame) => {
+  const joined = withKernel(watched);
+  joined.pipe((frame) => {
     // The first frame makes the note about waiting for it stale.
     if (!framed) view!.log('');
     framed = true;
@@ -180,6 +221,16 @@ async function attachDashboard(o: AttachOptions): Promise<number> {
   view.start(start);
   view.log('the first figures come once a whole interval is over');
   const shown = view;
+  // The requests come once the kernel tracer has attached (a few seconds); /proc's figures do not wait for it.
+  let tracer: KernelTracer | null = null;
+  let stopping = false;
+  const tracing = startTracer({ ...o, quiet: true }, (line) => shown.log(line)).then((t) => {
+    if (typeof t === 'string') return;
+    if (stopping) return void t.stop();
+    tracer = t;
+    joined.add(t);
+    shown.log('kernel tracer attached: requests and their parts from the next interval on');
+  });
   void source.done.then(({ ended }) => {
     if (!ended) return;
     shown.end(0, true, null);
@@ -199,6 +250,9 @@ async function attachDashboard(o: AttachOptions): Promise<number> {
   } finally {
     releaseSignals();
     source.stop();
+    stopping = true;
+    await tracing;
+    await (tracer as KernelTracer | null)?.stop();
     view.close();
   }
   return signal ? EXIT.interrupted : EXIT.ok;

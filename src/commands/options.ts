@@ -28,3 +28,10 @@ export function sloOption(text: string): Slo {
   if (typeof slo === 'string') throw new InvalidArgumentError(`expected an SLO such as "p99<100ms, errors<1%" (${slo}), got '${text}'`);
   return slo;
 }
+
+/** SRVLENS_KERNEL=off turns the kernel tracer off for every command, as --no-kernel does for one. */
+export const KERNEL_ENV = 'SRVLENS_KERNEL';
+export const KERNEL_HELP = `no kernel tracer (eBPF, root), as ${KERNEL_ENV}=off does`;
+
+/** Whether the kernel tracer is wanted: the flag (--no-kernel sets it false) and the environment. */
+export const kernelWanted = (flag: boolean): boolean => flag && process.env[KERNEL_ENV] !== 'off';

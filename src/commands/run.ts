@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../vocabulary/errors.js';
 import { trapStopSignals } from './stop-signals.js';
+import { KERNEL_HELP, kernelWanted } from './options.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { SCENARIO_ARG_HELP, resolveScenarioFile } from '../scenario/shipped.js';
 import { RunAborted, runScenario, scenarioSeconds } from '../scenario/run/runner.js';
@@ -17,7 +18,8 @@ export function registerRun(program: Command): void {
     .option('-o, --out <file>', 'recording to write', 'run.srvlens.gz')
     .option('--json', 'print the report as JSON (srvlens.report/2) instead of a table')
     .option('-q, --quiet', 'no progress lines')
-    .action(async (arg: string, opts: { out: string; json?: boolean; quiet?: boolean }) => {
+    .option('--no-kernel', `${KERNEL_HELP}: without it, as root, each server's accept queue is timed from the kernel, and the requests of a server with no agent in it`)
+    .action(async (arg: string, opts: { out: string; json?: boolean; quiet?: boolean; kernel: boolean }) => {
       const file = resolveScenarioFile(arg);
       const scenario = loadScenario(file);
       const controller = new AbortController();
@@ -41,6 +43,7 @@ export function registerRun(program: Command): void {
           scenarioFile: file,
           out: opts.out,
           signal: controller.signal,
+          kernel: kernelWanted(opts.kernel),
           onLog: (l) => (live ? live.log(l) : progress(`srvlens: ${l}`)),
           onFrame: live ? live.onFrame : (f, run) => {
             const g = f.generator;

@@ -101,6 +101,11 @@ export function renderText(report: Report): string {
     if (run.phases.some((p) => p.requests > 0) && run.phases.every((p) => p.server_requests === 0)) {
       out.push(`note: no agent in ${run.server} reported its requests: they are not split into parts (what send_wait does not cover is unmeasured); its CPU, context switches and run-queue wait, where shown, are read from /proc.`);
     }
+    if (run.phases.some((p) => p.server_measured_by === 'kernel')) {
+      out.push(
+        `note: ${run.server} has no agent in it: its parts are from the kernel tracer (eBPF), which sees the socket, not the handler's stages: process is the handler's whole time (first read of the request to first write of the answer) less the calls it made (downstream: each call's first write to its reply read); parse and transform are not measured.`,
+      );
+    }
     for (const p of run.phases.filter((x) => x.requests > 0 && x.parts_ms.unmeasured === null && x.server_requests > 0)) {
       out.push(`note: in phase ${p.name} the client gave up on ${p.errors} requests: its mean is of the ${p.requests} it got, the server's parts of the ${p.server_requests} the agents served, so unmeasured and coverage are not taken.`);
     }

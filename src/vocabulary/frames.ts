@@ -205,6 +205,13 @@ export interface ServerInterval {
   /** Data the agents dropped (bounded buffers full) and errors they caught, in the interval. */
   dropped: number;
   agent_errors: number;
+  /**
+   * Absent: the agents in the server measured this. 'kernel': the kernel tracer did, for a server with no agent in it
+   * (agents/kernel/): `process` is then the whole handler (first read of the request to first write of the answer)
+   * less the calls it made, `downstream` those calls (their first write to the reply's first read), `parse` and
+   * `transform` are not measured (entries 0), and the accept queue is per connection, as the agents' is.
+   */
+  source?: 'kernel';
 }
 
 /** One execution context (a process or a thread) in one interval. */
@@ -270,6 +277,15 @@ export interface AcceptQueueInterval {
   samples: number;
 }
 
+/**
+ * The kernel tracer's view of the accept queue (agents/kernel/): connections accepted in the interval whose handshake
+ * it saw, and their summed wait from the handshake done to the server's accept, ms.
+ */
+export interface AcceptWaitInterval {
+  connections: number;
+  sum_ms: number;
+}
+
 export interface Frame {
   kind: 'frame';
   run: number;
@@ -284,6 +300,8 @@ export interface Frame {
   backend: BackendInterval | null;
   /** The accept queue of the server's listening sockets (absent when it could not be sampled). */
   accept_queue?: AcceptQueueInterval;
+  /** The time connections waited in it, from the kernel (absent when the kernel tracer did not run). */
+  accept_wait?: AcceptWaitInterval;
   /** Requests kept whole by the agents in this interval (absent when exemplar tracing is off). */
   exemplars?: Exemplar[];
 }

@@ -37,4 +37,13 @@ export interface KernelRequests {
   oncpu_ms: number | null;
   runqueue_ms: number | null;
   blocked_ms: number | null;
+  /**
+   * Calls the server made on connections it opened (connect()), each timed from its first write to the reply's
+   * first bytes on the socket (`upstream_ms`: the other side's time, the network's included) and from those bytes to
+   * the server's first read of them (`reply_wait_ms`: the reply waiting for its thread or its event loop). Together
+   * they are what an in-process agent sees as `downstream`. Means over `calls`.
+   */
+  calls: number;
+  upstream_ms: number | null;
+  reply_wait_ms: number | null;
 }

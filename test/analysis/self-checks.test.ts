@@ -82,7 +82,7 @@ describe('self-checks', () => {
     const frames = framesOf(served, SECONDS, 1.5);
     const counted = frames.reduce((s, f) => s + f.server!.requests, 0);
     const checks = selfChecks(frames, HOST, client(counted));
-    expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all']);
+    expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all', 'accept_queue_kernel']);
     for (const c of checks) expect(c.ok, `${c.id}: ${c.detail}`).toBe(true);
   });
 

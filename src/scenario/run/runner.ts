@@ -16,6 +16,7 @@ import type { FromGenerator, ToGenerator } from '../../load/messages.js';
 import { RecordingWriter } from '../../recording/writer.js';
 import { RecordingDiskFull } from '../../recording/errors.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
+import { KernelTracerUnavailable, startKernelTracer, type KernelTracer } from '../../../agents/kernel/kernel-tracer.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
 import { ChildSet, type ManagedChild } from '../children.js';
@@ -40,6 +41,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   onFrame?: (frame: Frame, run: RunStart) => void;
   onLog?: (line: string) => void;
+  /**
+   * Trace each server from the kernel (agents/kernel/, root): the accept queue's wait for every server, and the
+   * requests of one with no agent in it. Where it cannot run it is said once and the run goes on without it.
+   */
+  kernel?: boolean;
 }
 
 export class RunAborted extends Error {
@@ -92,6 +98,8 @@ export async function runScenario(given: RunOptions): Promise<{ frames: number; 
   let frames = 0;
   let failed = 0;
   let ok = false;
+  // Why the kernel tracer cannot run, once it has been said: the next servers go without it, silently.
+  let kernelUnavailable: string | null = options.kernel ? null : 'off';
   try {
     writer.write({
       kind: 'header',
@@ -143,6 +151,11 @@ export async function runScenario(given: RunOptions): Promise<{ frames: number; 
           external,
           started: () => writer.write(runStart),
           log,
+          kernel: () => kernelUnavailable === null,
+          kernelUnavailable: (why) => {
+            kernelUnavailable = why;
+            log(`${why}; the runs go on without it`);
+          },
         });
       } catch (err) {
         error = err as Error;
@@ -185,6 +198,9 @@ interface RunContext {
   /** Set when the server is started from a command rather than run from a model. */
   external: ExternalServer | null;
   log: (line: string) => void;
+  /** Whether to trace this server from the kernel, and where to say once that it cannot be done. */
+  kernel: () => boolean;
+  kernelUnavailable: (why: string) => void;
 }
 
 /** A server started and ready for load. */
@@ -220,10 +236,13 @@ async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<Ru
   const server = external ? await startExternalServer(run, external, abort) : await startReferenceServer(run, abort);
   started();
   const watch = watchServer(run, server.pid);
+  let tracer: KernelTracer | null = null;
   try {
-    await driveLoad(run, children, assembler, server, abort, watch);
+    tracer = await traceKernel(run, server.pid);
+    await driveLoad(run, children, assembler, server, abort, watch, tracer);
   } finally {
     watch?.stop();
+    await tracer?.stop();
   }
   if (!watch) return null;
   const finding = detectModel(watch.window());
@@ -251,6 +270,26 @@ function watchServer(run: RunContext, pid: number): ProcWatch | null {
   } catch (err) {
     if (err instanceof ProcessGoneError) return null;
     throw err;
+  }
+}
+
+/**
+ * The kernel tracer on the server, its frames joined into the run's, before any load (attaching takes a few
+ * seconds): null when it is not to run or cannot (said once for the scenario), or the server is already gone.
+ */
+async function traceKernel(run: RunContext, pid: number): Promise<KernelTracer | null> {
+  if (!run.kernel()) return null;
+  const started = monoMs();
+  try {
+    const tracer = await startKernelTracer({ pid, intervalMs: run.options.scenario.interval_ms, run: run.runStart.run, requests: run.external?.agent === 'none' });
+    run.log(`kernel tracer attached to ${run.runStart.server} in ${((monoMs() - started) / 1000).toFixed(1)} s`);
+    run.assembler.include(tracer);
+    return tracer;
+  } catch (err) {
+    if (err instanceof ProcessGoneError) return null;
+    if (!(err instanceof KernelTracerUnavailable)) throw err;
+    run.kernelUnavailable(err.message);
+    return null;
   }
 }
 
@@ -305,7 +344,15 @@ async function startExternalServer(run: RunContext, external: ExternalServer, ab
 }
 
 /** Runs the generator through every phase, then waits for the agents' (or /proc's) last interval. */
-async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAssembler, server: ReadyServer, abort: Promise<never>, watch: ProcWatch | null): Promise<void> {
+async function driveLoad(
+  run: RunContext,
+  children: ChildSet,
+  assembler: FrameAssembler,
+  server: ReadyServer,
+  abort: Promise<never>,
+  watch: ProcWatch | null,
+  tracer: KernelTracer | null,
+): Promise<void> {
   const { options, external } = run;
   const { scenario, signal } = options;
   const intervalMs = scenario.interval_ms;
@@ -332,9 +379,12 @@ async function driveLoad(run: RunContext, children: ChildSet, assembler: FrameAs
   }
 
   // The agent exports each interval just after it ends: wait for the last one before stopping the server. Without
-  // an agent, wait for /proc's frame of it instead (out at the first snapshot after it).
+  // an agent, wait for /proc's frame of it instead (out at the first snapshot after it), and the kernel's.
   const last = assembler.lastGeneratorIndex;
-  const lastIn = external?.agent === 'none' ? () => (watch?.lastIndex ?? Infinity) >= last : () => assembler.hasAgentData(last);
+  const lastIn =
+    external?.agent === 'none'
+      ? () => (watch?.lastIndex ?? Infinity) >= last && (tracer?.lastIndex ?? Infinity) >= last
+      : () => assembler.hasAgentData(last);
   const deadline = monoMs() + AGENT_GRACE_INTERVALS * intervalMs;
   const child = server.child;
   while (!lastIn() && monoMs() < deadline && child.alive && death.failure === null) {

@@ -13,14 +13,19 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKernelTracer } from '../../../agents/kernel/kernel-tracer.js';
+import { startKernelTracer, type KernelTracer } from '../../../agents/kernel/kernel-tracer.js';
+import { expQuantile, mergeExpHistograms, type Frame } from '../../../src/vocabulary/index.js';
+import { waitUntil } from '../../helpers/processes.js';
 import { startApachePrefork, startNginx, startReference, startTimedHttp, stopAll } from '../proc/real-servers.js';
 
 afterEach(stopAll);
 
-/** `conns` clients, each sending `each` GETs one after another; `keepAlive` false opens a connection a request. */
+/**
+ * `conns` clients, each sending `each` GETs one after another; `keepAlive` false opens a connection a request (no
+ * agent: node's Agent hands a freed socket to a request queued for it, keep-alive or not, when the server keeps it open).
+ */
 async function drive(port: number, conns: number, each: number, keepAlive: boolean): Promise<{ done: number; meanMs: number }> {
-  const agent = new http.Agent({ keepAlive, maxSockets: conns });
+  const agent = keepAlive ? new http.Agent({ keepAlive, maxSockets: conns }) : false;
   let done = 0;
   let sumMs = 0;
   const one = () =>
@@ -38,7 +43,7 @@ async function drive(port: number, conns: number, each: number, keepAlive: boole
         .on('error', reject);
     });
   await Promise.all(Array.from({ length: conns }, async () => { for (let i = 0; i < each; i++) await one(); }));
-  agent.destroy();
+  if (agent) agent.destroy();
   return { done, meanMs: sumMs / done };
 }
 
@@ -46,21 +51,42 @@ const serverLog = (file: string) => readFileSync(file, 'utf8').trim().split('\n'
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const within = (v: number | null, truth: number, rel: number) => v !== null && Math.abs(v - truth) <= rel * truth;
 
-/** timed-http.py of `kind` traced while `conns` clients send `each` requests: the tracer's figures, the server's own log, the client's. */
+const INTERVAL_MS = 500;
+
+/**
+ * The tracer with its frames kept, from the first whole interval on: `settle` waits for the first frame (load
+ * before it falls in no frame) and, after the load, for the frame of the interval it ended in.
+ */
+async function framedTracer(pid: number): Promise<{ tracer: KernelTracer; frames: Frame[]; settle: () => Promise<void> }> {
+  const tracer = await startKernelTracer({ pid, intervalMs: INTERVAL_MS, requests: true });
+  const frames: Frame[] = [];
+  tracer.pipe((f) => frames.push(f));
+  const settle = async () => {
+    const seen = tracer.lastIndex;
+    expect(await waitUntil(() => tracer.lastIndex > seen, 5 * INTERVAL_MS)).toBe(true);
+  };
+  expect(await waitUntil(() => tracer.lastIndex >= 0, 5 * INTERVAL_MS)).toBe(true);
+  return { tracer, frames, settle };
+}
+
+/** timed-http.py of `kind` traced while `conns` clients send `each` requests: the tracer's figures and frames, the server's own log, the client's. */
 async function traceTimedHttp(kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number, conns: number, each: number, keepAlive: boolean) {
   const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
   const server = await startTimedHttp(log, kind, cpuMs, sleepMs);
-  const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+  const { tracer, frames, settle } = await framedTracer(server.pid);
   const client = await drive(server.port, conns, each, keepAlive);
+  await settle();
   const r = await tracer.stop();
-  return { r, own: serverLog(log), client, say: JSON.stringify(r) };
+  return { r, frames, own: serverLog(log), client, say: JSON.stringify(r) };
 }
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 describe('the kernel tracer', () => {
   it("on Python's ThreadingHTTPServer: exact counts, the server's own time, and a split that adds up", async () => {
     // 0.5 ms of CPU and 5 ms asleep a request: the blocked part is known. Little CPU, so that the threads seldom wait
     // for Python's GIL between the kernel's read and the server's clock (the server cannot see that wait; the kernel does).
-    const { r, own, client, say } = await traceTimedHttp('threading', 0.5, 5, 4, 50, true);
+    const { r, frames, own, client, say } = await traceTimedHttp('threading', 0.5, 5, 4, 50, true);
     console.log(`threading: kernel server ${r.server_ms?.toFixed(3)} ms, own ${mean(own).toFixed(3)} ms; split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms; server_queue ${r.server_queue_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
     expect(client.done).toBe(200);
     expect(own).toHaveLength(200);
@@ -77,6 +103,16 @@ describe('the kernel tracer', () => {
     expect(r.oncpu_ms!, say).toBeGreaterThanOrEqual(0.5 * 0.9);
     // Everything the kernel timed on the server's side happened within the client's wait.
     expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
+    // The frames on the interval grid hold every request once, in the agents' shape: the server time's distribution
+    // (an exponential histogram, 9 % buckets) has the server's own median within a bucket.
+    const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
+    expect(servers.reduce((n, s) => n + s.requests, 0)).toBe(200);
+    expect(frames.every((f, i) => i === 0 || f.index === frames[i - 1].index + 1)).toBe(true);
+    const h = mergeExpHistograms(servers.map((s) => s.duration));
+    expect(h.count).toBe(200);
+    const p50 = expQuantile(h, 0.5)! * 1000;
+    expect(Math.abs(p50 - median(own)), `p50 ${p50} ms, the server's own median ${median(own)} ms`).toBeLessThanOrEqual(0.1 * median(own));
+    expect(servers.every((s) => s.source === 'kernel')).toBe(true);
   }, 60_000);
 
   it('on an iterative HTTPServer with more clients than it serves: the accept queue it builds, counted exactly', async () => {
@@ -139,6 +175,28 @@ describe('the kernel tracer', () => {
     expect(r.requests, say).toBe(120);
     expect(r.responses, say).toBe(120);
     expect(r.accept_queue_ms!, say).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('on the reference thread pool with more clients than threads: exact counts, the accept queue it builds, a split that adds up', async () => {
+    const server = await startReference(['--model', 'thread-pool', '--size', 'threads=2'], null);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    // A connection a request: a pool thread serves a keep-alive connection to its end, so 6 kept-alive clients would
+    // hold both threads and starve the rest. 6 clients for 2 threads: 4 wait in the accept queue at any time.
+    const client = await drive(server.port, 6, 15, false);
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    console.log(`thread-pool: accept_queue ${r.accept_queue_ms?.toFixed(3)} ms, server ${r.server_ms?.toFixed(3)} ms, split ${r.oncpu_ms?.toFixed(3)} + ${r.runqueue_ms?.toFixed(3)} + ${r.blocked_ms?.toFixed(3)} of ${r.split_server_ms?.toFixed(3)} ms; client ${client.meanMs.toFixed(3)} ms`);
+    expect(client.done).toBe(90);
+    expect(r.requests, say).toBe(90);
+    expect(r.responses, say).toBe(90);
+    expect(r.accepts, say).toBe(90);
+    expect(r.accept_queue_n, say).toBe(90);
+    // Each waits for about two others' service (~6 ms each) before a thread takes it.
+    expect(r.accept_queue_ms!, say).toBeGreaterThan(2);
+    expect(r.split_n, say).toBe(90);
+    const split = r.oncpu_ms! + r.runqueue_ms! + r.blocked_ms!;
+    expect(within(split, r.split_server_ms!, 0.05), `split ${split} of ${r.split_server_ms} ms`).toBe(true);
+    expect(r.accept_queue_ms! + r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
   }, 60_000);
 
   it('on the reference event loop: exact counts, no split of a thread that interleaves requests', async () => {

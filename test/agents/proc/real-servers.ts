@@ -17,6 +17,8 @@ import { promisify } from 'node:util';
 import { waitUntil } from '../../helpers/processes.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
+/** fixtures/timed-http.py (startTimedHttp), for a scenario to start it from a command. */
+export const TIMED_HTTP = join(FIXTURES, 'timed-http.py');
 const INSTALL_HINT = 'run scripts/test-deps.sh (it installs the Debian packages the tests need)';
 
 export interface RunningServer {
@@ -72,11 +74,21 @@ export const startForkingHttp = () => startPythonFixture('forking-http.py', []);
 export const startTimedHttp = (log: string, kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number) =>
   startPythonFixture('timed-http.py', [log, kind, String(cpuMs), String(sleepMs)]);
 
+/**
+ * fixtures/calling-app.mjs: a plain node:http app (no agent) that burns `cpuMs` on its loop a request, then calls
+ * `backendPort` and answers with the reply; it logs each call's time from its start to its reply's end to `log`.
+ */
+export const startCallingApp = (log: string, backendPort: number, cpuMs: number) =>
+  startFixture(process.execPath, 'calling-app.mjs', [log, String(backendPort), String(cpuMs)]);
+
+/** A Python fixture that prints its port as its first line. */
+const startPythonFixture = (file: string, args: string[]) => startFixture('python3', file, args);
+
 /** A fixture that prints its port as its first line. */
-async function startPythonFixture(file: string, args: string[]): Promise<RunningServer> {
-  const { child, lines } = startGroup('python3', [join(FIXTURES, file), ...args]);
+async function startFixture(interpreter: string, file: string, args: string[]): Promise<RunningServer> {
+  const { child, lines } = startGroup(interpreter, [join(FIXTURES, file), ...args]);
   const spawnError = once(child, 'error').then(([err]) => {
-    throw new Error(`python3 could not start (${(err as Error).message}): ${INSTALL_HINT}`);
+    throw new Error(`${interpreter} could not start (${(err as Error).message}): ${INSTALL_HINT}`);
   });
   await Promise.race([spawnError, waitUntil(() => lines.length > 0 || child.exitCode !== null, 10_000)]);
   const port = Number(lines[0]);
@@ -298,7 +310,8 @@ const CLI = join(import.meta.dirname, '../../../dist/src/cli.js');
 export async function attachCli(args: string[], kernel = false): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     // The /proc tests leave the kernel tracer out: its start (a second or more) would shift their windows.
-    const r = await promisify(execFile)(process.execPath, [CLI, 'attach', ...(kernel ? [] : ['--no-kernel']), ...args], { timeout: 30_000 });
+    const env = { ...process.env, SRVLENS_KERNEL: kernel ? 'on' : 'off' };
+    const r = await promisify(execFile)(process.execPath, [CLI, 'attach', ...(kernel ? [] : ['--no-kernel']), ...args], { timeout: 30_000, env });
     return { code: 0, ...r };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
