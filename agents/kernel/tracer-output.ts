@@ -7,10 +7,13 @@ import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
 import { COUNTERS, DURATION_MAP, PER_INTERVAL } from './tracer-program.js';
 
 export type Counter = (typeof COUNTERS)[number];
-export type ProgramCounters = Record<Counter, number>;
+/** The program's counters, and `req`: the requests timed, which the program counts in the server-time buckets. */
+export type ProgramCounters = Record<Counter | 'req', number>;
 type PerInterval = (typeof PER_INTERVAL)[number];
 
-export const zeroCounters = (): ProgramCounters => Object.fromEntries(COUNTERS.map((c) => [c, 0])) as ProgramCounters;
+const ALL = [...COUNTERS, 'req'] as const;
+export const zeroCounters = (): ProgramCounters => Object.fromEntries(ALL.map((c) => [c, 0])) as ProgramCounters;
+const bucketSum = (b: ReadonlyMap<number, number>) => [...b.values()].reduce((a, v) => a + v, 0);
 
 const SCALARS = new Set<string>(COUNTERS.map((c) => `@${c}`));
 const KEYED = new Set<string>([...PER_INTERVAL, DURATION_MAP].map((c) => `@${c}`));
@@ -64,9 +67,8 @@ export interface KernelInterval {
   counters: ProgramCounters;
   /** Server times by exponential-histogram bucket of seconds at DURATION_SCALE: index -> requests. */
   buckets: Map<number, number>;
-  /** The interval's longest and shortest server time, ns; null without requests. */
+  /** The interval's longest server time, ns; null without requests. */
   maxNs: number | null;
-  minNs: number | null;
 }
 
 /** Everything printed up to one boundary. */
@@ -76,7 +78,7 @@ interface Printed {
 }
 
 const minus = (a: ProgramCounters, b: ProgramCounters): ProgramCounters =>
-  Object.fromEntries(COUNTERS.map((c) => [c, Math.max(0, a[c] - b[c])])) as ProgramCounters;
+  Object.fromEntries(ALL.map((c) => [c, Math.max(0, a[c] - b[c])])) as ProgramCounters;
 
 /**
  * Follows the output line by line: `onInterval` gets each whole interval of the grid (one whose start and end
@@ -85,7 +87,7 @@ const minus = (a: ProgramCounters, b: ProgramCounters): ProgramCounters =>
 export class TracerFollower {
   private counters = zeroCounters();
   private buckets = new Map<number, number>();
-  private extremes: Record<PerInterval, Map<number, number>> = { srv_max_ns: new Map(), srv_min_ns: new Map() };
+  private extremes: Record<PerInterval, Map<number, number>> = { srv_max_ns: new Map() };
   private last: { index: number; printed: Printed } | null = null;
   private maxNs: number | null = null;
   /** CLOCK_MONOTONIC ns of the last print: the total is as of then. */
@@ -97,8 +99,10 @@ export class TracerFollower {
   take(l: TracerLine): void {
     if (l.kind === 'counter') this.counters[l.name] = l.value;
     else if (l.kind === 'keyed') {
-      if (l.name === DURATION_MAP) this.buckets = l.values;
-      else {
+      if (l.name === DURATION_MAP) {
+        this.buckets = l.values;
+        this.counters.req = bucketSum(l.values);
+      } else {
         this.extremes[l.name] = l.values;
         if (l.name === 'srv_max_ns') for (const v of l.values.values()) this.maxNs = Math.max(this.maxNs ?? 0, v);
       }
@@ -123,7 +127,6 @@ export class TracerFollower {
       counters: minus(to.counters, from.counters),
       buckets,
       maxNs: this.extremes.srv_max_ns.get(index) ?? null,
-      minNs: this.extremes.srv_min_ns.get(index) ?? null,
     };
   }
 

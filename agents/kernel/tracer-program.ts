@@ -51,7 +51,6 @@ export const COUNTERS = [
   'aq_ns',
   'sq_n',
   'sq_ns',
-  'req',
   'srv_ns',
   'send_n',
   'send_ns',
@@ -67,8 +66,8 @@ export const COUNTERS = [
   'ow_ns',
 ] as const;
 
-/** Maps keyed by interval index: the interval's extremes of server time, ns. */
-export const PER_INTERVAL = ['srv_max_ns', 'srv_min_ns'] as const;
+/** Maps keyed by interval index: the interval's longest server time, ns (its requests are counted by DURATION_MAP). */
+export const PER_INTERVAL = ['srv_max_ns'] as const;
 /** The map of server-time bucket counts, keyed by exponential-histogram index. */
 export const DURATION_MAP = 'dur';
 /** 2^3 buckets per power of two: 9 % wide, the quantiles within 4.5 %. */
@@ -81,7 +80,7 @@ export const BOUNDARY_POLL_MS = 2;
  * a clear in END can be done before END's own print is read, which then reads them empty; printed again by bpftrace
  * as it exits, they are the same running sums.
  */
-const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'arr', 'rd', 'rt', 'open', 'shared', 'oc', 'on', 'rq0', 'blk', 'inreq', 'bs', 'pfx', 'head', 'http', 's0', 'sl', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
+const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'arr', 'rq', 'snd', 'open', 'shared', 'oc', 'on', 'blk', 'inreq', 'bs', 'pfx', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
 
 /** task_struct's report bits of a sleeping state (S, D, T, t, X, Z, P); a preempted task shows none of them. */
 const SLEEPING_STATES = 0x7f;
@@ -90,6 +89,9 @@ const TCP_ESTABLISHED = 1;
 const TCP_SYN_RECV = 3;
 /** "HTTP" as the first four bytes of a write, read as a little-endian 32-bit number (x86-64, arm64). */
 const HTTP_LE = 0x50545448;
+/** What a connection's first answer said it is, kept beside its accept time: HTTP/1.x, or not (TLS, HTTP/2). */
+const IS_HTTP = 1;
+const NOT_HTTP = 2;
 /** connect() on a non-blocking socket returns -EINPROGRESS: the socket is the call's all the same. */
 const EINPROGRESS = 115;
 /** A server time is clamped here before it is scaled (ns x 2^27 overflows 64 bits above ~68 s). */
@@ -136,7 +138,7 @@ tracepoint:syscalls:sys_exit_accept4, tracepoint:syscalls:sys_exit_accept
   $sk = (uint64)((struct socket *)$file->private_data)->sk;
   @accepts = count();
   if (@est[$sk]) { @aq_n = count(); @aq_ns = sum(nsecs - @est[$sk]); delete(@est[$sk]); }
-  @acc[$sk] = nsecs;
+  @acc[$sk] = ((uint64)nsecs, (uint64)0);
   @fdsk[pid, (int64)args->ret] = $sk;
 }
 
@@ -154,108 +156,129 @@ tracepoint:syscalls:sys_exit_connect /@cfd[tid]/
   delete(@cfd[tid]);
 }
 
-tracepoint:sock:sk_data_ready /@out[(uint64)args->skaddr]/
-{ $sk = (uint64)args->skaddr; if (@os[$sk] && !@oa[$sk]) { @oa[$sk] = nsecs; } }
-
-tracepoint:sock:sk_data_ready /@acc[(uint64)args->skaddr] || @est[(uint64)args->skaddr]/
+tracepoint:sock:sk_data_ready
 {
+  $now = nsecs;
   $sk = (uint64)args->skaddr;
-  if (!@arr[$sk]) { @arr[$sk] = nsecs; }
-  if (@s0[$sk]) { @send_n = count(); @send_ns = sum(@sl[$sk] - @s0[$sk]); delete(@s0[$sk]); delete(@sl[$sk]); }
-}
-
-tracepoint:sock:sock_recv_length /args->ret > 0 && @oa[(uint64)args->sk]/
-{
-  $sk = (uint64)args->sk;
-  @up_n = count(); @up_ns = sum(@oa[$sk] - @os[$sk]); @ow_ns = sum(nsecs - @oa[$sk]);
-  delete(@os[$sk]); delete(@oa[$sk]);
-}
-
-tracepoint:sock:sock_send_length /args->ret > 0 && @out[(uint64)args->sk] && !@os[(uint64)args->sk]/
-{ @os[(uint64)args->sk] = nsecs; }
-
-tracepoint:sock:sock_recv_length /args->ret > 0 && @acc[(uint64)args->sk]/
-{
-  $sk = (uint64)args->sk;
-  if (!@rd[$sk] && @arr[$sk] && @http[$sk] != 2) {
-    $from = @arr[$sk] > @acc[$sk] ? @arr[$sk] : @acc[$sk];
-    @sq_n = count(); @sq_ns = sum(nsecs - $from);
-    @rd[$sk] = nsecs;
-    @rt[$sk] = tid;
-    @open[tid] = @open[tid] + 1;
-    if (@open[tid] > 1) { @shared[tid] = 1; }
-    @oc[tid] = 0; @on[tid] = nsecs;
-    @rq0[$sk] = curtask->sched_info.run_delay;
-    @blk[tid] = 0;
-    @inreq[tid] = 1;
+  $a = @acc[$sk];
+  if ($a.0 || @est[$sk]) {
+    if (!@arr[$sk]) { @arr[$sk] = $now; }
+    $s = @snd[$sk];
+    if ($s.0) { @send_n = count(); @send_ns = sum($s.1 - $s.0); delete(@snd[$sk]); }
+  } else if (@out[$sk]) {
+    if (@os[$sk] && !@oa[$sk]) { @oa[$sk] = $now; }
   }
-  delete(@arr[$sk]);
 }
 
-tracepoint:sched:sched_switch /@inreq[args->prev_pid]/
+tracepoint:sock:sock_recv_length /args->ret > 0/
 {
-  $t = args->prev_pid;
-  @oc[$t] = @oc[$t] + (nsecs - @on[$t]);
-  if (args->prev_state & ${SLEEPING_STATES}) { @bs[$t] = nsecs; }
+  $now = nsecs;
+  $sk = (uint64)args->sk;
+  $a = @acc[$sk];
+  if ($a.0) {
+    $arr = @arr[$sk];
+    if ($arr) {
+      delete(@arr[$sk]);
+      $r = @rq[$sk];
+      if (!$r.0 && $a.1 != ${NOT_HTTP}) {
+        $from = $arr > $a.0 ? $arr : $a.0;
+        @sq_n = count(); @sq_ns = sum($now - $from);
+        $sh = @shared[tid];
+        if (!$sh) {
+          $n = @open[tid] + 1;
+          if ($n > 1) { @shared[tid] = 1; $sh = 1; delete(@open[tid]); delete(@inreq[tid]); }
+          else { @open[tid] = $n; @oc[tid] = 0; @on[tid] = $now; @blk[tid] = 0; @inreq[tid] = 1; }
+        }
+        @rq[$sk] = ((uint64)$now, (uint64)tid, $sh ? (uint64)0 : (uint64)curtask->sched_info.run_delay);
+      }
+    }
+  } else {
+    $oa = @oa[$sk];
+    if ($oa) { @up_n = count(); @up_ns = sum($oa - @os[$sk]); @ow_ns = sum($now - $oa); delete(@os[$sk]); delete(@oa[$sk]); }
+  }
 }
 
-tracepoint:sched:sched_switch /@inreq[args->next_pid]/ { @on[args->next_pid] = nsecs; }
+tracepoint:sched:sched_switch
+{
+  $now = nsecs;
+  $p = args->prev_pid;
+  if (@inreq[$p]) {
+    @oc[$p] = @oc[$p] + ($now - @on[$p]);
+    if (args->prev_state & ${SLEEPING_STATES}) { @bs[$p] = $now; }
+  }
+  if (@inreq[args->next_pid]) { @on[args->next_pid] = $now; }
+}
 
 tracepoint:sched:sched_wakeup /@bs[args->pid]/
 { @blk[args->pid] = @blk[args->pid] + (nsecs - @bs[args->pid]); delete(@bs[args->pid]); }
 
 tracepoint:syscalls:sys_enter_write /@fdsk[pid, (int64)args->fd]/
-{ @pfx[tid] = @fdsk[pid, (int64)args->fd]; @head[tid] = *(uint32 *)uptr(args->buf); }
+{ @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr(args->buf)); }
 
 tracepoint:syscalls:sys_enter_sendto /@fdsk[pid, (int64)args->fd]/
-{ @pfx[tid] = @fdsk[pid, (int64)args->fd]; @head[tid] = *(uint32 *)uptr(args->buff); }
+{ @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr(args->buff)); }
 
 tracepoint:syscalls:sys_enter_writev /@fdsk[pid, (int64)args->fd]/
-{ $v = (struct iovec *)args->vec; @pfx[tid] = @fdsk[pid, (int64)args->fd]; @head[tid] = *(uint32 *)uptr($v->iov_base); }
+{ $v = (struct iovec *)args->vec; @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr($v->iov_base)); }
 
-tracepoint:sock:sock_send_length /args->ret > 0 && @acc[(uint64)args->sk]/
+tracepoint:sock:sock_send_length /args->ret > 0/
 {
+  $now = nsecs;
   $sk = (uint64)args->sk;
-  if (@pfx[tid] == $sk) {
-    if (@head[tid] == ${HTTP_LE}) { @resp = count(); @http[$sk] = 1; }
-    else if (!@http[$sk]) { @http[$sk] = 2; @nothttp = count(); }
-    delete(@pfx[tid]); delete(@head[tid]);
-  }
-  if (@rd[$sk]) {
-    $srv = nsecs - @rd[$sk];
-    @req = count(); @srv_ns = sum($srv);
-    $k = nsecs / ${o.intervalMs * 1e6};
-    @srv_max_ns[$k] = max($srv); @srv_min_ns[$k] = min($srv);
-    $v = $srv;
-    ${durationBucket()}
-    $t = @rt[$sk];
-    if ($t == tid && !@shared[tid]) {
-      @split_n = count(); @split_srv_ns = sum($srv);
-      @oncpu_ns = sum(@oc[tid] + (nsecs - @on[tid]));
-      @rq_ns = sum(curtask->sched_info.run_delay - @rq0[$sk]);
-      @blk_ns = sum(@blk[tid]);
+  $a = @acc[$sk];
+  if ($a.0) {
+    $p = @pfx[tid];
+    if ($p.0 == $sk) {
+      if ($p.1 == ${HTTP_LE}) { @resp = count(); if ($a.1 != ${IS_HTTP}) { @acc[$sk] = ($a.0, (uint64)${IS_HTTP}); } }
+      else if (!$a.1) { @acc[$sk] = ($a.0, (uint64)${NOT_HTTP}); @nothttp = count(); }
+      delete(@pfx[tid]);
     }
-    @open[$t] = @open[$t] - 1;
-    if (@open[$t] == 0) { delete(@inreq[$t]); }
-    delete(@rd[$sk]); delete(@rt[$sk]); delete(@rq0[$sk]);
-    @s0[$sk] = nsecs;
+    $r = @rq[$sk];
+    if ($r.0) {
+      $srv = $now - $r.0;
+      @srv_ns = sum($srv);
+      @srv_max_ns[$now / ${o.intervalMs * 1e6}] = max($srv);
+      $v = $srv;
+      ${durationBucket()}
+      $t = $r.1;
+      if (!@shared[$t]) {
+        if ($t == tid) {
+          @split_n = count(); @split_srv_ns = sum($srv);
+          @oncpu_ns = sum(@oc[tid] + ($now - @on[tid]));
+          @rq_ns = sum(curtask->sched_info.run_delay - $r.2);
+          @blk_ns = sum(@blk[tid]);
+        }
+        $n = @open[$t] - 1;
+        if ($n <= 0) { delete(@open[$t]); delete(@inreq[$t]); } else { @open[$t] = $n; }
+      }
+      delete(@rq[$sk]);
+      @snd[$sk] = ((uint64)$now, (uint64)$now);
+    } else {
+      $s = @snd[$sk];
+      if ($s.0) { @snd[$sk] = ($s.0, (uint64)$now); }
+    }
+  } else if (@out[$sk]) {
+    if (!@os[$sk]) { @os[$sk] = $now; }
   }
-  @sl[$sk] = nsecs;
 }
 
-tracepoint:syscalls:sys_enter_close /@ofd[pid, (int64)args->fd]/
-{
-  $sk = @ofd[pid, (int64)args->fd];
-  delete(@out[$sk]); delete(@os[$sk]); delete(@oa[$sk]); delete(@ofd[pid, (int64)args->fd]);
-}
-
-tracepoint:syscalls:sys_enter_close /@fdsk[pid, (int64)args->fd]/
+tracepoint:syscalls:sys_enter_close /@w[pid]/
 {
   $sk = @fdsk[pid, (int64)args->fd];
-  if (@s0[$sk]) { @send_n = count(); @send_ns = sum(@sl[$sk] - @s0[$sk]); }
-  if (@rd[$sk]) { $t = @rt[$sk]; @open[$t] = @open[$t] - 1; if (@open[$t] == 0) { delete(@inreq[$t]); } }
-  delete(@s0[$sk]); delete(@sl[$sk]); delete(@rd[$sk]); delete(@rt[$sk]); delete(@rq0[$sk]);
-  delete(@arr[$sk]); delete(@acc[$sk]); delete(@http[$sk]); delete(@fdsk[pid, (int64)args->fd]);
+  if ($sk) {
+    $s = @snd[$sk];
+    if ($s.0) { @send_n = count(); @send_ns = sum($s.1 - $s.0); }
+    $r = @rq[$sk];
+    $t = $r.1;
+    if ($r.0 && !@shared[$t]) {
+      $n = @open[$t] - 1;
+      if ($n <= 0) { delete(@open[$t]); delete(@inreq[$t]); } else { @open[$t] = $n; }
+    }
+    delete(@snd[$sk]); delete(@rq[$sk]); delete(@arr[$sk]); delete(@acc[$sk]); delete(@fdsk[pid, (int64)args->fd]);
+  } else {
+    $o = @ofd[pid, (int64)args->fd];
+    if ($o) { delete(@out[$o]); delete(@os[$o]); delete(@oa[$o]); delete(@ofd[pid, (int64)args->fd]); }
+  }
 }
 
 interval:ms:${BOUNDARY_POLL_MS}
