@@ -143,6 +143,7 @@ export function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number
   return {
     span_ms: spanMs,
     accepts: c.accepts,
+    adopted: c.adopted,
     requests: c.req,
     responses: c.resp,
     not_http: c.nothttp,

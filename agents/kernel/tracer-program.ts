@@ -64,6 +64,7 @@ export const COUNTERS = [
   'up_n',
   'up_ns',
   'ow_ns',
+  'adopted',
 ] as const;
 
 /** Maps keyed by interval index: the interval's longest server time, ns (its requests are counted by DURATION_MAP). */
@@ -80,7 +81,7 @@ export const BOUNDARY_POLL_MS = 2;
  * a clear in END can be done before END's own print is read, which then reads them empty; printed again by bpftrace
  * as it exits, they are the same running sums.
  */
-const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'arr', 'rq', 'snd', 'open', 'shared', 'oc', 'on', 'blk', 'inreq', 'bs', 'pfx', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
+const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'nosk', 'arr', 'rq', 'snd', 'open', 'shared', 'oc', 'on', 'blk', 'inreq', 'bs', 'pfx', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
 
 /** task_struct's report bits of a sleeping state (S, D, T, t, X, Z, P); a preempted task shows none of them. */
 const SLEEPING_STATES = 0x7f;
@@ -89,6 +90,11 @@ const TCP_ESTABLISHED = 1;
 const TCP_SYN_RECV = 3;
 /** "HTTP" as the first four bytes of a write, read as a little-endian 32-bit number (x86-64, arm64). */
 const HTTP_LE = 0x50545448;
+/** S_IFMT and S_IFSOCK of an inode's i_mode: the fd is a socket's. */
+const S_IFMT = 0xf000;
+const S_IFSOCK = 0xc000;
+/** Above this many processes at the start, a write is tested against the tree's map instead of one PID at a time. */
+const MAX_ADOPTING_PIDS = 32;
 /** What a connection's first answer said it is, kept beside its accept time: HTTP/1.x, or not (TLS, HTTP/2). */
 const IS_HTTP = 1;
 const NOT_HTTP = 2;
@@ -118,7 +124,38 @@ export function tracerProgram(o: TracerProgramOptions): string {
   if (o.pids.length === 0) throw new Error('tracerProgram: no process to trace');
   const seed = o.pids.map((p) => `@w[${p}] = 1;`).join(' ');
   // No port: no handshake is timed (accept_queue unmeasured), the rest still is.
-  const portTest = o.ports.length === 0 ? '0' : o.ports.map((p) => `args->sport == ${p}`).join(' || ');
+  const portIs = (v: string) => (o.ports.length === 0 ? '0' : o.ports.map((p) => `${v} == ${p}`).join(' || '));
+  const portTest = portIs('args->sport');
+  // The processes there at the start: only they can hold connections accepted before the trace began. Compared one
+  // by one, as the cheap test a write by any process on the host goes through first.
+  const startPids = o.pids.length <= MAX_ADOPTING_PIDS ? o.pids.map((p) => `pid == ${p}`).join(' || ') : '@w[pid]';
+  /**
+   * The tree's writes to a connection it accepted: the answer's first four bytes (its HTTP verdict, beside the
+   * socket, for sock_send_length). A connection accepted before the trace began is adopted at its first answer:
+   * an established socket on a listening port, found from the fd; its next requests are timed as any other's.
+   */
+  const writeProbe = (probe: string, buf: string) => `tracepoint:syscalls:${probe}
+/@fdsk[pid, (int64)args->fd] || ((${startPids}) && !@nosk[pid, (int64)args->fd])/
+{
+  $sk = @fdsk[pid, (int64)args->fd];
+  if (!$sk) {
+    $file = *(curtask->files->fdt->fd + args->fd);
+    $known = 0;
+    if ($file != 0 && ($file->f_inode->i_mode & ${S_IFMT}) == ${S_IFSOCK}) {
+      $s = ((struct socket *)$file->private_data)->sk;
+      $port = $s->__sk_common.skc_num;
+      if ($s->__sk_common.skc_state == ${TCP_ESTABLISHED} && (${portIs('$port')})) {
+        $sk = (uint64)$s;
+        @acc[$sk] = ((uint64)1, (uint64)0);
+        @fdsk[pid, (int64)args->fd] = $sk;
+        @adopted = count();
+        $known = 1;
+      }
+    }
+    if (!$known) { @nosk[pid, (int64)args->fd] = 1; }
+  }
+  if ($sk) { @pfx[tid] = ($sk, (uint64)*(uint32 *)uptr(${buf})); }
+}`;
   const print = [...COUNTERS, ...PER_INTERVAL, DURATION_MAP].map((c) => `print(@${c});`).join(' ');
   return `
 BEGIN { ${seed} printf("srvlens-ready\\n"); }
@@ -212,14 +249,11 @@ tracepoint:sched:sched_switch
 tracepoint:sched:sched_wakeup /@bs[args->pid]/
 { @blk[args->pid] = @blk[args->pid] + (nsecs - @bs[args->pid]); delete(@bs[args->pid]); }
 
-tracepoint:syscalls:sys_enter_write /@fdsk[pid, (int64)args->fd]/
-{ @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr(args->buf)); }
+${writeProbe('sys_enter_write', 'args->buf')}
 
-tracepoint:syscalls:sys_enter_sendto /@fdsk[pid, (int64)args->fd]/
-{ @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr(args->buff)); }
+${writeProbe('sys_enter_sendto', 'args->buff')}
 
-tracepoint:syscalls:sys_enter_writev /@fdsk[pid, (int64)args->fd]/
-{ $v = (struct iovec *)args->vec; @pfx[tid] = (@fdsk[pid, (int64)args->fd], (uint64)*(uint32 *)uptr($v->iov_base)); }
+${writeProbe('sys_enter_writev', '((struct iovec *)args->vec)->iov_base')}
 
 tracepoint:sock:sock_send_length /args->ret > 0/
 {
@@ -264,6 +298,7 @@ tracepoint:sock:sock_send_length /args->ret > 0/
 
 tracepoint:syscalls:sys_enter_close /@w[pid]/
 {
+  delete(@nosk[pid, (int64)args->fd]);
   $sk = @fdsk[pid, (int64)args->fd];
   if ($sk) {
     $s = @snd[$sk];

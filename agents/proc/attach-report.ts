@@ -131,6 +131,7 @@ function requestsText(j: AttachJson): string {
   if (r === null) return `requests: not measured (${j.requests_unmeasured}); the figures below are from /proc\n`;
   const rate = r.span_ms > 0 ? ((r.responses || r.requests) / r.span_ms) * 1000 : 0;
   let out = `requests, from the kernel (eBPF): ${r.requests} timed, ${r.responses} HTTP responses, ${r.accepts} connections accepted, ${rate.toFixed(1)} req/s\n`;
+  if (r.adopted > 0) out += `  ${r.adopted} connections accepted before the trace began were picked up at their first answer (timed from their next request)\n`;
   if (r.not_http > 0) out += `  ${r.not_http} connections not timed: their first write was not HTTP/1.x (TLS or HTTP/2)\n`;
   const split = r.split_n > 0;
   const sum = split ? (r.oncpu_ms ?? 0) + (r.runqueue_ms ?? 0) + (r.blocked_ms ?? 0) : null;

@@ -24,6 +24,8 @@ export interface ThroughputPanel {
   served_rps: number | null;
   served: (number | null)[];
   window_served_rps: number | null;
+  /** Who counted them: the agents in the server, or the kernel tracer (a server with no agent in it). */
+  served_by: 'agents' | 'kernel';
 }
 
 export function throughputPanel({ frames, phase, server }: PanelInput): ThroughputPanel {
@@ -42,9 +44,10 @@ export function throughputPanel({ frames, phase, server }: PanelInput): Throughp
   };
 }
 
-function served(frames: PanelInput['frames'], server: PanelInput['server']): Pick<ThroughputPanel, 'measured_by' | 'served_rps' | 'served' | 'window_served_rps'> {
+function served(frames: PanelInput['frames'], server: PanelInput['server']): Pick<ThroughputPanel, 'measured_by' | 'served_rps' | 'served' | 'window_served_rps' | 'served_by'> {
   const by = measuredBy(frames);
-  if (by === 'generator') return { measured_by: by, served_rps: null, served: [], window_served_rps: null };
+  const servedBy = frames.some((f) => f.server) && frames.every((f) => !f.server || f.server.source === 'kernel') ? 'kernel' : 'agents';
+  if (by === 'generator') return { measured_by: by, served_rps: null, served: [], window_served_rps: null, served_by: servedBy };
   const per = frames.map((f) => intervalServerStats(f).served_rps);
-  return { measured_by: by, served_rps: per[per.length - 1] ?? null, served: per, window_served_rps: server?.served_rps ?? null };
+  return { measured_by: by, served_rps: per[per.length - 1] ?? null, served: per, window_served_rps: server?.served_rps ?? null, served_by: servedBy };
 }

@@ -33,7 +33,7 @@ export function throughputLines(d: ThroughputPanel, width: number, windowHead = 
       fit('', 9) + fit('now', 10) + fit(windowHead, 10),
       fit('offered', 9) + 'no load generator',
       ...seriesRows(width, 9, 10, [['served', fmtRps(d.served_rps), fmtRps(d.window_served_rps), d.served]], maxOf(d.served)),
-      'served: as the agents counted',
+      d.served_by === 'kernel' ? 'served: as the kernel tracer counted' : 'served: as the agents counted',
     ];
   }
   const max = maxOf(d.offered, d.achieved);

@@ -8,6 +8,11 @@ export interface KernelRequests {
   span_ms: number;
   /** Connections the tree accepted. */
   accepts: number;
+  /**
+   * Connections accepted before the trace began, picked up at their first answer (an established socket on a
+   * listening port): the request in progress then is counted, not timed; the next ones are timed as any other's.
+   */
+  adopted: number;
   /** Requests timed from their first read to their answer's first write. */
   requests: number;
   /** Responses written that began with `HTTP/`: pipelined requests answered after one read count here too. */

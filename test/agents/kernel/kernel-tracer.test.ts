@@ -132,6 +132,26 @@ describe('the kernel tracer', () => {
     expect(parts, `${say}; the client waited ${client.meanMs} ms`).toBeGreaterThan(0.7 * client.meanMs);
   }, 60_000);
 
+  it('adopts the connections a server accepted before the trace began, at their first answer', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
+    const server = await startTimedHttp(log, 'threading', 0.2, 1);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 3 });
+    const get = () => new Promise<void>((resolve, reject) => http.get({ host: '127.0.0.1', port: server.port, path: '/', agent }, (res) => res.resume().on('end', resolve)).on('error', reject));
+    const each = async (n: number) => Promise.all(Array.from({ length: 3 }, async () => { for (let i = 0; i < n; i++) await get(); }));
+    // Three keep-alive connections, open and used before the tracer starts, then used again under it.
+    await each(1);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500 });
+    await each(10);
+    agent.destroy();
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    expect(r.accepts, say).toBe(0);
+    expect(r.adopted, say).toBe(3);
+    expect(r.responses, say).toBe(30);
+    // The request each connection was serving when it was adopted is counted, not timed.
+    expect(r.requests, say).toBe(27);
+  }, 60_000);
+
   it("on nginx (2 epoll workers) proxying to a server that sleeps: exact counts, and nginx's own $request_time", async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'upstream.log');
     const upstream = await startTimedHttp(log, 'threading', 0.2, 20);
