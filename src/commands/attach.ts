@@ -250,10 +250,11 @@ async function attachDashboard(o: AttachOptions): Promise<number> {
   } finally {
     releaseSignals();
     source.stop();
+    view.close();
+    // The terminal is the user's again at once; a tracer still attaching is stopped as soon as it has.
     stopping = true;
     await tracing;
     await (tracer as KernelTracer | null)?.stop();
-    view.close();
   }
   return signal ? EXIT.interrupted : EXIT.ok;
 }

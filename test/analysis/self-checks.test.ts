@@ -47,17 +47,22 @@ function framesOf(served: readonly Served[], seconds: number, cpuCores: number):
     for (const q of ended) duration.record((q.endMs - q.startMs) / 1000);
     const inFlight = served.reduce((s, q) => s + Math.max(0, Math.min(q.endMs, to) - Math.max(q.startMs, from)), 0);
     const wall = ended.reduce((s, q) => s + (q.endMs - q.startMs), 0);
+    const stages = Object.fromEntries(STAGES.map((s) => [s, { sum_ms: 0, requests: ended.length, entries: 0 }])) as ServerInterval['stages'];
+    // A connection a request, each waiting a quarter of its time to be accepted from the client's send (the agents'
+    // view); the kernel times it from the handshake, the client's 0.05 ms from its connect's end to its send earlier.
+    stages.accept_queue = { sum_ms: wall / 4, requests: ended.length, entries: ended.length };
     const server: ServerInterval = {
       requests: ended.length,
       joined: ended.length,
       in_flight_ms: inFlight,
-      stages: Object.fromEntries(STAGES.map((s) => [s, { sum_ms: 0, requests: ended.length, entries: 0 }])) as ServerInterval['stages'],
+      stages,
       duration: duration.toData(),
       thread_split: { requests: ended.length, on_cpu_ms: wall / 10, runqueue_ms: wall / 20, blocked_ms: wall - wall / 10 - wall / 20, wall_ms: wall },
       dropped: 0,
       agent_errors: 0,
     };
-    return { kind: 'frame', run: 0, index, t_ms: from, interval_ms: INTERVAL_MS, phase: 'p', generator: null, server, contexts: [context(cpuCores * INTERVAL_MS)], backend: null };
+    const accept_wait = { connections: ended.length, sum_ms: wall / 4 + 0.05 * ended.length };
+    return { kind: 'frame', run: 0, index, t_ms: from, interval_ms: INTERVAL_MS, phase: 'p', generator: null, server, contexts: [context(cpuCores * INTERVAL_MS)], backend: null, accept_wait };
   });
 }
 
@@ -84,6 +89,22 @@ describe('self-checks', () => {
     const checks = selfChecks(frames, HOST, client(counted));
     expect(checks.map((c) => c.id)).toEqual(['cpu_within_host', 'requests_counted', 'unmeasured_small', 'littles_law', 'thread_split', 'agents_kept_all', 'accept_queue_kernel']);
     for (const c of checks) expect(c.ok, `${c.id}: ${c.detail}`).toBe(true);
+  });
+
+  it("accept_queue_kernel fails where the agents' accept queue is not the kernel's, and is not taken without the kernel tracer or the agents' timing", () => {
+    const frames = framesOf(requests(5, 80, 25, SECONDS), SECONDS, 1);
+    expect(check(selfChecks(frames, HOST, null), 'accept_queue_kernel').ok).toBe(true);
+    // The agents missed a fifth of the wait (a queue before the one they time from).
+    const short = frames.map((f) => ({ ...f, server: { ...f.server!, stages: { ...f.server!.stages, accept_queue: { ...f.server!.stages.accept_queue, sum_ms: f.server!.stages.accept_queue.sum_ms * 0.8 } } } }));
+    const c = check(selfChecks(short, HOST, null), 'accept_queue_kernel');
+    expect(c.ok).toBe(false);
+    expect(c.detail).toMatch(/^the agents' [\d.]+ ms a connection against the kernel's [\d.]+ ms \(\d+ connections\)$/);
+    expect(check(selfChecks(frames.map(({ accept_wait: _, ...f }) => f), HOST, null), 'accept_queue_kernel')).toMatchObject({ ok: null, detail: expect.stringContaining('did not run') });
+    const untimed = frames.map((f) => ({ ...f, server: { ...f.server!, stages: { ...f.server!.stages, accept_queue: { sum_ms: 0, requests: 0, entries: 0 } } } }));
+    expect(check(selfChecks(untimed, HOST, null), 'accept_queue_kernel').ok).toBeNull();
+    // The kernel's own requests (a server with no agent) are not held against themselves.
+    const kernelOnly = frames.map((f) => ({ ...f, server: { ...f.server!, source: 'kernel' as const } }));
+    expect(check(selfChecks(kernelOnly, HOST, null), 'accept_queue_kernel').ok).toBeNull();
   });
 
   it('cpu_within_host fails at more CPU than the host has, and than its cgroup quota allows', () => {
@@ -175,6 +196,6 @@ describe('self-checks', () => {
     const hot = framesOf(requests(1, 80, 25, SECONDS), SECONDS, 2.4);
     const lines = checkLines([{ name: 'r400', checks: selfChecks(hot, HOST, null) }]);
     expect(lines[0]).toMatch(/^check: r400: cpu_within_host FAILED: 2\.40 cores of the host's 2 cores/);
-    expect(lines[lines.length - 1]).toBe('checks: 3 held, 1 failed, 2 not taken (--format json says why)');
+    expect(lines[lines.length - 1]).toBe('checks: 4 held, 1 failed, 2 not taken (--format json says why)');
   });
 });
