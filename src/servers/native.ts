@@ -2,13 +2,14 @@
  * The blocking-socket addon (native/blocking_socket.c), typed. Every call blocks the calling thread in the kernel,
  * as the same call would in C; that is the point of the blocking models, so call these only from threads and
  * processes that are meant to block (never from a thread that runs an event loop others depend on). One call
- * does not block and serves every model: `threadCpuUs`, the clock the workload's CPU stages burn by (cpu-burn.ts).
+ * does not block and serves every model: `threadCpuUs`, the clock the workload's CPU stages burn by (cpu-burn.ts,
+ * which has another clock where the addon does not load: the models that need no blocking call run without it).
  *
  * Errors are thrown as Error with the errno name in `code` (EINVAL, ECONNRESET, EPIPE...).
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+import { UserError } from '../vocabulary/errors.js';
 import { PACKAGE_ROOT } from '../vocabulary/package-paths.js';
 
 export interface BlockingSocketApi {
@@ -39,22 +40,61 @@ export function errnoCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-export const ADDON_PATH = join(PACKAGE_ROOT, 'build', 'Release', 'blocking_socket.node');
-
-function load(): BlockingSocketApi {
-  if (!existsSync(ADDON_PATH)) {
-    throw new Error(
-      `the blocking models need the native addon ${ADDON_PATH}, which is not built: ` +
-        'run `npm ci` (which builds it) or `npm rebuild` in the package root (needs python3, make and a C compiler)',
+/**
+ * The blocking models (and anything else that needs the addon) cannot start here: no prebuilt binary fits this
+ * platform (the package ships linux-x64) and none was compiled at install, or the one there does not load.
+ */
+export class AddonUnavailableError extends UserError {
+  override readonly name = 'AddonUnavailableError';
+  constructor(what: string, cause: unknown) {
+    // node-gyp-build's "No native build was found for platform=... arch=..." or dlopen's reason, on one line.
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0].trim();
+    super(
+      `${what} srvlens's native addon (blocking accept, recv and send), which did not load here (${reason}): ` +
+        'run `npm rebuild srvlens` to compile it (needs python3, make and a C compiler); the event-loop models and everything else run without it',
+      'SRVLENS_ADDON_UNAVAILABLE',
+      { cause },
     );
   }
-  return createRequire(import.meta.url)(ADDON_PATH) as BlockingSocketApi;
 }
 
-let api: BlockingSocketApi | undefined;
+/**
+ * The addon file: a source build in build/Release if there is one (`npm run build:native`, or `npm rebuild srvlens`
+ * where no prebuild fits), else the binary shipped in prebuilds/ for this platform (node-gyp-build's order).
+ * Throws where there is neither.
+ */
+export function addonPath(): string {
+  return nodeGypBuild.path(PACKAGE_ROOT);
+}
 
-/** The addon, loaded on first use so that importing a model's module does not require it to be built. */
+let loaded: { api: BlockingSocketApi } | { error: unknown } | undefined;
+
+function load(): { api: BlockingSocketApi } | { error: unknown } {
+  try {
+    return { api: createRequire(import.meta.url)(addonPath()) as BlockingSocketApi };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The addon, or null where it does not load: for what has a way without it (cpu-burn.ts's clock). */
+export function addonIfLoaded(): BlockingSocketApi | null {
+  loaded ??= load();
+  return 'api' in loaded ? loaded.api : null;
+}
+
+/**
+ * Throws AddonUnavailableError where the addon does not load; `what` begins its message ("the thread-pool model
+ * needs"). Called before a blocking model starts anything, so that it refuses with the fix rather than failing in
+ * a thread it started.
+ */
+export function requireAddon(what: string): BlockingSocketApi {
+  loaded ??= load();
+  if ('error' in loaded) throw new AddonUnavailableError(what, loaded.error);
+  return loaded.api;
+}
+
+/** The addon, loaded on first use so that importing a model's module does not require it. */
 export function blocking(): BlockingSocketApi {
-  api ??= load();
-  return api;
+  return requireAddon('the blocking models need');
 }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { ADDON_PATH, blocking } from '../../src/servers/native.js';
+import { addonPath, blocking } from '../../src/servers/native.js';
 import { waitUntil } from '../helpers/processes.js';
 
 const api = blocking();
@@ -23,7 +23,7 @@ function acceptInWorker(fd: number): Worker {
     parentPort.postMessage({ tid: api.gettid() });
     try { api.accept(workerData.fd); parentPort.postMessage({ accepted: true }); }
     catch (err) { parentPort.postMessage({ code: err.code }); }`;
-  return new Worker(code, { eval: true, workerData: { fd, addon: ADDON_PATH } });
+  return new Worker(code, { eval: true, workerData: { fd, addon: addonPath() } });
 }
 
 describe('blocking socket addon', () => {
@@ -46,7 +46,7 @@ describe('blocking socket addon', () => {
        while ((n = api.recv(workerData.fd, b, 0, b.length)) > 0) total += n;
        api.close(workerData.fd);
        parentPort.postMessage(total);`,
-      { eval: true, workerData: { fd: server, addon: ADDON_PATH } },
+      { eval: true, workerData: { fd: server, addon: addonPath() } },
     );
     const total = once(reader, 'message');
     const big = Buffer.alloc(3 * 1024 * 1024, 'y');
@@ -98,7 +98,7 @@ describe('blocking socket addon', () => {
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
        parentPort.postMessage([require(workerData.addon).gettid(), require('node:fs').readlinkSync('/proc/thread-self')]);`,
-      { eval: true, workerData: { addon: ADDON_PATH } },
+      { eval: true, workerData: { addon: addonPath() } },
     );
     const [[tid, link]] = await once(worker, 'message');
     expect(tid).not.toBe(process.pid);
