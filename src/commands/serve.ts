@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { MODELS } from '../servers/models/registry.js';
+import { MODELS, requireAddonFor } from '../servers/models/registry.js';
 import { runServeCommand } from '../servers/serve-main.js';
 import { startBackend } from '../servers/backend/backend.js';
 import { parseLatencyFlag } from '../servers/backend/latency.js';
@@ -53,6 +53,7 @@ export function registerServe(program: Command): void {
     .addHelpText('after', `\nModels:\n${models}\n\n${NODE_NOTE}\n\nRun under the agent to see where the time goes:\n  node --import srvlens/agent $(npm root)/srvlens/dist/src/cli.js serve --model event-loop`)
     .action(async (o) => {
       requireTokenBeyondLoopback(o.host, tokenFrom(o.token), `--host ${o.host}`);
+      requireAddonFor([o.model]);
       let backendPort: number | undefined = o.backendPort;
       let closeBackend = async () => undefined as void;
       if (backendPort === undefined) {

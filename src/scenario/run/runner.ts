@@ -20,6 +20,7 @@ import { KernelTracerUnavailable, startKernelTracer, type KernelTracer } from '.
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
 import { ChildSet, type ManagedChild } from '../children.js';
+import { requireAddonFor } from '../../servers/models/registry.js';
 import { externalServer, startExternal, type ExternalServer } from '../external/external-server.js';
 import { generatorConfig } from './generator-config.js';
 import { hostFacts } from './host-facts.js';
@@ -68,6 +69,8 @@ export class RunFailed extends Error {
 
 /** `failed`: runs that ended with their server or backend dead (RunFailed), each marked in its run-end. */
 export async function runScenario(given: RunOptions): Promise<{ frames: number; runs: number; failed: number }> {
+  // A blocking model where the addon does not load: refused before the recording or any child exists.
+  requireAddonFor(given.scenario.servers.map((s) => s.model));
   // The run stops on the caller's signal, or on its own when the recording's disk fills.
   const stopRun = new AbortController();
   const onGivenAbort = () => stopRun.abort();

@@ -28,6 +28,8 @@ export interface ModelEntry {
   id: ModelId;
   /** One line for `--help` and listings. */
   summary: string;
+  /** Its contexts block in the kernel through the native addon (native.ts): it cannot start where that does not load. */
+  needsAddon: boolean;
   start(opts: ModelServerOptions): Promise<RunningServer>;
 }
 

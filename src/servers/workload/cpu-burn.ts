@@ -10,8 +10,24 @@
  * The thread's clock (CLOCK_THREAD_CPUTIME_ID, from the native addon) is a system call (~1 µs), so it is read
  * between chunks of plain arithmetic of about CHUNK_US each, not in a tight loop: a tight loop would burn its time
  * as system CPU, in the kernel, instead of the user CPU a handler's logic is.
+ *
+ * Where the addon does not load (no prebuilt binary fits and none was compiled), Node 20 has no clock of one
+ * thread's CPU (`process.threadCpuUsage` is Node 23.9+; /proc/thread-self/schedstat is updated at the scheduler's
+ * tick, so for the running thread it lagged CLOCK_THREAD_CPUTIME_ID by up to 4 ms here, 80 times a chunk). The
+ * fallback is the truest clock the calling thread has without it:
+ * - the main thread: the process's CPU (`process.cpuUsage()`, getrusage). The models that run without the addon
+ *   burn on one JavaScript thread per process (the event loops; the hybrid's loop hands its stages to workers), so
+ *   the process's clock is this thread's plus what the agent thread, GC helpers and libuv's pool spend meanwhile:
+ *   a stage burns at most that little less than asked, never a fraction of it.
+ * - a worker thread (the hybrid's pool): the wall clock. Its siblings burn at the same time, so on the process's
+ *   clock each of n busy workers would stop after about 1/n of its CPU; on the wall clock a stage burns all of it
+ *   while its thread has a core, and less only while it waits for one (that wait then hides inside the stage, which
+ *   the thread clock is there to prevent).
+ * Either way the agent measures the CPU each request really cost from the kernel's counters: the fallback changes
+ * how much work a stage is, not what the figures say of it.
  */
-import { blocking } from '../native.js';
+import { isMainThread } from 'node:worker_threads';
+import { addonIfLoaded } from '../native.js';
 
 /** Read the clock every ~50 µs: ~2 % of a stage spent reading it, and a stage ends within a few µs of its due. */
 const CHUNK_US = 50;
@@ -27,9 +43,24 @@ function spin(iterations: number): void {
   sink = x;
 }
 
+/** µs on the clock a stage burns by (see the header): the thread's CPU, else the process's, else the wall. */
+function stageClock(): () => number {
+  const addon = addonIfLoaded();
+  if (addon !== null) return addon.threadCpuUs;
+  if (isMainThread) {
+    return () => {
+      const { user, system } = process.cpuUsage();
+      return user + system;
+    };
+  }
+  return () => performance.now() * 1000;
+}
+
+let clock: (() => number) | undefined;
+
 export function burnCpu(us: number): void {
   if (!(us > 0)) return;
-  const clock = blocking().threadCpuUs;
+  clock ??= stageClock();
   let now = clock();
   const end = now + us;
   while (now < end) {
