@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { runBackendCommand } from '../servers/backend/backend-main.js';
 import { intOption, TARGET_TOKEN_HELP } from './options.js';
+import { untilStopped } from './stop-signals.js';
 import { requireTokenBeyondLoopback, tokenFrom } from '../vocabulary/exposure.js';
 
 export function registerBackend(program: Command): void {
@@ -15,6 +16,6 @@ export function registerBackend(program: Command): void {
     .option('--seed <n>', 'seed of the latency sampler, for repeatable runs', intOption)
     .action(async (o) => {
       requireTokenBeyondLoopback(o.host, tokenFrom(o.token), `--host ${o.host}`);
-      await runBackendCommand({ host: o.host, port: o.port, latency: o.latency, limit: o.limit, seed: o.seed });
+      await runBackendCommand({ host: o.host, port: o.port, latency: o.latency, limit: o.limit, seed: o.seed }, untilStopped());
     });
 }

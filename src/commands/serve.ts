@@ -4,6 +4,7 @@ import { runServeCommand } from '../servers/serve-main.js';
 import { startBackend } from '../servers/backend/backend.js';
 import { parseLatencyFlag } from '../servers/backend/latency.js';
 import { intOption, TARGET_TOKEN_HELP } from './options.js';
+import { untilStopped } from './stop-signals.js';
 import { requireTokenBeyondLoopback, tokenFrom } from '../vocabulary/exposure.js';
 
 /**
@@ -54,6 +55,7 @@ export function registerServe(program: Command): void {
     .action(async (o) => {
       requireTokenBeyondLoopback(o.host, tokenFrom(o.token), `--host ${o.host}`);
       requireAddonFor([o.model]);
+      const stopped = untilStopped();
       let backendPort: number | undefined = o.backendPort;
       let closeBackend = async () => undefined as void;
       if (backendPort === undefined) {
@@ -80,7 +82,7 @@ export function registerServe(program: Command): void {
           size: o.size,
           policy: o.policy,
           backend: { host: '127.0.0.1', port: backendPort },
-        });
+        }, stopped);
       } finally {
         await closeBackend();
       }

@@ -63,19 +63,6 @@ export async function runForkedChild<Config>(
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM, after which the caller shuts down and lets the process end. */
-export function untilStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** Entries started by hand without a parent get a pointer to the command they meant. */
 export function exitWithoutParent(command: string): never {
   process.stderr.write(`this entry is started by the srvlens runner over IPC; to run it by hand use \`${command}\`\n`);

@@ -7,7 +7,6 @@ import {
   isEntryPoint,
   runForkedChild,
   SERVE_CONFIG_ENV,
-  untilStopSignal,
 } from './child-entry.js';
 import { type ModelServerOptions, modelProcessTitle, type RunningServer } from './models/model-server.js';
 import { getModel } from './models/registry.js';
@@ -27,12 +26,12 @@ async function startModel(config: ServeConfig): Promise<RunningServer> {
   return model.start(config);
 }
 
-/** `srvlens serve`: serves until SIGINT or SIGTERM, then closes. Throws ServerConfigError on bad options. */
-export async function runServeCommand(opts: ServeConfig): Promise<void> {
+/** `srvlens serve`: serves until `stopped` resolves, then closes. Throws ServerConfigError on bad options. */
+export async function runServeCommand(opts: ServeConfig, stopped: Promise<unknown>): Promise<void> {
   const host = opts.host ?? '127.0.0.1';
   const server = await startModel({ ...opts, host });
   process.stdout.write(`${opts.model} server listening on ${host}:${server.port}\n`);
-  await untilStopSignal();
+  await stopped;
   await server.close();
 }
 

@@ -9,7 +9,6 @@ import {
   isEntryPoint,
   runForkedChild,
   sendToParent,
-  untilStopSignal,
 } from '../child-entry.js';
 import { ServerConfigError } from '../errors.js';
 import { type LatencySpec, parseLatencyFlag } from './latency.js';
@@ -29,8 +28,8 @@ export interface BackendCommandOptions {
   seed?: number;
 }
 
-/** `srvlens backend`: listens until SIGINT or SIGTERM, then closes. Throws ServerConfigError on bad options. */
-export async function runBackendCommand(opts: BackendCommandOptions): Promise<void> {
+/** `srvlens backend`: listens until `stopped` resolves, then closes. Throws ServerConfigError on bad options. */
+export async function runBackendCommand(opts: BackendCommandOptions, stopped: Promise<unknown>): Promise<void> {
   const latency = typeof opts.latency === 'string' ? parseLatencyFlag(opts.latency) : opts.latency;
   if (!Number.isInteger(opts.limit) || opts.limit < 1) {
     throw new ServerConfigError(`--limit must be an integer >= 1, got ${opts.limit}`);
@@ -39,7 +38,7 @@ export async function runBackendCommand(opts: BackendCommandOptions): Promise<vo
   const backend = await startBackend({ ...opts, host, latency });
   process.title = BACKEND_PROCESS_TITLE;
   process.stdout.write(`backend listening on ${host}:${backend.port}\n`);
-  await untilStopSignal();
+  await stopped;
   await backend.close();
 }
 
