@@ -40,3 +40,25 @@ export function projectWithPackage(dir: string): string {
   symlinkSync(join(PACKAGE_ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'));
   return pkg;
 }
+
+/**
+ * The tarball as it is published: `npm pack` with its prepack script (prebuildify puts the addon, compiled here, in
+ * prebuilds/linux-x64/), written to `dir`. Compiles the addon: slow-suite tests only.
+ */
+export function packForRelease(dir: string): Packed & { path: string } {
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: PACKAGE_ROOT, encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [p] = JSON.parse(out) as { files: { path: string }[]; entryCount: number; unpackedSize: number; filename: string }[];
+  return { files: p.files.map((f) => f.path).sort(), entryCount: p.entryCount, unpackedSize: p.unpackedSize, filename: p.filename, path: join(dir, p.filename) };
+}
+
+/** Tools a user's npm needs and nothing else: a PATH with no C toolchain (no cc, gcc, c++, make, python3). */
+export const INSTALL_TOOLS = ['node', 'npm', 'npx', 'sh'];
+
+/** `dir` made a folder of links to INSTALL_TOOLS; returns it, to be the whole PATH. */
+export function pathWithoutCompiler(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const tool of INSTALL_TOOLS) {
+    symlinkSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(dir, tool));
+  }
+  return dir;
+}
