@@ -1,7 +1,8 @@
 /**
  * What `npm pack` ships: what a user runs (the compiled CLI, agent and dashboard, the shipped scenarios and their
- * schema, the Prometheus config, the docs, the addon's sources for its build at install), and nothing else: no
- * tests, benches, TypeScript sources or source maps.
+ * schema, the Prometheus config, the docs, the addon's sources for a build where no prebuild fits), and nothing
+ * else: no tests, benches, TypeScript sources or source maps. (Packed here without its prepack, so the prebuilt
+ * addon is in only if an earlier pack made it: install.slow.test.ts packs as published and checks it is there.)
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -41,6 +42,7 @@ describe('the packed package', () => {
       'schemas/scenario.schema.json',
       'binding.gyp',
       'native/blocking_socket.c',
+      'native/not-built.mjs',
       'README.md',
     ];
     expect(wanted.filter((f) => !files.has(f))).toEqual([]);
