@@ -24,8 +24,16 @@ const PREBUILD = 'prebuilds/linux-x64/srvlens.node';
 const FIX = '`npm rebuild srvlens`';
 const root = mkdtempSync(join(tmpdir(), 'srvlens-install-'));
 const PATH = pathWithoutCompiler(join(root, 'bin'));
-/** The user's environment: HOME (npm's cache and config) and the PATH above, nothing of this test's. */
-const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ HOME: process.env.HOME, PATH, ...extra });
+/**
+ * The user's environment: HOME (npm's cache and config) and the PATH above, nothing of this test's but the suite's
+ * SRVLENS_KERNEL=off (the kernel tracer is not what is tested here; without bpftrace on this PATH it would say so).
+ */
+const userEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  HOME: process.env.HOME,
+  PATH,
+  ...(process.env.SRVLENS_KERNEL === undefined ? {} : { SRVLENS_KERNEL: process.env.SRVLENS_KERNEL }),
+  ...extra,
+});
 
 interface Ran {
   code: number | null;
@@ -100,19 +108,25 @@ beforeAll(() => {
   project = p.dir;
 }, 300_000);
 
+/** Processes a test saw in a tree: a failing test's srvlens may outlive npx, re-parented where tree() cannot find it. */
+const seen = new Set<number>();
+
 afterEach(async () => {
   for (const child of started.splice(0)) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const pids = tree(child.pid!);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
+    for (const pid of tree(child.pid!)) seen.add(pid);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
     }
-    await once(child, 'exit');
   }
+  for (const pid of seen) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  seen.clear();
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -177,6 +191,7 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
       expect((await res.arrayBuffer()).byteLength).toBe(1024);
     }
     const pids = tree(serve.pid!);
+    pids.forEach((p) => seen.add(p));
     expect(pids.length).toBeGreaterThan(1); // npx, and the srvlens it started (through sh)
     serve.kill('SIGTERM');
     expect(await waitUntil(() => !pids.some(alive), 5_000)).toBe(true);
@@ -188,6 +203,7 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
     const dash = npx(project, ['dashboard', '--port', '0', '--out', file]);
     const port = await until(() => /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(dash.err())?.[1], "the dashboard's port", 30_000);
     const pids = tree(dash.pid!);
+    pids.forEach((p) => seen.add(p));
     const signalled = performance.now();
     dash.kill('SIGTERM');
     expect(await waitUntil(() => !pids.some(alive), 5_000)).toBe(true);
