@@ -5,13 +5,14 @@
 import type { Report } from './json-report.js';
 import { failedChecks } from '../analysis/self-checks.js';
 import { COMPARISON_COLUMNS } from './comparison-columns.js';
+import { hostSetting } from './host-setting.js';
 
 const cell = (v: string | number | null) => (v === null ? '-' : String(v).replace(/\|/g, '\\|'));
 
 export function renderMarkdown(report: Report): string {
   const out: string[] = [`## srvlens report: ${report.scenario}`, ''];
   if (report.description) out.push(report.description.trim(), '');
-  out.push(`Host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${report.host.os}, node ${report.host.node}. SLO: ${report.slo ?? 'none set'}.`, '');
+  out.push(`Host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${report.host.os}${hostSetting(report.host)}, node ${report.host.node}. SLO: ${report.slo ?? 'none set'}.`, '');
   if (report.damage) out.push(`**Recording damaged:** ${report.damage.message}; figures cover what was read before it.`, '');
   if (report.comparison.length) {
     out.push(`| ${COMPARISON_COLUMNS.map((c) => c.head).join(' | ')} |`, `|${COMPARISON_COLUMNS.map((c) => (c.text ? '---' : '---:')).join('|')}|`);

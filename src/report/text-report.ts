@@ -8,6 +8,7 @@ import { agentsOnlyText, productionLines } from './agents-only-text.js';
 import { checkLines } from './check-lines.js';
 import { loopWaitNotes } from './loop-wait-note.js';
 import { table, wrap } from './table.js';
+import { hostSetting } from './host-setting.js';
 import { REPORT_COLUMNS, comparisonTable, diagnosisLines } from './summary-text.js';
 
 const f = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? null : v.toFixed(digits));
@@ -16,7 +17,7 @@ export function renderText(report: Report): string {
   const out: string[] = [];
   out.push(...wrap(`srvlens report: ${report.scenario}${report.description ? ` (${report.description.trim()})` : ''}`, REPORT_COLUMNS, '  '));
   out.push(
-    `host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${(report.host.memory_bytes / 2 ** 30).toFixed(1)} GiB, ${report.host.os}, node ${report.host.node}; interval ${report.interval_ms} ms`,
+    `host: ${report.host.cpus} CPUs, ${report.host.cpu_model}, ${(report.host.memory_bytes / 2 ** 30).toFixed(1)} GiB, ${report.host.os}${hostSetting(report.host)}, node ${report.host.node}; interval ${report.interval_ms} ms`,
   );
   if (report.damage) out.push(`WARNING: recording damaged: ${report.damage.message}; figures cover what was read before it.`);
   else if (!report.complete) out.push('WARNING: recording has no end record (the run was interrupted); figures cover what was read.');

@@ -33,6 +33,15 @@ export interface HostFacts {
   kernel: string;
   hostname: string;
   node: string;
+  /**
+   * What the figures ran on beyond its CPUs (absent in recordings made before they were read): the hypervisor of a
+   * virtual machine ('KVM', 'VMware'...; 'unknown' when one is seen but not named; null on bare metal), whether
+   * srvlens ran in a container, and the CPU frequency governor (null where the kernel exposes none, as in most VMs).
+   * A VM's steal time and a governor other than `performance` both move latency figures.
+   */
+  virtual?: string | null;
+  container?: boolean;
+  cpu_governor?: string | null;
 }
 
 export interface RecordingHeader {

@@ -9,6 +9,7 @@ import { COMPARISON_COLUMNS, comparisonLegend } from '../comparison-columns.js';
 import type { Report, ReportRun } from '../json-report.js';
 import { contextsChart, latencyChart, partsChart, perRequestChart, throughputChart } from './charts.js';
 import { PAGE_STYLE } from './page-style.js';
+import { hostSetting } from '../host-setting.js';
 import { renderSvg } from './svg-chart.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -72,7 +73,7 @@ export async function renderHtml(report: Report): Promise<string> {
     `<style>${PAGE_STYLE}</style></head><body>`,
     `<h1>srvlens report: ${esc(report.scenario)}</h1>`,
     report.description ? `<p>${esc(report.description.trim())}</p>` : '',
-    `<p class="meta">host: ${h.cpus} CPUs, ${esc(h.cpu_model)}, ${esc(h.os)}, node ${esc(h.node)}; recorded ${esc(report.recorded)}; interval ${report.interval_ms} ms; SLO ${esc(report.slo ?? 'none set')}; srvlens ${esc(report.tool_version)}</p>`,
+    `<p class="meta">host: ${h.cpus} CPUs, ${esc(h.cpu_model)}, ${esc(h.os)}${esc(hostSetting(h))}, node ${esc(h.node)}; recorded ${esc(report.recorded)}; interval ${report.interval_ms} ms; SLO ${esc(report.slo ?? 'none set')}; srvlens ${esc(report.tool_version)}</p>`,
     report.damage ? `<p class="damage">Recording damaged: ${esc(report.damage.message)}; the figures cover the ${report.damage.after_records} records read before it.</p>` : '',
     report.complete ? '' : '<p class="damage">The recording has no end record: the run was cut short, and the last phase may be partial.</p>',
     report.comparison.length ? `<h2>Answers</h2>${comparisonTable(report)}` : '',

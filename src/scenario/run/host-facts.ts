@@ -1,11 +1,14 @@
-/** Facts about the machine a recording was made on, from systeminformation (once per run, never on a hot path). */
+/**
+ * Facts about the machine a recording was made on, from systeminformation (once per run, never on a hot path): what
+ * node:os does not tell (the CPU's model and speed, a hypervisor, a container, the frequency governor).
+ */
 import os from 'node:os';
 import si from 'systeminformation';
 import { cpuQuotaCores } from '../../vocabulary/cpu-limit.js';
 import type { HostFacts } from '../../vocabulary/index.js';
 
 export async function hostFacts(): Promise<HostFacts> {
-  const [cpu, mem, osInfo] = await Promise.all([si.cpu(), si.mem(), si.osInfo()]);
+  const [cpu, mem, osInfo, system] = await Promise.all([si.cpu(), si.mem(), si.osInfo(), si.system()]);
   return {
     cpus: os.availableParallelism(),
     cpu_quota_cores: cpuQuotaCores(),
@@ -16,5 +19,9 @@ export async function hostFacts(): Promise<HostFacts> {
     kernel: osInfo.kernel,
     hostname: osInfo.hostname,
     node: process.version,
+    virtual: system.virtual ? system.virtualHost || 'unknown' : null,
+    // systeminformation names a container by the model it reports (/.dockerenv, the cgroup of PID 1).
+    container: /container/i.test(system.model),
+    cpu_governor: cpu.governor || null,
   };
 }
