@@ -31,7 +31,13 @@ import type { FrameSink, FrameSource } from '../vocabulary/frame-source.js';
 import type { AgentInterval } from './otlp-json.js';
 
 const LAG = 2;
-const MAX_LAG = 6;
+/**
+ * How long a frame waits for an agent that fell behind, intervals. A starved agent is late by many: fork-per-
+ * connection at three times its capacity on 2 cores, with the kernel tracer on, had its parent's agent 8 intervals
+ * behind, and a wait of 6 recorded a whole phase of it as 0 CPU. Within the agents' export queue (60 intervals by
+ * default: what they keep, so what can still come); the live view lags by this only while an agent is late.
+ */
+export const MAX_LAG = 30;
 
 export interface AssemblerOptions {
   /** What says an interval is over: the generator's report of it (the default), or the clock's `tick`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameAssembler } from '../../src/collect/frame-assembler.js';
+import { FrameAssembler, MAX_LAG } from '../../src/collect/frame-assembler.js';
 import { emptyContext, type AgentInterval } from '../../src/collect/otlp-json.js';
 import type { ContextInterval, Frame, GeneratorInterval } from '../../src/vocabulary/index.js';
 import type { FrameSink, FrameSource } from '../../src/vocabulary/frame-source.js';
@@ -61,7 +61,9 @@ describe('frame assembler', () => {
     expect(out.map((f) => f.index)).toEqual([10, 11, 12, 13]);
     expect(out.every((f) => f.server?.requests === 10)).toBe(true);
     // An agent gone for good holds frames up only MAX_LAG intervals.
-    for (let i = 16; i < 24; i++) a.addGenerator(i, gen());
+    for (let i = 16; i < 14 + MAX_LAG; i++) a.addGenerator(i, gen());
+    expect(out.map((f) => f.index).slice(-1)[0]).toBe(13);
+    for (let i = 14 + MAX_LAG; i < 16 + MAX_LAG; i++) a.addGenerator(i, gen());
     expect(out.map((f) => f.index).slice(-1)[0]).toBeGreaterThanOrEqual(17);
     expect(out.find((f) => f.index === 16)?.server).toBeNull();
   });
