@@ -1,11 +1,13 @@
 /**
  * The bpftrace program the kernel tracer runs: everything is summed in the kernel (maps keyed by connection and by
- * thread) and printed once per interval, so the cost is a few map updates per request, never an event per request
- * through a pipe. Tracepoints only: this kernel has no kprobe_events (../shared/PLATFORM.md).
+ * thread) and printed once per interval, so the cost is some tens of map operations per request (bench/README.md
+ * measures them), never an event per request through a pipe. Tracepoints only: this kernel has no kprobe_events
+ * (../shared/PLATFORM.md).
  *
  * What it times, per connection `sk` (the kernel's struct sock, the same pointer in every tracepoint):
  *   established  sock:inet_sock_set_state SYN_RECV -> ESTABLISHED on a listening port of the tree (softirq)
- *   accepted     sys_exit_accept[4] by a process of the tree; fd -> struct file -> socket -> sk
+ *   accepted     sys_exit_accept[4] by a process of the tree; fd -> struct file -> socket -> sk (a connection
+ *                accepted before the trace began is adopted at the first write to it: see writeProbe)
  *   arrived      sock:sk_data_ready: the first bytes since the last response (softirq)
  *   read         sock:sock_recv_length > 0 by the server: the first read of those bytes
  *   answered     sock:sock_send_length > 0: the first write after that read
@@ -17,8 +19,8 @@
  * counters of the kernel, so that their sum is a check, not a remainder: on CPU (its time between sched_switch in and
  * out: the task's sum_exec_runtime is brought up to date only at scheduler events, a tick behind a running task),
  * run queue (its schedstat run_delay, up to date whenever the task runs) and blocked (sched_switch away in a
- * sleeping state -> sched_wakeup). A thread
- * that starts a request while another is open on it (an event loop) is marked shared and its requests not split.
+ * sleeping state -> sched_wakeup). A thread that starts a request while another is open on it (an event loop) is
+ * marked shared, its requests not split, and the thread no longer followed.
  *
  * A connection whose server's first write does not begin with "HTTP/" (TLS, HTTP/2) is marked and left out of the
  * timing; responses are counted by their "HTTP/" prefix, so pipelined requests answered after one read count too.
@@ -31,7 +33,7 @@
  * lost (bpftrace reads maps after the probe that prints them). The server time's distribution is kept the same way,
  * as an OpenTelemetry exponential histogram of seconds at scale DURATION_SCALE, so it merges with the agents'. At
  * each boundary of the interval grid (floor(CLOCK_MONOTONIC / interval), as every srvlens clock) the program prints
- * them all; the interval's maximum and minimum, which do not difference, are kept per interval.
+ * them all; the interval's longest server time, which does not difference, is kept per interval.
  */
 
 export interface TracerProgramOptions {
@@ -44,7 +46,7 @@ export interface TracerProgramOptions {
   ownerPid: number;
 }
 
-/** The counters each interval prints, in the order of ProgramCounters (tracer-output.ts). */
+/** The running sums the program prints at each boundary (tracer-output.ts reads them). */
 export const COUNTERS = [
   'accepts',
   'aq_n',
