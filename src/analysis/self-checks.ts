@@ -79,16 +79,19 @@ export const clientGaveUp = (answers: number, errors: number): boolean => errors
 
 /**
  * srvlens.agent.dropped: what the agents could not keep (a thread's ring reused before it was read, intervals pushed
- * out of the export queue while the collector was slow or gone). Any drop leaves the phase's figures short of what
- * happened, so it fails the check; the errors the agents caught are said beside.
+ * out of the export queue while the collector was slow or gone), and what they sent too late for its frame
+ * (frame.agents_late). Either leaves the phase's figures short of what happened, so it fails the check; the errors
+ * the agents caught are said beside.
  */
 function agentsKeptAll(frames: readonly Frame[]): Check {
   const id = 'agents_kept_all';
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
-  if (servers.length === 0) return { id, ok: null, detail: 'no agent reported' };
+  const late = sum(frames, (f) => f.agents_late ?? 0);
+  const lateText = late > 0 ? `; ${late} intervals of the agents' data came after their frames had gone out, lost to these figures` : '';
+  if (servers.length === 0) return late > 0 ? { id, ok: false, detail: `no agent data in the phase${lateText}` } : { id, ok: null, detail: 'no agent reported' };
   const dropped = sum(servers, (s) => s.dropped);
   const errors = sum(servers, (s) => s.agent_errors);
-  return { id, ok: dropped === 0, detail: `the agents dropped ${dropped} records (srvlens.agent.dropped) and caught ${errors} errors` };
+  return { id, ok: dropped === 0 && late === 0, detail: `the agents dropped ${dropped} records (srvlens.agent.dropped) and caught ${errors} errors${lateText}` };
 }
 
 function cpuWithinHost(frames: readonly Frame[], host: HostCores | null): Check {

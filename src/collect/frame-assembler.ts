@@ -68,6 +68,8 @@ export class FrameAssembler implements FrameSource {
   /** The first and last interval each agent process reported, to know whom a frame still waits for. */
   private readonly seen = new Map<number, { first: number; last: number }>();
   private emit: FrameSink = () => undefined;
+  /** Agents' intervals that came after their frame had gone out, not yet said on a frame. */
+  private late = 0;
 
   constructor(
     private readonly run: number,
@@ -126,7 +128,12 @@ export class FrameAssembler implements FrameSource {
       this.first = list.reduce((m, a) => Math.min(m, a.index), Infinity);
       this.nextOut = this.first;
     }
-    for (const a of list) if (this.nextOut === null || a.index >= this.nextOut) this.slot(a.index).agents.push(a);
+    for (const a of list) {
+      if (this.nextOut === null || a.index >= this.nextOut) this.slot(a.index).agents.push(a);
+      // Too late for its frame: lost to the figures, and said on the next frame out (agents_kept_all fails on it).
+      // Before the first frame it had none: the time before the load, not a loss.
+      else if (this.first !== null && a.index >= this.first) this.late++;
+    }
   }
 
   /** Whether agent data for `index` has arrived (the runner waits for the last interval before stopping). */
@@ -187,7 +194,9 @@ export class FrameAssembler implements FrameSource {
         ...(p.acceptQueue ? { accept_queue: p.acceptQueue } : {}),
         ...(p.acceptWait ? { accept_wait: p.acceptWait } : {}),
         ...exemplarsOf(p.agents),
+        ...(this.late > 0 ? { agents_late: this.late } : {}),
       });
+      this.late = 0;
     }
     for (const key of this.pending.keys()) if (key < this.nextOut) this.pending.delete(key);
   }

@@ -313,6 +313,11 @@ export interface Frame {
   accept_wait?: AcceptWaitInterval;
   /** Requests kept whole by the agents in this interval (absent when exemplar tracing is off). */
   exemplars?: Exemplar[];
+  /**
+   * Agents' intervals that reached the collector after their own frame had gone out (an agent starved for longer
+   * than the frames wait for it): lost to the figures, and counted here, on the next frame out. Absent: none.
+   */
+  agents_late?: number;
 }
 
 export type RecordingRecord = RecordingHeader | RunStart | Frame | RunEnd | RecordingEnd;

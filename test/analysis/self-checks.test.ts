@@ -80,6 +80,13 @@ describe('self-checks', () => {
     const c = check(selfChecks(frames, HOST, null), 'agents_kept_all');
     expect(c).toMatchObject({ ok: false, detail: 'the agents dropped 12 records (srvlens.agent.dropped) and caught 2 errors' });
     expect(checkLines([{ name: 'p', checks: [c] }])[0]).toBe('check: p: agents_kept_all FAILED: the agents dropped 12 records (srvlens.agent.dropped) and caught 2 errors');
+    // Data an agent sent too late for its frames fails it too, with or without any agent data in the phase.
+    const late = framesOf(requests(3, 80, 25, SECONDS), SECONDS, 1.5);
+    late[5].agents_late = 3;
+    expect(check(selfChecks(late, HOST, null), 'agents_kept_all')).toMatchObject({ ok: false, detail: expect.stringContaining('3 intervals of the agents\' data came after their frames had gone out') });
+    const silent = late.map((f) => ({ ...f, server: null }));
+    expect(check(selfChecks(silent, HOST, null), 'agents_kept_all')).toMatchObject({ ok: false, detail: expect.stringMatching(/^no agent data in the phase; 3 intervals/) });
+    expect(check(selfChecks(silent.map(({ agents_late: _, ...f }) => f), HOST, null), 'agents_kept_all').ok).toBeNull();
   });
 
   it.each([1, 7, 42])('all hold on frames that agree with themselves (seed %i)', (seed) => {

@@ -66,6 +66,12 @@ describe('frame assembler', () => {
     for (let i = 14 + MAX_LAG; i < 16 + MAX_LAG; i++) a.addGenerator(i, gen());
     expect(out.map((f) => f.index).slice(-1)[0]).toBeGreaterThanOrEqual(17);
     expect(out.find((f) => f.index === 16)?.server).toBeNull();
+    // Its data for an interval whose frame has gone out is lost, and said on the next frame out.
+    expect(out.some((f) => f.agents_late)).toBe(false);
+    a.addAgents([agent(1, 14), agent(1, 15)]);
+    const before = out.length;
+    a.addGenerator(16 + MAX_LAG, gen());
+    expect(out.slice(before).map((f) => f.agents_late)).toEqual([2]);
   });
 
   it('does not wait for a process that only starts reporting later', () => {
