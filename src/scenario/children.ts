@@ -61,7 +61,11 @@ export class ManagedChild<In extends { type: string } = ChildMessage, Out extend
   }
 
   send(message: Out): void {
-    if (this.proc.connected) this.proc.send(message);
+    // A child that has just exited can still look connected (its end of the channel closed, the disconnect not yet
+    // seen): the write then fails with EPIPE, which without a callback is an 'error' event nobody handles, and the
+    // runner crashed on it when a Ctrl-C to the whole group ended the generator first. Its exit is handled by
+    // whoever waits for it; the message was for a child that no longer needs it.
+    if (this.proc.connected) this.proc.send(message, (err) => void err);
   }
 
   /** Resolves with the first message of `type`; rejects if the child exits first or time runs out. */
