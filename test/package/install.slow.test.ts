@@ -168,6 +168,36 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));
     }
   });
 
+  it("a TypeScript file importing the API type-checks against the installed package's declarations", () => {
+    writeFileSync(
+      join(project, 'app.ts'),
+      `import http from 'node:http';
+import { STAGE, beginRequest, endRequest, flushAgent, markStage, nameContext, type StageName } from 'srvlens';
+
+nameContext('api', true);
+const next: StageName = 'downstream';
+const server = http.createServer((req, res) => {
+  markStage(res, STAGE[next]);
+  res.end('ok');
+});
+const conn = {};
+beginRequest(conn, 0, 0);
+endRequest(conn);
+const flushed: Promise<void> = flushAgent(100);
+export { server, flushed };
+`,
+    );
+    // The user's own TypeScript and Node types: this repository's, since the test installs nothing else.
+    const types = join(import.meta.dirname, '../../node_modules/@types');
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true, typeRoots: [types], types: ['node'] }, files: ['app.ts'] }),
+    );
+    const tsc = inProject(project, process.execPath, [join(import.meta.dirname, '../../node_modules/typescript/bin/tsc'), '-p', '.', '--pretty', 'false']);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  });
+
   it('npx srvlens run quickstart runs the shipped scenario and records it', () => {
     const r = inProject(project, 'npx', ['srvlens', 'run', 'quickstart', '--out', 'q.srvlens.gz'], 120_000);
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
