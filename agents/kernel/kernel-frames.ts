@@ -30,7 +30,7 @@ export function kernelFrame(run: number, i: KernelInterval, intervalMs: number, 
  * The agents' shape from the kernel's counters. Each stage's sum is the kernel's own measure of it; `process` is
  * the handler's time less its calls (downstream), the one part that is what the other leaves.
  */
-export function kernelServer(i: KernelInterval): ServerInterval {
+function kernelServer(i: KernelInterval): ServerInterval {
   const c = i.counters;
   const n = c.req;
   const calls = c.up_ns + c.ow_ns;

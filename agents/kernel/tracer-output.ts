@@ -8,11 +8,11 @@ import { COUNTERS, DURATION_MAP, PER_INTERVAL } from './tracer-program.js';
 
 export type Counter = (typeof COUNTERS)[number];
 /** The program's counters, and `req`: the requests timed, which the program counts in the server-time buckets. */
-export type ProgramCounters = Record<Counter | 'req', number>;
+type ProgramCounters = Record<Counter | 'req', number>;
 type PerInterval = (typeof PER_INTERVAL)[number];
 
 const ALL = [...COUNTERS, 'req'] as const;
-export const zeroCounters = (): ProgramCounters => Object.fromEntries(ALL.map((c) => [c, 0])) as ProgramCounters;
+const zeroCounters = (): ProgramCounters => Object.fromEntries(ALL.map((c) => [c, 0])) as ProgramCounters;
 const bucketSum = (b: ReadonlyMap<number, number>) => [...b.values()].reduce((a, v) => a + v, 0);
 
 const SCALARS = new Set<string>(COUNTERS.map((c) => `@${c}`));
@@ -139,7 +139,7 @@ export class TracerFollower {
 const meanMs = (sumNs: number, n: number) => (n > 0 ? sumNs / n / 1e6 : null);
 
 /** Counters summed over `spanMs` as the figures a person reads (src/vocabulary/kernel-requests.ts). */
-export function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null): KernelRequests {
+function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null): KernelRequests {
   return {
     span_ms: spanMs,
     accepts: c.accepts,

@@ -122,6 +122,10 @@ function durationBucket(): string {
     @${DURATION_MAP}[(int64)($b * 8 + $j) - ${8 * 30}] = count();`;
 }
 
+/** The calling process's struct file of descriptor `fd`, and the struct sock of a socket's file, as bpftrace reads them. */
+const fileOf = (fd: string) => `*(curtask->files->fdt->fd + ${fd})`;
+const skOf = (file: string) => `(uint64)((struct socket *)(${file})->private_data)->sk`;
+
 export function tracerProgram(o: TracerProgramOptions): string {
   if (o.pids.length === 0) throw new Error('tracerProgram: no process to trace');
   const seed = o.pids.map((p) => `@w[${p}] = 1;`).join(' ');
@@ -141,10 +145,10 @@ export function tracerProgram(o: TracerProgramOptions): string {
 {
   $sk = @fdsk[pid, (int64)args->fd];
   if (!$sk) {
-    $file = *(curtask->files->fdt->fd + args->fd);
+    $file = ${fileOf('args->fd')};
     $known = 0;
     if ($file != 0 && ($file->f_inode->i_mode & ${S_IFMT}) == ${S_IFSOCK}) {
-      $s = ((struct socket *)$file->private_data)->sk;
+      $s = (struct sock *)${skOf('$file')};
       $port = $s->__sk_common.skc_num;
       if ($s->__sk_common.skc_state == ${TCP_ESTABLISHED} && (${portIs('$port')})) {
         $sk = (uint64)$s;
@@ -173,8 +177,7 @@ tracepoint:sock:inet_sock_set_state
 tracepoint:syscalls:sys_exit_accept4, tracepoint:syscalls:sys_exit_accept
 /@w[pid] && args->ret >= 0/
 {
-  $file = *(curtask->files->fdt->fd + args->ret);
-  $sk = (uint64)((struct socket *)$file->private_data)->sk;
+  $sk = ${skOf(fileOf('args->ret'))};
   @accepts = count();
   if (@est[$sk]) { @aq_n = count(); @aq_ns = sum(nsecs - @est[$sk]); delete(@est[$sk]); }
   @acc[$sk] = ((uint64)nsecs, (uint64)0);
@@ -187,8 +190,7 @@ tracepoint:syscalls:sys_exit_connect /@cfd[tid]/
 {
   if (args->ret == 0 || args->ret == -${EINPROGRESS}) {
     $fd = @cfd[tid] - 1;
-    $file = *(curtask->files->fdt->fd + $fd);
-    $sk = (uint64)((struct socket *)$file->private_data)->sk;
+    $sk = ${skOf(fileOf('$fd'))};
     @out[$sk] = 1;
     @ofd[pid, (int64)$fd] = $sk;
   }

@@ -1,7 +1,7 @@
 /** Offered vs achieved throughput: the rate the phase asked for and the rate the server answered at. */
 import { intervalStats, lastOf, type PanelInput } from './input.js';
 import { intervalServerStats } from '../../src/analysis/server-stats.js';
-import { measuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
+import { measuredBy, serverMeasuredBy, type MeasuredBy } from '../../src/analysis/server-side-stats.js';
 
 /**
  * Achieved below offered by more than this share over the phase window means the server (or the generator) is not
@@ -46,7 +46,7 @@ export function throughputPanel({ frames, phase, server }: PanelInput): Throughp
 
 function served(frames: PanelInput['frames'], server: PanelInput['server']): Pick<ThroughputPanel, 'measured_by' | 'served_rps' | 'served' | 'window_served_rps' | 'served_by'> {
   const by = measuredBy(frames);
-  const servedBy = frames.some((f) => f.server) && frames.every((f) => !f.server || f.server.source === 'kernel') ? 'kernel' : 'agents';
+  const servedBy = serverMeasuredBy(frames.flatMap((f) => (f.server ? [f.server] : []))) === 'kernel' ? 'kernel' : 'agents';
   if (by === 'generator') return { measured_by: by, served_rps: null, served: [], window_served_rps: null, served_by: servedBy };
   const per = frames.map((f) => intervalServerStats(f).served_rps);
   return { measured_by: by, served_rps: per[per.length - 1] ?? null, served: per, window_served_rps: server?.served_rps ?? null, served_by: servedBy };

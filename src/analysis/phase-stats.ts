@@ -15,7 +15,7 @@ import { summariseHdr } from '../vocabulary/hdr.js';
 import { downstreamIncludesLoopWait, modelCosts, type ModelCosts } from './model-costs.js';
 import { phasesOf } from './phase-grouping.js';
 import { round, sum, usToMs } from './numbers.js';
-import { stageMeansMs } from './server-side-stats.js';
+import { serverMeasuredBy, stageMeansMs } from './server-side-stats.js';
 import { clientGaveUp, selfChecks, type Check, type HostCores } from './self-checks.js';
 
 export interface PhaseStats extends ModelCosts {
@@ -105,7 +105,7 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     coverage: meanMs && parts.unmeasured !== null ? round(1 - Math.abs(parts.unmeasured) / meanMs, 4) : null,
     matched_share: completed ? round(matched.requests / completed, 4) : null,
     server_requests: serverRequests,
-    server_measured_by: servers.length === 0 ? null : servers.every((s) => s.source === 'kernel') ? 'kernel' : 'agents',
+    server_measured_by: serverMeasuredBy(servers),
     ...costs,
     mix: mixOf(gens),
     connect_ms: sum(gens, (g) => g.connects ?? 0) ? round(sum(gens, (g) => g.sum_connect_ms ?? 0) / sum(gens, (g) => g.connects ?? 0), 4) : null,

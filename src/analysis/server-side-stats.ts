@@ -15,6 +15,15 @@ export function measuredBy(frames: readonly Frame[]): MeasuredBy {
   return frames.some((f) => f.server) ? 'agents' : 'proc';
 }
 
+/**
+ * Who measured the requests of these intervals: the agents in the server, or the kernel tracer for a server with no
+ * agent in it (ServerInterval.source); null where nothing did.
+ */
+export function serverMeasuredBy(servers: readonly ServerInterval[]): 'agents' | 'kernel' | null {
+  if (servers.length === 0) return null;
+  return servers.every((s) => s.source === 'kernel') ? 'kernel' : 'agents';
+}
+
 export interface ServerSideStats {
   measured_by: MeasuredBy;
   intervals: number;

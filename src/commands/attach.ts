@@ -36,9 +36,6 @@ interface AttachOptions {
   kernel: boolean;
 }
 
-/** The kernel tracer's counters are printed this often; the summary adds them all up. */
-const KERNEL_INTERVAL_MS = 1000;
-
 /**
  * The kernel tracer over the tree, or why not (said once on stderr, and the figures go on from /proc alone). Started
  * before sampling: compiling and attaching its probes takes a second or more, and the window starts once it sees.
@@ -47,7 +44,8 @@ async function startTracer(o: AttachOptions, say: (line: string) => void = (line
   if (!kernelWanted(o.kernel)) return `the kernel tracer is off (--no-kernel or ${KERNEL_ENV}=off)`;
   const started = Date.now();
   try {
-    const tracer = await startKernelTracer({ pid: o.pid, intervalMs: o.dashboard || o.tui ? DASHBOARD_INTERVAL_MS : KERNEL_INTERVAL_MS, requests: true });
+    // On the live view's grid, since its frames join /proc's there; the summary only adds them up.
+    const tracer = await startKernelTracer({ pid: o.pid, intervalMs: DASHBOARD_INTERVAL_MS, requests: true });
     if (!o.quiet) say(`kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return tracer;
   } catch (err) {
