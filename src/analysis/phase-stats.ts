@@ -117,9 +117,23 @@ export function phaseStats(name: string, frames: readonly Frame[], host: HostCor
     checks: selfChecks(
       frames,
       host,
-      gens.length ? { requests: completed, errors, generatorKeptUp: !saturated, meanMs, unmeasuredMs: parts.unmeasured } : null,
+      gens.length ? { requests: completed, errors, lateAtEdges: lateReads(frames), meanMs, unmeasuredMs: parts.unmeasured } : null,
     ),
   };
+}
+
+/**
+ * Answers the generator may have read across the phase's edges: in its first and last interval, the answers that
+ * came in within the generator's worst lateness (its loop's or its sends') of the boundary, at that interval's rate.
+ */
+function lateReads(frames: readonly Frame[]): number {
+  const withGen = frames.filter((f) => f.generator);
+  const edges = withGen.length > 1 ? [withGen[0], withGen[withGen.length - 1]] : withGen;
+  return sum(edges, (f) => {
+    const g = f.generator!;
+    const lateMs = Math.max(g.loop_lag_max_ms, g.send_late_max_ms ?? 0);
+    return f.interval_ms > 0 ? (g.completed * Math.min(lateMs, f.interval_ms)) / f.interval_ms : 0;
+  });
 }
 
 /** Network time from the intervals whose client and agent sides are the same requests (every request joined). */

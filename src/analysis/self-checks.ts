@@ -48,7 +48,12 @@ export const CHECK_LIMITS = {
 export interface ClientView {
   requests: number;
   errors: number;
-  generatorKeptUp: boolean;
+  /**
+   * Answers a late generator may have counted in a neighbouring phase. It reads answers up to its loop's lateness
+   * late, so only those that came in that long before either edge of the phase can move across; a stall mid-phase
+   * (a GC pause, a noisy neighbour's 20 ms) delays reads within the phase and moves none (phase-stats.ts, lateReads).
+   */
+  lateAtEdges: number;
   meanMs: number | null;
   unmeasuredMs: number | null;
 }
@@ -117,13 +122,14 @@ function requestsCounted(frames: readonly Frame[], client: ClientView | null): C
   const servers = frames.flatMap((f) => (f.server ? [f.server] : []));
   if (servers.length === 0) return { id, ok: null, detail: 'no agent counted requests' };
   if (client.errors > 0) return { id, ok: null, detail: `the client saw ${client.errors} errors: the agents may have served requests nobody read` };
-  if (!client.generatorKeptUp) return { id, ok: null, detail: 'the generator could not keep its rate' };
   const agents = sum(servers, (s) => s.requests);
-  const allowed = Math.max(1, Math.ceil(client.requests * CHECK_LIMITS.countShare));
+  const late = Math.round(client.lateAtEdges);
+  const allowed = Math.max(1, Math.ceil(client.requests * CHECK_LIMITS.countShare)) + late;
+  const lateWords = late > 0 ? `, ${late} of them for the generator's lateness at the phase's edges` : '';
   return {
     id,
     ok: Math.abs(agents - client.requests) <= allowed,
-    detail: `the agents counted ${agents} requests, the client got ${client.requests} answers (within ${allowed} allowed)`,
+    detail: `the agents counted ${agents} requests, the client got ${client.requests} answers (within ${allowed} allowed${lateWords})`,
   };
 }
 
