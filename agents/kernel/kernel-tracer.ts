@@ -78,7 +78,7 @@ export function kernelTracerAvailability(): string {
 export interface KernelTracer extends FrameSource {
   /** Everything since the start as figures. */
   total(): KernelRequests;
-  /** The last interval whose frame has gone out; -1 before the first. */
+  /** The last interval the tracer is done with (its frame out, or left out for lost prints); -1 before the first. */
   readonly lastIndex: number;
   /** Ends the trace (what was counted until then is printed at the end) and resolves with the figures. */
   stop(): Promise<KernelRequests>;
@@ -114,11 +114,7 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
 
 function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTracer> {
   let sink: FrameSink = () => undefined;
-  let lastIndex = -1;
-  const follower = new TracerFollower((i) => {
-    lastIndex = i.index;
-    sink(kernelFrame(o.run ?? 0, i, o.intervalMs, o.requests ?? false));
-  });
+  const follower = new TracerFollower((i) => sink(kernelFrame(o.run ?? 0, i, o.intervalMs, o.requests ?? false)));
   let readyMs = 0;
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -131,7 +127,7 @@ function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTrac
   const tracer: KernelTracer = {
     total,
     get lastIndex() {
-      return lastIndex;
+      return follower.lastClosed;
     },
     pipe(s: FrameSink) {
       sink = s;

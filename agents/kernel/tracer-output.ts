@@ -27,6 +27,8 @@ export type TracerLine =
   | { kind: 'tick'; index: number; ns: number }
   /** The program's end: what was printed before it is as of `ns`. */
   | { kind: 'end'; ns: number }
+  /** bpftrace could not read `events` of the program's prints off the ring buffer: those lines never came. */
+  | { kind: 'lost'; events: number }
   | { kind: 'error'; message: string }
   | { kind: 'other' };
 
@@ -57,7 +59,11 @@ export function parseTracerLine(line: string): TracerLine {
     }
     return { kind: 'other' };
   }
-  if (doc.type === 'error' || doc.type === 'lost_events') return { kind: 'error', message: JSON.stringify(doc.data ?? doc.msg ?? doc) };
+  if (doc.type === 'lost_events') {
+    const events = (doc.data as { events?: unknown } | undefined)?.events;
+    return { kind: 'lost', events: typeof events === 'number' && events > 0 ? events : 1 };
+  }
+  if (doc.type === 'error') return { kind: 'error', message: JSON.stringify(doc.data ?? doc.msg ?? doc) };
   return { kind: 'other' };
 }
 
@@ -75,6 +81,8 @@ export interface KernelInterval {
 interface Printed {
   counters: ProgramCounters;
   buckets: Map<number, number>;
+  /** Some of the prints before this boundary were lost: what it holds may be as of an earlier one. */
+  stale: boolean;
 }
 
 const minus = (a: ProgramCounters, b: ProgramCounters): ProgramCounters =>
@@ -92,6 +100,12 @@ export class TracerFollower {
   private maxNs: number | null = null;
   /** CLOCK_MONOTONIC ns of the last print: the total is as of then. */
   lastNs: number | null = null;
+  /** Prints bpftrace lost, and the intervals left out for them. */
+  lostEvents = 0;
+  intervalsLost = 0;
+  /** The last interval closed by a boundary, sent or left out; -1 before the first. */
+  lastClosed = -1;
+  private lostSinceTick = false;
 
   constructor(private readonly onInterval: (i: KernelInterval) => void = () => undefined) {}
 
@@ -106,12 +120,21 @@ export class TracerFollower {
         this.extremes[l.name] = l.values;
         if (l.name === 'srv_max_ns') for (const v of l.values.values()) this.maxNs = Math.max(this.maxNs ?? 0, v);
       }
+    } else if (l.kind === 'lost') {
+      this.lostEvents += l.events;
+      this.lostSinceTick = true;
     } else if (l.kind === 'tick') {
-      const printed = { counters: { ...this.counters }, buckets: new Map(this.buckets) };
+      const printed = { counters: { ...this.counters }, buckets: new Map(this.buckets), stale: this.lostSinceTick };
+      this.lostSinceTick = false;
       // After a stall of more than an interval the two prints span several: no interval then, rather than one made of
-      // several (the total still has them).
-      if (this.last !== null && this.last.index === l.index - 1) this.onInterval(this.interval(l.index - 1, this.last.printed, printed));
+      // several (the total still has them). A boundary with a lost print may hold a counter as of an earlier one, so
+      // both intervals it bounds would be wrong, one short and one over: they are left out and counted, not sent.
+      if (this.last !== null && this.last.index === l.index - 1) {
+        if (this.last.printed.stale || printed.stale) this.intervalsLost++;
+        else this.onInterval(this.interval(l.index - 1, this.last.printed, printed));
+      }
       this.last = { index: l.index, printed };
+      this.lastClosed = l.index - 1;
       this.lastNs = l.ns;
     } else if (l.kind === 'end') this.lastNs = l.ns;
   }
@@ -132,14 +155,14 @@ export class TracerFollower {
 
   /** Everything since the start over `spanMs`. */
   total(spanMs: number): KernelRequests {
-    return kernelRequests(this.counters, spanMs, this.maxNs);
+    return { ...kernelRequests(this.counters, spanMs, this.maxNs), lost_prints: this.lostEvents, intervals_lost: this.intervalsLost };
   }
 }
 
 const meanMs = (sumNs: number, n: number) => (n > 0 ? sumNs / n / 1e6 : null);
 
 /** Counters summed over `spanMs` as the figures a person reads (src/vocabulary/kernel-requests.ts). */
-function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null): KernelRequests {
+function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null): Omit<KernelRequests, 'lost_prints' | 'intervals_lost'> {
   return {
     span_ms: spanMs,
     accepts: c.accepts,

@@ -133,6 +133,7 @@ function requestsText(j: AttachJson): string {
   let out = `requests, from the kernel (eBPF): ${r.requests} timed, ${r.responses} HTTP responses, ${r.accepts} connections accepted, ${rate.toFixed(1)} req/s\n`;
   if (r.adopted > 0) out += `  ${r.adopted} connections accepted before the trace began were picked up at their first answer (timed from their next request)\n`;
   if (r.not_http > 0) out += `  ${r.not_http} connections not timed: their first write was not HTTP/1.x (TLS or HTTP/2)\n`;
+  if (r.lost_prints > 0) out += `  bpftrace lost ${r.lost_prints} of its prints (the host too busy to read them): ${r.intervals_lost} intervals left out of the live view; the totals here hold them\n`;
   const split = r.split_n > 0;
   const sum = split ? (r.oncpu_ms ?? 0) + (r.runqueue_ms ?? 0) + (r.blocked_ms ?? 0) : null;
   out += table(
@@ -141,7 +142,7 @@ function requestsText(j: AttachJson): string {
       ['accept_queue', msText(r.accept_queue_ms), r.accept_queue_n, 'handshake done -> accepted'],
       ['server_queue', msText(r.server_queue_ms), r.server_queue_n, 'request bytes arrived -> read by the server'],
       ['server', msText(r.server_ms), r.requests, `read -> first byte of the answer written (max ${msText(r.server_max_ms)}): the whole handler`],
-      ['  on CPU', msText(r.oncpu_ms), r.split_n, 'sum_exec_runtime'],
+      ['  on CPU', msText(r.oncpu_ms), r.split_n, 'switched in -> switched out'],
       ['  run queue', msText(r.runqueue_ms), r.split_n, 'schedstat run_delay'],
       ['  blocked', msText(r.blocked_ms), r.split_n, 'switched out asleep -> woken'],
       ['send', msText(r.send_ms), r.send_n, 'first -> last write of the answer'],

@@ -33,8 +33,8 @@ export interface KernelRequests {
   send_n: number;
   /**
    * The server time of requests served by a thread that had no other request open (not an event loop), split by
-   * three independent kernel counters: on CPU (sum_exec_runtime), waiting for a CPU (schedstat run_delay) and
-   * blocked (sched_switch in a sleeping state -> sched_wakeup). Means over `split_n` requests, whose own server time
+   * three independent kernel measures: on CPU (timed between sched_switch in and out), waiting for a CPU (schedstat
+   * run_delay) and blocked (sched_switch in a sleeping state -> sched_wakeup). Means over `split_n` requests, whose own server time
    * is `split_server_ms`; the three need not add up to it exactly, which is the check.
    */
   split_n: number;
@@ -51,4 +51,11 @@ export interface KernelRequests {
   calls: number;
   upstream_ms: number | null;
   reply_wait_ms: number | null;
+  /**
+   * Lines of the tracer's output that bpftrace could not read off its ring buffer (a host too busy to read them),
+   * and the intervals left out of the frames for them: the totals above still hold everything, since the program's
+   * sums are never cleared and a later print brings them up to date.
+   */
+  lost_prints: number;
+  intervals_lost: number;
 }

@@ -245,7 +245,8 @@ async function startAndDrive(run: RunContext, abort: Promise<never>): Promise<Ru
     await driveLoad(run, children, assembler, server, abort, watch, tracer);
   } finally {
     watch?.stop();
-    await tracer?.stop();
+    const k = await tracer?.stop();
+    if (k && k.lost_prints > 0) run.log(`kernel tracer: bpftrace lost ${k.lost_prints} of its prints, so ${k.intervals_lost} intervals have no kernel figures`);
   }
   if (!watch) return null;
   const finding = detectModel(watch.window());

@@ -1,0 +1,47 @@
+/**
+ * The kernel tracer's reading of bpftrace's JSON lines (agents/kernel/tracer-output.ts), fed the lines bpftrace 0.17
+ * prints for the program's `print(@map)` and `printf`: intervals by difference of the running sums, and what a lost
+ * print does to them. The tracer itself, attached to real servers, is in test/agents/kernel/ (test:slow).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseTracerLine, TracerFollower, type KernelInterval } from '../../agents/kernel/tracer-output.js';
+
+const counter = (name: string, value: number) => JSON.stringify({ type: 'map', data: { [`@${name}`]: value } });
+const durations = (buckets: Record<number, number>) => JSON.stringify({ type: 'map', data: { '@dur': buckets } });
+const tick = (index: number) => JSON.stringify({ type: 'printf', data: `srvlens-tick ${index} ${index * 1e9}\n` });
+const lost = (events: number) => JSON.stringify({ type: 'lost_events', data: { events } });
+
+/** One boundary's block: the running sums as of interval `index`'s start, then its tick. */
+const block = (index: number, accepts: number, requests: number) => [counter('accepts', accepts), durations({ 40: requests }), tick(index)];
+
+function follow(lines: string[]): { intervals: KernelInterval[]; follower: TracerFollower } {
+  const intervals: KernelInterval[] = [];
+  const follower = new TracerFollower((i) => intervals.push(i));
+  for (const l of lines) follower.take(parseTracerLine(l));
+  return { intervals, follower };
+}
+
+describe('the kernel tracer\'s output', () => {
+  it('gives each interval the difference of the running sums at its two boundaries', () => {
+    const { intervals, follower } = follow([...block(10, 0, 0), ...block(11, 5, 7), ...block(12, 9, 20)]);
+    expect(intervals.map((i) => [i.index, i.counters.accepts, i.counters.req])).toEqual([[10, 5, 7], [11, 4, 13]]);
+    expect(follower.total(2000)).toMatchObject({ accepts: 9, requests: 20, lost_prints: 0, intervals_lost: 0 });
+  });
+
+  it('leaves out both intervals a boundary with a lost print bounds, counts them, and keeps the totals whole', () => {
+    // The accepts line of boundary 12 was lost: its block holds accepts as of 11 (5), so 11 would read 0 and 12 too many.
+    const lines = [...block(10, 0, 0), ...block(11, 5, 7), lost(1), durations({ 40: 20 }), tick(12), ...block(13, 14, 26), ...block(14, 15, 30)];
+    const { intervals, follower } = follow(lines);
+    expect(intervals.map((i) => i.index)).toEqual([10, 13]);
+    expect(intervals[1].counters).toMatchObject({ accepts: 1, req: 4 });
+    expect(follower.intervalsLost).toBe(2);
+    expect(follower.lastClosed).toBe(13);
+    expect(follower.total(4000)).toMatchObject({ accepts: 15, requests: 30, lost_prints: 1, intervals_lost: 2 });
+  });
+
+  it('reads bpftrace\'s lost_events with its count, and one without a count as one', () => {
+    expect(parseTracerLine(lost(3))).toEqual({ kind: 'lost', events: 3 });
+    expect(parseTracerLine(JSON.stringify({ type: 'lost_events' }))).toEqual({ kind: 'lost', events: 1 });
+    expect(parseTracerLine('Attaching 12 probes...')).toEqual({ kind: 'other' });
+  });
+});
