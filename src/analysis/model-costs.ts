@@ -18,7 +18,7 @@ export interface ModelCosts {
   eventloop_delay_ms: { p50: number; p99: number; max: number } | null;
   eventloop_utilization: number | null;
   /** The backend tier: its calls and queue, and its own process's CPU per call (ms; null where not read). */
-  backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null; cpu_ms_per_call: number | null } | null;
+  backend: { calls: number; queue_max: number; mean_queue_ms: number | null; mean_service_ms: number | null; mean_late_ms: number | null; cpu_ms_per_call: number | null } | null;
   /** Connections waiting to be accepted on the server's listening sockets (sampled from /proc); null when not sampled. */
   accept_queue: { max: number; mean: number } | null;
 }
@@ -51,6 +51,7 @@ export function modelCosts(frames: readonly Frame[], perRequest: number): ModelC
           queue_max: Math.max(...backends.map((b) => b.queue_max)),
           mean_queue_ms: backendDone ? round(sum(backends, (b) => b.sum_queue_ms) / backendDone) : null,
           mean_service_ms: backendDone ? round(sum(backends, (b) => b.sum_service_ms) / backendDone) : null,
+          mean_late_ms: backendDone && backends.every((b) => b.sum_late_ms !== undefined) ? round(sum(backends, (b) => b.sum_late_ms ?? 0) / backendDone, 4) : null,
           cpu_ms_per_call: backendDone && backends.every((b) => b.cpu_ms !== undefined) ? round(sum(backends, (b) => b.cpu_ms ?? 0) / backendDone, 4) : null,
         }
       : null,

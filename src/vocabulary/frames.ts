@@ -257,6 +257,12 @@ export interface BackendInterval {
   sum_service_ms: number;
   sum_queue_ms: number;
   /**
+   * Sum of how much later than its drawn service time each call's timer ran, ms (timer rounding, the backend's loop
+   * busy, its process waiting for a CPU): what the backend added to the calls beyond what it was asked to. Absent in
+   * recordings made before it was measured.
+   */
+  sum_late_ms?: number;
+  /**
    * The backend process's own CPU, ms, read when the interval is sent (so within ms of its end); it shares the host's
    * cores with the server. Absent in recordings made before it was read.
    */

@@ -37,6 +37,30 @@ describe('backend service', () => {
     }
   });
 
+  it('counts how late its timers ran beyond the drawn service time: a loop blocked for 60 ms makes a 10 ms call ~55 ms late', async () => {
+    const intervals: BackendInterval[] = [];
+    let emitted = -1;
+    const onInterval = (index: number, d: BackendInterval) => {
+      intervals.push(d);
+      emitted = index;
+    };
+    const { client } = await backendWithClient({ latency: { dist: 'fixed', ms: 10 }, limit: 8, intervalMs: 100, onInterval });
+    await client.call(10); // warm
+    const done = client.call(10);
+    await new Promise((r) => setTimeout(r, 5)); // the backend has read the call and started its 10 ms timer
+    const until = monoMs() + 60;
+    while (monoMs() < until) {
+      // the backend's process busy: its timer cannot run
+    }
+    await done;
+    const lastIndex = Math.floor(monoMs() / 100);
+    while (emitted < lastIndex) await new Promise((r) => setTimeout(r, 20));
+    const late = intervals.reduce((s, d) => s + (d.sum_late_ms ?? 0), 0);
+    expect(intervals.reduce((s, d) => s + d.completed, 0)).toBe(2);
+    expect(late).toBeGreaterThan(45);
+    expect(late).toBeLessThan(80);
+  });
+
   it('queues calls beyond the limit and reports the queue per interval', async () => {
     const intervals: [number, BackendInterval][] = [];
     const { client } = await backendWithClient({

@@ -21,6 +21,7 @@ export class BackendMeter {
   private inServiceMax = 0;
   private sumServiceMs = 0;
   private sumQueueMs = 0;
+  private sumLateMs = 0;
 
   constructor(
     private readonly intervalMs: number,
@@ -47,12 +48,13 @@ export class BackendMeter {
         limit: this.limit,
         sum_service_ms: this.sumServiceMs,
         sum_queue_ms: this.sumQueueMs,
+        sum_late_ms: this.sumLateMs,
       };
       const index = this.index;
       this.index++;
       this.sinceMs = endMs;
       // Queue and service carry over into the next interval, so its maxima start from where they are.
-      this.calls = this.completed = this.queueAreaMs = this.sumServiceMs = this.sumQueueMs = 0;
+      this.calls = this.completed = this.queueAreaMs = this.sumServiceMs = this.sumQueueMs = this.sumLateMs = 0;
       this.queueMax = this.queueLen;
       this.inServiceMax = this.inService;
       this.emit(index, data);
@@ -83,11 +85,16 @@ export class BackendMeter {
     if (count > this.inServiceMax) this.inServiceMax = count;
   }
 
-  /** Counted in the interval of completion, so sums divided by `completed` are per-call means. */
-  completedCall(nowMs: number, serviceMs: number, queueMs: number): void {
+  /**
+   * Counted in the interval of completion, so sums divided by `completed` are per-call means. `lateMs`: how much
+   * later than its drawn service time the call's timer ran (timer rounding, the loop busy, the process waiting for a
+   * CPU): the backend's own measure of the time it added beyond what it was asked to take.
+   */
+  completedCall(nowMs: number, serviceMs: number, queueMs: number, lateMs: number): void {
     this.advance(nowMs);
     this.completed++;
     this.sumServiceMs += serviceMs;
     this.sumQueueMs += queueMs;
+    this.sumLateMs += lateMs;
   }
 }

@@ -101,7 +101,7 @@ export async function startBackend(opts: BackendOptions): Promise<RunningBackend
     const now = monoMs();
     inService--;
     meter.inServiceCount(now, inService);
-    meter.completedCall(now, call.serviceMs, call.startedMs - call.arrivedMs);
+    meter.completedCall(now, call.serviceMs, call.startedMs - call.arrivedMs, Math.max(0, now - call.startedMs - call.serviceMs));
     reply(call);
     let dequeued = false;
     while (head < queue.length && inService < limit) {
