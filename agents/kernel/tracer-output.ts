@@ -167,6 +167,7 @@ function kernelRequests(c: ProgramCounters, spanMs: number, maxNs: number | null
     span_ms: spanMs,
     accepts: c.accepts,
     adopted: c.adopted,
+    adopted_calls: c.adopted_out,
     requests: c.req,
     responses: c.resp,
     not_http: c.nothttp,

@@ -25,9 +25,10 @@
  * A connection whose server's first write does not begin with "HTTP/" (TLS, HTTP/2) is marked and left out of the
  * timing; responses are counted by their "HTTP/" prefix, so pipelined requests answered after one read count too.
  *
- * Per outgoing connection (connect() by the tree), each call's first write -> the reply's first bytes on the socket
- * (the upstream's time) -> the server's first read of them (the wait for its thread or loop): what an in-process
- * agent sees as one `downstream`, split.
+ * Per outgoing connection (connect() by the tree, or one opened before the trace began, adopted at its first write:
+ * an established TCP socket on a port the tree does not listen on), each call's first write -> the reply's first
+ * bytes on the socket (the upstream's time) -> the server's first read of them (the wait for its thread or loop):
+ * what an in-process agent sees as one `downstream`, split.
  *
  * Counters are cumulative, never cleared: the reader takes differences, so no event between a print and a clear is
  * lost (bpftrace reads maps after the probe that prints them). The server time's distribution is kept the same way,
@@ -67,6 +68,7 @@ export const COUNTERS = [
   'up_ns',
   'ow_ns',
   'adopted',
+  'adopted_out',
 ] as const;
 
 /** Maps keyed by interval index: the interval's longest server time, ns (its requests are counted by DURATION_MAP). */
@@ -92,6 +94,9 @@ const TCP_ESTABLISHED = 1;
 const TCP_SYN_RECV = 3;
 /** "HTTP" as the first four bytes of a write, read as a little-endian 32-bit number (x86-64, arm64). */
 const HTTP_LE = 0x50545448;
+/** Address families of a TCP socket (a connected UNIX socket's state reads ESTABLISHED too). */
+const AF_INET = 2;
+const AF_INET6 = 10;
 /** S_IFMT and S_IFSOCK of an inode's i_mode: the fd is a socket's. */
 const S_IFMT = 0xf000;
 const S_IFSOCK = 0xc000;
@@ -138,7 +143,8 @@ export function tracerProgram(o: TracerProgramOptions): string {
   /**
    * The tree's writes to a connection it accepted: the answer's first four bytes (its HTTP verdict, beside the
    * socket, for sock_send_length). A connection accepted before the trace began is adopted at its first answer:
-   * an established socket on a listening port, found from the fd; its next requests are timed as any other's.
+   * an established socket on a listening port, found from the fd; its next requests are timed as any other's. An
+   * established TCP socket on another port is one the tree opened itself: an outgoing connection, adopted as one.
    */
   const writeProbe = (probe: string, buf: string) => `tracepoint:syscalls:${probe}
 /@fdsk[pid, (int64)args->fd] || ((${startPids}) && !@nosk[pid, (int64)args->fd])/
@@ -150,12 +156,20 @@ export function tracerProgram(o: TracerProgramOptions): string {
     if ($file != 0 && ($file->f_inode->i_mode & ${S_IFMT}) == ${S_IFSOCK}) {
       $s = (struct sock *)${skOf('$file')};
       $port = $s->__sk_common.skc_num;
-      if ($s->__sk_common.skc_state == ${TCP_ESTABLISHED} && (${portIs('$port')})) {
-        $sk = (uint64)$s;
-        @acc[$sk] = ((uint64)1, (uint64)0);
-        @fdsk[pid, (int64)args->fd] = $sk;
-        @adopted = count();
-        $known = 1;
+      $family = $s->__sk_common.skc_family;
+      if ($s->__sk_common.skc_state == ${TCP_ESTABLISHED} && ($family == ${AF_INET} || $family == ${AF_INET6})) {
+        if (${portIs('$port')}) {
+          $sk = (uint64)$s;
+          @acc[$sk] = ((uint64)1, (uint64)0);
+          @fdsk[pid, (int64)args->fd] = $sk;
+          @adopted = count();
+          $known = 1;
+        } else if (!@out[(uint64)$s]) {
+          // A connection the tree opened before the trace began: its calls are timed from this write on.
+          @out[(uint64)$s] = 1;
+          @ofd[pid, (int64)args->fd] = (uint64)$s;
+          @adopted_out = count();
+        }
       }
     }
     if (!$known) { @nosk[pid, (int64)args->fd] = 1; }

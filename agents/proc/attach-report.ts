@@ -132,6 +132,7 @@ function requestsText(j: AttachJson): string {
   const rate = r.span_ms > 0 ? ((r.responses || r.requests) / r.span_ms) * 1000 : 0;
   let out = `requests, from the kernel (eBPF): ${r.requests} timed, ${r.responses} HTTP responses, ${r.accepts} connections accepted, ${rate.toFixed(1)} req/s\n`;
   if (r.adopted > 0) out += `  ${r.adopted} connections accepted before the trace began were picked up at their first answer (timed from their next request)\n`;
+  if (r.adopted_calls > 0) out += `  ${r.adopted_calls} outgoing connections opened before the trace began were picked up at their first write (their calls timed from then)\n`;
   if (r.not_http > 0) out += `  ${r.not_http} connections not timed: their first write was not HTTP/1.x (TLS or HTTP/2)\n`;
   if (r.lost_prints > 0) out += `  bpftrace lost ${r.lost_prints} of its prints (the host too busy to read them): ${r.intervals_lost} intervals left out of the live view; the totals here hold them\n`;
   const split = r.split_n > 0;

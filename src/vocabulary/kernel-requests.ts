@@ -13,6 +13,11 @@ export interface KernelRequests {
    * listening port): the request in progress then is counted, not timed; the next ones are timed as any other's.
    */
   adopted: number;
+  /**
+   * Outgoing connections the server opened before the trace began (an established TCP socket on a port it does not
+   * listen on), picked up at their first write: their calls are timed from then on, as those on connections it opens.
+   */
+  adopted_calls: number;
   /** Requests timed from their first read to their answer's first write. */
   requests: number;
   /** Responses written that began with `HTTP/`: pipelined requests answered after one read count here too. */

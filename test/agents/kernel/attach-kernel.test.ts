@@ -102,6 +102,36 @@ describe('srvlens attach and the kernel tracer', () => {
     expect(out.stdout).toMatch(/reply wait +[\d.]+ ms +1000/);
   }, 60_000);
 
+  it('on a Node app whose keep-alive connections to its backend were open before the trace: picks them up and splits their calls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'srvlens-attach-kernel-'));
+    const backend = await startTimedHttp(join(dir, 'backend.log'), 'threading', 0, 5);
+    const app = await startCallingApp(join(dir, 'app.log'), backend.port, 0);
+    // 10 requests at once before the trace: the app's http.Agent opens connections to the backend and keeps them.
+    const warm = new http.Agent({ keepAlive: true, maxSockets: 10 });
+    await Promise.all(Array.from({ length: 10 }, () => get(app.port, warm)));
+    warm.destroy();
+    // The app's connections to the backend now, from the kernel's table (remote port, state 01: established).
+    const open = readFileSync(`/proc/${app.pid}/net/tcp`, 'utf8').split('\n').slice(1).filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f.length > 3 && parseInt(f[2].split(':')[1], 16) === backend.port && f[3] === '01';
+    }).length;
+    expect(open).toBeGreaterThan(0);
+    const json = join(dir, 'attach.json');
+    const { out, exited } = await attachWithKernel(['--pid', String(app.pid), '--duration', '5', '--out', json]);
+    // At most 10 calls at once: most go out on connections opened before the trace began, the rest on new ones.
+    await promisify(execFile)(AUTOCANNON, ['-c', '10', '-a', '400', '-j', `http://127.0.0.1:${app.port}/`], { timeout: 30_000, maxBuffer: 1 << 24 });
+    expect(await exited, out.stderr).toBe(0);
+    const r = (JSON.parse(readFileSync(json, 'utf8')) as AttachJson).requests!;
+    const say = JSON.stringify(r);
+    const upstream = readLog(join(dir, 'backend.log')).slice(10);
+    expect(r.requests, say).toBe(400);
+    expect(r.adopted_calls, say).toBe(open);
+    // The first call on each adopted connection starts at that write, so it is timed as every later one.
+    expect(r.calls, say).toBe(400);
+    expect(r.upstream_ms!, say).toBeGreaterThanOrEqual(mean(upstream));
+    expect(out.stdout).toMatch(new RegExp(`${open} outgoing connections opened before the trace began were picked up`));
+  }, 60_000);
+
   it('as another user: says once that the tracer needs root, and carries on with /proc', async () => {
     const server = await startTimedHttp(join(mkdtempSync(join(tmpdir(), 'srvlens-attach-kernel-')), 'server.log'), 'threading', 0, 0);
     const r = await promisify(execFile)('setpriv', [...NOBODY, process.execPath, CLI, 'attach', '--pid', String(server.pid), '--duration', '0.5', '--json'], { timeout: 30_000, env: ENV });
