@@ -5,7 +5,7 @@ import { runCapacity } from '../scenario/capacity/run-capacity.js';
 import { loadScenario } from '../scenario/read-scenario.js';
 import { SCENARIO_ARG_HELP, resolveScenarioFile } from '../scenario/shipped.js';
 import { RunAborted } from '../scenario/run/runner.js';
-import { sloOption } from './options.js';
+import { KERNEL_HELP, kernelWanted, sloOption } from './options.js';
 import { parseVary, type Vary } from '../scenario/capacity/vary.js';
 import { wrap } from '../report/table.js';
 import { REPORT_COLUMNS } from '../report/summary-text.js';
@@ -44,6 +44,7 @@ export function registerCapacity(program: Command): void {
     .option('--json', 'print {servers: [{server, model, max_sustainable_rps, slo, reason, gave_out, confirmed, probes, summary}], sweeps} on stdout (summary: as the report\'s, docs/report-json.md)')
     .option('--vary <size=values>', 'search each server that has this size once per value, e.g. threads=4,8,16,32, and check the USL fit of the other sizes against each', varyOption)
     .option('--max-seconds <s>', 'time budget of the whole search (default: the scenario\'s capacity.max_seconds, else 600)', secondsOption)
+    .option('--no-kernel', `${KERNEL_HELP}: without it, as root, the servers with no agent in them are traced from the kernel, so their probes have their requests' parts`)
     .addHelpText(
       'after',
       '\nThe search steps the rate up until a probe fails the SLO, bisects, then confirms over a longer window; each probe\n' +
@@ -51,7 +52,7 @@ export function registerCapacity(program: Command): void {
         'gave_out: latency (the SLO percentile, the server\'s own queue), errors, backend (its concurrency limit),\n' +
         'generator (it could not keep up: the server\'s limit is higher), throughput, max_rps, time, no-server.',
     )
-    .action(async (arg: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number; vary?: Vary }) => {
+    .action(async (arg: string, opts: { slo?: Slo; json?: boolean; maxSeconds?: number; vary?: Vary; kernel: boolean }) => {
       const file = resolveScenarioFile(arg);
       const scenario = loadScenario(file);
       const slo = opts.slo ?? scenario.slo;
@@ -63,7 +64,16 @@ export function registerCapacity(program: Command): void {
       };
       const releaseSignals = trapStopSignals(onSignal);
       try {
-        const result = await runCapacity({ scenario, slo, maxSeconds: opts.maxSeconds, vary: opts.vary, file, signal: controller.signal, onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`) });
+        const result = await runCapacity({
+          scenario,
+          slo,
+          maxSeconds: opts.maxSeconds,
+          vary: opts.vary,
+          file,
+          kernel: kernelWanted(opts.kernel),
+          signal: controller.signal,
+          onLog: (l) => process.stderr.write(`srvlens capacity: ${l}\n`),
+        });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
           return;

@@ -16,6 +16,7 @@ import { sweepPredictions, type SweepAnalysis } from '../../analysis/sweep-predi
 import { CORES_KEY, varyServers, type Vary } from './vary.js';
 import { summariseRun, type RunSummary } from '../../analysis/run-summary.js';
 import { hostFacts } from '../run/host-facts.js';
+import { KernelTracerUnavailable, kernelTracerAvailability } from '../../../agents/kernel/kernel-tracer.js';
 
 export interface CapacityOptions {
   scenario: Scenario;
@@ -28,6 +29,12 @@ export interface CapacityOptions {
   vary?: Vary;
   /** The scenario's file, for messages. */
   file?: string;
+  /**
+   * Trace the servers with no agent in them from the kernel (agents/kernel/, root), so their probes carry their
+   * requests' server-side parts and what gave out can be told from their queues. Servers with an agent go without:
+   * the tracer's start (1-3 s a probe) would buy them only the accept queue's check.
+   */
+  kernel?: boolean;
 }
 
 export interface CapacityResult {
@@ -35,6 +42,21 @@ export interface CapacityResult {
   servers: (ServerCapacity & { summary: RunSummary | null })[];
   /** With --vary: per swept server, each size's capacity against the fit of the other sizes. */
   sweeps?: { server: string; model: string; vary: string; analysis: SweepAnalysis }[];
+}
+
+/** An external server measured from outside: only the kernel can give its requests' parts. */
+const withoutAgent = (server: ScenarioServer): boolean => server.command !== undefined && (server.agent ?? 'none') === 'none';
+
+/** Whether the kernel tracer can run here; said once when it cannot (each probe would otherwise say it again). */
+function kernelAvailable(log: (line: string) => void): boolean {
+  try {
+    kernelTracerAvailability();
+    return true;
+  } catch (err) {
+    if (!(err instanceof KernelTracerUnavailable)) throw err;
+    log(`${err.message}; carrying on without it`);
+    return false;
+  }
 }
 
 /**
@@ -54,12 +76,13 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const host = await hostFacts();
   const plan = options.vary ? varyServers(scenario, options.vary, options.file ?? scenario.name) : scenario.servers.map((server) => ({ base: server, value: 0, server }));
   const servers = plan.map((p) => p.server);
+  const kernel = options.kernel === true && servers.some(withoutAgent) && kernelAvailable(log);
 
   for (const [i, server] of servers.entries()) {
     const base = { server: server.name, model: server.model, slo: formatSlo(slo) };
     // Each server gets an even share of the time that is left.
     const serverDeadline = performance.now() + (deadline - performance.now()) / (servers.length - i);
-    log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}`);
+    log(`${server.name} (${server.model}): searching, SLO ${formatSlo(slo)}${kernel && withoutAgent(server) ? "; its requests' parts from the kernel tracer (eBPF)" : ''}`);
     // Each probe's frames, the longest window per rate: the steps of the server's load curve.
     const steps = new Map<number, Frame[]>();
     try {
@@ -68,7 +91,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
         canProbe: (seconds) => !signal?.aborted && performance.now() + (settings.warmup_s + seconds + overheadS) * 1000 <= serverDeadline,
         probe: async (rate, seconds) => {
           const t0 = performance.now();
-          const { verdict: v, frames } = await probeOnce(scenario, server, settings, slo, rate, seconds, signal);
+          const { verdict: v, frames } = await probeOnce(scenario, server, settings, slo, rate, seconds, kernel && withoutAgent(server), signal);
           if ((steps.get(rate)?.length ?? 0) < frames.length) steps.set(rate, frames);
           overheadS = Math.max(1, (performance.now() - t0) / 1000 - settings.warmup_s - seconds);
           log(`  ${server.name} ${String(rate).padStart(7)} req/s over ${seconds} s: ${v.pass ? 'pass' : 'FAIL'}  achieved ${v.achieved_rps} req/s  ${latencyText(v)}  errors ${(v.error_rate * 100).toFixed(1)}%${v.pass ? '' : `  (${v.gave_out})`}`);
@@ -121,6 +144,7 @@ async function probeOnce(
   slo: Slo,
   rate: number,
   seconds: number,
+  kernel: boolean,
   signal?: AbortSignal,
 ): Promise<{ verdict: ProbeVerdict; frames: Frame[] }> {
   const probe: Scenario = {
@@ -135,7 +159,7 @@ async function probeOnce(
   const forward = () => own.abort();
   signal?.addEventListener('abort', forward, { once: true });
   try {
-    await runScenario({ scenario: probe, scenarioFile: null, out: join(dir, 'probe.srvlens.gz'), signal: own.signal, onFrame: (f) => frames.push(f) });
+    await runScenario({ scenario: probe, scenarioFile: null, out: join(dir, 'probe.srvlens.gz'), signal: own.signal, onFrame: (f) => frames.push(f), kernel });
   } finally {
     signal?.removeEventListener('abort', forward);
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * `srvlens run` with the kernel tracer (root): a server with no agent in it gets its requests and their parts from
  * the kernel, held against its own log and the client's count; a reference server with the agent gets the kernel's
- * accept queue beside the agent's, and the two agree (the report's accept_queue_kernel check). Real processes, real
+ * accept queue beside the agent's, and the two agree (the report's accept_queue_kernel check). `srvlens capacity`
+ * traces a server with no agent in it the same way, and without the tracer its probes have no server side. Real processes, real
  * sockets, a real bpftrace; needs root, bpftrace and BTF (scripts/test-deps.sh).
  */
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { PhaseStats } from '../../../src/analysis/phase-stats.js';
 import type { Report } from '../../../src/report/json-report.js';
+import type { CapacityResult } from '../../../src/scenario/capacity/run-capacity.js';
 import { freePort } from '../../helpers/listen.js';
 import { TIMED_HTTP } from '../proc/real-servers.js';
 
@@ -83,5 +85,32 @@ describe('srvlens run with the kernel tracer', () => {
     expect(check?.ok, check?.detail).toBe(true);
     const [, agentMs, kernelMs] = /agents' ([\d.]+) ms a connection against the kernel's ([\d.]+) ms/.exec(check!.detail)!.map(Number);
     expect(Math.abs(agentMs - kernelMs), check!.detail).toBeLessThanOrEqual(0.05 * kernelMs);
+  }, 120_000);
+
+  it('capacity: traces a server with no agent in it, so its probes have its server side; --no-kernel has none', async () => {
+    const port = await freePort();
+    // An iterative server asleep 10 ms a request: about 90 req/s at most, one request at a time.
+    const scenario = {
+      name: 'kernel-capacity',
+      interval_ms: 500,
+      servers: [{ name: 'python', command: ['python3', TIMED_HTTP, join(dir, 'capacity.log'), 'iterative', '0', '10', '{port}'], port, ready: { tcp: true, timeout_s: 10 } }],
+      load: { connection: 'new', connections: 16, timeout_ms: 5000, phases: [{ name: 'x', rate: 10, duration_s: 1 }] },
+      slo: 'p99<100ms',
+      capacity: { start_rps: 40, probe_s: 2, confirm_s: 2, warmup_s: 0.5 },
+    };
+    const file = join(dir, 'capacity.yaml');
+    writeFileSync(file, stringify(scenario));
+    const env = { ...process.env, SRVLENS_KERNEL: 'on' };
+    const search = async (...flags: string[]) => {
+      const r = await promisify(execFile)(process.execPath, [CLI, 'capacity', file, '--json', '--max-seconds', '30', ...flags], { env, timeout: 90_000, maxBuffer: 1 << 26 });
+      return { result: (JSON.parse(r.stdout) as CapacityResult).servers[0], stderr: r.stderr };
+    };
+    const traced = await search();
+    expect(traced.stderr).toMatch(/python \(external\): searching, .*its requests' parts from the kernel tracer/);
+    // At the knee a request's time is mostly the server's 10 ms asleep: process, from the kernel.
+    expect(traced.result.summary?.dominant_part_at_knee, JSON.stringify(traced.result.summary)).toBe('process');
+    const own = await search('--no-kernel');
+    expect(own.stderr).not.toMatch(/kernel tracer/);
+    expect(own.result.summary?.dominant_part_at_knee, JSON.stringify(own.result.summary)).not.toBe('process');
   }, 120_000);
 });
