@@ -157,6 +157,24 @@ export function whatGaveOut(model: string, at: LoadPoint, light: LoadPoint, host
     };
   }
 
+  // The same queue, begun at the client: each of its connections held by the server (a context busy with it, or the
+  // connection waiting in the accept queue for one), the requests beyond them wait for a free connection there. The
+  // generator's backlog says so (requests due, not sent, for want of a connection: ARCHITECTURE section 6), and its
+  // wait is then the server's doing. Tried last, so that any cause the server shows itself comes first.
+  const clientWait = s.parts_ms.send_wait ?? 0;
+  const backlogged = at.frames.filter((f) => (f.generator?.backlog ?? 0) > 0).length;
+  if (mean !== null && mean > 0 && backlogged * 2 >= at.frames.length && waited + clientWait >= QUEUE_SHARE * mean) {
+    const aq = s.accept_queue;
+    return {
+      cause: 'accept_queue',
+      evidence: withCpu([
+        `${ms(waited + clientWait)} of ${ms(mean)} mean waiting to be taken: ${ms(clientWait)} for one of the client's connections, every one held by the server (requests left unsent in ${backlogged} of ${at.frames.length} intervals), accept queue ${ms(s.parts_ms.accept_queue ?? 0)}, server queue ${ms(s.parts_ms.server_queue ?? 0)}`,
+        aq ? `up to ${aq.max} connections waiting to be accepted` : null,
+        cpuLine ? `while ${cpuLine}` : null,
+      ]),
+    };
+  }
+
   if (at.error_rate > maxErrorRate) return { cause: 'errors', evidence: [`${pct(at.error_rate)} of requests failed at ${at.offered_rps} req/s offered`] };
   return { cause: 'unknown', evidence: withCpu([`at ${at.offered_rps} req/s offered: ${at.achieved_rps} req/s answered, p99 ${at.p99_ms === null ? '-' : ms(at.p99_ms)}`, cpuLine]) };
 }

@@ -49,6 +49,20 @@ describe('what gave out', () => {
     expect(cause('iterative', step(3, (f) => addStage(f, 'accept_queue', 200))).cause).toBe('accept_queue');
   });
 
+  it('names the accept queue where requests waited at the client for a connection the server held, and only then', () => {
+    // 200 ms a request waiting for one of the client's connections; the kernel's accept queue holds the rest.
+    const held = (backlog: number) => step(3, (f) => {
+      f.generator!.sum_send_wait_ms += 200 * f.generator!.completed;
+      f.generator!.sum_total_ms += 200 * f.generator!.completed;
+      f.generator!.backlog = backlog;
+    });
+    const queued = cause('external', held(12));
+    expect(queued.cause).toBe('accept_queue');
+    expect(queued.evidence[0]).toMatch(/for one of the client's connections, every one held by the server \(requests left unsent in 6 of 6 intervals\)/);
+    // The same wait with no backlog is the generator's own lateness, not the server's queue.
+    expect(cause('external', held(0)).cause).toBe('unknown');
+  });
+
   it('names the CPU where one context held a core, and says which', () => {
     const busy = cause('event-loop', step(2, (f) => (f.contexts = [context({ cpu_user_ms: 950, eventloop_utilization: 0.97 })])));
     expect(busy.cause).toBe('cpu');
