@@ -157,4 +157,28 @@ export const SPECS: BenchSpec[] = [
     figures: suiteFigures('prometheus-render'),
     timeoutS: 3 * 60,
   },
+  {
+    id: 'collector-ingest',
+    entry: 'collector-ingest.js',
+    runs: (quick) => [quick ? ['--rounds', '5', '--ms', '150'] : []],
+    planned: ['JSON', 'protobuf'].map((e) => ({ name: `OTLP ${e}: data points per CPU second`, unit: '/s' })),
+    figures: suiteFigures('collector-ingest'),
+    timeoutS: 3 * 60,
+  },
+  {
+    id: 'recording-rate',
+    entry: 'recording-rate.js',
+    runs: (quick) => [quick ? ['--rounds', '2'] : []],
+    planned: ['write rate', 'read rate', 'size per server-hour', 'replay open, 9 servers x 1 h: time', 'replay open, 9 servers x 1 h: peak RSS'].map((name) => ({ name, unit: '' })),
+    figures: suiteFigures('recording-rate'),
+    timeoutS: 8 * 60,
+  },
+  {
+    id: 'report-time',
+    entry: 'report-time.js',
+    runs: (quick) => [quick ? ['--rounds', '3'] : []],
+    planned: ['report, text', 'report, html'].map((n) => ({ name: `tour, 9 servers: ${n}`, unit: 'ms' })),
+    figures: suiteFigures('report-time'),
+    timeoutS: 3 * 60,
+  },
 ];
