@@ -3,6 +3,7 @@
  * held against a target where the issue sets one. A figure that could not be measured is null, never 0, and its
  * verdict says why; a figure whose bench's own checks failed is never `met`.
  */
+import { median } from '../overhead/summary.js';
 
 /** `>=`: at least `value` (a rate, a ratio to a peer); `<=`: at most (a cost, a time, a size). */
 export interface Target {
@@ -34,12 +35,6 @@ export interface Figure {
 
 /** With this many samples or more the spread is p10..p90 (per-render times); under it, min..max (rounds). */
 export const SPREAD_QUANTILES_FROM = 20;
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
