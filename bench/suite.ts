@@ -28,18 +28,23 @@ async function runSpec(spec: BenchSpec, quick: boolean): Promise<{ figures: Figu
   const unavailable = spec.unavailable?.() ?? null;
   if (unavailable !== null) return { figures: planned(`not run here: ${unavailable}`), seconds: 0 };
   const json: unknown[] = [];
-  try {
-    for (const args of spec.runs(quick)) {
-      process.stderr.write(`${spec.id} ${args.join(' ')}\n`);
+  const failed: { run: string; why: string }[] = [];
+  for (const args of spec.runs(quick)) {
+    process.stderr.write(`${spec.id} ${args.join(' ')}\n`);
+    try {
       json.push(await runBench(spec.id, spec.entry, [...args, '--json'], spec.nodeArgs ?? [], spec.timeoutS * 1000));
+    } catch (err) {
+      if (!(err instanceof BenchFailed)) throw err;
+      // One run of several failing (agent-overhead's thread pool without the native addon) leaves the others' figures.
+      failed.push({ run: `${spec.id} ${args.join(' ')}`, why: `the bench failed: it ${err.message}` });
     }
-  } catch (err) {
-    if (!(err instanceof BenchFailed)) throw err;
-    return { figures: planned(`the bench failed: it ${err.message}`), seconds: seconds() };
   }
+  if (json.length === 0) return { figures: planned(failed.map((f) => f.why).join('; ')), seconds: seconds() };
+  // The figures a failed run would have given are not known from its arguments: the run itself is the row.
+  const failures = failed.map((f) => notRun(spec.id, f.run, '', f.why));
   const left = quick ? (spec.quickLeavesOut ?? []).map((l) => notRun(spec.id, l.name, l.unit, l.why)) : [];
   try {
-    return { figures: [...spec.figures(json), ...left], seconds: seconds() };
+    return { figures: [...spec.figures(json), ...failures, ...left], seconds: seconds() };
   } catch (err) {
     // Ours, not the machine's: the bench's JSON changed under the suite. The other benches' figures still count.
     process.stderr.write(`${spec.id}: ${(err as Error).stack}\n`);

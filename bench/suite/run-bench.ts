@@ -8,8 +8,19 @@ import { benchFile } from '../child-entries.js';
 
 export class BenchFailed extends Error {}
 
-/** Last lines of a failed bench's stderr kept for the reason. */
-const TAIL_LINES = 3;
+/** Last lines of a bench's stderr kept, to find a failure's reason in. */
+const TAIL_LINES = 40;
+
+/**
+ * A failed bench's reason from its last lines: the first error line and the one after it (a message often goes on
+ * below it: "the blocking models need srvlens's native addon ..."), not the stack under them; else the last lines.
+ */
+export function failureReason(tail: readonly string[]): string {
+  const lines = tail.map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && l !== '^');
+  // "agent-overhead: Error: ...", "Error: ...": a thrown error's own line, not the source line that threw it.
+  const i = lines.findIndex((l) => /^(?:[\w-]+: )?\w*Error:/.test(l));
+  return (i >= 0 ? lines.slice(i, i + 2) : lines.slice(-3)).join(' / ');
+}
 
 export async function runBench(id: string, entry: string, args: readonly string[], nodeArgs: readonly string[], timeoutMs: number): Promise<unknown> {
   const child = spawn(process.execPath, [...nodeArgs, benchFile(entry), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +49,7 @@ export async function runBench(id: string, entry: string, args: readonly string[
   clearTimeout(timer);
   process.removeListener('exit', stopOnExit);
   if (partial) tail.push(partial);
-  const why = tail.filter((l) => l.trim()).join(' / ');
+  const why = failureReason(tail);
   if (code !== 0) {
     const how = signal ? `was stopped by ${signal}` : `exited ${code}`;
     const over = late ? ` (over its ${Math.round(timeoutMs / 1000)} s)` : '';

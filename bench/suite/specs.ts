@@ -129,7 +129,7 @@ export const SPECS: BenchSpec[] = [
   {
     id: 'als-cost',
     entry: 'als-cost.js',
-    runs: (quick) => [quick ? ['--pairs', '3', '--window', '1'] : []],
+    runs: (quick) => [quick ? ['--pairs', '4', '--window', '2'] : []],
     planned: [
       { name: 'http: AsyncLocalStorage CPU per request', unit: '% more' },
       { name: 'fetch: AsyncLocalStorage CPU per request', unit: '% more' },

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
 import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
 import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
+import { failureReason } from '../../bench/suite/run-bench.js';
 import { markdownTable, tally, textTable } from '../../bench/suite/table.js';
 
 describe('figures', () => {
@@ -106,5 +107,20 @@ describe('the table and the README', () => {
     expect(twice).toContain('2026-12-08 07:00');
     expect(twice).not.toContain('2026-12-07 07:00');
     expect(twice.endsWith('## Layout\n\nfiles\n')).toBe(true);
+  });
+});
+
+describe("a failed bench's reason", () => {
+  it('is its error and the line after, not the stack', () => {
+    const tail = [
+      "agent-overhead: Error: thread-pool server (none) exited (code 1) before 'ready':",
+      "the blocking models need srvlens's native addon (blocking accept, recv and send), which did not load here",
+      '    at ChildProcess.onExit (file:///x/children.js:63:53)',
+      '    at Object.onceWrapper (node:events:639:26)',
+    ];
+    expect(failureReason(tail)).toBe(`${tail[0]} / ${tail[1]}`);
+    const thrown = ['file:///x/kernel-tracer-cost.js:65', '    throw new Error(`nothing answered on port ${port}`);', '          ^', '', 'Error: nothing answered on port 42111', '    at waitListening (file:///x:65:11)', '', 'Node.js v20.20.2'];
+    expect(failureReason(thrown)).toMatch(/^Error: nothing answered on port 42111/);
+    expect(failureReason(['progress', 'killed'])).toBe('progress / killed');
   });
 });
