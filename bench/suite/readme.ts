@@ -39,7 +39,7 @@ export function performanceSection(r: SuiteResults, resultsFile: string): string
   const machine = [`${m.cpu_model}, ${m.cpus} cores`, m.virtual ? `virtual (${m.virtual})` : null, m.os, `kernel ${m.kernel}`, `Node ${m.node}`].filter(Boolean).join(', ');
   return [
     BEGIN,
-    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (${Math.round(r.seconds / 60)} min${r.quick ? ', the quick run: fewer rounds, shorter trials' : ''}) on ${machine}; `,
+    `Measured ${r.date.slice(0, 16).replace('T', ' ')} UTC with \`${r.command}\` (${Math.round(r.seconds / 60)} min${r.quick ? ', the quick run: fewer rounds, shorter trials' : ''}) on ${machine};`,
     `the whole result is in \`${resultsFile}\`. Each figure is a median over rounds, its spread min..max over them (p10..p90 over`,
     'renders for frame times); throughput costs and rates are ratios against a baseline run in the same go (bench/README.md says',
     'how each is measured). The machine is shared and noisy: read the spread beside the median.',
