@@ -10,7 +10,7 @@
  * await, timed in this process, times the async resources and promise reactions the app has per request (counted in
  * one more, untimed, run per client).
  *
- *   npm run build && node dist/bench/als-cost.js [--client http|fetch|all] [--pairs 10] [--window 2]
+ *   npm run build && node dist/bench/als-cost.js [--client http|fetch|all] [--pairs 10] [--window 2] [--json]
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
-import { CLIENTS, formatReport, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als/report.js';
+import { CLIENTS, formatReport, suiteFigures, type Client, type ClientResult, type Counts, type PromiseCost, type Window } from './als/report.js';
 import { benchFile } from './child-entries.js';
 import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als/ipc.js';
 import { median } from './overhead/summary.js';
@@ -35,18 +35,18 @@ const PROMISE_REPEATS = 9;
 /** The untimed run that counts the app's async resources per request. */
 const COUNT_SECONDS = 2;
 
-const USAGE = 'usage: node dist/bench/als-cost.js [--client http|fetch|all] [--pairs N>=1] [--window S>=1]';
+const USAGE = 'usage: node dist/bench/als-cost.js [--client http|fetch|all] [--pairs N>=1] [--window S>=1] [--json]';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function options(): { clients: Client[]; pairs: number; windowSeconds: number } {
+function options(): { clients: Client[]; pairs: number; windowSeconds: number; json: boolean } {
   const usage = (why: string): never => {
     process.stderr.write(`als-cost: ${why}\n${USAGE}\n`);
     process.exit(2);
   };
-  let values: { client?: string; pairs?: string; window?: string } = {};
+  let values: { client?: string; pairs?: string; window?: string; json?: boolean } = {};
   try {
-    ({ values } = parseArgs({ options: { client: { type: 'string' }, pairs: { type: 'string' }, window: { type: 'string' } } }));
+    ({ values } = parseArgs({ options: { client: { type: 'string' }, pairs: { type: 'string' }, window: { type: 'string' }, json: { type: 'boolean' } } }));
   } catch (err) {
     usage((err as Error).message);
   }
@@ -60,6 +60,7 @@ function options(): { clients: Client[]; pairs: number; windowSeconds: number } 
     clients: client === 'all' ? [...CLIENTS] : [client as Client],
     pairs: int('pairs', values.pairs, 10),
     windowSeconds: int('window', values.window, 2),
+    json: values.json ?? false,
   };
 }
 
@@ -181,7 +182,7 @@ class Rig {
 }
 
 async function main(): Promise<void> {
-  const { clients, pairs, windowSeconds } = options();
+  const { clients, pairs, windowSeconds, json } = options();
   const cost = await measurePromises(); // first: nothing else runs in this process yet
   const host = await hostFacts();
   const rig = new Rig();
@@ -208,7 +209,11 @@ async function main(): Promise<void> {
     upstreamDelayMs: UPSTREAM.delayMs,
     promisesPerTiming: PROMISES,
   };
-  process.stdout.write(formatReport(host, settings, results, cost));
+  // --json: the suite's figures on stdout (bench/suite/specs.ts), the report on stderr.
+  if (json) {
+    process.stderr.write(formatReport(host, settings, results, cost));
+    process.stdout.write(`${JSON.stringify({ figures: suiteFigures(results) })}\n`);
+  } else process.stdout.write(formatReport(host, settings, results, cost));
 }
 
 main().catch((err) => {

@@ -3,7 +3,7 @@
  * servers, the Capacity and Over-time views for nine at 200x60 against a 5 ms frame budget, our braille charts
  * against blessed-contrib's `line`, and the live store's memory after an hour of frames against after a minute.
  *
- *   npm run build && node --expose-gc dist/bench/dashboard-render.js [--renders 200]
+ *   npm run build && node --expose-gc dist/bench/dashboard-render.js [--renders 200] [--json]
  *
  * Frames are the recorded fixtures' (test/dashboard/fixtures/three-loops.srvlens.gz; for the pictures, the tour's
  * nine servers, test/report/fixtures/tour.srvlens.gz), each fed as a fresh object (as the runner hands them over),
@@ -28,6 +28,7 @@ import { PHASE_WINDOW } from '../dashboard/state/windows.js';
 import { overTimePanel } from '../dashboard/panels/over-time.js';
 import { PART_STYLE } from '../src/vocabulary/index.js';
 import contribLine from 'blessed-contrib/lib/widget/charts/line.js';
+import type { SuiteJson } from './suite/specs.js';
 
 const SERVERS = 8;
 const HOUR = 3600;
@@ -41,6 +42,10 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const RENDERS = arg('--renders', 200);
+/** --json: the suite's figures on stdout (bench/suite/specs.ts, SuiteJson), the text on stderr. */
+const JSON_OUT = process.argv.includes('--json');
+const say = JSON_OUT ? console.error : console.log;
+const suiteFigures: SuiteJson['figures'] = [];
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const heapMb = () => {
@@ -117,9 +122,9 @@ async function timeRenders(view: 'run' | 'compare', columns: number, rows: numbe
   return { total, figures };
 }
 
-console.log(`srvlens dashboard bench: ${SERVERS} servers; ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average ${loadavg()[0].toFixed(1)}`);
-console.log(`\nrender one interval, ms, over ${RENDERS} renders: a new frame arrives, the snapshot is built (of which: phase`);
-console.log(`figures, phaseStats over PHASE_WINDOW = ${PHASE_WINDOW} intervals), then the panels and the screen are drawn:`);
+say(`srvlens dashboard bench: ${SERVERS} servers; ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average ${loadavg()[0].toFixed(1)}`);
+say(`\nrender one interval, ms, over ${RENDERS} renders: a new frame arrives, the snapshot is built (of which: phase`);
+say(`figures, phaseStats over PHASE_WINDOW = ${PHASE_WINDOW} intervals), then the panels and the screen are drawn:`);
 // A round of both views first, not counted: the first configuration measured would otherwise pay for the JIT.
 await timeRenders('run', 80, 24, false);
 await timeRenders('compare', 80, 24, true);
@@ -130,7 +135,7 @@ for (const [columns, rows] of [[80, 24], [160, 48]] as const) {
     ['Compare view, nothing cached', 'compare', true],
   ] as const) {
     const t = await timeRenders(view, columns, rows, fresh);
-    console.log(
+    say(
       `  ${`${columns}x${rows}`.padEnd(7)} ${label.padEnd(30)} median ${median(t.total).toFixed(2)}  p90 ${p90(t.total).toFixed(2)}` +
         `  (snapshot ${median(t.figures).toFixed(2)}, drawing ${median(t.total.map((x, i) => x - t.figures[i])).toFixed(2)})`,
     );
@@ -179,12 +184,14 @@ async function timePictures(view: 'capacity' | 'time' | 'run', columns: number, 
   return total;
 }
 
-console.log(`\nthe pictures, ${tourStarts.length} servers (the tour's, five steps each, the last one then held at r400), ms per render`);
-console.log(`(a new interval, the snapshot with every server's capacity or the run's series, the view drawn); budget ${FRAME_BUDGET_MS} ms:`);
+say(`\nthe pictures, ${tourStarts.length} servers (the tour's, five steps each, the last one then held at r400), ms per render`);
+say(`(a new interval, the snapshot with every server's capacity or the run's series, the view drawn); budget ${FRAME_BUDGET_MS} ms:`);
 // The Run view (with the diagnosis) is the baseline of this go: on a busy host every figure rises, the ratios less.
 await timePictures('capacity', 80, 24, 100);
-const baseline = median(await timePictures('run', 200, 60, 100));
-console.log(`  200x60  ${'Run view with the diagnosis'.padEnd(30)} median ${baseline.toFixed(2)}  (the baseline)`);
+const baselineTimes = await timePictures('run', 200, 60, 100);
+const baseline = median(baselineTimes);
+suiteFigures.push({ name: `200x60, ${tourStarts.length} servers: Run view with the diagnosis`, unit: 'ms', samples: baselineTimes });
+say(`  200x60  ${'Run view with the diagnosis'.padEnd(30)} median ${baseline.toFixed(2)}  (the baseline)`);
 for (const [label, view, columns, rows, history] of [
   ['Capacity view', 'capacity', 200, 60, 100],
   ['Over-time view, 100 s of run', 'time', 200, 60, 100],
@@ -194,7 +201,8 @@ for (const [label, view, columns, rows, history] of [
 ] as const) {
   const t = await timePictures(view, columns, rows, history);
   const m = median(t);
-  console.log(
+  suiteFigures.push({ name: `${columns}x${rows}, ${tourStarts.length} servers: ${label}`, unit: 'ms', samples: t, target: { op: '<=', value: FRAME_BUDGET_MS } });
+  say(
     `  ${`${columns}x${rows}`.padEnd(7)} ${label.padEnd(30)} median ${m.toFixed(2)}  p90 ${p90(t).toFixed(2)}  ${(m / baseline).toFixed(2)}x the Run view,` +
       ` ${(m / FRAME_BUDGET_MS).toFixed(2)} of the budget${m > FRAME_BUDGET_MS ? ': MISSED' : ''}`,
   );
@@ -242,12 +250,12 @@ for (const [label, view, columns, rows, history] of [
     if (k >= 20) contribTimes.push(performance.now() - t0);
   }
   screen.destroy();
-  console.log(`\nthe Over-time view's three charts at 200x60, 300 intervals, ms per render (setting the data and drawing the screen):`);
-  console.log(`  braille, ours (the Over-time view)      median ${median(ourTimes).toFixed(2)}  p90 ${p90(ourTimes).toFixed(2)}`);
-  console.log(`  blessed-contrib line (drawille)         median ${median(contribTimes).toFixed(2)}  p90 ${p90(contribTimes).toFixed(2)}  (${(median(contribTimes) / median(ourTimes)).toFixed(1)}x ours)`);
+  say(`\nthe Over-time view's three charts at 200x60, 300 intervals, ms per render (setting the data and drawing the screen):`);
+  say(`  braille, ours (the Over-time view)      median ${median(ourTimes).toFixed(2)}  p90 ${p90(ourTimes).toFixed(2)}`);
+  say(`  blessed-contrib line (drawille)         median ${median(contribTimes).toFixed(2)}  p90 ${p90(contribTimes).toFixed(2)}  (${(median(contribTimes) / median(ourTimes)).toFixed(1)}x ours)`);
 }
 
-if (!gc) console.log('\n(memory figures without --expose-gc include garbage not yet collected: run node --expose-gc for firm ones)');
+if (!gc) say('\n(memory figures without --expose-gc include garbage not yet collected: run node --expose-gc for firm ones)');
 const before = heapMb();
 const store = newStore();
 feed(store, 0, MINUTE);
@@ -258,7 +266,8 @@ const hour = heapMb();
 const heldHour = store.held().reduce((s, n) => s + n, 0);
 // What keeping every frame would cost instead, from the minute's frames (all of them are still held then).
 const perFrameMb = (minute - before) / (MINUTE * SERVERS);
-console.log(`\nlive store memory, heap used after GC, MB (${SERVERS} servers, frames of about ${(perFrameMb * 1024).toFixed(1)} KB in memory):`);
-console.log(`  after ${MINUTE} intervals per server: ${(minute - before).toFixed(1)} MB over the baseline (${heldMinute} frame slots held)`);
-console.log(`  after ${HOUR} intervals per server: ${(hour - before).toFixed(1)} MB (${heldHour} frame slots held)`);
-console.log(`  hour / minute: ${((hour - before) / (minute - before)).toFixed(2)}x; keeping every frame would take about ${(perFrameMb * HOUR * SERVERS).toFixed(0)} MB`);
+say(`\nlive store memory, heap used after GC, MB (${SERVERS} servers, frames of about ${(perFrameMb * 1024).toFixed(1)} KB in memory):`);
+say(`  after ${MINUTE} intervals per server: ${(minute - before).toFixed(1)} MB over the baseline (${heldMinute} frame slots held)`);
+say(`  after ${HOUR} intervals per server: ${(hour - before).toFixed(1)} MB (${heldHour} frame slots held)`);
+say(`  hour / minute: ${((hour - before) / (minute - before)).toFixed(2)}x; keeping every frame would take about ${(perFrameMb * HOUR * SERVERS).toFixed(0)} MB`);
+if (JSON_OUT) process.stdout.write(`${JSON.stringify({ figures: suiteFigures } satisfies SuiteJson)}\n`);

@@ -5,7 +5,7 @@
  * same totals, interleaved in the same run; and the page's size as it was before the buckets were chosen
  * (OpenTelemetry's 14 default boundaries for both histograms).
  *
- *   npm run bench:prometheus [-- --ms 40 --rounds 21]
+ *   npm run bench:prometheus [-- --ms 40 --rounds 21] [--json]
  *
  * Three servers' totals, synthetic but shaped like the agent's: an event loop (one JS context), a pool of 8 named
  * threads, and 32 contexts (MAX_CONTEXTS: the most a scrape ever holds, e.g. thread per connection), each JS context
@@ -20,6 +20,7 @@ import type { BucketData } from '../agents/node/thread-ring.js';
 import { ExpHistogram, STAGE, STAGE_COUNT } from '../src/vocabulary/index.js';
 import { mulberry32 } from '../src/vocabulary/random.js';
 import { toLibraryText } from './prometheus/library-page.js';
+import type { SuiteJson } from './suite/specs.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -28,6 +29,10 @@ const arg = (name: string, fallback: number) => {
 /** Each timing renders for about this long (a number of renders fixed per server from a first timing). */
 const TIMING_MS = arg('--ms', 40);
 const ROUNDS = arg('--rounds', 21);
+/** --json: the suite's figures on stdout (bench/suite/specs.ts, SuiteJson), the text on stderr. */
+const JSON_OUT = process.argv.includes('--json');
+const say = JSON_OUT ? console.error : console.log;
+const figures: SuiteJson['figures'] = [];
 /** OpenTelemetry's semantic-convention default boundaries for http.server.request.duration: the page before. */
 const OTEL_DEFAULT = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
@@ -92,9 +97,9 @@ function time(render: () => string, renders: number): number {
   return us;
 }
 
-console.log(`srvlens Prometheus render bench: ${ROUNDS} rounds of ~${TIMING_MS} ms each way; ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average ${loadavg()[0].toFixed(1)}`);
-console.log('µs per scrape (median of rounds), page bytes and series; ratio: library / agent\'s own writer in each round (the two');
-console.log('timed back to back, which goes first alternating): its median and the middle half of the rounds\n');
+say(`srvlens Prometheus render bench: ${ROUNDS} rounds of ~${TIMING_MS} ms each way; ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average ${loadavg()[0].toFixed(1)}`);
+say('µs per scrape (median of rounds), page bytes and series; ratio: library / agent\'s own writer in each round (the two');
+say('timed back to back, which goes first alternating): its median and the middle half of the rounds\n');
 const rows: string[][] = [['server', 'JS contexts', 'bytes before', 'bytes now', 'series now', 'agent µs', 'library µs', 'ratio', 'middle half']];
 const verdicts: string[] = [];
 for (const js of [1, 8, MAX_CONTEXTS - 2]) {
@@ -121,9 +126,12 @@ for (const js of [1, 8, MAX_CONTEXTS - 2]) {
   const [q1, q3] = [ratios[Math.floor(ratios.length / 4)], ratios[Math.floor((ratios.length * 3) / 4)]];
   // Within noise: the middle half of the rounds' ratios holds 1.
   verdicts.push(q1 > 1 ? 'slower' : q3 < 1 ? 'faster' : 'within noise');
+  const server = js === 1 ? 'event loop' : js === 8 ? 'pool of 8' : `${MAX_CONTEXTS} contexts`;
+  // The agent keeps its own writer only while it is faster than the library's.
+  figures.push({ name: `${server}: library / agent writer time`, unit: 'x', samples: ratios, target: { op: '>=', value: 1 } });
   const series = page.split('\n').filter((l) => l && !l.startsWith('#')).length;
   rows.push([
-    js === 1 ? 'event loop' : js === 8 ? 'pool of 8' : `${MAX_CONTEXTS} contexts`,
+    server,
     String(js),
     String(Buffer.byteLength(before)),
     String(Buffer.byteLength(page)),
@@ -135,5 +143,6 @@ for (const js of [1, 8, MAX_CONTEXTS - 2]) {
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-console.log(`\nthe library against the agent's own writer: ${verdicts.join(', ')}`);
+for (const r of rows) say(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+say(`\nthe library against the agent's own writer: ${verdicts.join(', ')}`);
+if (JSON_OUT) process.stdout.write(`${JSON.stringify({ figures } satisfies SuiteJson)}\n`);

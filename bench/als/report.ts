@@ -1,6 +1,7 @@
 /** als-cost's arithmetic and text, pure: windows, the promise timings and the counts in, the report out. */
 import type { HostFacts } from '../../src/vocabulary/index.js';
 import { median, MIN_SEEN_SHARE } from '../overhead/summary.js';
+import type { SuiteJson } from '../suite/specs.js';
 
 export const CLIENTS = ['http', 'fetch'] as const;
 export type Client = (typeof CLIENTS)[number];
@@ -130,6 +131,23 @@ function checks(windows: Window[], loadErrors: number): string[] {
       (offCarried === 0 ? 'ok' : 'FAILED (the storage was not off)'),
     `  check load: ${loadErrors} errors, timeouts or non-2xx responses ${loadErrors === 0 ? 'ok' : 'FAILED'}`,
   ];
+}
+
+/**
+ * Issue 18's target for attributing outgoing calls on Node 20: at most 3 % more CPU per request. The figure here is
+ * the AsyncLocalStorage the agent uses now, against which a cheaper way is to be measured.
+ */
+export const ATTRIBUTION_TARGET_PCT = 3;
+
+/** The suite's figures (bench/suite/specs.ts, SuiteJson): per client, the storage's extra CPU per request, per pair. */
+export function suiteFigures(results: ClientResult[]): SuiteJson['figures'] {
+  return results.map((r) => ({
+    name: `${r.client}: AsyncLocalStorage CPU per request`,
+    unit: '% more',
+    samples: pairRatios(r.windows, cpuPerRequest).map((x) => (x - 1) * 100),
+    target: { op: '<=' as const, value: ATTRIBUTION_TARGET_PCT },
+    failedChecks: checks(r.windows, r.loadErrors).filter((l) => l.includes('FAILED')).map((l) => l.trim()),
+  }));
 }
 
 export function formatReport(host: HostFacts, s: Settings, results: ClientResult[], cost: PromiseCost): string {

@@ -1,0 +1,86 @@
+/**
+ * agent-overhead's JSON (one or more runs of it) as the suite's figures: per model and workload, what srvlens, its
+ * exemplars and OpenTelemetry's HTTP tracing cost the server's throughput, against issue 18's targets, from the
+ * trials' per-round pairs (variants of one round ran back to back).
+ */
+import { TARGET_COST_PCT } from '../overhead/summary.js';
+import { figure, notRun, type Figure, type Target } from './figures.js';
+
+const BENCH = 'agent-overhead';
+
+/** What the suite reads of agent-overhead --json (bench/README.md, "JSON"). */
+export interface OverheadJson {
+  cases: { model: string; workload: string; checks: string[] }[];
+  trials: { model: string; workload: string; round: number; variant: string; reqPerSec: number; cpuUsPerRequest: number | null }[];
+}
+
+/** The prom-client variant: one labelled request-duration histogram observed per request, the anchor on hello. */
+export const PROM_CLIENT = 'prom-client';
+
+/**
+ * Issue 18's targets, % of the baseline's throughput: srvlens <= 2 % on the reference servers' default workload and
+ * <= 5 % on hello, exemplars <= 5 % on default. The plain app's workloads (its outgoing call's client) are not in
+ * the issue: they keep the bench's own targets (overhead/summary.ts).
+ */
+export function costTarget(variant: 'srvlens' | 'exemplars', workload: string): Target | null {
+  if (workload === 'default') return { op: '<=', value: variant === 'srvlens' ? 2 : 5 };
+  if (workload === 'hello' && variant === 'srvlens') return { op: '<=', value: 5 };
+  const own = TARGET_COST_PCT[variant];
+  return own === undefined ? null : { op: '<=', value: own, against: "the bench's own" };
+}
+
+type Trial = OverheadJson['trials'][number];
+
+/** Per round, f(variant) against f(none) of the same round, as `cost`. */
+function perRound(trials: Trial[], variant: string, f: (t: Trial) => number | null, cost: (v: number, none: number) => number): number[] {
+  const out: number[] = [];
+  for (const t of trials.filter((x) => x.variant === variant)) {
+    const none = trials.find((x) => x.variant === 'none' && x.round === t.round);
+    const [v, n] = [f(t), none ? f(none) : null];
+    if (v !== null && n !== null && n > 0) out.push(cost(v, n));
+  }
+  return out;
+}
+
+const throughputCost = (v: number, none: number) => (1 - v / none) * 100;
+const cpuExtra = (v: number, none: number) => (v / none - 1) * 100;
+
+/** Check lines of one variant that failed ("FAILED srvlens round 2: ...", "srvlens: requests ... FAILED (...)"). */
+function failedChecks(checks: string[], variant: string): string[] {
+  return checks.filter((l) => l.includes('FAILED') && (l.startsWith(`${variant}:`) || l.startsWith(`FAILED ${variant}`)));
+}
+
+export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
+  const out: Figure[] = [];
+  for (const run of runs) {
+    for (const c of run.cases) {
+      const trials = run.trials.filter((t) => t.model === c.model && t.workload === c.workload);
+      const label = `${c.model} ${c.workload}`;
+      const cost = (variant: string) => perRound(trials, variant, (t) => t.reqPerSec, throughputCost);
+      for (const variant of ['srvlens', 'exemplars'] as const) {
+        out.push(figure({ bench: BENCH, name: `${label}: ${variant} throughput cost`, unit: '%', samples: cost(variant), target: costTarget(variant, c.workload), failedChecks: failedChecks(c.checks, variant) }));
+      }
+      out.push(
+        figure({
+          bench: BENCH,
+          name: `${label}: srvlens CPU per request`,
+          unit: '% more',
+          samples: perRound(trials, 'srvlens', (t) => t.cpuUsPerRequest, cpuExtra),
+          failedChecks: failedChecks(c.checks, 'srvlens'),
+        }),
+      );
+      out.push(figure({ bench: BENCH, name: `${label}: otel throughput cost`, unit: '%', samples: cost('otel'), failedChecks: failedChecks(c.checks, 'otel') }));
+      if (c.workload === 'hello') out.push(promClientFigure(label, trials, cost('srvlens'), cost(PROM_CLIENT), c.checks));
+    }
+  }
+  return out;
+}
+
+/** srvlens must cost a hello server less than one prom-client histogram does, in the same run. */
+function promClientFigure(label: string, trials: Trial[], srvlens: number[], prom: number[], checks: string[]): Figure {
+  const name = `${label}: srvlens cost, below prom-client's`;
+  if (!trials.some((t) => t.variant === PROM_CLIENT)) return notRun(BENCH, name, '%', 'agent-overhead has no prom-client variant yet', null);
+  const promMedian = figure({ bench: BENCH, name, unit: '%', samples: prom }).median;
+  const target: Target | null = promMedian === null ? null : { op: '<=', value: promMedian, against: "prom-client's, same run" };
+  return figure({ bench: BENCH, name, unit: '%', samples: srvlens, target, failedChecks: [...failedChecks(checks, 'srvlens'), ...failedChecks(checks, PROM_CLIENT)] });
+}

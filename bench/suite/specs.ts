@@ -1,0 +1,184 @@
+/**
+ * Every bench the suite runs: its built entry point, its arguments in a quick and a full run, what it needs from the
+ * machine, and how its JSON becomes figures. Benches written for the suite print `{ figures: [...] }` (SuiteJson);
+ * the older ones keep their own JSON and are read here.
+ */
+import { execFileSync } from 'node:child_process';
+import { figure, notRun, type Figure, type FigureInput } from './figures.js';
+import { overheadFigures, type OverheadJson } from './overhead-figures.js';
+
+/** What a bench written for the suite prints with --json: its figures, raw (samples, not medians). */
+export interface SuiteJson {
+  figures: Omit<FigureInput, 'bench'>[];
+}
+
+export interface BenchSpec {
+  id: string;
+  /** Relative to dist/bench. */
+  entry: string;
+  nodeArgs?: string[];
+  /** One child run per argument list (--json is added); their JSON goes to `figures` together. */
+  runs(quick: boolean): string[][];
+  /** Why it cannot run on this machine, or null. */
+  unavailable?(): string | null;
+  /** The figures it would give, for the table when it does not run: names and units. */
+  planned: { name: string; unit: string }[];
+  figures(json: unknown[]): Figure[];
+  /** A bound on one child run; past it the run is stopped and reported. */
+  timeoutS: number;
+  /** Figures left out of a quick run, and why, so the table still names them. */
+  quickLeavesOut?: { name: string; unit: string; why: string }[];
+}
+
+function onPath(command: string, args: string[] = ['--version']): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' });
+    return true;
+  } catch (err) {
+    // wrk --version exits 1 after printing its version: only a missing binary is ENOENT.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+const suiteFigures = (bench: string) => (json: unknown[]): Figure[] =>
+  (json as SuiteJson[]).flatMap((j) => j.figures.map((f) => figure({ ...f, bench })));
+
+interface GeneratorJson {
+  trials: { tool: 'srvlens' | 'autocannon' | 'wrk'; round: number; rps: number; cpu_s_per_10k: number }[];
+}
+
+/** srvlens's generator against a peer, per round (the tools of a round ran back to back). */
+function generatorFigures(json: unknown[]): Figure[] {
+  const { trials } = json[0] as GeneratorJson;
+  const rounds = [...new Set(trials.map((t) => t.round))];
+  const pair = (peer: string, f: (t: GeneratorJson['trials'][number]) => number) =>
+    rounds.flatMap((r) => {
+      const [a, b] = [trials.find((t) => t.round === r && t.tool === 'srvlens'), trials.find((t) => t.round === r && t.tool === peer)];
+      return a && b && f(b) > 0 ? [f(a) / f(b)] : [];
+    });
+  const bench = 'generator';
+  const wrk = trials.some((t) => t.tool === 'wrk');
+  return [
+    figure({ bench, name: 'srvlens / autocannon req/s', unit: 'x', samples: pair('autocannon', (t) => t.rps), target: { op: '>=', value: 1 } }),
+    wrk
+      ? figure({ bench, name: 'srvlens / wrk req/s', unit: 'x', samples: pair('wrk', (t) => t.rps), target: { op: '>=', value: 0.8 } })
+      : notRun(bench, 'srvlens / wrk req/s', 'x', 'wrk is not installed (apt-get install -y wrk)', { op: '>=', value: 0.8 }),
+    figure({ bench, name: 'srvlens / autocannon CPU per request', unit: 'x', samples: pair('autocannon', (t) => t.cpu_s_per_10k), target: { op: '<=', value: 1 } }),
+  ];
+}
+
+interface KernelJson {
+  results: { server: string; ratios: number[]; target: number }[];
+}
+
+function kernelFigures(json: unknown[]): Figure[] {
+  return (json[0] as KernelJson).results.map((r) =>
+    figure({ bench: 'kernel-tracer-cost', name: `${r.server}: traced / plain req/s`, unit: 'x', samples: r.ratios, target: { op: '>=', value: r.target } }),
+  );
+}
+
+const overheadRun = (extra: string[], quick: boolean) => [...extra, '--seconds', quick ? '2' : '5', '--wait-quiet', quick ? '0' : '10'];
+
+export const SPECS: BenchSpec[] = [
+  {
+    id: 'agent-overhead',
+    entry: 'agent-overhead.js',
+    // Quick: the thread pool's 16 s warm-up per trial makes one round of it cost as much as two of the others.
+    runs: (quick) =>
+      quick
+        ? [
+            overheadRun(['--model', 'event-loop', '--rounds', '2'], true),
+            overheadRun(['--model', 'thread-pool', '--rounds', '1'], true),
+            overheadRun(['--model', 'plain-app', '--workload', 'http', '--rounds', '1'], true),
+          ]
+        : [overheadRun(['--model', 'all', '--rounds', '3'], false)],
+    planned: ['event-loop', 'thread-pool'].flatMap((m) => ['hello', 'default'].map((w) => ({ name: `${m} ${w}: srvlens throughput cost`, unit: '%' }))),
+    figures: (json) => overheadFigures(json as OverheadJson[]),
+    quickLeavesOut: [{ name: 'plain-app fetch: srvlens throughput cost', unit: '%', why: '--quick runs the plain app with its http client only' }],
+    timeoutS: 40 * 60,
+  },
+  {
+    id: 'generator',
+    entry: 'generator.js',
+    runs: (quick) => [quick ? ['--rounds', '2', '--seconds', '3'] : ['--rounds', '3', '--seconds', '5']],
+    planned: [
+      { name: 'srvlens / autocannon req/s', unit: 'x' },
+      { name: 'srvlens / wrk req/s', unit: 'x' },
+      { name: 'srvlens / autocannon CPU per request', unit: 'x' },
+    ],
+    figures: generatorFigures,
+    timeoutS: 5 * 60,
+  },
+  {
+    id: 'kernel-tracer-cost',
+    entry: 'kernel-tracer-cost.js',
+    runs: (quick) => [quick ? ['--rounds', '1', '--seconds', '3'] : ['--rounds', '3', '--seconds', '5']],
+    unavailable: () => {
+      if (process.getuid?.() !== 0) return 'needs root (the kernel tracer loads BPF programs)';
+      if (!onPath('bpftrace')) return 'bpftrace is not installed (scripts/test-deps.sh)';
+      if (!onPath('nginx', ['-v'])) return 'nginx is not installed (scripts/test-deps.sh)';
+      return null;
+    },
+    planned: [
+      { name: 'nginx (2 workers): traced / plain req/s', unit: 'x' },
+      { name: 'thread-pool (8 threads): traced / plain req/s', unit: 'x' },
+    ],
+    figures: kernelFigures,
+    timeoutS: 10 * 60,
+  },
+  {
+    id: 'als-cost',
+    entry: 'als-cost.js',
+    runs: (quick) => [quick ? ['--pairs', '4', '--window', '2'] : []],
+    planned: [
+      { name: 'http: AsyncLocalStorage CPU per request', unit: '% more' },
+      { name: 'fetch: AsyncLocalStorage CPU per request', unit: '% more' },
+    ],
+    figures: suiteFigures('als-cost'),
+    timeoutS: 5 * 60,
+  },
+  {
+    id: 'dashboard-render',
+    entry: 'dashboard-render.js',
+    nodeArgs: ['--expose-gc'],
+    runs: (quick) => [quick ? ['--renders', '40'] : []],
+    planned: ['200x60: Capacity view', '200x60: Over-time view, 100 s of run', '200x60: Over-time view, 1 h of run', '80x24: Capacity view', '80x24: Over-time view, 100 s of run'].map((name) => ({
+      name: `${name.replace(':', ', 9 servers:')}`,
+      unit: 'ms',
+    })),
+    figures: suiteFigures('dashboard-render'),
+    timeoutS: 5 * 60,
+  },
+  {
+    id: 'prometheus-render',
+    entry: 'prometheus-render.js',
+    runs: (quick) => [quick ? ['--rounds', '7', '--ms', '20'] : []],
+    planned: ['event loop', 'pool of 8', '32 contexts'].map((s) => ({ name: `${s}: library / agent writer time`, unit: 'x' })),
+    figures: suiteFigures('prometheus-render'),
+    timeoutS: 3 * 60,
+  },
+  {
+    id: 'collector-ingest',
+    entry: 'collector-ingest.js',
+    runs: (quick) => [quick ? ['--rounds', '5', '--ms', '150'] : []],
+    planned: ['JSON', 'protobuf'].map((e) => ({ name: `OTLP ${e}: data points per CPU second`, unit: '/s' })),
+    figures: suiteFigures('collector-ingest'),
+    timeoutS: 3 * 60,
+  },
+  {
+    id: 'recording-rate',
+    entry: 'recording-rate.js',
+    runs: (quick) => [quick ? ['--rounds', '2'] : []],
+    planned: ['write rate', 'read rate', 'size per server-hour', 'replay open, 9 servers x 1 h: time', 'replay open, 9 servers x 1 h: peak RSS'].map((name) => ({ name, unit: '' })),
+    figures: suiteFigures('recording-rate'),
+    timeoutS: 8 * 60,
+  },
+  {
+    id: 'report-time',
+    entry: 'report-time.js',
+    runs: (quick) => [quick ? ['--rounds', '3'] : []],
+    planned: ['report, text', 'report, html'].map((n) => ({ name: `tour, 9 servers: ${n}`, unit: 'ms' })),
+    figures: suiteFigures('report-time'),
+    timeoutS: 3 * 60,
+  },
+];

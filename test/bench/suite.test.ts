@@ -1,0 +1,126 @@
+/**
+ * The bench suite's arithmetic and output, from given figures: no bench runs here and nothing is timed (speed
+ * targets live in bench/, never in tests).
+ */
+import { describe, expect, it } from 'vitest';
+import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
+import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
+import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
+import { failureReason } from '../../bench/suite/run-bench.js';
+import { markdownTable, tally, textTable } from '../../bench/suite/table.js';
+
+describe('figures', () => {
+  it('hold the median of the rounds against the target, either way', () => {
+    const cost = figure({ bench: 'b', name: 'cost', unit: '%', samples: [3, 1, 2], target: { op: '<=', value: 2 } });
+    expect(cost).toMatchObject({ median: 2, low: 1, high: 3, n: 3, verdict: 'met' });
+    expect(figure({ bench: 'b', name: 'cost', unit: '%', samples: [3, 2.5, 4], target: { op: '<=', value: 2 } }).verdict).toBe('MISSED');
+    expect(figure({ bench: 'b', name: 'rate', unit: 'x', samples: [0.9, 1.1, 1.0, 1.2], target: { op: '>=', value: 1 } })).toMatchObject({ median: 1.05, verdict: 'met' });
+    expect(figure({ bench: 'b', name: 'rate', unit: 'x', samples: [0.7], target: { op: '>=', value: 0.8 } }).verdict).toBe('MISSED');
+    expect(figure({ bench: 'b', name: 'rate', unit: '/s', samples: [5] }).verdict).toBe('no target');
+  });
+
+  it('over many samples spread p10..p90, not min..max', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => i);
+    expect(figure({ bench: 'b', name: 'frame', unit: 'ms', samples })).toMatchObject({ low: 10, high: 90, n: 100 });
+  });
+
+  it('never meet a target when a check failed, and keep the failure as the note', () => {
+    const f = figure({ bench: 'b', name: 'cost', unit: '%', samples: [1], target: { op: '<=', value: 2 }, failedChecks: ['the agent exported nothing'] });
+    expect(f.verdict).toBe('MISSED');
+    expect(f.note).toContain('check FAILED: the agent exported nothing');
+  });
+
+  it('with nothing measured are null and not run, never 0', () => {
+    const f = figure({ bench: 'b', name: 'cost', unit: '%', samples: [NaN], target: { op: '<=', value: 2 } });
+    expect(f).toMatchObject({ median: null, verdict: 'not run' });
+    expect(verdictOf(null, { op: '>=', value: 1 })).toBe('not run');
+    expect(notRun('k', 'ratio', 'x', 'needs root').note).toBe('needs root');
+  });
+});
+
+describe('agent-overhead figures', () => {
+  const trial = (variant: string, round: number, reqPerSec: number, cpu: number) => ({ model: 'event-loop', workload: 'hello', round, variant, reqPerSec, cpuUsPerRequest: cpu });
+  const json: OverheadJson = {
+    cases: [{ model: 'event-loop', workload: 'hello', checks: ['srvlens: requests: 100 for 100 responses ok'] }],
+    trials: [trial('none', 0, 1000, 100), trial('srvlens', 0, 960, 104), trial('none', 1, 800, 100), trial('srvlens', 1, 780, 102), trial('exemplars', 0, 900, 110), trial('exemplars', 1, 720, 110), trial('otel', 0, 500, 200), trial('otel', 1, 400, 200)],
+  };
+
+  it('pair each round with its own baseline', () => {
+    const figures = overheadFigures([json]);
+    const srvlens = figures.find((f) => f.name === 'event-loop hello: srvlens throughput cost')!;
+    // Round costs 4 % and 2.5 %: the median of the pairs, not of the medians of the variants.
+    expect(srvlens.median).toBeCloseTo(3.25, 6);
+    expect(srvlens.low).toBeCloseTo(2.5, 6);
+    expect(srvlens).toMatchObject({ n: 2, target: { op: '<=', value: 5 }, verdict: 'met' });
+    expect(figures.find((f) => f.name === 'event-loop hello: srvlens CPU per request')!.median).toBeCloseTo(3, 6);
+    expect(figures.find((f) => f.name === 'event-loop hello: exemplars throughput cost')!.median).toBeCloseTo(10, 6);
+  });
+
+  it("say that prom-client's anchor was not run rather than leave it out", () => {
+    const prom = overheadFigures([json]).find((f) => f.name.includes('prom-client'))!;
+    expect(prom.verdict).toBe('not run');
+    const withProm: OverheadJson = { ...json, trials: [...json.trials, trial('prom-client', 0, 970, 103), trial('prom-client', 1, 790, 101)] };
+    // prom-client costs 3 % and 1.25 % (median 2.125): srvlens's 3.25 % is over it.
+    expect(overheadFigures([withProm]).find((f) => f.name.includes('prom-client'))).toMatchObject({ verdict: 'MISSED', target: { op: '<=' } });
+  });
+
+  it("take issue 18's targets: 2 % on default, 5 % on hello, exemplars 5 % on default", () => {
+    expect(costTarget('srvlens', 'default')).toEqual({ op: '<=', value: 2 });
+    expect(costTarget('srvlens', 'hello')).toEqual({ op: '<=', value: 5 });
+    expect(costTarget('exemplars', 'default')).toEqual({ op: '<=', value: 5 });
+  });
+});
+
+describe('the table and the README', () => {
+  const figures = [
+    figure({ bench: 'generator', name: 'srvlens / wrk req/s', unit: 'x', samples: [0.7, 0.75], target: { op: '>=', value: 0.8 } }),
+    notRun('kernel-tracer-cost', 'nginx: traced / plain req/s', 'x', 'not run here: needs root', { op: '>=', value: 0.95 }),
+  ];
+  const results: SuiteResults = {
+    date: '2026-12-07T07:00:00.000Z',
+    command: 'npm run bench -- --quick',
+    quick: true,
+    seconds: 540,
+    machine: { cpus: 2, cpu_quota_cores: null, cpu_model: 'AMD EPYC', cpu_speed_ghz: null, memory_bytes: 8e9, os: 'Debian 12', kernel: '6.18', hostname: 'h', node: 'v20.20.2', virtual: null, container: false, cpu_governor: null },
+    benches: [],
+    figures,
+  };
+
+  it('print every figure with its verdict and the figure beside a MISSED', () => {
+    const text = textTable(figures);
+    expect(text).toMatch(/srvlens \/ wrk req\/s\s+0\.725 x\s+0\.700\.\.0\.750 \(2\)\s+>= 0\.800 x\s+MISSED/);
+    expect(text).toMatch(/nginx: traced \/ plain req\/s\s+-\s+-\s+>= 0\.950 x\s+not run\s+not run here: needs root/);
+    expect(tally(figures)).toBe('0 met, 1 MISSED, 1 not run, 0 without a target');
+    expect(markdownTable(figures).split('\n')[2]).toBe('| generator | srvlens / wrk req/s | 0.725 x | 0.700..0.750 (2) | >= 0.800 x | MISSED |  |');
+  });
+
+  it('write the Performance section once, between its markers, and replace it on the next run', () => {
+    const readme = '# srvlens\n\n## Recordings\n\ntext\n\n## Layout\n\nfiles\n';
+    const once = withPerformance(readme, results, 'bench-results.json');
+    expect(once.indexOf('## Performance')).toBeGreaterThan(once.indexOf('## Recordings'));
+    expect(once.indexOf('## Performance')).toBeLessThan(once.indexOf('## Layout'));
+    expect(once).toContain('`npm run bench -- --quick`');
+    expect(once).toContain('| generator | srvlens / wrk req/s |');
+    const twice = withPerformance(once, { ...results, date: '2026-12-08T07:00:00.000Z' }, 'bench-results.json');
+    expect(twice.split(BEGIN)).toHaveLength(2);
+    expect(twice.split(END)).toHaveLength(2);
+    expect(twice).toContain('2026-12-08 07:00');
+    expect(twice).not.toContain('2026-12-07 07:00');
+    expect(twice.endsWith('## Layout\n\nfiles\n')).toBe(true);
+  });
+});
+
+describe("a failed bench's reason", () => {
+  it('is its error and the line after, not the stack', () => {
+    const tail = [
+      "agent-overhead: Error: thread-pool server (none) exited (code 1) before 'ready':",
+      "the blocking models need srvlens's native addon (blocking accept, recv and send), which did not load here",
+      '    at ChildProcess.onExit (file:///x/children.js:63:53)',
+      '    at Object.onceWrapper (node:events:639:26)',
+    ];
+    expect(failureReason(tail)).toBe(`${tail[0]} / ${tail[1]}`);
+    const thrown = ['file:///x/kernel-tracer-cost.js:65', '    throw new Error(`nothing answered on port ${port}`);', '          ^', '', 'Error: nothing answered on port 42111', '    at waitListening (file:///x:65:11)', '', 'Node.js v20.20.2'];
+    expect(failureReason(thrown)).toMatch(/^Error: nothing answered on port 42111/);
+    expect(failureReason(['progress', 'killed'])).toBe('progress / killed');
+  });
+});
