@@ -57,7 +57,7 @@ function cpuLine(label: string, r: CpuRatioSummary | null): string {
 }
 
 /** Other work on the machine beyond this, in % of one core, moves the figures more than the target's margin. */
-const OTHER_CPU_CAUTION_PCT = 10;
+export const OTHER_CPU_CAUTION_PCT = 10;
 
 const orDash = (v: number | null, f: (n: number) => string): string => (v === null ? '-' : f(v));
 

@@ -4,6 +4,7 @@
  * trials' per-round pairs (variants of one round ran back to back).
  */
 import { TARGET_COST_PCT } from '../overhead/summary.js';
+import { OTHER_CPU_CAUTION_PCT } from '../overhead/report.js';
 import { figure, notRun, type Figure, type Target } from './figures.js';
 
 const BENCH = 'agent-overhead';
@@ -11,7 +12,16 @@ const BENCH = 'agent-overhead';
 /** What the suite reads of agent-overhead --json (bench/README.md, "JSON"). */
 export interface OverheadJson {
   cases: { model: string; workload: string; checks: string[] }[];
-  trials: { model: string; workload: string; round: number; variant: string; reqPerSec: number; cpuUsPerRequest: number | null }[];
+  trials: {
+    model: string;
+    workload: string;
+    round: number;
+    variant: string;
+    reqPerSec: number;
+    cpuUsPerRequest: number | null;
+    otherCpuPct: number | null;
+    stealPct: number | null;
+  }[];
 }
 
 /** The prom-client variant: one labelled request-duration histogram observed per request, the anchor on hello. */
@@ -57,8 +67,11 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
       const trials = run.trials.filter((t) => t.model === c.model && t.workload === c.workload);
       const label = `${c.model} ${c.workload}`;
       const cost = (variant: string) => perRound(trials, variant, (t) => t.reqPerSec, throughputCost);
+      const note = interference(trials);
       for (const variant of ['srvlens', 'exemplars'] as const) {
-        out.push(figure({ bench: BENCH, name: `${label}: ${variant} throughput cost`, unit: '%', samples: cost(variant), target: costTarget(variant, c.workload), failedChecks: failedChecks(c.checks, variant) }));
+        out.push(
+          figure({ bench: BENCH, name: `${label}: ${variant} throughput cost`, unit: '%', samples: cost(variant), target: costTarget(variant, c.workload), failedChecks: failedChecks(c.checks, variant), note }),
+        );
       }
       out.push(
         figure({
@@ -67,6 +80,7 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
           unit: '% more',
           samples: perRound(trials, 'srvlens', (t) => t.cpuUsPerRequest, cpuExtra),
           failedChecks: failedChecks(c.checks, 'srvlens'),
+          note,
         }),
       );
       out.push(figure({ bench: BENCH, name: `${label}: otel throughput cost`, unit: '%', samples: cost('otel'), failedChecks: failedChecks(c.checks, 'otel') }));
@@ -74,6 +88,15 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
     }
   }
   return out;
+}
+
+/**
+ * Where other processes or the hypervisor took a core's share the bench itself cautions about during a trial: the
+ * figure's note says so, as the bench's own report does, since the pairs then compare a busy trial with a quiet one.
+ */
+function interference(trials: readonly Trial[]): string | null {
+  const worst = Math.max(0, ...trials.map((t) => Math.max(t.otherCpuPct ?? 0, t.stealPct ?? 0)));
+  return worst > OTHER_CPU_CAUTION_PCT ? `other processes took up to ${worst.toFixed(0)} % of a core in a trial: rerun when the machine is quiet` : null;
 }
 
 /** srvlens must cost a hello server less than one prom-client histogram does, in the same run. */

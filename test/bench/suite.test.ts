@@ -39,7 +39,9 @@ describe('figures', () => {
 });
 
 describe('agent-overhead figures', () => {
-  const trial = (variant: string, round: number, reqPerSec: number, cpu: number) => ({ model: 'event-loop', workload: 'hello', round, variant, reqPerSec, cpuUsPerRequest: cpu });
+  const trial = (variant: string, round: number, reqPerSec: number, cpu: number, otherCpuPct = 1) => ({
+    model: 'event-loop', workload: 'hello', round, variant, reqPerSec, cpuUsPerRequest: cpu, otherCpuPct, stealPct: 0.5,
+  });
   const json: OverheadJson = {
     cases: [{ model: 'event-loop', workload: 'hello', checks: ['srvlens: requests: 100 for 100 responses ok'] }],
     trials: [trial('none', 0, 1000, 100), trial('srvlens', 0, 960, 104), trial('none', 1, 800, 100), trial('srvlens', 1, 780, 102), trial('exemplars', 0, 900, 110), trial('exemplars', 1, 720, 110), trial('otel', 0, 500, 200), trial('otel', 1, 400, 200)],
@@ -54,6 +56,15 @@ describe('agent-overhead figures', () => {
     expect(srvlens).toMatchObject({ n: 2, target: { op: '<=', value: 5 }, verdict: 'met' });
     expect(figures.find((f) => f.name === 'event-loop hello: srvlens CPU per request')!.median).toBeCloseTo(3, 6);
     expect(figures.find((f) => f.name === 'event-loop hello: exemplars throughput cost')!.median).toBeCloseTo(10, 6);
+  });
+
+  it('say where other processes took a share of a core during a trial, as the bench itself cautions', () => {
+    const quiet = overheadFigures([json]).find((f) => f.name === 'event-loop hello: srvlens throughput cost')!;
+    expect(quiet.note).toBeNull();
+    const busy: OverheadJson = { ...json, trials: json.trials.map((t, i) => (i === 1 ? { ...t, otherCpuPct: 96 } : t)) };
+    const noisy = overheadFigures([busy]).find((f) => f.name === 'event-loop hello: srvlens throughput cost')!;
+    expect(noisy.note).toBe('other processes took up to 96 % of a core in a trial: rerun when the machine is quiet');
+    expect(noisy.verdict).toBe('met');
   });
 
   it("say that prom-client's anchor was not run rather than leave it out", () => {
