@@ -63,7 +63,10 @@ function startConnectionThread(fd: number, acceptMs: number, pair: number, name:
   // Messages a thread posted are delivered before its 'exit'.
   worker.on('exit', () => {
     live.delete(worker);
+    // The cap counts threads that exist, not threads that serve: one that ended its connection holds its isolate
+    // until it has exited.
     if (!running) cleanUpFor(pair, fd);
+    else control.release();
   });
 }
 
