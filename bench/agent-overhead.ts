@@ -13,7 +13,7 @@ import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
-import { expectations, verifyAgent, verifyExemplars, verifyOtel } from './overhead/checks.js';
+import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient } from './overhead/checks.js';
 import { AgentReports } from './overhead/collector.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
 import type { BenchModel } from './overhead/models.js';
@@ -151,6 +151,7 @@ class OverheadBench {
       if (variant === 'srvlens' || variant === 'exemplars') await verifyAgent(trial, pid, this.reports!, FIXED.agentIntervalMs, checkAborted);
       if (variant === 'exemplars') await verifyExemplars(trial, pid, this.reports!, FIXED.agentIntervalMs, checkAborted);
       if (variant === 'otel') await verifyOtel(trial, server);
+      if (variant === 'prom-client') await verifyPromClient(trial, server);
       this.reports!.forget(pid);
       return trial;
     } finally {

@@ -9,6 +9,7 @@ import type { AgentReports } from './collector.js';
 import type { BenchModel } from './models.js';
 import type { BenchCase } from './options.js';
 import { OTEL_SPANS_QUERY, type OtelSpanReport } from './otel-ipc.js';
+import { PROM_COUNT_QUERY, type PromCountReport } from './prom-client-ipc.js';
 import type { CaseExpectations, Trial } from './summary.js';
 import { isPlainApp, UPSTREAM, WORKLOADS } from './workloads.js';
 
@@ -76,6 +77,15 @@ export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<vo
   trial.seen = report.server;
   trial.otelClientSpans = report.client;
   if (!report.patched) trial.problems.push('HttpInstrumentation did not patch node:http');
+}
+
+/** The prom-client variant: how many requests its histogram observed. */
+export async function verifyPromClient(trial: Trial, server: ManagedChild): Promise<void> {
+  const answer = server.waitFor('prom-count', OTEL_QUERY_TIMEOUT_MS);
+  server.send({ type: PROM_COUNT_QUERY });
+  const report = (await answer) as unknown as PromCountReport;
+  trial.seenWhat = 'prom-client observations';
+  trial.seen = report.observed;
 }
 
 /** What each case's instrumentation must have seen (summary.ts checks it). */

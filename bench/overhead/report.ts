@@ -45,13 +45,13 @@ const SATURATED_BUSY_PCT = 90;
 const COST_OF: Readonly<Partial<Record<InstrumentedId, string>>> = { srvlens: 'srvlens agent cost', exemplars: 'exemplar tracing cost' };
 
 function ratioLine(label: string, r: RatioSummary): string {
-  return `  ${label.padEnd(14)} ${r.ratio.toFixed(3)}  (rounds ${r.min.toFixed(3)}..${r.max.toFixed(3)})  costs ${pct(r.costPct)} of throughput`;
+  return `  ${label.padEnd(16)} ${r.ratio.toFixed(3)}  (rounds ${r.min.toFixed(3)}..${r.max.toFixed(3)})  costs ${pct(r.costPct)} of throughput`;
 }
 
 function cpuLine(label: string, r: CpuRatioSummary | null): string {
-  if (r === null) return `  ${label.padEnd(14)} server CPU per request: not measured (no /proc)`;
+  if (r === null) return `  ${label.padEnd(16)} server CPU per request: not measured (no /proc)`;
   return (
-    `  ${label.padEnd(14)} server CPU per request x${r.ratio.toFixed(3)} (rounds ${r.min.toFixed(3)}..${r.max.toFixed(3)}): ` +
+    `  ${label.padEnd(16)} server CPU per request x${r.ratio.toFixed(3)} (rounds ${r.min.toFixed(3)}..${r.max.toFixed(3)}): ` +
     `${r.extraPct >= 0 ? '+' : ''}${pct(r.extraPct)}, i.e. ${pct(r.throughputCostPct)} of a CPU-bound server's throughput`
   );
 }
@@ -81,7 +81,7 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
   // The tier behind the server: the reference servers' backend, or the plain app's upstream.
   const downstream = isPlainApp(c.params) ? 'upstream' : 'backend';
   out.push(
-    `  ${'variant'.padEnd(9)} ${'median req/s'.padStart(12)}  ${'min..max'.padStart(17)}  ${'spread'.padStart(7)}  ` +
+    `  ${'variant'.padEnd(11)} ${'median req/s'.padStart(12)}  ${'min..max'.padStart(17)}  ${'spread'.padStart(7)}  ` +
       `${'CPU µs/req'.padStart(10)}  ${'busy'.padStart(6)}  ${downstream.padStart(8)}  req/s per round`,
   );
   for (const v of VARIANTS) {
@@ -91,7 +91,7 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
     const busy = orDash(x.serverBusyPct, (n) => `${n.toFixed(0)} %`);
     const behind = orDash(x.downstreamBusyPct, (n) => `${n.toFixed(0)} %`);
     out.push(
-      `  ${v.padEnd(9)} ${int(x.median).padStart(12)}  ${range.padStart(17)}  ${pct(x.spreadPct).padStart(7)}  ` +
+      `  ${v.padEnd(11)} ${int(x.median).padStart(12)}  ${range.padStart(17)}  ${pct(x.spreadPct).padStart(7)}  ` +
         `${cpu.padStart(10)}  ${busy.padStart(6)}  ${behind.padStart(8)}  ${x.rounds.map(int).join(' ')}`,
     );
   }
@@ -153,6 +153,7 @@ export function formatText(host: HostFacts, s: BenchSettings, cases: ReportCase[
     'variants: none = no preload; srvlens = --import the srvlens agent, exporting every ' +
       `${s.agentIntervalMs} ms to a srvlens collector in the bench process; exemplars = srvlens with SRVLENS_EXEMPLARS=1, which also ` +
       'exports a few requests per thread and interval as OTel spans to the collector\'s /v1/traces; ' +
+      'prom-client = prom-client with one request-duration histogram labelled by method, route and status code, observed on each response\'s finish (the anchor); ' +
       'otel = NodeSDK + HttpInstrumentation + BatchSpanProcessor, spans counted and dropped; busy = the server\'s CPU seconds ' +
       'per second, backend/upstream = the same for the process behind it',
   );

@@ -4,12 +4,15 @@
  * to back, so pairing them cancels the slow drifts of a shared VM that medians over all rounds would keep.
  */
 
-export const VARIANTS = ['none', 'srvlens', 'exemplars', 'otel'] as const;
+export const VARIANTS = ['none', 'srvlens', 'exemplars', 'prom-client', 'otel'] as const;
 export type VariantId = (typeof VARIANTS)[number];
 export type InstrumentedId = Exclude<VariantId, 'none'>;
 export const INSTRUMENTED = VARIANTS.filter((v): v is InstrumentedId => v !== 'none');
 
-/** The most of the baseline's throughput each srvlens variant may cost; otel is measured, not held to a target. */
+/**
+ * The most of the baseline's throughput each srvlens variant may cost; otel and prom-client are measured, not held to
+ * a target (prom-client is the anchor srvlens is held below: bench/suite/overhead-figures.ts).
+ */
 export const TARGET_COST_PCT: Readonly<Partial<Record<InstrumentedId, number>>> = { srvlens: 5, exemplars: 10 };
 
 /**
@@ -235,6 +238,11 @@ function checksOf(trials: Trial[], expect: CaseExpectations): string[] {
     const responses = mine.reduce((n, t) => n + t.responses, 0);
     if (variant === 'otel') {
       lines.push(...otelChecks(mine, seen, responses, expect));
+      continue;
+    }
+    if (variant === 'prom-client' && !expect.otelServerSpans) {
+      // Its histogram is observed from node:http's request channel, as an app's middleware would be.
+      lines.push(seen === 0 ? 'prom-client: 0 observations: this model does not use node:http (prom-client/none is the cost of the loaded library alone)' : `prom-client: ${seen} observations on a model that does not use node:http: unexpected, look into it`);
       continue;
     }
     lines.push(seenLine(`${variant}: ${mine[0].seenWhat ?? 'requests'}: ${seen} for ${responses} responses`, seen, responses));

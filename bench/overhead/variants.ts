@@ -26,6 +26,8 @@ export function variantLaunch(variant: VariantId, model: BenchModel, metricsUrl:
       return { execArgv: ['--import', ENTRY.agent], env: agent };
     case 'exemplars':
       return { execArgv: ['--import', ENTRY.agent], env: { ...agent, SRVLENS_EXEMPLARS: '1' } };
+    case 'prom-client':
+      return { execArgv: ['--import', pathToFileURL(benchFile('overhead/prom-client-preload.js')).href], env: {} };
     case 'otel': {
       const preload = pathToFileURL(benchFile('overhead/otel-http-preload.js')).href;
       // The SDK's defaults would otherwise export metrics and logs to localhost:4318 and retry on shutdown.

@@ -73,6 +73,10 @@ describe('agent-overhead figures', () => {
     const withProm: OverheadJson = { ...json, trials: [...json.trials, trial('prom-client', 0, 970, 103), trial('prom-client', 1, 790, 101)] };
     // prom-client costs 3 % and 1.25 % (median 2.125): srvlens's 3.25 % is over it.
     expect(overheadFigures([withProm]).find((f) => f.name.includes('prom-client'))).toMatchObject({ verdict: 'MISSED', target: { op: '<=' } });
+    // On a server that does not use node:http prom-client observes nothing: no anchor, and the table says why.
+    const unseen = 'prom-client: 0 observations: this model does not use node:http (prom-client/none is the cost of the loaded library alone)';
+    const raw: OverheadJson = { ...withProm, cases: [{ ...withProm.cases[0], checks: [...withProm.cases[0].checks, unseen] }] };
+    expect(overheadFigures([raw]).find((f) => f.name.includes('prom-client'))).toMatchObject({ verdict: 'not run', note: unseen.slice('prom-client: '.length) });
   });
 
   it("take issue 18's targets: 2 % on default, 5 % on hello, exemplars 5 % on default", () => {
