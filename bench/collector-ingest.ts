@@ -20,7 +20,8 @@ import type { ContextRecord, IntervalRecord } from '../agents/node/interval-reco
 import { toResourceMetrics } from '../agents/node/otlp-metrics.js';
 import { parseOtlpMetrics } from '../src/collect/otlp-json.js';
 import { countProtoItems, decodeMetricsProto } from '../src/collect/otlp-proto.js';
-import { ExpHistogram, monoMs, monoToEpochMs, STAGE, STAGE_COUNT } from '../src/vocabulary/index.js';
+import { syntheticBucket } from './synthetic-bucket.js';
+import { monoMs, monoToEpochMs } from '../src/vocabulary/index.js';
 import { mulberry32 } from '../src/vocabulary/random.js';
 import type { SuiteJson } from './suite/specs.js';
 import { textTable } from './suite/table.js';
@@ -33,20 +34,7 @@ const REQUESTS_PER_CONTEXT = 400;
 function record(index: number): IntervalRecord {
   const rnd = mulberry32(7);
   const js = Array.from({ length: POOL_THREADS }, (_, i): ContextRecord => {
-    const duration = new ExpHistogram();
-    const loopDelay = new ExpHistogram(1e-6, 1e3);
-    const stageMs = new Array<number>(STAGE_COUNT).fill(0);
-    const stageEntries = new Array<number>(STAGE_COUNT).fill(0);
-    for (let r = 0; r < REQUESTS_PER_CONTEXT; r++) {
-      const d = 0.001 * 80 ** rnd();
-      duration.record(d);
-      stageMs[STAGE.process] += d * 400;
-      stageMs[STAGE.downstream] += d * 600;
-      stageEntries[STAGE.process]++;
-      stageEntries[STAGE.downstream]++;
-    }
-    for (let r = 0; r < 20; r++) loopDelay.record(rnd() * 0.005);
-    const bucket = { index, requests: REQUESTS_PER_CONTEXT, joined: 0, stageMs, stageEntries, duration: duration.toData(), loopDelay: loopDelay.toData(), split: null, exemplars: [], inFlightMs: 300 };
+    const bucket = syntheticBucket(index, rnd, { requests: REQUESTS_PER_CONTEXT, joined: 0, inFlightMs: 300 });
     return { tid: 100 + i, name: `pool-${i}`, kind: 'js', threads: 1, cpuUserMs: 400, cpuSystemMs: 50, voluntary: 30, involuntary: 5, runqueueMs: 20, bucket, hasLoop: true, utilization: 0.8 };
   });
   const other = (tid: number, name: string, kind: 'agent' | 'runtime', threads: number): ContextRecord => ({

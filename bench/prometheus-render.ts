@@ -17,9 +17,9 @@ import { CumulativeTotals, MAX_CONTEXTS } from '../agents/node/prometheus-cumula
 import { toPrometheusText } from '../agents/node/prometheus-text.js';
 import type { ContextRecord, IntervalRecord } from '../agents/node/interval-record.js';
 import type { BucketData } from '../agents/node/thread-ring.js';
-import { ExpHistogram, STAGE, STAGE_COUNT } from '../src/vocabulary/index.js';
 import { mulberry32 } from '../src/vocabulary/random.js';
 import { toLibraryText } from './prometheus/library-page.js';
+import { syntheticBucket } from './synthetic-bucket.js';
 import type { SuiteJson } from './suite/specs.js';
 
 const arg = (name: string, fallback: number) => {
@@ -47,23 +47,6 @@ const ATTRIBUTES = {
 };
 const resource = resourceFromAttributes(ATTRIBUTES);
 
-function bucket(index: number, rnd: () => number): BucketData {
-  const duration = new ExpHistogram();
-  const loopDelay = new ExpHistogram();
-  const stageMs = new Array<number>(STAGE_COUNT).fill(0);
-  const stageEntries = new Array<number>(STAGE_COUNT).fill(0);
-  for (let i = 0; i < 400; i++) {
-    const d = 0.001 * 80 ** rnd();
-    duration.record(d);
-    stageMs[STAGE.process] += d * 400;
-    stageMs[STAGE.downstream] += d * 600;
-    stageEntries[STAGE.process]++;
-    stageEntries[STAGE.downstream]++;
-  }
-  for (let i = 0; i < 20; i++) loopDelay.record(rnd() * 0.005);
-  const data = { duration: duration.toData(), loopDelay: loopDelay.toData() };
-  return { index, requests: 400, joined: 400, inFlightMs: 900, stageMs, stageEntries, ...data, exemplars: [], split: null };
-}
 
 /** A server's totals after 60 intervals: `js` JS contexts, the agent's and the runtime's. */
 function totals(js: number): CumulativeTotals {
@@ -73,7 +56,7 @@ function totals(js: number): CumulativeTotals {
     const context = (name: string, kind: ContextRecord['kind'], b: BucketData | null): ContextRecord => ({
       tid: 1, name, kind, threads: 1, cpuUserMs: 300, cpuSystemMs: 80, voluntary: 500, involuntary: 20, runqueueMs: 4, bucket: b, hasLoop: b !== null, utilization: b ? 0.4 : null,
     });
-    const contexts = Array.from({ length: js }, (_, i) => context(js === 1 ? 'main' : `worker-${i}`, 'js', bucket(index, rnd)));
+    const contexts = Array.from({ length: js }, (_, i) => context(js === 1 ? 'main' : `worker-${i}`, 'js', syntheticBucket(index, rnd, { requests: 400, joined: 400, inFlightMs: 900 })));
     contexts.push(context('srvlens-agent', 'agent', null), { ...context('runtime', 'runtime', null), threads: 6 });
     const record: IntervalRecord = {
       index, startEpochMs: index * 1000, endEpochMs: (index + 1) * 1000, contexts,

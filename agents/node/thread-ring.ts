@@ -65,8 +65,8 @@ export const B_EXEMPLARS = B_IN_FLIGHT_MS + 1;
 const B_DURATION = B_EXEMPLARS + EX_SLOTS * EX_SIZE;
 
 /** Request durations, seconds: 100 ns .. 10^4 s. Loop delay, seconds: 1 µs .. 1000 s. */
-const DURATION_RANGE = [1e-7, 1e4] as const;
-const DELAY_RANGE = [1e-6, 1e3] as const;
+export const DURATION_RANGE = [1e-7, 1e4] as const;
+export const DELAY_RANGE = [1e-6, 1e3] as const;
 const DURATION_SLOTS = ExpHistogram.slots(...DURATION_RANGE);
 const B_DELAY = B_DURATION + DURATION_SLOTS;
 const BUCKET = B_DELAY + ExpHistogram.slots(...DELAY_RANGE);

@@ -26,7 +26,7 @@ const LAST_INTERVAL_TIMEOUT_INTERVALS = 3;
  * the last interval arrive up to an interval after its metrics: wait for them this many intervals beyond that.
  */
 const EXEMPLAR_TIMEOUT_INTERVALS = 3;
-const OTEL_QUERY_TIMEOUT_MS = 10_000;
+const PRELOAD_QUERY_TIMEOUT_MS = 10_000;
 const POLL_MS = 50;
 
 /** `checkAborted` throws once the bench is interrupted, so that no wait outlasts a Ctrl-C. */
@@ -68,11 +68,16 @@ export async function verifyExemplars(trial: Trial, pid: number, reports: AgentR
   trial.exemplars = { ...reports.exemplars(pid), expectedSlowest };
 }
 
+/** A preload's answer to one question over IPC (the OTel and prom-client variants count what they saw). */
+async function askPreload<T>(server: ManagedChild, query: string, answerType: string): Promise<T> {
+  const answer = server.waitFor(answerType, PRELOAD_QUERY_TIMEOUT_MS);
+  server.send({ type: query });
+  return (await answer) as unknown as T;
+}
+
 /** The OTel preload's own count of the spans it exported, asked of the server over IPC (otel-ipc.ts beside this file). */
 export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<void> {
-  const answer = server.waitFor('otel-spans', OTEL_QUERY_TIMEOUT_MS);
-  server.send({ type: OTEL_SPANS_QUERY });
-  const report = (await answer) as unknown as OtelSpanReport;
+  const report = await askPreload<OtelSpanReport>(server, OTEL_SPANS_QUERY, 'otel-spans');
   trial.seenWhat = 'OTel server spans exported';
   trial.seen = report.server;
   trial.otelClientSpans = report.client;
@@ -81,9 +86,7 @@ export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<vo
 
 /** The prom-client variant: how many requests its histogram observed. */
 export async function verifyPromClient(trial: Trial, server: ManagedChild): Promise<void> {
-  const answer = server.waitFor('prom-count', OTEL_QUERY_TIMEOUT_MS);
-  server.send({ type: PROM_COUNT_QUERY });
-  const report = (await answer) as unknown as PromCountReport;
+  const report = await askPreload<PromCountReport>(server, PROM_COUNT_QUERY, 'prom-count');
   trial.seenWhat = 'prom-client observations';
   trial.seen = report.observed;
 }
