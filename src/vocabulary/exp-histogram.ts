@@ -200,12 +200,16 @@ export function mergeExpHistograms(list: readonly ExpHistogramData[]): ExpHistog
 export function expQuantile(h: ExpHistogramData, q: number): number | null {
   if (h.count === 0) return null;
   const rank = Math.max(1, Math.ceil(q * h.count));
+  // Counts are whole numbers except where classic buckets were spread over exponential ones (classic-buckets.ts):
+  // those fractions sum with rounding error, and 858.9999999999995 must reach rank 859, or the quantile jumps to the
+  // next bucket that holds anything. For whole counts the tolerance changes nothing.
+  const reached = rank * (1 - 1e-9);
   let seen = h.zero_count;
-  if (seen >= rank) return Math.min(h.max, Math.max(h.min, 0));
+  if (seen >= reached) return Math.min(h.max, Math.max(h.min, 0));
   const base = 2 ** (2 ** -h.scale);
   for (let i = 0; i < h.counts.length; i++) {
     seen += h.counts[i];
-    if (seen >= rank) {
+    if (seen >= reached) {
       const lower = base ** (h.offset + i);
       const mid = lower * Math.sqrt(base);
       return Math.min(h.max, Math.max(h.min, mid));

@@ -44,6 +44,16 @@ describe('classicToExp', () => {
     );
   });
 
+  it('reaches a rank the spread fractions sum to within rounding (fast-check seed 1571844628\'s counterexample)', () => {
+    // 33 counts spread over (25, 50] ms sum to 858.9999999999995 at 50 ms; rank 859 is there, not past the empty
+    // (50, 75] ms bucket at 76 ms.
+    const perBucket = [497, 256, 73, 33, 0, 255, 205, 5, 6, 387];
+    const cumulative = perBucket.map((_, i) => perBucket.slice(0, i + 1).reduce((s, c) => s + c, 0));
+    const got = expQuantile(classicToExp({ le: LE, cumulative, sum: 1 }), 0.5)!;
+    expect(got).toBeGreaterThanOrEqual(histogramQuantile(0.5, LE, cumulative) * (1 - 0.023));
+    expect(got).toBeLessThanOrEqual(0.05 * (1 + 0.023));
+  });
+
   it('merges exactly: two instances\' buckets merged read the quantile of their summed buckets', () => {
     const a = [0, 10, 40, 80, 90, 95, 99, 100, 100, 100];
     const b = [5, 5, 5, 10, 20, 60, 70, 90, 100, 100];
