@@ -211,6 +211,23 @@ static napi_value js_accept(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * peerClosed(fd) -> boolean, without blocking: the client has closed its side (FIN or reset) or the socket is in
+ * error. For a connection just taken from the accept queue this says its client gave up while it waited there.
+ */
+static napi_value js_peer_closed(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_fd(env, argv[0], &fd)) return NULL;
+  struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+  int n;
+  do n = poll(&p, 1, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, "poll", errno);
+  CHECK(napi_get_boolean(env, n > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0, &result));
+  return result;
+}
+
 /* recv(fd, buffer, offset, length) -> bytes read; 0 at end of stream. */
 static napi_value js_recv(napi_env env, napi_callback_info info) {
   napi_value argv[4], result;
@@ -360,6 +377,7 @@ NAPI_MODULE_INIT() {
   const napi_property_descriptor fns[] = {
       {"listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"accept", NULL, js_accept, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerClosed", NULL, js_peer_closed, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recv", NULL, js_recv, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendAll", NULL, js_send_all, NULL, NULL, NULL, napi_enumerable, NULL},
       {"connect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -17,6 +17,8 @@ export interface BlockingSocketApi {
   listen(host: string, port: number, backlog: number): { fd: number; port: number };
   /** The next connection from the accept queue (TCP_NODELAY on). Retries EINTR; EINVAL once the fd is shut down. */
   accept(fd: number): number;
+  /** Without blocking: the peer has closed its side (FIN or reset), or the socket is in error (poll's POLLRDHUP). */
+  peerClosed(fd: number): boolean;
   /** Bytes read into buffer[offset, offset + length); 0 at end of stream. */
   recv(fd: number, buffer: Uint8Array, offset: number, length: number): number;
   /** Returns once every byte has been handed to the kernel. */

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { monoMs } from '../../src/vocabulary/clock.js';
 import { STAGE } from '../../src/vocabulary/parts.js';
 import { AGENT_HOOKS, type AgentHooks } from '../../src/vocabulary/stage-hook.js';
@@ -249,6 +249,36 @@ describe('thread-per-connection', () => {
     // (Not after the second: thread starts vary by tens of ms on a busy machine, and the second's may be slow.)
     expect(rs[2].doneMs - rs[0].doneMs).toBeGreaterThanOrEqual(ONE_CALL);
     expect(new Set(rs.map((r) => r.tid)).size).toBe(3);
+  });
+
+  it('closes unserved, and counts, the queued connections whose clients have gone (no thread, no backend call)', async () => {
+    const port = await start('thread-per-connection', { max_threads: 1 });
+    const first = get(port);
+    expect(await waitUntil(() => threadNames(process.pid).some((n) => /^conn-\d+$/.test(n)), 5000)).toBe(true);
+    // Five clients queue behind the only thread, each sending its request and closing (FIN) while it waits.
+    const gone = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const socket = net.connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+        socket.on('error', () => undefined);
+        return socket;
+      }),
+    );
+    const live = get(port);
+    const [a, b] = await Promise.all([first, live]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    // Served right after the first: not behind five backend calls made for nobody.
+    expect(b.doneMs - a.doneMs).toBeLessThan(3 * ONE_CALL);
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      await server!.close();
+    } finally {
+      spy.mockRestore();
+    }
+    for (const socket of gone) socket.destroy();
+    expect(written.join('')).toContain('srvlens: 5 queued connections were closed unserved');
   });
 
   it('names each connection thread conn-N while it serves', async () => {

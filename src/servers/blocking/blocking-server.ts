@@ -127,6 +127,8 @@ export class BlockingServer {
     await Promise.all([...this.children].map((child) => this.stopChild(child)));
     process.off('exit', this.wakeOnExit);
     blocking().close(this.listenFd);
+    const shed = this.control.shed;
+    if (shed > 0) process.stderr.write(`srvlens: ${shed} queued connections were closed unserved: their clients had gone before a context was free (accept-client.ts)\n`);
   }
 
   /** Synchronous and repeatable: sets the stop flag and shuts down every fd a thread or child may sleep on. */

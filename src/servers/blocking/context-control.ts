@@ -4,6 +4,7 @@
  *
  * - a stop flag and the number of live connection contexts, in one cell, so that an acceptor waiting at its cap
  *   (Atomics.wait) is woken by either change and cannot miss a stop;
+ * - how many queued connections an acceptor shed because their clients had already gone (accept-client.ts);
  * - the fds each thread may be asleep on (its client connection, its backend connection), so that a stopper can
  *   wake it with shutdown(2). A thread blocked in a syscall cannot be terminated from JavaScript: Worker.terminate()
  *   and even process.exit() wait for it to return.
@@ -18,7 +19,8 @@ export const backendSlot = (pair: number): number => 2 * pair + 1;
 
 const STATE = 0;
 const STOP_BIT = 1 << 30;
-const FIRST_SLOT = 1;
+const SHED = 1;
+const FIRST_SLOT = 2;
 const FREE = -1;
 /** A stopper is shutting this slot's fd down; its owner waits before closing it. */
 const LOCKED = -2;
@@ -70,6 +72,15 @@ export class ContextControl {
   release(): void {
     Atomics.sub(this.cells, STATE, 1);
     Atomics.notify(this.cells, STATE);
+  }
+
+  /** Connections closed unserved, their clients gone before a context took them. */
+  get shed(): number {
+    return Atomics.load(this.cells, SHED);
+  }
+
+  countShed(): void {
+    Atomics.add(this.cells, SHED, 1);
   }
 
   /** True when `slot` holds no fd (for an acceptor choosing where a new connection's fd goes). */

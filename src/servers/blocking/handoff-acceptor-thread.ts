@@ -9,6 +9,7 @@ import type { ThreadData } from './blocking-server.js';
 import { ContextControl } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import { blocking, errnoCode } from '../native.js';
+import { acceptClient } from './accept-client.js';
 
 export interface HandoffAcceptorData extends ThreadData {
   maxProcesses: number;
@@ -31,7 +32,7 @@ parentPort?.postMessage({ type: 'ready' });
 while (control.acquire(data.maxProcesses) === 'acquired') {
   let fd: number;
   try {
-    fd = api.accept(data.listenFd);
+    fd = acceptClient(api, data.listenFd, control);
   } catch (err) {
     control.release();
     if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'EBADF') break; // shut down: stopping

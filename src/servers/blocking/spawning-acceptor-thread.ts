@@ -12,6 +12,7 @@ import { ContextControl, connSlot } from './context-control.js';
 import { nameThisThread } from './context-name.js';
 import type { ConnectionThreadData } from './connection-thread.js';
 import { blocking, errnoCode } from '../native.js';
+import { acceptClient } from './accept-client.js';
 
 export interface SpawningAcceptorData extends ThreadData {
   maxThreads: number;
@@ -80,7 +81,7 @@ for (;;) {
   }
   let fd: number;
   try {
-    fd = api.accept(data.listenFd);
+    fd = acceptClient(api, data.listenFd, control);
   } catch (err) {
     control.release();
     if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'EBADF') break; // shut down: stopping
