@@ -8,6 +8,7 @@ import type { HostCores } from '../../src/analysis/self-checks.js';
 import { cpuQuotaCores } from '../../src/vocabulary/cpu-limit.js';
 import type { Frame, ModelSeen, RunStart, Slo } from '../../src/vocabulary/index.js';
 import { RingBuffer } from './ring-buffer.js';
+import { frameSummary } from '../../src/recording/format.js';
 import { newRunInfo, noteFrame, spanAt, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 import { CHART_WINDOW, PHASE_WINDOW } from './windows.js';
 
@@ -63,7 +64,7 @@ export class LiveFrameStore implements Timeline {
       this.stores[run.run] = store;
     }
     const spans = store.info.spans.length;
-    noteFrame(store.info, frame);
+    noteFrame(store.info, frameSummary(frame));
     if (store.info.spans.length > spans) store.phases.push(new RingBuffer(PHASE_WINDOW));
     store.phases[store.phases.length - 1].push(frame);
     store.recent.push(frame);

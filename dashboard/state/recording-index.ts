@@ -8,7 +8,7 @@ import type { HostCores } from '../../src/analysis/self-checks.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Frame, RecordingRecord, Slo } from '../../src/vocabulary/index.js';
 import { iterateRecording } from '../../src/recording/reader.js';
-import { decodeMember } from '../../src/recording/format.js';
+import { decodeMember, frameSummary } from '../../src/recording/format.js';
 import { upgradeFrame } from '../../src/recording/upgrade-frame.js';
 import { newRunInfo, noteFrame, planFromConfig, ranSideBySide, type PhasePlan, type RunInfo, type Timeline } from './timeline.js';
 
@@ -56,10 +56,19 @@ export class RecordingIndex implements Timeline {
     let damage: string | null = null;
     let schema = '';
     const runs = new Map<number, RunIndex>();
-    for await (const entry of iterateRecording(path)) {
+    // Frames as the summaries their members carry (schema /4 on): checked, not parsed. Older files' are parsed.
+    for await (const entry of iterateRecording(path, { summaries: true })) {
       if (entry.type === 'damage') {
         damage = entry.damage.message;
         break;
+      }
+      if (entry.type === 'summary') {
+        const run = runs.get(entry.summary.run);
+        if (!run) continue;
+        noteFrame(run.info, entry.summary);
+        run.offsets.push(entry.offset);
+        run.lengths.push(entry.bytes);
+        continue;
       }
       const r: RecordingRecord = entry.record;
       if (r.kind === 'header') {
@@ -73,7 +82,7 @@ export class RecordingIndex implements Timeline {
       } else if (r.kind === 'frame') {
         const run = runs.get(r.run);
         if (!run) continue; // a frame of a run that never started cannot be shown under any server
-        noteFrame(run.info, r);
+        noteFrame(run.info, frameSummary(r));
         run.offsets.push(entry.offset);
         run.lengths.push(entry.bytes);
       } else if (r.kind === 'run-end') {

@@ -6,6 +6,7 @@
 import type { HostCores } from '../../src/analysis/self-checks.js';
 import type { Frame, ModelSeen, RunStart, Slo } from '../../src/vocabulary/index.js';
 import { continuesPhase } from '../../src/analysis/phase-grouping.js';
+import type { FrameSummary } from '../../src/recording/format.js';
 import { ScenarioSchema, phaseDurationS } from '../../src/scenario/schema.js';
 
 /** A run of consecutive positions in one phase. Drain intervals belong to the phase before them (continuesPhase). */
@@ -64,11 +65,14 @@ export interface Timeline {
 /** A run with no frames yet. */
 export const newRunInfo = (start: RunStart): RunInfo => ({ start, frames: 0, spans: [], clock: [], ended: null });
 
-/** Notes the run's next frame (frames arrive in position order): its phase span, its clock, the count. */
-export function noteFrame(info: RunInfo, frame: Frame): void {
+/**
+ * Notes the run's next frame (frames arrive in position order): its phase span, its clock, the count. Takes what a
+ * frame's summary holds (format.ts), which a replay index reads without parsing the frame.
+ */
+export function noteFrame(info: RunInfo, frame: FrameSummary): void {
   const pos = info.frames;
   const last = info.spans[info.spans.length - 1];
-  const g = frame.generator;
+  const g = frame.phase === null ? null : { phase: frame.phase, phase_index: frame.phase_index ?? -1 };
   if (last && continuesPhase(last, g)) last.to = pos + 1;
   else info.spans.push({ name: g?.phase ?? '-', index: g?.phase_index ?? -1, from: pos, to: pos + 1 });
   info.clock.push(frame.index);

@@ -9,7 +9,7 @@ import { DRAIN_PHASE, type Frame, type GeneratorInterval } from '../vocabulary/i
  * Whether an interval belongs to the phase before it: the same phase, or the drain after the last phase (its
  * responses answer that phase's requests), or an interval the generator did not report on.
  */
-export function continuesPhase(last: { name: string; index: number }, g: GeneratorInterval | null): boolean {
+export function continuesPhase(last: { name: string; index: number }, g: Pick<GeneratorInterval, 'phase' | 'phase_index'> | null): boolean {
   return !g || g.phase === DRAIN_PHASE || (g.phase === last.name && g.phase_index === last.index);
 }
 

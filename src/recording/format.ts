@@ -4,24 +4,31 @@
  * One member per record means a file cut anywhere loses at most the record being written, and any gunzip reads
  * the whole file as JSON lines (`zcat run.srvlens.gz | jq`). Each member's header carries the member's total length
  * in an FEXTRA subfield "SL", as BGZF (samtools' indexed gzip) does with its "BC" subfield: a reader finds the next
- * member without inflating this one, which is what seeking and resynchronising after damage will build on.
+ * member without inflating this one, which is what seeking and resynchronising after damage build on.
+ *
+ * From schema /4 a frame's member also carries "SX": the few fields an index needs (run, interval, phase), as JSON,
+ * so that replay indexes an hour of frames without parsing them (reader.ts, `summaries`). Its header then has the
+ * gzip header CRC (FHCRC), which gunzip checks, so a summary is as trustworthy as the record it sums up.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import type { RecordingRecord } from '../vocabulary/index.js';
+import { crc32, gunzipSync, gzipSync } from 'node:zlib';
+import type { Frame, RecordingRecord } from '../vocabulary/index.js';
 
-/** Every member starts with these bytes, then its total length as uint32 little-endian. */
-const HEADER_TEMPLATE = Buffer.from([
-  0x1f, 0x8b, // gzip magic
-  8, // compression method: deflate
-  0x04, // flags: FEXTRA only
-  0, 0, 0, 0, // mtime: none (the record carries its own time)
-  0, // extra flags
-  255, // OS: unknown
-  8, 0, // XLEN: one subfield of 4 + 4 bytes
-  0x53, 0x4c, // subfield id "SL" (srvlens length)
-  4, 0, // subfield length
-]);
-export const MEMBER_HEADER_BYTES = HEADER_TEMPLATE.length + 4;
+const FLG_FHCRC = 0x02;
+const FLG_FEXTRA = 0x04;
+/** Magic, deflate, flags (at FLG_AT), no mtime (the record carries its own time), no extra flags, OS unknown. */
+const FIXED = Buffer.from([0x1f, 0x8b, 8, FLG_FEXTRA, 0, 0, 0, 0, 0, 255]);
+const FLG_AT = 3;
+/** XLEN, then the "SL" subfield: id, its length (4), the member's total length as uint32 little-endian. */
+const SL = Buffer.from([0x53, 0x4c, 4, 0]);
+const SL_AT = FIXED.length + 2;
+const LENGTH_AT = SL_AT + SL.length;
+/** Every member's header is at least this long (one without a summary is exactly this). */
+export const MEMBER_HEADER_BYTES = LENGTH_AT + 4;
+const SX = Buffer.from([0x53, 0x58]);
+/** XLEN is 16 bits: a summary longer than this (a phase named at length) is left out, and the frame is parsed. */
+const MAX_SUMMARY_BYTES = 4096;
+/** The longest header a reader must look at to know a member's length and summary. */
+export const MAX_MEMBER_HEADER_BYTES = MEMBER_HEADER_BYTES + 4 + MAX_SUMMARY_BYTES + 2;
 /** zlib writes a 10-byte gzip header (no optional fields); ours replaces it. */
 const ZLIB_HEADER_BYTES = 10;
 /** Smallest member: our header, an empty deflate stream (2 bytes), CRC32 and ISIZE (8). */
@@ -32,30 +39,77 @@ const MIN_MEMBER_BYTES = MEMBER_HEADER_BYTES + 2 + 8;
  */
 const MAX_MEMBER_BYTES = 64 * 1024 * 1024;
 
+/** What an index needs of a frame: its run, its interval on the clock, and its phase (null without a generator). */
+export interface FrameSummary {
+  run: number;
+  index: number;
+  phase: string | null;
+  phase_index: number | null;
+}
+
+export function frameSummary(f: Frame): FrameSummary {
+  return { run: f.run, index: f.index, phase: f.generator?.phase ?? null, phase_index: f.generator?.phase_index ?? null };
+}
+
 export function encodeMember(record: RecordingRecord): Buffer {
   const gz = gzipSync(`${JSON.stringify(record)}\n`);
-  const member = Buffer.concat([HEADER_TEMPLATE, Buffer.alloc(4), gz.subarray(ZLIB_HEADER_BYTES)]);
-  member.writeUInt32LE(member.length, HEADER_TEMPLATE.length);
-  return member;
+  let summary = record.kind === 'frame' ? Buffer.from(JSON.stringify(frameSummary(record))) : null;
+  if (summary && summary.length > MAX_SUMMARY_BYTES) summary = null;
+  const head = Buffer.alloc(MEMBER_HEADER_BYTES + (summary ? 4 + summary.length + 2 : 0));
+  FIXED.copy(head);
+  SL.copy(head, SL_AT);
+  head.writeUInt16LE(SL.length + 4 + (summary ? 4 + summary.length : 0), FIXED.length);
+  if (summary) {
+    head[FLG_AT] = FLG_FEXTRA | FLG_FHCRC;
+    SX.copy(head, MEMBER_HEADER_BYTES);
+    head.writeUInt16LE(summary.length, MEMBER_HEADER_BYTES + 2);
+    summary.copy(head, MEMBER_HEADER_BYTES + 4);
+  }
+  const length = head.length + gz.length - ZLIB_HEADER_BYTES;
+  head.writeUInt32LE(length, LENGTH_AT);
+  // FHCRC: the low 16 bits of the CRC32 of the header before it (RFC 1952 2.3.1).
+  if (summary) head.writeUInt16LE(crc32(head.subarray(0, head.length - 2)) & 0xffff, head.length - 2);
+  return Buffer.concat([head, gz.subarray(ZLIB_HEADER_BYTES)], length);
 }
 
 export type MemberHeader =
-  | { ok: true; length: number }
+  /** `summary`: the SX subfield's bytes (a frame of /4 on), checked only when the member is inflated. */
+  | { ok: true; length: number; summary: Buffer | null }
   /** `partial`: the bytes are too few to tell, but what there is agrees with the format (a cut, not a corruption). */
   | { ok: false; partial: boolean; reason: string };
 
-/** Checks the first MEMBER_HEADER_BYTES of a member (fewer at the end of a file). */
+const agrees = (bytes: Buffer, at: number, want: Buffer): boolean => {
+  const have = bytes.subarray(at, at + want.length);
+  return have.equals(want.subarray(0, have.length));
+};
+
+/** Checks the header at the start of `bytes` (MAX_MEMBER_HEADER_BYTES of a member, fewer at the end of a file). */
 export function readMemberHeader(bytes: Buffer): MemberHeader {
-  const fixed = Math.min(bytes.length, HEADER_TEMPLATE.length);
-  if (!bytes.subarray(0, fixed).equals(HEADER_TEMPLATE.subarray(0, fixed))) {
-    return { ok: false, partial: false, reason: 'no srvlens gzip member header where one should start' };
+  const flags = bytes[FLG_AT];
+  const withSummary = flags === (FLG_FEXTRA | FLG_FHCRC);
+  const fixedOk =
+    agrees(bytes, 0, FIXED.subarray(0, FLG_AT)) && (flags === undefined || flags === FLG_FEXTRA || withSummary) && agrees(bytes, FLG_AT + 1, FIXED.subarray(FLG_AT + 1));
+  if (!fixedOk || !agrees(bytes, SL_AT, SL)) return { ok: false, partial: false, reason: 'no srvlens gzip member header where one should start' };
+  const short = { ok: false, partial: true, reason: 'incomplete member header' } as const;
+  if (bytes.length < MEMBER_HEADER_BYTES) return short;
+  const xlen = bytes.readUInt16LE(FIXED.length);
+  let summary: Buffer | null = null;
+  if (withSummary) {
+    if (bytes.length < MEMBER_HEADER_BYTES + 4) return agrees(bytes, MEMBER_HEADER_BYTES, SX) ? short : { ok: false, partial: false, reason: 'a flagged summary is missing' };
+    const n = bytes.readUInt16LE(MEMBER_HEADER_BYTES + 2);
+    if (!agrees(bytes, MEMBER_HEADER_BYTES, SX) || n > MAX_SUMMARY_BYTES || xlen !== SL.length + 4 + 4 + n) {
+      return { ok: false, partial: false, reason: 'a damaged summary subfield' };
+    }
+    if (bytes.length < MEMBER_HEADER_BYTES + 4 + n + 2) return short;
+    summary = bytes.subarray(MEMBER_HEADER_BYTES + 4, MEMBER_HEADER_BYTES + 4 + n);
+  } else if (xlen !== SL.length + 4) {
+    return { ok: false, partial: false, reason: `an extra field of ${xlen} bytes where srvlens writes ${SL.length + 4}` };
   }
-  if (bytes.length < MEMBER_HEADER_BYTES) return { ok: false, partial: true, reason: 'incomplete member header' };
-  const length = bytes.readUInt32LE(HEADER_TEMPLATE.length);
+  const length = bytes.readUInt32LE(LENGTH_AT);
   if (length < MIN_MEMBER_BYTES || length > MAX_MEMBER_BYTES) {
     return { ok: false, partial: false, reason: `impossible member length ${length}` };
   }
-  return { ok: true, length };
+  return { ok: true, length, summary };
 }
 
 /** The JSON line a whole member holds; throws when the data does not match its checksum or length. */

@@ -9,13 +9,16 @@
  * stays integer µs, exponential histograms stay seconds). Only keys that are there are converted, so a partial
  * frame stays as partial as it was.
  */
-import { RECORDING_SCHEMA, type Frame } from '../vocabulary/index.js';
+import type { Frame } from '../vocabulary/index.js';
 
 type Loose = Record<string, unknown>;
 
-/** The frame itself, converted in place when `schema` is older than RECORDING_SCHEMA. */
+/** The schemas whose frames have µs sums and the old switch names; /3 frames are /4's (only the member changed). */
+const BEFORE_MS = new Set(['srvlens.recording/1', 'srvlens.recording/2']);
+
+/** The frame itself, converted in place when `schema` is older than /3. */
 export function upgradeFrame(frame: Frame, schema: string): Frame {
-  if (schema === RECORDING_SCHEMA) return frame;
+  if (!BEFORE_MS.has(schema)) return frame;
   const f = frame as unknown as Loose;
   const generator = f.generator as Loose | null | undefined;
   if (generator) usToMs(generator, ['sum_total', 'sum_send_wait', 'sum_response', 'sum_connect']);

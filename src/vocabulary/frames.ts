@@ -10,6 +10,8 @@ import type { StageName } from './parts.js';
 import type { ModelSeen } from './model-ids.js';
 
 /**
+ * /4: frames as /3; each frame's gzip member also carries a summary for indexes (src/recording/format.ts), so replay
+ * opens a long recording without parsing its frames. /3 files are read as they are, and indexed by parsing them.
  * /3: every scalar time in a frame is ms (/1 and /2 had the stage, split, generator and backend sums in µs), and the
  * context switches are `voluntary` / `involuntary` (/1 and /2: `ctx_voluntary` / `ctx_involuntary`); the reader
  * upgrades older frames as it decodes them (src/recording/upgrade-frame.ts).
@@ -17,9 +19,9 @@ import type { ModelSeen } from './model-ids.js';
  * attach` shows it; /1 recorded one context per process (role `proc`, key pid). Contexts are read alike (summed,
  * listed), so a reader of /2 reads /1 as it is.
  */
-export const RECORDING_SCHEMA = 'srvlens.recording/3';
+export const RECORDING_SCHEMA = 'srvlens.recording/4';
 /** The schemas this srvlens reads. */
-export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', RECORDING_SCHEMA];
+export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', 'srvlens.recording/3', RECORDING_SCHEMA];
 export const REPORT_SCHEMA = 'srvlens.report/2';
 
 export interface HostFacts {
