@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // Tests marked concurrent (the HTTP fuzz, one per model) all run at once.
+    maxConcurrency: 9,
     // The kernel tracer (root) costs each run of srvlens a few seconds to attach: its own tests turn it on.
     env: { SRVLENS_KERNEL: 'off' },
   },

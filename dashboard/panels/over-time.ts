@@ -36,6 +36,12 @@ function finiteMean(xs: readonly number[], from: number, to: number): number {
   return n ? s / n : NaN;
 }
 
+/** Whether any of xs[from, to) passes `test`, without copying the range (a run of an hour is 3600 of them). */
+function anyIn<T>(xs: readonly T[], from: number, to: number, test: (x: T) => boolean): boolean {
+  for (let i = from; i < Math.min(to, xs.length); i++) if (test(xs[i])) return true;
+  return false;
+}
+
 function finiteMax(xs: readonly number[], from: number, to: number): number {
   let m = NaN;
   for (let i = from; i < to; i++) if (Number.isFinite(xs[i]) && !(xs[i] <= m)) m = xs[i];
@@ -51,7 +57,7 @@ export function overTimePanel(series: RunSeries, spans: readonly PhaseSpan[], in
   const achieved: number[] = [];
   const p99: number[] = [];
   const saturatedT: number[] = [];
-  const measured = PART_NAMES.filter((p) => series.parts[p].slice(0, n).some(Number.isFinite));
+  const measured = PART_NAMES.filter((p) => anyIn(series.parts[p], 0, n, Number.isFinite));
   const parts = measured.map((part) => ({ part, ms: [] as number[] }));
   for (let from = 0; from < n; from += bucket) {
     const to = Math.min(n, from + bucket);
@@ -60,7 +66,7 @@ export function overTimePanel(series: RunSeries, spans: readonly PhaseSpan[], in
     achieved.push(finiteMean(series.achieved, from, to));
     p99.push(finiteMax(series.p99, from, to));
     for (const p of parts) p.ms.push(finiteMean(series.parts[p.part], from, to));
-    if (series.saturated.slice(from, to).some(Boolean)) saturatedT.push(t[t.length - 1]);
+    if (anyIn(series.saturated, from, to, Boolean)) saturatedT.push(t[t.length - 1]);
   }
   return {
     t_s: t,

@@ -28,7 +28,7 @@ describe.each(MODEL_IDS)('%s at 10x its capacity (issue 19)', (model) => {
     try {
       const idle = sampleGroup(pgid);
       const normalMs = await normalLatency(served.port);
-      const capacity = await measuredCapacity(served.port, CAPACITY_USERS, 3);
+      const capacity = await measuredCapacity(served.port, CAPACITY_USERS, 2);
       const { intervals, samples } = await flood(served.port, pgid, 10 * capacity, FLOOD_S, FLOOD_CONNECTIONS);
       // "Normal": within twice the idle median, and never held to less than 2 ms of slack (a scheduler tick).
       const boundMs = Math.max(2 * normalMs, normalMs + 2);
