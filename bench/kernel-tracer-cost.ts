@@ -101,7 +101,7 @@ type Rewrite = (program: string) => string;
 
 /** The tracer's program for `pid` rewritten, run in the tracer's place: resolves once attached, with what stops it. */
 async function startRewritten(pid: number, rewrite: Rewrite): Promise<{ stop(): Promise<{ responses: number | null }> }> {
-  const child = spawn('bpftrace', ['-f', 'json', '-e', rewrite(tracerProgramFor(pid, 1000))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('bpftrace', ['-f', 'json', '-e', rewrite(tracerProgramFor(pid, 1000))], { stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('srvlens-ready') && resolve());
     child.once('exit', (code) => reject(new Error(`bpftrace exited (${code}) before it was ready`)));
