@@ -7,17 +7,23 @@
  * against autocannon's (it must see what it costs).
  * A measurement, not a test: it exits 0 and prints MISSED where the target is missed. Root, bpftrace and nginx needed.
  *
- *   npm run build && node dist/bench/kernel-tracer-cost.js [--rounds 3] [--seconds 5] [--json]
+ *   npm run build && node dist/bench/kernel-tracer-cost.js [--rounds 3] [--seconds 5] [--only nginx] [--probe-stats] [--json]
+ *
+ * --only runs the servers whose name has that in it; --probe-stats prints, after each traced trial, what each of
+ * the tracer's programs cost by the kernel's own account (bpf-prog-stats.ts; it costs a little itself); --program
+ * takes a module whose default export rewrites the tracer's program (text to text), and runs what it returns in the
+ * tracer's place: an ablation, throughput only, nothing counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startKernelTracer } from '../agents/kernel/kernel-tracer.js';
+import { startKernelTracer, tracerProgramFor } from '../agents/kernel/kernel-tracer.js';
+import { enableBpfStats, probeCosts, probeCostTable } from './bpf-prog-stats.js';
 import { runWindowed } from './overhead/window.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -91,13 +97,38 @@ interface Trial {
   answered: number;
 }
 
-async function trial(t: Target, pid: number, port: number, seconds: number, traced: boolean): Promise<Trial> {
-  const tracer = traced ? await startKernelTracer({ pid, intervalMs: 1000 }) : null;
+type Rewrite = (program: string) => string;
+
+/** The tracer's program for `pid` rewritten, run in the tracer's place: resolves once attached, with what stops it. */
+async function startRewritten(pid: number, rewrite: Rewrite): Promise<{ stop(): Promise<{ responses: number | null }> }> {
+  const child = spawn('bpftrace', ['-f', 'json', '-e', rewrite(tracerProgramFor(pid, 1000))], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('srvlens-ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`bpftrace exited (${code}) before it was ready`)));
+  });
+  child.stdout.resume();
+  return {
+    async stop() {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await exited;
+      return { responses: null };
+    },
+  };
+}
+
+async function trial(t: Target, pid: number, port: number, seconds: number, traced: boolean, probeStats: boolean, rewrite?: Rewrite): Promise<Trial> {
+  const tracer = !traced ? null : rewrite === undefined ? await startKernelTracer({ pid, intervalMs: 1000 }) : await startRewritten(pid, rewrite);
+  const tracedFrom = performance.now();
   const s0 = switches();
   const t0 = performance.now();
   const { done } = runWindowed({ url: `http://127.0.0.1:${port}/`, connections: t.connections, warmupSeconds: 1, seconds, pid, helpers: [] }, () => false);
   const { result, window } = await done;
   const switchesPerS = (switches() - s0) / ((performance.now() - t0) / 1000);
+  if (tracer && probeStats) {
+    const costs = probeCosts(process.pid);
+    process.stderr.write(`  BPF programs over the whole trial (warm-up included):\n${probeCostTable(costs, (performance.now() - tracedFrom) / 1000, result['2xx'] + result.non2xx)}\n`);
+  }
   const counted = tracer ? (await tracer.stop()).responses : null;
   return { traced, rps: window.answered / window.seconds, switchesPerS, traced_requests: counted, answered: result['2xx'] + result.non2xx };
 }
@@ -105,11 +136,23 @@ async function trial(t: Target, pid: number, port: number, seconds: number, trac
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      seconds: { type: 'string', default: '5' },
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      'probe-stats': { type: 'boolean', default: false },
+      program: { type: 'string' },
+    },
+  });
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
+  const probeStats = values['probe-stats'];
+  const rewrite = values.program === undefined ? undefined : ((await import(resolve(values.program))) as { default: Rewrite }).default;
+  const statsOff = probeStats ? enableBpfStats() : () => undefined;
   const results = [];
-  for (const t of [nginxTarget(), threadPoolTarget]) {
+  for (const t of [nginxTarget(), threadPoolTarget].filter((x) => values.only === undefined || x.name.includes(values.only))) {
     const port = await freePort();
     const child = t.start(port);
     try {
@@ -120,7 +163,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         // Alternating which goes first, so that a drift of the VM falls on both alike.
         for (const traced of r % 2 === 0 ? [false, true] : [true, false]) {
-          const x = await trial(t, child.pid!, port, seconds, traced);
+          const x = await trial(t, child.pid!, port, seconds, traced, probeStats, rewrite);
           process.stderr.write(`${t.name} round ${r + 1} ${traced ? 'traced' : 'plain '}: ${x.rps.toFixed(0)} req/s, ${x.switchesPerS.toFixed(0)} switches/s${x.traced_requests === null ? '' : `, tracer counted ${x.traced_requests} of ${x.answered}`}\n`);
           trials.push(x);
         }
@@ -147,6 +190,7 @@ async function main(): Promise<void> {
       }
     }
   }
+  statsOff();
   if (values.json) {
     process.stdout.write(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, results }, null, 2) + '\n');
     return;

@@ -104,12 +104,17 @@ export interface KernelTracerOptions {
  */
 export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelTracer> {
   const bpftrace = kernelTracerAvailability();
-  const snap = readTreeSnapshot(o.pid, 0);
-  if (snap === null) throw new ProcessGoneError(o.pid);
-  const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
-  const program = tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs: o.intervalMs, ownerPid: process.pid });
+  const program = tracerProgramFor(o.pid, o.intervalMs);
   const child = spawn(bpftrace, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
   return await follow(child, o);
+}
+
+/** The program for the tree of `pid` as it is now (its processes, its listening ports). Throws ProcessGoneError. */
+export function tracerProgramFor(pid: number, intervalMs: number): string {
+  const snap = readTreeSnapshot(pid, 0);
+  if (snap === null) throw new ProcessGoneError(pid);
+  const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
+  return tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs, ownerPid: process.pid });
 }
 
 function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTracer> {

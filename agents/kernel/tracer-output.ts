@@ -4,7 +4,7 @@
  * interval of figures per boundary by difference. A map printed empty (nothing was added to it yet) is 0.
  */
 import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
-import { COUNTERS, DURATION_MAP, PER_INTERVAL } from './tracer-program.js';
+import { AGGREGATES, COUNTERS, DURATION_MAP, PER_CPU_SUMS, PER_INTERVAL } from './tracer-program.js';
 
 export type Counter = (typeof COUNTERS)[number];
 /** The program's counters, and `req`: the requests timed, which the program counts in the server-time buckets. */
@@ -15,12 +15,15 @@ const ALL = [...COUNTERS, 'req'] as const;
 const zeroCounters = (): ProgramCounters => Object.fromEntries(ALL.map((c) => [c, 0])) as ProgramCounters;
 const bucketSum = (b: ReadonlyMap<number, number>) => [...b.values()].reduce((a, v) => a + v, 0);
 
-const SCALARS = new Set<string>(COUNTERS.map((c) => `@${c}`));
+const SCALARS = new Set<string>(AGGREGATES.map((c) => `@${c}`));
+const SUMS = new Map<string, readonly Counter[]>(Object.entries(PER_CPU_SUMS).map(([m, names]) => [`@${m}`, names]));
 const KEYED = new Set<string>([...PER_INTERVAL, DURATION_MAP].map((c) => `@${c}`));
 
 export type TracerLine =
   | { kind: 'ready' }
   | { kind: 'counter'; name: Counter; value: number }
+  /** A map of per-CPU tuples of running sums (PER_CPU_SUMS), summed over CPUs. */
+  | { kind: 'counters'; values: Partial<Record<Counter, number>> }
   /** A map keyed by number: the per-interval extremes (by interval index) or the server-time buckets (by bucket index). */
   | { kind: 'keyed'; name: PerInterval | typeof DURATION_MAP; values: Map<number, number> }
   /** A boundary of the grid: interval `index` has begun; what was printed before it is as of its start. */
@@ -52,6 +55,14 @@ export function parseTracerLine(line: string): TracerLine {
     const [name, value] = Object.entries(doc.data)[0] ?? [];
     if (name === undefined) return { kind: 'other' };
     if (SCALARS.has(name)) return { kind: 'counter', name: name.slice(1) as Counter, value: typeof value === 'number' ? value : 0 };
+    const names = SUMS.get(name);
+    if (names !== undefined) {
+      const values: Partial<Record<Counter, number>> = Object.fromEntries(names.map((n) => [n, 0]));
+      if (value !== null && typeof value === 'object') {
+        for (const tuple of Object.values(value)) if (Array.isArray(tuple)) names.forEach((n, i) => (values[n]! += typeof tuple[i] === 'number' ? tuple[i] : 0));
+      }
+      return { kind: 'counters', values };
+    }
     if (KEYED.has(name)) {
       const values = new Map<number, number>();
       if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (typeof v === 'number') values.set(Number(k), v);
@@ -112,6 +123,7 @@ export class TracerFollower {
   /** Feeds one parsed line. */
   take(l: TracerLine): void {
     if (l.kind === 'counter') this.counters[l.name] = l.value;
+    else if (l.kind === 'counters') Object.assign(this.counters, l.values);
     else if (l.kind === 'keyed') {
       if (l.name === DURATION_MAP) {
         this.buckets = l.values;

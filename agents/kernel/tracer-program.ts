@@ -47,7 +47,22 @@ export interface TracerProgramOptions {
   ownerPid: number;
 }
 
-/** The running sums the program prints at each boundary (tracer-output.ts reads them). */
+/**
+ * The running sums of the hot probes, as tuples in maps keyed by CPU: one lookup and one update a probe run for all
+ * of its sums, where an aggregation (count(), sum()) is a lookup and an update each (bpftrace 0.17 updates nothing in
+ * place). A CPU runs one BPF program at a time (the kernel skips a tracepoint program that would nest), so the
+ * read-modify-write of a CPU's own tuple races nothing. The reader sums them over CPUs.
+ */
+export const PER_CPU_SUMS = {
+  kr: ['sq_n', 'sq_ns', 'send_n', 'send_ns', 'up_n', 'up_ns', 'ow_ns'],
+  ks: ['srv_ns', 'split_n', 'split_srv_ns', 'oncpu_ns', 'rq_ns', 'blk_ns'],
+  kw: ['resp', 'nothttp', 'adopted', 'adopted_out'],
+} as const;
+
+/** The running sums the program prints at each boundary (tracer-output.ts reads them): aggregations of rare events. */
+export const AGGREGATES = ['accepts', 'aq_n', 'aq_ns'] as const;
+
+/** Every running sum by name. */
 export const COUNTERS = [
   'accepts',
   'aq_n',
@@ -85,7 +100,7 @@ export const BOUNDARY_POLL_MS = 2;
  * a clear in END can be done before END's own print is read, which then reads them empty; printed again by bpftrace
  * as it exits, they are the same running sums.
  */
-const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'nosk', 'arr', 'rq', 'snd', 'open', 'shared', 'oc', 'on', 'blk', 'inreq', 'bs', 'pfx', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
+const STATE_MAPS = ['w', 'est', 'acc', 'fdsk', 'nosk', 'arr', 'rq', 'snd', 'open', 'shared', 'oc', 'on', 'blk', 'inreq', 'bs', 'cfd', 'out', 'ofd', 'os', 'oa', 'cur'];
 
 /** task_struct's report bits of a sleeping state (S, D, T, t, X, Z, P); a preempted task shows none of them. */
 const SLEEPING_STATES = 0x7f;
@@ -127,6 +142,14 @@ function durationBucket(): string {
     @${DURATION_MAP}[(int64)($b * 8 + $j) - ${8 * 30}] = count();`;
 }
 
+/** Adds `add` (counter -> expression) to this CPU's tuple of `map` (PER_CPU_SUMS). */
+function addSums(map: keyof typeof PER_CPU_SUMS, add: Partial<Record<(typeof PER_CPU_SUMS)[typeof map][number], string>>): string {
+  const names: readonly string[] = PER_CPU_SUMS[map];
+  const add_ = add as Record<string, string | undefined>;
+  const fields = names.map((n, i) => (add_[n] === undefined ? `$${map}.${i}` : `$${map}.${i} + (uint64)(${add_[n]})`));
+  return `$${map} = @${map}[cpu]; @${map}[cpu] = (${fields.join(', ')});`;
+}
+
 /** The calling process's struct file of descriptor `fd`, and the struct sock of a socket's file, as bpftrace reads them. */
 const fileOf = (fd: string) => `*(curtask->files->fdt->fd + ${fd})`;
 const skOf = (file: string) => `(uint64)((struct socket *)(${file})->private_data)->sk`;
@@ -140,17 +163,21 @@ export function tracerProgram(o: TracerProgramOptions): string {
   // The processes there at the start: only they can hold connections accepted before the trace began. Compared one
   // by one, as the cheap test a write by any process on the host goes through first.
   const startPids = o.pids.length <= MAX_ADOPTING_PIDS ? o.pids.map((p) => `pid == ${p}`).join(' || ') : '@w[pid]';
+  // A process of the tree: the start PIDs compared first (no map call), then the tree's map. The test every probe in
+  // process context begins with: the load generator's half of each request (its writes, sends and reads, as many as
+  // the server's) then costs one lookup.
+  const inTree = o.pids.length <= MAX_ADOPTING_PIDS ? `${startPids} || @w[pid]` : '@w[pid]';
   /**
-   * The tree's writes to a connection it accepted: the answer's first four bytes (its HTTP verdict, beside the
-   * socket, for sock_send_length). A connection accepted before the trace began is adopted at its first answer:
+   * The tree's writes to a connection it accepted: the answer's first four bytes, counted as a response when they
+   * are "HTTP", and the connection's verdict from its first answer. A connection accepted before the trace began is adopted at its first answer:
    * an established socket on a listening port, found from the fd; its next requests are timed as any other's. An
    * established TCP socket on another port is one the tree opened itself: an outgoing connection, adopted as one.
    */
   const writeProbe = (probe: string, buf: string) => `tracepoint:syscalls:${probe}
-/@fdsk[pid, (int64)args->fd] || ((${startPids}) && !@nosk[pid, (int64)args->fd])/
+/${inTree}/
 {
   $sk = @fdsk[pid, (int64)args->fd];
-  if (!$sk) {
+  if (!$sk && (${startPids}) && !@nosk[pid, (int64)args->fd]) {
     $file = ${fileOf('args->fd')};
     $known = 0;
     if ($file != 0 && ($file->f_inode->i_mode & ${S_IFMT}) == ${S_IFSOCK}) {
@@ -162,23 +189,34 @@ export function tracerProgram(o: TracerProgramOptions): string {
           $sk = (uint64)$s;
           @acc[$sk] = ((uint64)1, (uint64)0);
           @fdsk[pid, (int64)args->fd] = $sk;
-          @adopted = count();
+          ${addSums('kw', { adopted: '1' })}
           $known = 1;
         } else if (!@out[(uint64)$s]) {
           // A connection the tree opened before the trace began: its calls are timed from this write on.
           @out[(uint64)$s] = 1;
           @ofd[pid, (int64)args->fd] = (uint64)$s;
-          @adopted_out = count();
+          ${addSums('kw', { adopted_out: '1' })}
         }
       }
     }
     if (!$known) { @nosk[pid, (int64)args->fd] = 1; }
   }
-  if ($sk) { @pfx[tid] = ($sk, (uint64)*(uint32 *)uptr(${buf})); }
+  if ($sk) {
+    // Read here, where the buffer is, rather than kept for sock_send_length: a map update, lookup and delete less.
+    $a = @acc[$sk];
+    if ((uint64)*(uint32 *)uptr(${buf}) == ${HTTP_LE}) {
+      ${addSums('kw', { resp: '1' })}
+      if ($a.1 != ${IS_HTTP}) { @acc[$sk] = ($a.0, (uint64)${IS_HTTP}); }
+    } else if (!$a.1) { @acc[$sk] = ($a.0, (uint64)${NOT_HTTP}); ${addSums('kw', { nothttp: '1' })} }
+  }
 }`;
-  const print = [...COUNTERS, ...PER_INTERVAL, DURATION_MAP].map((c) => `print(@${c});`).join(' ');
+  // Each tuple's type, for bpftrace to know it before the probes that read it (a zero tuple on CPU 0 sums to nothing).
+  const sumsTypes = Object.entries(PER_CPU_SUMS)
+    .map(([m, names]) => `@${m}[(uint64)0] = (${names.map(() => '(uint64)0').join(', ')});`)
+    .join(' ');
+  const print = [...AGGREGATES, ...Object.keys(PER_CPU_SUMS), ...PER_INTERVAL, DURATION_MAP].map((c) => `print(@${c});`).join(' ');
   return `
-BEGIN { ${seed} printf("srvlens-ready\\n"); }
+BEGIN { ${seed} ${sumsTypes} printf("srvlens-ready\\n"); }
 
 tracepoint:sched:sched_process_fork /@w[pid]/ { @w[args->child_pid] = 1; }
 
@@ -211,21 +249,20 @@ tracepoint:syscalls:sys_exit_connect /@cfd[tid]/
   delete(@cfd[tid]);
 }
 
+// In softirq: any process may be current, so no test of the tree first. The response before these bytes is closed
+// (its last write) by the read of them, in the server's context, which updates its sums anyway.
 tracepoint:sock:sk_data_ready
 {
-  $now = nsecs;
   $sk = (uint64)args->skaddr;
   $a = @acc[$sk];
   if ($a.0 || @est[$sk]) {
-    if (!@arr[$sk]) { @arr[$sk] = $now; }
-    $s = @snd[$sk];
-    if ($s.0) { @send_n = count(); @send_ns = sum($s.1 - $s.0); delete(@snd[$sk]); }
+    if (!@arr[$sk]) { @arr[$sk] = nsecs; }
   } else if (@out[$sk]) {
-    if (@os[$sk] && !@oa[$sk]) { @oa[$sk] = $now; }
+    if (@os[$sk] && !@oa[$sk]) { @oa[$sk] = nsecs; }
   }
 }
 
-tracepoint:sock:sock_recv_length /args->ret > 0/
+tracepoint:sock:sock_recv_length /args->ret > 0 && (${inTree})/
 {
   $now = nsecs;
   $sk = (uint64)args->sk;
@@ -234,10 +271,14 @@ tracepoint:sock:sock_recv_length /args->ret > 0/
     $arr = @arr[$sk];
     if ($arr) {
       delete(@arr[$sk]);
+      $s = @snd[$sk];
+      $sn = (uint64)0; $sns = (uint64)0;
+      if ($s.0) { $sn = 1; $sns = $s.1 - $s.0; delete(@snd[$sk]); }
+      $qn = (uint64)0; $qns = (uint64)0;
       $r = @rq[$sk];
       if (!$r.0 && $a.1 != ${NOT_HTTP}) {
         $from = $arr > $a.0 ? $arr : $a.0;
-        @sq_n = count(); @sq_ns = sum($now - $from);
+        $qn = 1; $qns = $now - $from;
         $sh = @shared[tid];
         if (!$sh) {
           $n = @open[tid] + 1;
@@ -246,10 +287,11 @@ tracepoint:sock:sock_recv_length /args->ret > 0/
         }
         @rq[$sk] = ((uint64)$now, (uint64)tid, $sh ? (uint64)0 : (uint64)curtask->sched_info.run_delay);
       }
+      ${addSums('kr', { sq_n: '$qn', sq_ns: '$qns', send_n: '$sn', send_ns: '$sns' })}
     }
   } else {
     $oa = @oa[$sk];
-    if ($oa) { @up_n = count(); @up_ns = sum($oa - @os[$sk]); @ow_ns = sum($now - $oa); delete(@os[$sk]); delete(@oa[$sk]); }
+    if ($oa) { ${addSums('kr', { up_n: '1', up_ns: '$oa - @os[$sk]', ow_ns: '$now - $oa' })} delete(@os[$sk]); delete(@oa[$sk]); }
   }
 }
 
@@ -273,36 +315,30 @@ ${writeProbe('sys_enter_sendto', 'args->buff')}
 
 ${writeProbe('sys_enter_writev', '((struct iovec *)args->vec)->iov_base')}
 
-tracepoint:sock:sock_send_length /args->ret > 0/
+tracepoint:sock:sock_send_length /args->ret > 0 && (${inTree})/
 {
   $now = nsecs;
   $sk = (uint64)args->sk;
-  $a = @acc[$sk];
-  if ($a.0) {
-    $p = @pfx[tid];
-    if ($p.0 == $sk) {
-      if ($p.1 == ${HTTP_LE}) { @resp = count(); if ($a.1 != ${IS_HTTP}) { @acc[$sk] = ($a.0, (uint64)${IS_HTTP}); } }
-      else if (!$a.1) { @acc[$sk] = ($a.0, (uint64)${NOT_HTTP}); @nothttp = count(); }
-      delete(@pfx[tid]);
-    }
+  if (@acc[$sk].0) {
     $r = @rq[$sk];
     if ($r.0) {
       $srv = $now - $r.0;
-      @srv_ns = sum($srv);
       @srv_max_ns[$now / ${o.intervalMs * 1e6}] = max($srv);
       $v = $srv;
       ${durationBucket()}
       $t = $r.1;
+      $spn = (uint64)0; $spsrv = (uint64)0; $oc = (uint64)0; $rqd = (uint64)0; $bl = (uint64)0;
       if (!@shared[$t]) {
         if ($t == tid) {
-          @split_n = count(); @split_srv_ns = sum($srv);
-          @oncpu_ns = sum(@oc[tid] + ($now - @on[tid]));
-          @rq_ns = sum(curtask->sched_info.run_delay - $r.2);
-          @blk_ns = sum(@blk[tid]);
+          $spn = 1; $spsrv = $srv;
+          $oc = @oc[tid] + ($now - @on[tid]);
+          $rqd = curtask->sched_info.run_delay - $r.2;
+          $bl = @blk[tid];
         }
         $n = @open[$t] - 1;
         if ($n <= 0) { delete(@open[$t]); delete(@inreq[$t]); } else { @open[$t] = $n; }
       }
+      ${addSums('ks', { srv_ns: '$srv', split_n: '$spn', split_srv_ns: '$spsrv', oncpu_ns: '$oc', rq_ns: '$rqd', blk_ns: '$bl' })}
       delete(@rq[$sk]);
       @snd[$sk] = ((uint64)$now, (uint64)$now);
     } else {
@@ -314,13 +350,13 @@ tracepoint:sock:sock_send_length /args->ret > 0/
   }
 }
 
-tracepoint:syscalls:sys_enter_close /@w[pid]/
+tracepoint:syscalls:sys_enter_close /${inTree}/
 {
   delete(@nosk[pid, (int64)args->fd]);
   $sk = @fdsk[pid, (int64)args->fd];
   if ($sk) {
     $s = @snd[$sk];
-    if ($s.0) { @send_n = count(); @send_ns = sum($s.1 - $s.0); }
+    if ($s.0) { ${addSums('kr', { send_n: '1', send_ns: '$s.1 - $s.0' })} }
     $r = @rq[$sk];
     $t = $r.1;
     if ($r.0 && !@shared[$t]) {

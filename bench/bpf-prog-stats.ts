@@ -1,0 +1,65 @@
+/**
+ * The kernel's own account of what each BPF program of a bpftrace child costs: with kernel.bpf_stats_enabled=1 the
+ * kernel counts every run of every program and the ns it took (`bpftool prog show`: run_cnt, run_time_ns), and
+ * `bpftool perf show` says which tracepoint each program is attached to and by which process. The best evidence of
+ * where a tracer's cost is, probe by probe; the stats' own clock reads add ~2 x 20 ns a run, so the throughput of a
+ * trial that takes them is not the one to quote.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+
+/** Turns the kernel's BPF run-time accounting on; returns what turns it back to what it was. */
+export function enableBpfStats(): () => void {
+  const was = readFileSync(STATS, 'utf8').trim();
+  writeFileSync(STATS, '1');
+  return () => writeFileSync(STATS, was);
+}
+
+/** One tracepoint's programs (bpftrace attaches one per probe and attach point). */
+export interface ProbeCost {
+  tracepoint: string;
+  runs: number;
+  ns: number;
+}
+
+const ppid = (pid: number): number | null => {
+  try {
+    // The command may hold spaces and parentheses: the fields after its closing one are fixed.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+};
+
+const bpftool = <T>(...args: string[]): T => JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+
+/** The cumulative run count and time of each tracepoint's programs loaded by children of `parent`, costliest first. */
+export function probeCosts(parent: number): ProbeCost[] {
+  const links = bpftool<{ pid: number; prog_id: number; tracepoint?: string }[]>('perf', 'show');
+  const mine = new Map<number, string>();
+  for (const l of links) if (l.tracepoint !== undefined && ppid(l.pid) === parent) mine.set(l.prog_id, l.tracepoint);
+  const byTp = new Map<string, ProbeCost>();
+  for (const p of bpftool<{ id: number; run_cnt?: number; run_time_ns?: number }[]>('prog', 'show')) {
+    const tp = mine.get(p.id);
+    if (tp === undefined) continue;
+    const c = byTp.get(tp) ?? { tracepoint: tp, runs: 0, ns: 0 };
+    c.runs += p.run_cnt ?? 0;
+    c.ns += p.run_time_ns ?? 0;
+    byTp.set(tp, c);
+  }
+  return [...byTp.values()].sort((a, b) => b.ns - a.ns);
+}
+
+/** The table: per tracepoint, runs a second, ns a run, CPU µs a second and a request. */
+export function probeCostTable(costs: ProbeCost[], seconds: number, requests: number): string {
+  const rows = [...costs, { tracepoint: 'all', runs: costs.reduce((a, c) => a + c.runs, 0), ns: costs.reduce((a, c) => a + c.ns, 0) }];
+  const lines = rows.map(
+    (c) =>
+      `    ${c.tracepoint.padEnd(22)} ${(c.runs / seconds).toFixed(0).padStart(8)} runs/s ${(c.runs ? c.ns / c.runs : 0).toFixed(0).padStart(6)} ns/run ` +
+      `${(c.ns / seconds / 1e3).toFixed(0).padStart(7)} µs/s ${(requests ? c.ns / requests / 1e3 : 0).toFixed(2).padStart(6)} µs/req`,
+  );
+  return lines.join('\n');
+}
