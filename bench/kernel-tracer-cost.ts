@@ -122,7 +122,7 @@ async function trial(t: Target, pid: number, port: number, seconds: number, trac
   const tracedFrom = performance.now();
   const s0 = switches();
   const t0 = performance.now();
-  const { done } = runWindowed({ url: `http://127.0.0.1:${port}/`, connections: t.connections, warmupSeconds: 1, seconds, pid, helpers: [] }, () => false);
+  const { done } = runWindowed({ url: `http://127.0.0.1:${port}/`, connections: t.connections, warmupSeconds: 1, seconds, pids: [pid], helpers: [] }, () => false);
   const { result, window } = await done;
   const switchesPerS = (switches() - s0) / ((performance.now() - t0) / 1000);
   if (tracer && probeStats) {
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     try {
       await waitListening(port);
       process.stderr.write(`${t.name}: warming up ${t.warmupSeconds} s\n`);
-      await runWindowed({ url: `http://127.0.0.1:${port}/`, connections: t.connections, warmupSeconds: 0, seconds: t.warmupSeconds, pid: child.pid!, helpers: [] }, () => false).done;
+      await runWindowed({ url: `http://127.0.0.1:${port}/`, connections: t.connections, warmupSeconds: 0, seconds: t.warmupSeconds, pids: [child.pid!], helpers: [] }, () => false).done;
       const trials: Trial[] = [];
       for (let r = 0; r < rounds; r++) {
         // Alternating which goes first, so that a drift of the VM falls on both alike.

@@ -63,8 +63,23 @@ export async function waitForQuietMachine(
 }
 
 /**
- * CPU seconds so far: a server's, the bench's helper processes' (the first is the trial's downstream tier: the
- * backend, or the plain app's upstream), this process's (the generator, the collector), the machine's.
+ * CPU seconds `pids` have used so far, together: a server that is a tree of processes (prefork's workers beside the
+ * process that forked them) as one. Null when any of them is gone: a sum without it would undercount.
+ */
+export function processesCpuSeconds(pids: readonly number[]): number | null {
+  let sum = 0;
+  for (const pid of pids) {
+    const s = processCpuSeconds(pid);
+    if (s === null) return null;
+    sum += s;
+  }
+  return sum;
+}
+
+/**
+ * CPU seconds so far: a server's (all its processes), the bench's helper processes' (the first is the trial's
+ * downstream tier: the backend, or the plain app's upstream), this process's (the generator, the collector), the
+ * machine's.
  */
 export interface CpuSnapshot {
   server: number | null;
@@ -73,10 +88,10 @@ export interface CpuSnapshot {
   machine: MachineCpu | null;
 }
 
-export function cpuSnapshot(serverPid: number, helperPids: readonly number[]): CpuSnapshot {
+export function cpuSnapshot(serverPids: readonly number[], helperPids: readonly number[]): CpuSnapshot {
   const self = process.cpuUsage();
   return {
-    server: processCpuSeconds(serverPid),
+    server: processesCpuSeconds(serverPids),
     helpers: helperPids.map(processCpuSeconds),
     self: (self.user + self.system) / 1e6,
     machine: machineCpuSeconds(),

@@ -38,17 +38,21 @@ async function waitUntil(done: () => boolean, timeoutMs: number, checkAborted: (
   }
 }
 
-/** The agent's exported request counts for this server, once the interval the load ended in has arrived. */
-export async function verifyAgent(trial: Trial, pid: number, reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
+/**
+ * The agent's exported request counts for this server, summed over its processes (prefork: an agent in each
+ * worker), once the interval the load ended in has arrived from every one of them.
+ */
+export async function verifyAgent(trial: Trial, pids: readonly number[], reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
   const last = intervalIndex(monoMs(), intervalMs);
-  await waitUntil(() => reports.intervals(pid).some((i) => i.index >= last), intervalMs * LAST_INTERVAL_TIMEOUT_INTERVALS, checkAborted);
-  const list = reports.intervals(pid);
+  const arrived = () => pids.every((pid) => reports.intervals(pid).some((i) => i.index >= last));
+  await waitUntil(arrived, intervalMs * LAST_INTERVAL_TIMEOUT_INTERVALS, checkAborted);
+  const list = pids.flatMap((pid) => reports.intervals(pid));
   trial.seenWhat = 'agent-counted requests';
   // With per-thread data the agent's threads each carry their own requests; without, the process context does.
   trial.seen = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.requests, 0), 0);
   const downstreamMs = list.reduce((n, i) => n + i.contexts.reduce((m, c) => m + c.stage_ms.downstream, 0), 0);
   trial.downstreamMsPerRequest = trial.seen > 0 ? downstreamMs / trial.seen : null;
-  if (list.length === 0) trial.problems.push(`the agent (pid ${pid}) exported no interval to the collector`);
+  for (const pid of pids) if (reports.intervals(pid).length === 0) trial.problems.push(`the agent (pid ${pid}) exported no interval to the collector`);
   const errors = list.reduce((n, i) => n + i.agent_errors, 0);
   const dropped = list.reduce((n, i) => n + i.dropped, 0);
   if (errors > 0) trial.problems.push(`the agent counted ${errors} errors in its callbacks`);
@@ -57,15 +61,17 @@ export async function verifyAgent(trial: Trial, pid: number, reports: AgentRepor
 }
 
 /**
- * Exemplar spans of this server at the collector, against what the agent's intervals say it kept. Per thread and
- * interval it keeps the EX_SLOWEST slowest requests (all of them when fewer), which is exact, and a random sample,
- * which may leave a slot empty (about 2/n in an interval of n requests), so only the slowest are checked. Waits for
- * the last interval's spans, which trail its metrics by up to an interval.
+ * Exemplar spans of this server's processes at the collector, against what the agents' intervals say they kept. Per
+ * thread and interval an agent keeps the EX_SLOWEST slowest requests (all of them when fewer), which is exact, and a
+ * random sample, which may leave a slot empty (about 2/n in an interval of n requests), so only the slowest are
+ * checked. Waits for the last interval's spans, which trail its metrics by up to an interval.
  */
-export async function verifyExemplars(trial: Trial, pid: number, reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
-  const expectedSlowest = reports.intervals(pid).reduce((n, i) => n + i.contexts.reduce((m, c) => m + Math.min(c.requests, EX_SLOWEST), 0), 0);
-  await waitUntil(() => reports.exemplars(pid).slowest >= expectedSlowest, intervalMs * EXEMPLAR_TIMEOUT_INTERVALS, checkAborted);
-  trial.exemplars = { ...reports.exemplars(pid), expectedSlowest };
+export async function verifyExemplars(trial: Trial, pids: readonly number[], reports: AgentReports, intervalMs: number, checkAborted: () => void): Promise<void> {
+  const intervals = pids.flatMap((pid) => reports.intervals(pid));
+  const expectedSlowest = intervals.reduce((n, i) => n + i.contexts.reduce((m, c) => m + Math.min(c.requests, EX_SLOWEST), 0), 0);
+  const spans = () => pids.map((pid) => reports.exemplars(pid)).reduce((a, b) => ({ slowest: a.slowest + b.slowest, sampled: a.sampled + b.sampled }));
+  await waitUntil(() => spans().slowest >= expectedSlowest, intervalMs * EXEMPLAR_TIMEOUT_INTERVALS, checkAborted);
+  trial.exemplars = { ...spans(), expectedSlowest };
 }
 
 /** A preload's answer to one question over IPC (the OTel and prom-client variants count what they saw). */
@@ -97,6 +103,7 @@ export function expectations(model: BenchModel, workload: BenchCase['workload'])
   const plain = isPlainApp(w);
   return {
     otelServerSpans: model.nodeHttp,
+    preloadUnreachable: model.preloadUnreachable,
     otelClientSpans: plain && w.client === 'http',
     otelUnseenCalls:
       plain && w.client === 'fetch'

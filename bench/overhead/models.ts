@@ -7,7 +7,7 @@ import type { WorkloadId } from './workloads.js';
 
 export interface BenchModel {
   /** A reference model's id, or the plain app's. */
-  id: Extract<ModelId, 'event-loop' | 'thread-pool'> | 'plain-app';
+  id: Extract<ModelId, 'event-loop' | 'thread-pool' | 'prefork'> | 'plain-app';
   /** ModelServerOptions.size; none for the event loop and the plain app. */
   size?: Record<string, number>;
   /** autocannon's connections, all keep-alive. */
@@ -19,6 +19,13 @@ export interface BenchModel {
    * OpenTelemetry's HttpInstrumentation makes no server span: its figure is then the cost of a loaded SDK alone.
    */
   nodeHttp: boolean;
+  /**
+   * Null where the server's first process serves the requests. Where processes it forked serve them (prefork's
+   * workers), why a preload there cannot be asked over IPC what it saw. Either way the server is its whole process
+   * tree: each process loads the variant's preload, the agent in each exports on its own (summed), and CPU per
+   * request is over every process.
+   */
+  preloadUnreachable: string | null;
   /** SRVLENS_MODEL in the agent's variants. */
   agentModel: ModelId;
   /** The workloads it runs, in order. */
@@ -38,8 +45,9 @@ export interface BenchModel {
  */
 const WARMUP = { oneIsolate: 3, threadPool: 16 } as const;
 
-/** The tour's thread pool (scenarios/tour.yaml: thread-pool-8). */
+/** The tour's thread pool and prefork (scenarios/tour.yaml: thread-pool-8, prefork-4). */
 const POOL_THREADS = 8;
+const PREFORK_PROCESSES = 4;
 
 export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
   'event-loop': {
@@ -47,6 +55,7 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     connections: 50,
     warmupSeconds: WARMUP.oneIsolate,
     nodeHttp: true,
+    preloadUnreachable: null,
     agentModel: 'event-loop',
     workloads: ['hello', 'default'],
     load: '50 keep-alive connections: far more than one thread needs to stay busy',
@@ -60,9 +69,24 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     connections: POOL_THREADS,
     warmupSeconds: WARMUP.threadPool,
     nodeHttp: false,
+    preloadUnreachable: null,
     agentModel: 'thread-pool',
     workloads: ['hello', 'default'],
     load: `${POOL_THREADS} keep-alive connections, one per pool thread (a thread serves its connection to the end)`,
+  },
+  prefork: {
+    id: 'prefork',
+    size: { processes: PREFORK_PROCESSES },
+    // As the pool's threads: a worker serves its connection until the client closes it (prefork-child.ts).
+    connections: PREFORK_PROCESSES,
+    // Four isolates (one a worker) at a quarter of the rate each, like the pool's nine at an eighth: its warm-up,
+    // not measured apart for prefork.
+    warmupSeconds: WARMUP.threadPool,
+    nodeHttp: false,
+    preloadUnreachable: "its workers' only thread blocks in accept (prefork-child.ts), so no preload there answers over IPC",
+    agentModel: 'prefork',
+    workloads: ['hello', 'default'],
+    load: `${PREFORK_PROCESSES} keep-alive connections, one per worker process (a worker serves its connection to the end)`,
   },
   // An application as users write it (plain-app.ts: no srvlens import, no stage marks), whose handler waits on an
   // outgoing HTTP call: the agent's automatic downstream timing runs here, and with it the AsyncLocalStorage that
@@ -73,6 +97,7 @@ export const BENCH_MODELS: Readonly<Record<BenchModel['id'], BenchModel>> = {
     connections: 50,
     warmupSeconds: WARMUP.oneIsolate,
     nodeHttp: true,
+    preloadUnreachable: null,
     agentModel: 'event-loop',
     workloads: ['http', 'fetch'],
     load: '50 keep-alive connections, as for the event loop, to an unmodified node:http app (plain-app.ts) that makes one outgoing call per request',

@@ -30,8 +30,8 @@ export interface Trial {
   variant: VariantId;
   reqPerSec: number;
   /**
-   * The server process's CPU (user + system, all threads) per response over the measured run, µs; null without
-   * /proc. Steal time and the generator's share of the cores move throughput much more than this.
+   * The server's CPU (user + system, every thread of every process) per response over the measured run, µs; null
+   * without /proc. Steal time and the generator's share of the cores move throughput much more than this.
    */
   cpuUsPerRequest: number | null;
   /** The server's CPU seconds per wall second over the measured run, in %: under ~90 % the generator was the limit. */
@@ -204,6 +204,11 @@ export interface CaseExpectations {
    * design: said plainly, not failed, since that is what a user of that server would get.
    */
   otelServerSpans: boolean;
+  /**
+   * Where the processes that serve cannot be asked what the OTel and prom-client preloads saw (BenchModel): why.
+   * Null where they are asked.
+   */
+  preloadUnreachable: string | null;
   /** Whether each request makes one node:http call, which HttpInstrumentation makes a CLIENT span of. */
   otelClientSpans: boolean;
   /** Where the server makes calls OTel does not see (fetch, without an undici instrumentation): why, for the report. */
@@ -242,7 +247,9 @@ function checksOf(trials: Trial[], expect: CaseExpectations): string[] {
     }
     if (variant === 'prom-client' && !expect.otelServerSpans) {
       // Its histogram is observed from node:http's request channel, as an app's middleware would be.
-      lines.push(seen === 0 ? 'prom-client: 0 observations: this model does not use node:http (prom-client/none is the cost of the loaded library alone)' : `prom-client: ${seen} observations on a model that does not use node:http: unexpected, look into it`);
+      const unseen = 'this model does not use node:http (prom-client/none is the cost of the loaded library alone)';
+      if (expect.preloadUnreachable !== null) lines.push(`prom-client: not run: ${unseen}; not counted: ${expect.preloadUnreachable}`);
+      else lines.push(seen === 0 ? `prom-client: 0 observations: ${unseen}` : `prom-client: ${seen} observations on a model that does not use node:http: unexpected, look into it`);
       continue;
     }
     lines.push(seenLine(`${variant}: ${mine[0].seenWhat ?? 'requests'}: ${seen} for ${responses} responses`, seen, responses));
@@ -259,6 +266,9 @@ function checksOf(trials: Trial[], expect: CaseExpectations): string[] {
 
 /** `servers`: SERVER spans over the otel trials. */
 function otelChecks(trials: Trial[], servers: number, responses: number, expect: CaseExpectations): string[] {
+  if (!expect.otelServerSpans && expect.preloadUnreachable !== null) {
+    return [`otel: spans not counted: this model does not use node:http, so HttpInstrumentation makes none (otel/none is the cost of the loaded SDK alone), and ${expect.preloadUnreachable}`];
+  }
   if (!expect.otelServerSpans) {
     return [
       servers === 0

@@ -20,9 +20,9 @@ export interface WindowedRun {
   connections: number;
   warmupSeconds: number;
   seconds: number;
-  /** The server, and our other processes whose CPU the snapshots take apart from it (cpuSnapshot). */
-  pid: number;
-  helpers: number[];
+  /** The server's processes, and our other processes whose CPU the snapshots take apart from it (cpuSnapshot). */
+  pids: readonly number[];
+  helpers: readonly number[];
 }
 
 /** Load goes on this long after the measured window closes, so that the window never sees the load wind down. */
@@ -43,7 +43,7 @@ export const answered = (r: autocannon.Result): number => r['2xx'] + r.non2xx;
  * `aborted()` says so.
  */
 export function runWindowed(run: WindowedRun, aborted: () => boolean): { load: autocannon.Instance; done: Promise<{ result: autocannon.Result; window: MeasuredWindow }> } {
-  const { url, connections, warmupSeconds, seconds, pid, helpers } = run;
+  const { url, connections, warmupSeconds, seconds, pids, helpers } = run;
   let load!: autocannon.Instance;
   const done = new Promise<{ result: autocannon.Result; window: MeasuredWindow }>((resolve, reject) => {
     let ok = 0;
@@ -51,10 +51,10 @@ export function runWindowed(run: WindowedRun, aborted: () => boolean): { load: a
     let before: { snap: CpuSnapshot; at: number } | null = null;
     let window: MeasuredWindow | null = null;
     const open = setTimeout(() => {
-      before = { snap: cpuSnapshot(pid, helpers), at: performance.now() };
+      before = { snap: cpuSnapshot(pids, helpers), at: performance.now() };
     }, warmupSeconds * 1000);
     const close = setTimeout(() => {
-      if (before) window = { before: before.snap, after: cpuSnapshot(pid, helpers), seconds: (performance.now() - before.at) / 1000, ok, answered: answeredInWindow };
+      if (before) window = { before: before.snap, after: cpuSnapshot(pids, helpers), seconds: (performance.now() - before.at) / 1000, ok, answered: answeredInWindow };
     }, (warmupSeconds + seconds) * 1000);
     load = autocannon({ url, connections, duration: warmupSeconds + seconds + WINDOW_TAIL_SECONDS }, (err, result) => {
       clearTimeout(open);

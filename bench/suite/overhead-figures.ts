@@ -104,7 +104,7 @@ function promClientFigure(label: string, trials: Trial[], srvlens: number[], pro
   const name = `${label}: srvlens cost, below prom-client's`;
   if (!trials.some((t) => t.variant === PROM_CLIENT)) return notRun(BENCH, name, '%', 'agent-overhead has no prom-client variant yet', null);
   // A server that does not go through node:http gives prom-client's histogram nothing to observe: no anchor there.
-  const unseen = checks.find((l) => l.startsWith(`${PROM_CLIENT}: 0 observations`));
+  const unseen = checks.find((l) => l.startsWith(`${PROM_CLIENT}: 0 observations`) || l.startsWith(`${PROM_CLIENT}: not run`));
   if (unseen !== undefined) return notRun(BENCH, name, '%', unseen.slice(PROM_CLIENT.length + 2), null);
   const promMedian = figure({ bench: BENCH, name, unit: '%', samples: prom }).median;
   const target: Target | null = promMedian === null ? null : { op: '<=', value: promMedian, against: "prom-client's, same run" };

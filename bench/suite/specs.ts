@@ -83,18 +83,23 @@ export const SPECS: BenchSpec[] = [
   {
     id: 'agent-overhead',
     entry: 'agent-overhead.js',
-    // Quick: the thread pool's 16 s warm-up per trial makes one round of it cost as much as two of the others.
+    // Quick: the thread pool's and prefork's 16 s warm-up per trial makes one round of them cost as much as two of
+    // the others, and prefork runs its default workload only (the tighter target), to keep --quick under 10 minutes.
     runs: (quick) =>
       quick
         ? [
             overheadRun(['--model', 'event-loop', '--rounds', '2'], true),
             overheadRun(['--model', 'thread-pool', '--rounds', '1'], true),
+            overheadRun(['--model', 'prefork', '--workload', 'default', '--rounds', '1'], true),
             overheadRun(['--model', 'plain-app', '--workload', 'http', '--rounds', '1'], true),
           ]
         : [overheadRun(['--model', 'all', '--rounds', '3'], false)],
-    planned: ['event-loop', 'thread-pool'].flatMap((m) => ['hello', 'default'].map((w) => ({ name: `${m} ${w}: srvlens throughput cost`, unit: '%' }))),
+    planned: ['event-loop', 'thread-pool', 'prefork'].flatMap((m) => ['hello', 'default'].map((w) => ({ name: `${m} ${w}: srvlens throughput cost`, unit: '%' }))),
     figures: (json) => overheadFigures(json as OverheadJson[]),
-    quickLeavesOut: [{ name: 'plain-app fetch: srvlens throughput cost', unit: '%', why: '--quick runs the plain app with its http client only' }],
+    quickLeavesOut: [
+      { name: 'plain-app fetch: srvlens throughput cost', unit: '%', why: '--quick runs the plain app with its http client only' },
+      { name: 'prefork hello: srvlens throughput cost', unit: '%', why: '--quick runs prefork with its default workload only' },
+    ],
     timeoutS: 40 * 60,
   },
   {

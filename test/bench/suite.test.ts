@@ -3,6 +3,9 @@
  * targets live in bench/, never in tests).
  */
 import { describe, expect, it } from 'vitest';
+import { expectations } from '../../bench/overhead/checks.js';
+import { BENCH_MODELS } from '../../bench/overhead/models.js';
+import { summariseCase, type Trial } from '../../bench/overhead/summary.js';
 import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
 import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
 import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
@@ -37,6 +40,13 @@ describe('figures', () => {
     expect(notRun('k', 'ratio', 'x', 'needs root').note).toBe('needs root');
   });
 });
+
+/** A trial as agent-overhead records it, for summariseCase. */
+const fullTrial: Trial = {
+  model: 'event-loop', workload: 'hello', round: 0, slot: 0, variant: 'none', reqPerSec: 1000, cpuUsPerRequest: 100, serverBusyPct: 99,
+  downstreamBusyPct: null, otherCpuPct: 1, stealPct: 0, responses: 1000, errors: 0, non2xx: 0, seen: null, seenWhat: null,
+  downstreamMsPerRequest: null, otelClientSpans: null, exemplars: null, problems: [],
+};
 
 describe('agent-overhead figures', () => {
   const trial = (variant: string, round: number, reqPerSec: number, cpu: number, otherCpuPct = 1) => ({
@@ -77,6 +87,15 @@ describe('agent-overhead figures', () => {
     const unseen = 'prom-client: 0 observations: this model does not use node:http (prom-client/none is the cost of the loaded library alone)';
     const raw: OverheadJson = { ...withProm, cases: [{ ...withProm.cases[0], checks: [...withProm.cases[0].checks, unseen] }] };
     expect(overheadFigures([raw]).find((f) => f.name.includes('prom-client'))).toMatchObject({ verdict: 'not run', note: unseen.slice('prom-client: '.length) });
+  });
+
+  it("say why prom-client's anchor was not run on prefork, whose workers cannot be asked, in the bench's own words", () => {
+    const trials = (['none', 'prom-client'] as const).map((variant) => ({ ...fullTrial, model: 'prefork', variant }));
+    const { checks } = summariseCase('prefork', 'hello', expectations(BENCH_MODELS.prefork, 'hello'), trials);
+    const line = checks.find((l) => l.startsWith('prom-client'))!;
+    expect(line).toMatch(/^prom-client: not run: this model does not use node:http.*blocks in accept/);
+    const json: OverheadJson = { cases: [{ model: 'prefork', workload: 'hello', checks }], trials: [...trials, { ...trials[0], variant: 'srvlens' }] };
+    expect(overheadFigures([json]).find((f) => f.name.includes('prom-client'))).toMatchObject({ verdict: 'not run', note: line.slice('prom-client: '.length) });
   });
 
   it("take issue 18's targets: 2 % on default, 5 % on hello, exemplars 5 % on default", () => {
