@@ -7,6 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { parseStat } from '../agents/proc/proc-parse.js';
+import { readProcText } from '../agents/proc/proc-read.js';
 
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
 
@@ -25,13 +27,8 @@ export interface ProbeCost {
 }
 
 const ppid = (pid: number): number | null => {
-  try {
-    // The command may hold spaces and parentheses: the fields after its closing one are fixed.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
+  const stat = readProcText(`/proc/${pid}/stat`);
+  return stat === null ? null : (parseStat(stat)?.ppid ?? null);
 };
 
 const bpftool = <T>(...args: string[]): T => JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;

@@ -62,10 +62,11 @@ export class RecordingIndex implements Timeline {
         damage = entry.damage.message;
         break;
       }
-      if (entry.type === 'summary') {
-        const run = runs.get(entry.summary.run);
-        if (!run) continue;
-        noteFrame(run.info, entry.summary);
+      if (entry.type === 'summary' || entry.record.kind === 'frame') {
+        const frame = entry.type === 'summary' ? entry.summary : frameSummary(entry.record as Frame);
+        const run = runs.get(frame.run);
+        if (!run) continue; // a frame of a run that never started cannot be shown under any server
+        noteFrame(run.info, frame);
         run.offsets.push(entry.offset);
         run.lengths.push(entry.bytes);
         continue;
@@ -79,12 +80,6 @@ export class RecordingIndex implements Timeline {
         host = r.host;
       } else if (r.kind === 'run-start') {
         runs.set(r.run, { info: newRunInfo(r), offsets: [], lengths: [] });
-      } else if (r.kind === 'frame') {
-        const run = runs.get(r.run);
-        if (!run) continue; // a frame of a run that never started cannot be shown under any server
-        noteFrame(run.info, frameSummary(r));
-        run.offsets.push(entry.offset);
-        run.lengths.push(entry.bytes);
       } else if (r.kind === 'run-end') {
         const run = runs.get(r.run);
         if (run) run.info.ended = { ok: r.ok, error: r.error };

@@ -1,39 +1,29 @@
 /**
  * Issue 19's overload test, its measuring parts: a reference server's capacity, its normal latency, its process
- * group's memory and contexts from /proc while the flood runs, and how long after the flood its latency is normal
+ * tree's memory and contexts from /proc while the flood runs, and how long after the flood its latency is normal
  * again. Everything is read from outside the server (a plain client, /proc), so no agent's figure is trusted here.
  */
 import net from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readTreeSnapshot } from '../../agents/proc/tree-snapshot.js';
 import { runGenerator } from '../../src/load/generate.js';
 import type { GeneratorConfig, PhaseConfig } from '../../src/load/config.js';
 import type { GeneratorInterval } from '../../src/vocabulary/frames.js';
 
-const PAGE_BYTES = 4096;
-
-/** Resident memory (bytes) and contexts (threads, processes) of every live process in a process group. */
+/** Resident memory (bytes) and contexts (threads, processes) of a server's whole process tree. */
 export interface GroupSample {
   rss_bytes: number;
   threads: number;
   processes: number;
 }
 
-export function sampleGroup(pgid: number): GroupSample {
-  const s: GroupSample = { rss_bytes: 0, threads: 0, processes: 0 };
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // Fields after the command's closing parenthesis: state ppid pgrp ... num_threads is the 20th field overall.
-      const rest = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ');
-      if (rest[0] === 'Z' || Number(rest[2]) !== pgid) continue;
-      s.threads += Number(rest[17]);
-      s.processes++;
-      s.rss_bytes += Number(readFileSync(`/proc/${name}/statm`, 'utf8').split(' ')[1]) * PAGE_BYTES;
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return s;
+/** The tree of `root` as the /proc agent reads it (agents/proc/tree-snapshot.ts); zeros once it is gone. */
+export function sampleGroup(root: number): GroupSample {
+  const processes = readTreeSnapshot(root, 0, false)?.processes ?? [];
+  return {
+    rss_bytes: processes.reduce((s, p) => s + (p.rss_bytes ?? 0), 0),
+    threads: processes.reduce((s, p) => s + p.threads.length, 0),
+    processes: processes.length,
+  };
 }
 
 /**
@@ -102,11 +92,11 @@ export interface Flood {
 }
 
 /** Open loop at `rate` for `seconds`, at most `connections` at once; the generator is stopped dead at the end. */
-export async function flood(port: number, pgid: number, rate: number, seconds: number, connections: number): Promise<Flood> {
+export async function flood(port: number, root: number, rate: number, seconds: number, connections: number): Promise<Flood> {
   const intervals: GeneratorInterval[] = [];
   const samples: Flood['samples'] = [];
   const started = Date.now();
-  const sampler = setInterval(() => samples.push({ ...sampleGroup(pgid), at_s: (Date.now() - started) / 1000 }), 1000);
+  const sampler = setInterval(() => samples.push({ ...sampleGroup(root), at_s: (Date.now() - started) / 1000 }), 1000);
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), seconds * 1000);
   try {

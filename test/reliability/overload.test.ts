@@ -22,14 +22,14 @@ const CAPS: Partial<Record<string, { threads?: number; processes?: number }>> = 
 describe.each(MODEL_IDS)('%s at 10x its capacity (issue 19)', (model) => {
   it(`serves through ${FLOOD_S} s of it within its caps and memory, and is back to normal within ${RECOVERY_S} s`, async () => {
     const served = await serveModel(model);
-    const pgid = served.child.pid!;
+    const root = served.child.pid!;
     let stderr = '';
     served.child.stderr!.on('data', (d) => (stderr += d));
     try {
-      const idle = sampleGroup(pgid);
+      const idle = sampleGroup(root);
       const normalMs = await normalLatency(served.port);
       const capacity = await measuredCapacity(served.port, CAPACITY_USERS, 2);
-      const { intervals, samples } = await flood(served.port, pgid, 10 * capacity, FLOOD_S, FLOOD_CONNECTIONS);
+      const { intervals, samples } = await flood(served.port, root, 10 * capacity, FLOOD_S, FLOOD_CONNECTIONS);
       // "Normal": within twice the idle median, and never held to less than 2 ms of slack (a scheduler tick).
       const boundMs = Math.max(2 * normalMs, normalMs + 2);
       const recovered = await recoverySeconds(served.port, boundMs, RECOVERY_S);
