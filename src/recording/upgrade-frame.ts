@@ -13,7 +13,7 @@ import type { Frame } from '../vocabulary/index.js';
 
 type Loose = Record<string, unknown>;
 
-/** The schemas whose frames have µs sums and the old switch names; /3 frames are /4's (only the member changed). */
+/** The schemas whose frames have µs sums and the old switch names; /3 frames are /4's and /5's (only the member changed). */
 const BEFORE_MS = new Set(['srvlens.recording/1', 'srvlens.recording/2']);
 
 /** The frame itself, converted in place when `schema` is older than /3. */

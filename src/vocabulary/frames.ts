@@ -10,6 +10,8 @@ import type { StageName } from './parts.js';
 import type { ModelSeen } from './model-ids.js';
 
 /**
+ * /5: frames as /3; a frame's member also carries a CRC32 of its compressed bytes (src/recording/format.ts "SC"), so
+ * replay's index checks each member without inflating it. /4 files are read as they are, and checked by inflating.
  * /4: frames as /3; each frame's gzip member also carries a summary for indexes (src/recording/format.ts), so replay
  * opens a long recording without parsing its frames. /3 files are read as they are, and indexed by parsing them.
  * /3: every scalar time in a frame is ms (/1 and /2 had the stage, split, generator and backend sums in µs), and the
@@ -19,9 +21,9 @@ import type { ModelSeen } from './model-ids.js';
  * attach` shows it; /1 recorded one context per process (role `proc`, key pid). Contexts are read alike (summed,
  * listed), so a reader of /2 reads /1 as it is.
  */
-export const RECORDING_SCHEMA = 'srvlens.recording/4';
+export const RECORDING_SCHEMA = 'srvlens.recording/5';
 /** The schemas this srvlens reads. */
-export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', 'srvlens.recording/3', RECORDING_SCHEMA];
+export const READABLE_RECORDING_SCHEMAS: readonly string[] = ['srvlens.recording/1', 'srvlens.recording/2', 'srvlens.recording/3', 'srvlens.recording/4', RECORDING_SCHEMA];
 export const REPORT_SCHEMA = 'srvlens.report/2';
 
 export interface HostFacts {

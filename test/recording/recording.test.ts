@@ -11,6 +11,7 @@ import { iterateRecording, readRecording, type RecordingEntry } from '../../src/
 import { RecordingWriter } from '../../src/recording/writer.js';
 import { upgradeFrame } from '../../src/recording/upgrade-frame.js';
 import { RecordingIndex } from '../../dashboard/state/recording-index.js';
+import { smallRecording } from '../helpers/damaged-recordings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'srvlens-recording-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,6 +115,44 @@ async function entriesOf(path: string): Promise<RecordingEntry[]> {
 /** Offsets where each record's member ends, from the reader's own account of the intact file. */
 async function memberEnds(path: string): Promise<number[]> {
   return (await entriesOf(path)).flatMap((e) => (e.type === 'record' ? [e.offset + e.bytes] : []));
+}
+
+/** recording.test.ts's SMALL as srvlens wrote it under schema /4 (summaries, no SC check), at commit a178c03. */
+const V4_SMALL = 'test/recording/fixtures/small-v4.srvlens.gz';
+
+/**
+ * Every one-bit flip and every cut of `original`: iterateRecording must give the same account with summaries as
+ * without (the same members, the same damage, said the same way), or refuse the file both ways.
+ */
+async function expectSameAccounts(original: Buffer): Promise<void> {
+  const path = tempFile();
+  const account = async (summaries: boolean) => {
+    const out: string[] = [];
+    for await (const e of iterateRecording(path, { summaries })) out.push(e.type === 'damage' ? `damage ${e.damage.kind} ${e.damage.offset} ${e.damage.afterRecords}: ${e.damage.message}` : `${e.offset}+${e.bytes}`);
+    return out;
+  };
+  const variants = [
+    ...Array.from({ length: original.length }, (_, i) => () => {
+      const bytes = Buffer.from(original);
+      bytes[i] ^= 1 << i % 8;
+      return bytes;
+    }),
+    ...Array.from({ length: original.length }, (_, n) => () => original.subarray(0, n)),
+  ];
+  let compared = 0;
+  for (const make of variants) {
+    writeFileSync(path, make());
+    let plain: string[] | null;
+    try {
+      plain = await account(false);
+    } catch {
+      plain = null; // not a recording at all (the header's member): both refuse it
+    }
+    if (plain === null) await expect(account(true)).rejects.toThrow();
+    else expect(await account(true), `variant ${compared}`).toEqual(plain);
+    compared++;
+  }
+  expect(compared).toBe(2 * original.length);
 }
 
 describe('recording files', () => {
@@ -220,35 +259,39 @@ describe('recording files', () => {
   });
 
   it('say the same of a damaged file with summaries as without: at every flipped byte and every cut', async () => {
-    const original = readFileSync(writeRecording(SMALL));
+    // The frames' members are checked by their CRCs (/5): flips and cuts in the check, the summary and the data alike.
+    await expectSameAccounts(readFileSync(writeRecording(SMALL)));
+  });
+
+  it('read a /4 file as written, its frames as summaries checked by inflating them, and say the same of it damaged', async () => {
+    const records = [{ ...header, schema: 'srvlens.recording/4' }, ...SMALL.slice(1)];
+    expect(await readRecording(V4_SMALL)).toEqual({ header: records[0], records, damage: null });
+    const summarised: string[] = [];
+    for await (const entry of iterateRecording(V4_SMALL, { summaries: true })) summarised.push(entry.type);
+    expect(summarised).toEqual(['record', 'summary', 'summary', 'summary', 'summary', 'summary', 'record']);
+    await expectSameAccounts(readFileSync(V4_SMALL));
+  });
+
+  it('tell a flipped bit in a frame\'s check or its compressed bytes as the damage it is, in replay as in the report', async () => {
+    const small = await smallRecording(dir, 4);
     const path = tempFile();
-    const account = async (summaries: boolean) => {
-      const out: string[] = [];
-      for await (const e of iterateRecording(path, { summaries })) out.push(e.type === 'damage' ? `damage ${e.damage.kind} ${e.damage.offset} ${e.damage.afterRecords}` : `${e.offset}+${e.bytes}`);
-      return out;
-    };
-    const variants = [
-      ...Array.from({ length: original.length }, (_, i) => () => {
-        const bytes = Buffer.from(original);
-        bytes[i] ^= 1 << i % 8;
-        return bytes;
-      }),
-      ...Array.from({ length: original.length }, (_, n) => () => original.subarray(0, n)),
-    ];
-    let compared = 0;
-    for (const make of variants) {
-      writeFileSync(path, make());
-      let plain: string[] | null;
-      try {
-        plain = await account(false);
-      } catch {
-        plain = null; // not a recording at all (the header's member): both refuse it
+    const frames = small.records.flatMap((r, i) => (r.kind === 'frame' ? [i] : []));
+    for (const i of frames) {
+      const start = small.ends[i - 1];
+      // The SC subfield's CRC32 (format.ts: the fixed header, XLEN, SL, then SC's id and length), and a byte of deflate.
+      for (const at of [start + 24, start + 26, start + Math.floor((small.ends[i] - start) * 0.7)]) {
+        const bytes = Buffer.from(small.bytes);
+        bytes[at] ^= 0x10;
+        writeFileSync(path, bytes);
+        const { records, damage } = await readRecording(path);
+        expect(damage, `byte ${at}`).toMatchObject({ kind: 'corrupt', offset: start, afterRecords: i });
+        expect(records, `byte ${at}`).toEqual(small.records.slice(0, i));
+        const index = await RecordingIndex.open(path);
+        await index.close();
+        expect(index.damage, `byte ${at}`).toBe(damage!.message);
+        expect(index.runs()[0].frames, `byte ${at}`).toBe(i - frames[0]);
       }
-      if (plain === null) await expect(account(true)).rejects.toThrow();
-      else expect(await account(true), `variant ${compared}`).toEqual(plain);
-      compared++;
     }
-    expect(compared).toBe(2 * original.length);
   });
 
   it('report a record of unknown kind as damage', async () => {
