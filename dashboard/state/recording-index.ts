@@ -56,7 +56,8 @@ export class RecordingIndex implements Timeline {
     let damage: string | null = null;
     let schema = '';
     const runs = new Map<number, RunIndex>();
-    // Frames as the summaries their members carry (schema /4 on): checked, not parsed. Older files' are parsed.
+    // Frames as the summaries their members carry (schema /4 on): checked (/5 by their CRCs, /4 by inflating them),
+    // not parsed. Older files' are parsed.
     for await (const entry of iterateRecording(path, { summaries: true })) {
       if (entry.type === 'damage') {
         damage = entry.damage.message;
@@ -117,7 +118,8 @@ export class RecordingIndex implements Timeline {
     }
     const buffer = Buffer.alloc(r.lengths[pos]);
     await this.fh.read(buffer, 0, buffer.length, r.offsets[pos]);
-    // The indexing pass decoded this very member already, so a failure here means the file changed under us.
+    // The indexing pass checked this very member already (its CRCs, or inflated it), so a failure here means the file
+    // changed under us.
     const frame = upgradeFrame(JSON.parse(decodeMember(buffer)) as Frame, this.schema);
     this.cache.set(key, frame);
     if (this.cache.size > CACHE_FRAMES) this.cache.delete(this.cache.keys().next().value as string);

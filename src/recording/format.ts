@@ -12,7 +12,7 @@
  * From /5 a frame's member also carries "SC" before "SX": the CRC32 of the member's bytes after its header (the
  * deflate stream and gzip's trailer). With FHCRC over the header, every byte of the member is checked without
  * inflating it (memberIntact): the bytes are the ones the writer wrote, which is what inflating an hour of frames
- * (168 MB of JSON, ~0.7 s) checked for replay's index; a CRC32 of the 55 MB they compress to takes ~20 ms.
+ * (168 MB of JSON, ~0.7 s) checked for replay's index; a CRC32 of the 53 MB they compress to takes ~20 ms.
  */
 import { crc32, gunzipSync, gzipSync } from 'node:zlib';
 import type { Frame, RecordingRecord } from '../vocabulary/index.js';
@@ -92,7 +92,10 @@ export type MemberHeader =
   /** `partial`: the bytes are too few to tell, but what there is agrees with the format (a cut, not a corruption). */
   | { ok: false; partial: boolean; reason: string };
 
-/** Whether the bytes at `at` are `want`, or as much of it as there is. A loop: a subarray and equals per member cost 10 % of replay's index. */
+/**
+ * Whether the bytes at `at` are `want`, or as much of it as there is. A loop, not a subarray and equals: three of
+ * those per member made replay's open of an hour of 9 servers ~370 ms against ~325 (medians of 8, fresh processes).
+ */
 const agrees = (bytes: Buffer, at: number, want: Buffer): boolean => {
   for (let i = 0; i < want.length && at + i < bytes.length; i++) if (bytes[at + i] !== want[i]) return false;
   return true;

@@ -149,7 +149,8 @@ export async function* iterateRecording(path: string, options: { summaries?: boo
         continue;
       }
       if (summary && member.ok) {
-        // (Guarded: an async generator per member is 5 % of an index of /5 frames, which leave nothing pending.)
+        // Guarded: /5 frames leave nothing pending, and an async generator made per member for nothing made replay's
+        // open of an hour of 9 servers ~365 ms against ~325 (medians of 8, fresh processes).
         if (pending.length > 0 && !(yield* flush())) return;
         if (memberIntact(await file.bytes(at, member.length), member)) {
           yield { type: 'summary', summary, offset, bytes: member.length };
