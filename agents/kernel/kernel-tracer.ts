@@ -83,11 +83,11 @@ const NOT_BUILT = `the libbpf tracer is not built (sh native/bpf/build.sh; needs
  * throws KernelTracerUnavailable with the reason. Mounts tracefs when it is not (root only: the tracepoints are not
  * there without it, and it is not mounted at boot on every system).
  */
-export function kernelTracerAvailability(want: TracerBackend | undefined = backendFromEnv()): TracerCommand {
+export function kernelTracerAvailability(want: TracerBackend | undefined = backendFromEnv(), loader = LOADER): TracerCommand {
   if (process.platform !== 'linux') throw new KernelTracerUnavailable(`kernel tracer: needs Linux (this is ${process.platform})`);
   if (process.getuid?.() !== 0) throw new KernelTracerUnavailable('kernel tracer: needs root (eBPF tracepoints); run srvlens as root to see requests from the kernel');
   if (!existsSync(BTF)) throw new KernelTracerUnavailable(`kernel tracer: this kernel has no BTF (${BTF}), which the tracer reads its structures from`);
-  const command = tracerCommand(want);
+  const command = tracerCommand(want, loader);
   if (!existsSync(join(TRACEFS, 'events'))) {
     try {
       execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore', timeout: 5000 });
@@ -108,16 +108,16 @@ function backendFromEnv(): TracerBackend | undefined {
   throw new KernelTracerUnavailable(`kernel tracer: ${BACKEND_ENV}=${v} is neither libbpf nor bpftrace`);
 }
 
-function tracerCommand(want: TracerBackend | undefined, fallback: string | null = null): TracerCommand {
+function tracerCommand(want: TracerBackend | undefined, loader: string, fallback: string | null = null): TracerCommand {
   if (want !== 'bpftrace') {
-    if (executable(LOADER)) return { backend: 'libbpf', file: LOADER, fallback: null };
+    if (executable(loader)) return { backend: 'libbpf', file: loader, fallback: null };
     if (want === 'libbpf') throw new KernelTracerUnavailable(`kernel tracer: ${NOT_BUILT}`);
   }
+  // Asked for by name, bpftrace is no fallback, unless the libbpf tracer failed first (`fallback`).
+  const why = want === 'bpftrace' ? fallback : (fallback ?? NOT_BUILT);
   const bpftrace = onPath('bpftrace');
-  if (bpftrace === null) {
-    throw new KernelTracerUnavailable(`kernel tracer: ${want === 'bpftrace' ? '' : `${fallback ?? NOT_BUILT}, and `}bpftrace is not installed (apt-get install bpftrace)`);
-  }
-  return { backend: 'bpftrace', file: bpftrace, fallback: want === 'bpftrace' ? null : (fallback ?? NOT_BUILT) };
+  if (bpftrace === null) throw new KernelTracerUnavailable(`kernel tracer: ${why === null ? '' : `${why}, and `}bpftrace is not installed (apt-get install bpftrace)`);
+  return { backend: 'bpftrace', file: bpftrace, fallback: why };
 }
 
 export interface KernelTracer extends FrameSource {
@@ -147,6 +147,13 @@ export interface KernelTracerOptions {
   requests?: boolean;
   /** That backend only; by default $SRVLENS_KERNEL_TRACER, else libbpf, falling back to bpftrace. */
   backend?: TracerBackend;
+  /** The libbpf tracer's loader (tests give one that fails); LOADER by default. */
+  loader?: string;
+}
+
+/** Which backend traces, and why not the default one when it is not: for the line that says the tracer attached. */
+export function tracerBackendNote(t: Pick<KernelTracer, 'backend' | 'fallback'>): string {
+  return t.fallback === null ? t.backend : `${t.backend}: ${t.fallback}`;
 }
 
 /**
@@ -157,7 +164,7 @@ export interface KernelTracerOptions {
  */
 export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelTracer> {
   const want = o.backend ?? backendFromEnv();
-  const command = kernelTracerAvailability(want);
+  const command = kernelTracerAvailability(want, o.loader);
   const tree = treeOf(o.pid);
   if (command.backend === 'bpftrace') return await startBpftrace(command, tree, o);
   try {
@@ -165,7 +172,7 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
     return await follow(spawn(command.file, args, { stdio: ['ignore', 'pipe', 'pipe'] }), command, o);
   } catch (err) {
     if (want === 'libbpf' || !(err instanceof KernelTracerUnavailable)) throw err;
-    return await startBpftrace(tracerCommand('bpftrace', err.message.replace(/^kernel tracer: /, '')), tree, o);
+    return await startBpftrace(tracerCommand('bpftrace', command.file, err.message.replace(/^kernel tracer: /, '')), tree, o);
   }
 }
 

@@ -6,6 +6,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/build"
+PATH="$PATH:/usr/sbin"
 for tool in clang bpftool cc; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "native/bpf/build.sh: $tool is not installed (apt-get install clang bpftool libbpf-dev)" >&2; exit 1; }
 done
@@ -17,7 +18,6 @@ case "$(uname -m)" in
   *) echo "native/bpf/build.sh: $(uname -m) is not a target here (x86_64, aarch64)" >&2; exit 1 ;;
 esac
 mkdir -p "$out"
-PATH="$PATH:/usr/sbin"
 bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$out/vmlinux.h"
 clang -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$arch -Wall -I"$out" -I"$here" -c "$here/tracer.bpf.c" -o "$out/tracer.bpf.o"
 bpftool gen skeleton "$out/tracer.bpf.o" name srvlens_tracer > "$out/tracer.skel.h"
