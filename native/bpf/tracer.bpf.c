@@ -1,17 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel tracer as a libbpf program: the same figures as the bpftrace program of agents/kernel/tracer-program.ts
- * (read its header for what is timed from which tracepoint, and why), at a fraction of its cost. What makes it cheaper
- * (bench/README.md has the measured figures):
- *   - one struct per connection and one per thread, updated in place through the pointer a lookup returns (bpftrace
+ * (read its header for what is timed and why), at a fraction of its cost. What makes it cheaper (bench/README.md has
+ * the measured figures):
+ *   - no tracepoint on write, writev, sendto or close: a syscall tracepoint runs for every such call of every process
+ *     on the host, the load generator's included, and a perf-attached one costs ~330 ns a call before its program
+ *     does anything (measured here: write(2) to /dev/null 525 -> 858 ns). A response's first bytes are read at
+ *     tcp:tcp_sendmsg_locked (TCP's own, with the socket and the user's buffer in hand), a connection's end is its
+ *     state leaving ESTABLISHED by the server's close (sock:inet_sock_set_state), an outgoing connection its
+ *     SYN_SENT. Only accept's exit is a syscall tracepoint (no other event has the accepted socket), and while one is
+ *     attached every syscall of the host takes the traced path (~100 ns: getppid 462 -> 597 ns);
+ *   - one struct per connection and one per thread, updated in place through the pointer one lookup returns (bpftrace
  *     0.17 keeps each field in a map of its own and updates nothing in place: a call for every read and every write);
  *   - the tree's PIDs, the threads with a request open and the ports worth a look are bitmaps in global data: the
- *     test most runs end at (a write by the load generator, a switch of a thread nobody follows) costs no call;
+ *     test most runs end at (the load generator's half of each request, a switch of a thread nobody follows) costs
+ *     no call;
  *   - the sums are one per-CPU struct, added to in place;
- *   - BTF tracepoints (tp_btf) for the sock and sched events: no trace record is built before the program runs, and
- *     its arguments are the kernel's own pointers. The syscalls are classic tracepoints (they have no tp_btf of their
- *     own; raw_syscalls would run at every syscall of the host).
- * Tracepoints only: this kernel has no kprobe_events (../../../shared/PLATFORM.md).
+ *   - BTF tracepoints (tp_btf): no trace record is built before the program runs, and its arguments are the
+ *     kernel's own pointers.
+ * Tracepoints only: this kernel has no kprobes, and fentry/fexit fail to load with EPERM
+ * (../../../shared/PLATFORM.md; bpftrace says "kfunc/kretfunc not available").
+ *
+ * Where it differs from the bpftrace program: a response's prefix is read from any send on the socket (write,
+ * writev, send, sendmsg) that reaches TCP, outgoing connections are TCP's only (from SYN_SENT, not connect()), and a
+ * connection ends at the server's close or shutdown(SHUT_WR) (FIN_WAIT1, LAST_ACK) or a reset (CLOSE), not at close(2)
+ * of a descriptor (a socket shared by two descriptors ends once, at the last).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,8 +45,8 @@ __u64 start_bits[ID_WORDS];    /* those there at the start: only they can hold c
 __u64 inreq_bits[ID_WORDS];    /* threads with a request open, to follow across sched_switch */
 __u64 asleep_bits[ID_WORDS];   /* those of them switched away asleep, to time until their wake-up */
 __u64 listen_bits[PORT_WORDS]; /* the tree's listening ports at the start: the handshakes timed */
-/* Local ports of the sockets worth a lookup in softirq: listening ports, accepted and outgoing connections' (a port
- * set stays set: a stale one costs a lookup that finds nothing). */
+/* Local ports of the sockets worth a lookup: listening ports, accepted and outgoing connections' (a port set stays
+ * set: a stale one costs a lookup that finds nothing). */
 __u64 look_bits[PORT_WORDS];
 
 static __always_inline bool bit(__u64 *bits, __u32 words, __u32 i) {
@@ -51,20 +64,22 @@ static __always_inline void clear_bit(__u64 *bits, __u32 words, __u32 i) {
 /* What a connection's first answer said it is (tracer-program.ts's IS_HTTP, NOT_HTTP). */
 #define IS_HTTP 1
 #define NOT_HTTP 2
+/* The TCP states of include/net/tcp_states.h. */
 #define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
 #define TCP_SYN_RECV 3
+#define TCP_FIN_WAIT1 4
+#define TCP_CLOSE 7
+#define TCP_LAST_ACK 9
 #define AF_INET 2
 #define AF_INET6 10
-#define S_IFMT 0xf000
-#define S_IFSOCK 0xc000
-#define EINPROGRESS 115
 /* task_struct's sleeping state bits (S, D, T, t, X, Z, P): a task switched away in one of them is blocked. */
 #define SLEEPING_STATES 0x7f
 /* "HTTP" as the first four bytes of a write, read as a little-endian 32-bit number. */
 #define HTTP_LE 0x50545448
 #define DURATION_CLAMP_NS 60000000000ULL
 
-/* One connection, keyed by its struct sock. */
+/* One TCP connection of the tree (or on one of its ports, before it is accepted), keyed by its struct sock. */
 struct conn {
   __u64 est;       /* handshake done (softirq), until accepted */
   __u64 acc;       /* accepted at (1: adopted); 0: not accepted by the tree */
@@ -76,8 +91,9 @@ struct conn {
   __u64 os;        /* outgoing: the call's first write, */
   __u64 oa;        /* and its reply's first bytes */
   __u32 rq_tid;
-  __u32 http;
-  __u32 out;       /* a connection the tree opened */
+  __u8 http;
+  __u8 out;        /* a connection the tree opened */
+  __u8 sending;    /* within a send whose first bytes were looked at (tcp_sendmsg_locked runs once a segment) */
 };
 
 /* One thread of the tree that has read a request. */
@@ -90,20 +106,7 @@ struct thread {
   __u32 shared;
 };
 
-/* What a descriptor of the tree is. */
-#define FD_IN 1
-#define FD_OUT 2
-struct fd_key {
-  __u32 pid;
-  __s32 fd;
-};
-struct fd_val {
-  __u64 sk;
-  __u32 kind;
-  __u32 http; /* the connection's verdict, kept here too: the write needs no connection lookup */
-};
-
-/* LRU: a connection whose close the program never saw (its process exited) is evicted in time, not kept forever. */
+/* LRU: a connection whose end the program never saw is evicted in time, not kept forever. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
@@ -112,34 +115,11 @@ struct {
 } conns SEC(".maps");
 
 struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 65536);
-  __type(key, struct fd_key);
-  __type(value, struct fd_val);
-} fds SEC(".maps");
-
-/* Descriptors of the start processes found not to be a connection: not looked at again until closed. */
-struct {
-  __uint(type, BPF_MAP_TYPE_LRU_HASH);
-  __uint(max_entries, 16384);
-  __type(key, struct fd_key);
-  __type(value, __u8);
-} nosk SEC(".maps");
-
-struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 65536);
   __type(key, __u32);
   __type(value, struct thread);
 } threads SEC(".maps");
-
-/* connect()'s descriptor, from its entry to its exit, by thread. */
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 4096);
-  __type(key, __u32);
-  __type(value, __s32);
-} connecting SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -155,18 +135,16 @@ static __always_inline struct sums *my_sums(void) {
 
 static __always_inline __u32 current_tgid(void) { return bpf_get_current_pid_tgid() >> 32; }
 
-/* The struct sock of the calling process's descriptor `fd`, or 0 when it is no socket. */
-static __always_inline struct sock *fd_sock(int fd, bool check_socket) {
-  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-  struct file **fdarr = BPF_CORE_READ(task, files, fdt, fd);
-  struct file *file = 0;
-  if (bpf_probe_read_kernel(&file, sizeof(file), &fdarr[fd]) != 0 || file == 0) return 0;
-  if (check_socket && (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK) return 0;
-  struct socket *sock = BPF_CORE_READ(file, private_data);
-  return sock ? BPF_CORE_READ(sock, sk) : 0;
+/* A connection's entry, made empty when there is none yet (or null when the map is full and nothing can be evicted). */
+static __always_inline struct conn *new_conn(__u64 key) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (c) return c;
+  struct conn n = {};
+  bpf_map_update_elem(&conns, &key, &n, BPF_NOEXIST);
+  return bpf_map_lookup_elem(&conns, &key);
 }
 
-/* The thread's request has ended, or its connection closed: it is followed no more when none is open. */
+/* The thread's request has ended, or its connection: it is followed no more when none is open. */
 static __always_inline void request_done(struct thread *t, __u32 tid) {
   if (t->shared) return;
   if (--t->open <= 0) {
@@ -193,42 +171,77 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child) {
   return 0;
 }
 
+/* The connection is over for the server: its last answer's send ends, and the request open on it, if any. */
+static __always_inline void ended(__u64 key) {
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) return;
+  if (c->acc) {
+    struct sums *s = my_sums();
+    if (s && c->snd_first) {
+      s->kr[KR_SEND_N]++;
+      s->kr[KR_SEND_NS] += c->snd_last - c->snd_first;
+    }
+    if (c->rq) {
+      __u32 tid = c->rq_tid;
+      struct thread *t = bpf_map_lookup_elem(&threads, &tid);
+      if (t) request_done(t, tid);
+    }
+  }
+  bpf_map_delete_elem(&conns, &key);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int newstate) {
-  if (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_RECV || !PORT_BIT(listen_bits, sk->__sk_common.skc_num)) return 0;
+  __u16 port = sk->__sk_common.skc_num;
   __u64 key = (__u64)sk;
-  struct conn c = {.est = bpf_ktime_get_ns()};
-  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_RECV) {
+    // In softirq: a handshake done on a listening port of the tree, to be accepted.
+    if (!PORT_BIT(listen_bits, port)) return 0;
+    struct conn c = {.est = bpf_ktime_get_ns()};
+    bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  } else if (newstate == TCP_SYN_SENT) {
+    // In connect(), by the connecting process, before its local port is chosen: that is looked at once established.
+    if (!ID_BIT(tree_bits, current_tgid())) return 0;
+    struct conn c = {.out = 1};
+    bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
+  } else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
+    if (bpf_map_lookup_elem(&conns, &key)) set_bit(look_bits, PORT_WORDS, port);
+  } else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+    if (PORT_BIT(look_bits, port)) ended(key);
+  }
   return 0;
 }
 
+/* The struct sock of the calling process's descriptor `fd`, or 0. */
+static __always_inline struct sock *fd_sock(int fd) {
+  struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+  struct file **fdarr = BPF_CORE_READ(task, files, fdt, fd);
+  struct file *file = 0;
+  if (bpf_probe_read_kernel(&file, sizeof(file), &fdarr[fd]) != 0 || file == 0) return 0;
+  struct socket *sock = BPF_CORE_READ(file, private_data);
+  return sock ? BPF_CORE_READ(sock, sk) : 0;
+}
+
 static __always_inline int accepted(struct trace_event_raw_sys_exit *ctx) {
-  __u32 pid = current_tgid();
   int fd = ctx->ret;
-  if (fd < 0 || !ID_BIT(tree_bits, pid)) return 0;
-  struct sock *sk = fd_sock(fd, false);
+  if (fd < 0 || !ID_BIT(tree_bits, current_tgid())) return 0;
+  struct sock *sk = fd_sock(fd);
   struct sums *s = my_sums();
   if (!sk || !s) return 0;
-  __u64 now = bpf_ktime_get_ns(), key = (__u64)sk;
+  __u64 now = bpf_ktime_get_ns();
+  struct conn *c = new_conn((__u64)sk);
+  if (!c) return 0;
   s->accepts++;
-  struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (c) {
-    if (c->est) {
-      s->aq_n++;
-      s->aq_ns += now - c->est;
-    }
-    __u64 arr = c->arr;
-    __builtin_memset(c, 0, sizeof(*c));
-    c->acc = now;
-    c->arr = arr;
-  } else {
-    struct conn n = {.acc = now};
-    bpf_map_update_elem(&conns, &key, &n, BPF_ANY);
+  if (c->est) {
+    s->aq_n++;
+    s->aq_ns += now - c->est;
   }
+  // Bytes that arrived before the accept stay: the first request waited from the accept on.
+  __u64 arr = c->arr;
+  __builtin_memset(c, 0, sizeof(*c));
+  c->acc = now;
+  c->arr = arr;
   set_bit(look_bits, PORT_WORDS, BPF_CORE_READ(sk, __sk_common.skc_num));
-  struct fd_key k = {.pid = pid, .fd = fd};
-  struct fd_val v = {.sk = key, .kind = FD_IN};
-  bpf_map_update_elem(&fds, &k, &v, BPF_ANY);
   return 0;
 }
 
@@ -237,39 +250,6 @@ int on_accept4(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx); }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int on_accept(struct trace_event_raw_sys_exit *ctx) { return accepted(ctx); }
-
-SEC("tracepoint/syscalls/sys_enter_connect")
-int on_connect_enter(struct trace_event_raw_sys_enter *ctx) {
-  if (!ID_BIT(tree_bits, current_tgid())) return 0;
-  __u32 tid = bpf_get_current_pid_tgid();
-  __s32 fd = ctx->args[0];
-  bpf_map_update_elem(&connecting, &tid, &fd, BPF_ANY);
-  return 0;
-}
-
-/* An outgoing connection of the tree: its calls are timed from here on. */
-static __always_inline void outgoing(struct sock *sk, __u32 pid, int fd) {
-  __u64 key = (__u64)sk;
-  struct conn c = {.out = 1};
-  bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
-  struct fd_key k = {.pid = pid, .fd = fd};
-  struct fd_val v = {.sk = key, .kind = FD_OUT};
-  bpf_map_update_elem(&fds, &k, &v, BPF_ANY);
-  set_bit(look_bits, PORT_WORDS, BPF_CORE_READ(sk, __sk_common.skc_num));
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int on_connect_exit(struct trace_event_raw_sys_exit *ctx) {
-  __u32 tid = bpf_get_current_pid_tgid();
-  __s32 *fd = bpf_map_lookup_elem(&connecting, &tid);
-  if (!fd) return 0;
-  if (ctx->ret == 0 || ctx->ret == -EINPROGRESS) {
-    struct sock *sk = fd_sock(*fd, false);
-    if (sk) outgoing(sk, current_tgid(), *fd);
-  }
-  bpf_map_delete_elem(&connecting, &tid);
-  return 0;
-}
 
 /* In softirq: any process may be current. The response before these bytes is closed (its last write) by the read. */
 SEC("tp_btf/sk_data_ready")
@@ -348,14 +328,73 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
   return 0;
 }
 
+/*
+ * A connection the tree had before the trace began, adopted at its first send by a process there at the start: an
+ * established TCP socket on a listening port is one it accepted (returned, to be looked at as any other), on another
+ * port one it opened (its calls are timed from this send on).
+ */
+static __always_inline struct conn *adopt(const struct sock *sk, __u64 key) {
+  __u16 family = sk->__sk_common.skc_family, port = sk->__sk_common.skc_num;
+  if (sk->__sk_common.skc_state != TCP_ESTABLISHED || (family != AF_INET && family != AF_INET6)) return 0;
+  struct sums *s = my_sums();
+  struct conn *c = new_conn(key);
+  if (!s || !c) return 0;
+  if (PORT_BIT(listen_bits, port)) {
+    c->acc = 1;
+    s->kw[KW_ADOPTED]++;
+    return c;
+  }
+  c->out = 1;
+  set_bit(look_bits, PORT_WORDS, port);
+  s->kw[KW_ADOPTED_OUT]++;
+  return 0;
+}
+
+/* The first four bytes of a send, when they are the user's (write, writev, send, sendmsg); else 0. */
+static __always_inline __u32 head_of(const struct msghdr *msg) {
+  const void *buf;
+  __u8 type = msg->msg_iter.iter_type;
+  if (type == ITER_UBUF) buf = msg->msg_iter.ubuf;
+  else if (type == ITER_IOVEC) buf = msg->msg_iter.__iov->iov_base;
+  else return 0;
+  __u32 head = 0;
+  bpf_probe_read_user(&head, sizeof(head), buf + msg->msg_iter.iov_offset);
+  return head;
+}
+
+/* A send on a connection the tree accepted: "HTTP" first counts a response, and the first answer says what the connection is. */
+SEC("tp_btf/tcp_sendmsg_locked")
+int BPF_PROG(on_sendmsg, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal) {
+  __u32 pid = current_tgid();
+  if (!ID_BIT(tree_bits, pid)) return 0;
+  __u64 key = (__u64)sk;
+  struct conn *c = bpf_map_lookup_elem(&conns, &key);
+  if (!c) {
+    if (!ID_BIT(start_bits, pid) || !(c = adopt(sk, key))) return 0;
+  }
+  if (!c->acc || c->sending) return 0;
+  c->sending = 1;
+  struct sums *s = my_sums();
+  if (!s) return 0;
+  if (head_of(msg) == HTTP_LE) {
+    s->kw[KW_RESP]++;
+    c->http = IS_HTTP;
+  } else if (!c->http) {
+    c->http = NOT_HTTP;
+    s->kw[KW_NOTHTTP]++;
+  }
+  return 0;
+}
+
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_send, struct sock *sk, int ret, int flags) {
-  if (ret <= 0) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!ID_BIT(tree_bits, pid_tgid >> 32) || !PORT_BIT(look_bits, sk->__sk_common.skc_num)) return 0;
   __u64 key = (__u64)sk;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
+  c->sending = 0;
+  if (ret <= 0) return 0;
   __u64 now = bpf_ktime_get_ns();
   if (c->acc) {
     if (c->rq) {
@@ -429,120 +468,5 @@ int BPF_PROG(on_wakeup, struct task_struct *p) {
     t->blk += bpf_ktime_get_ns() - t->bs;
     t->bs = 0;
   }
-  return 0;
-}
-
-/*
- * A connection accepted before the trace began, adopted at its first answer: an established TCP socket on a
- * listening port, found from the fd. An established TCP socket on another port is one the tree opened itself.
- * Returns the fds entry of an adopted incoming connection.
- */
-static __always_inline struct fd_val *adopt(struct fd_key *k) {
-  if (bpf_map_lookup_elem(&nosk, k)) return 0;
-  struct sock *sk = fd_sock(k->fd, true);
-  if (sk) {
-    __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num), family = BPF_CORE_READ(sk, __sk_common.skc_family);
-    if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_ESTABLISHED && (family == AF_INET || family == AF_INET6)) {
-      struct sums *s = my_sums();
-      if (!s) return 0;
-      __u64 key = (__u64)sk;
-      if (PORT_BIT(listen_bits, port)) {
-        struct conn c = {.acc = 1};
-        bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
-        struct fd_val v = {.sk = key, .kind = FD_IN};
-        bpf_map_update_elem(&fds, k, &v, BPF_ANY);
-        s->kw[KW_ADOPTED]++;
-        return bpf_map_lookup_elem(&fds, k);
-      }
-      struct conn *c = bpf_map_lookup_elem(&conns, &key);
-      if (!c || !c->out) {
-        outgoing(sk, k->pid, k->fd);
-        s->kw[KW_ADOPTED_OUT]++;
-        return 0;
-      }
-    }
-  }
-  __u8 one = 1;
-  bpf_map_update_elem(&nosk, k, &one, BPF_ANY);
-  return 0;
-}
-
-/* The tree's writes to a connection it accepted: "HTTP" first counts a response, and the first answer says what the connection is. */
-static __always_inline void wrote(int fd, const void *buf) {
-  __u32 pid = current_tgid();
-  if (!ID_BIT(tree_bits, pid)) return;
-  struct fd_key k = {.pid = pid, .fd = fd};
-  struct fd_val *v = bpf_map_lookup_elem(&fds, &k);
-  if (!v) {
-    if (!ID_BIT(start_bits, pid)) return;
-    v = adopt(&k);
-    if (!v) return;
-  }
-  if (v->kind != FD_IN) return;
-  __u32 head = 0;
-  bpf_probe_read_user(&head, sizeof(head), buf);
-  __u32 verdict;
-  struct sums *s = my_sums();
-  if (!s) return;
-  if (head == HTTP_LE) {
-    s->kw[KW_RESP]++;
-    if (v->http == IS_HTTP) return;
-    verdict = IS_HTTP;
-  } else {
-    if (v->http) return;
-    verdict = NOT_HTTP;
-    s->kw[KW_NOTHTTP]++;
-  }
-  v->http = verdict;
-  struct conn *c = bpf_map_lookup_elem(&conns, &v->sk);
-  if (c) c->http = verdict;
-}
-
-SEC("tracepoint/syscalls/sys_enter_write")
-int on_write(struct trace_event_raw_sys_enter *ctx) {
-  wrote(ctx->args[0], (const void *)ctx->args[1]);
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int on_sendto(struct trace_event_raw_sys_enter *ctx) {
-  wrote(ctx->args[0], (const void *)ctx->args[1]);
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_writev")
-int on_writev(struct trace_event_raw_sys_enter *ctx) {
-  // The tree test before the iovec is read: most writev on the host are not the tree's.
-  if (!ID_BIT(tree_bits, current_tgid())) return 0;
-  struct iovec iov = {};
-  bpf_probe_read_user(&iov, sizeof(iov), (const void *)ctx->args[1]);
-  wrote(ctx->args[0], iov.iov_base);
-  return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_close")
-int on_close(struct trace_event_raw_sys_enter *ctx) {
-  __u32 pid = current_tgid();
-  if (!ID_BIT(tree_bits, pid)) return 0;
-  struct fd_key k = {.pid = pid, .fd = ctx->args[0]};
-  if (ID_BIT(start_bits, pid)) bpf_map_delete_elem(&nosk, &k);
-  struct fd_val *v = bpf_map_lookup_elem(&fds, &k);
-  if (!v) return 0;
-  __u64 key = v->sk;
-  struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (c && v->kind == FD_IN) {
-    struct sums *s = my_sums();
-    if (s && c->snd_first) {
-      s->kr[KR_SEND_N]++;
-      s->kr[KR_SEND_NS] += c->snd_last - c->snd_first;
-    }
-    if (c->rq) {
-      __u32 tid = c->rq_tid;
-      struct thread *t = bpf_map_lookup_elem(&threads, &tid);
-      if (t) request_done(t, tid);
-    }
-  }
-  if (c) bpf_map_delete_elem(&conns, &key);
-  bpf_map_delete_elem(&fds, &k);
   return 0;
 }
