@@ -131,7 +131,7 @@ async function trial(t: Target, pid: number, port: number, seconds: number, back
   const switchesPerS = (switches() - s0) / ((performance.now() - t0) / 1000);
   if (tracer && probeStats) {
     const costs = probeCosts(process.pid);
-    process.stderr.write(`  BPF programs over the whole trial (warm-up included):\n${probeCostTable(costs, (performance.now() - tracedFrom) / 1000, result['2xx'] + result.non2xx)}\n`);
+    process.stderr.write(`  BPF programs of ${backend} over the whole trial (warm-up included):\n${probeCostTable(costs, (performance.now() - tracedFrom) / 1000, result['2xx'] + result.non2xx)}\n`);
   }
   const counted = tracer ? (await tracer.stop()).responses : null;
   return { backend, rps: window.answered / window.seconds, switchesPerS, traced_requests: counted, answered: result['2xx'] + result.non2xx };

@@ -5,13 +5,17 @@
  *   - libbpf (native/bpf/: tracer.bpf.c and its loader srvlens-ktrace, built by native/bpf/build.sh), the default;
  *   - bpftrace running the generated program (tracer-program.ts), where the libbpf one is not built or fails to load.
  *
- * Why libbpf first (bench/README.md, measured on nginx at saturation, both in the same run): the kernel's cost of a
- * request is the number of map calls its probes make, and bpftrace 0.17 makes one for every field it reads or
- * writes (it updates no map value in place, its filters end in a lookup) where the C program keeps one struct per
- * connection and per thread, updated through the pointer one lookup returns, and tests the tree's PIDs in a bitmap:
- * BPF time per nginx request went from 7.1 µs to under 1. bpftrace stays the fallback because it needs no compiler at
- * install time; what it costs beside its probes is its start (compiling the program against BTF, ~1-2 s here) and
- * ~40 MB of RSS while it runs; the loader attaches in ~0.1 s.
+ * Why libbpf first, measured (bench/README.md: nginx at saturation, both backends in the same run): 2.4-2.5 µs of
+ * BPF a request against bpftrace's 8.1-8.9 (the kernel's own bpf_stats), and a throughput ratio of 0.959 against
+ * 0.847 (median of 5 rounds on a noisy host; 0.994 against 0.951 on the thread pool). Two things make the
+ * difference: bpftrace 0.17 updates no map value in place, so every field its program reads or writes is a map call,
+ * where the C program keeps one struct per connection and per thread and tests the tree's PIDs in bitmaps; and the C
+ * program needs no tracepoint on write(2)-like syscalls (it reads a response's first bytes at tcp:tcp_sendmsg_locked),
+ * which cost every write of every process on the host ~300 ns before any program runs, a cost bpf_stats never shows.
+ * It also attaches in ~0.15 s with 5 MB of RSS, where bpftrace compiles its program against BTF for 1-2 s and holds
+ * ~40 MB. bpftrace stays as the fallback because it needs no compiler: the libbpf tracer is built on the machine
+ * (clang, bpftool and libbpf-dev; scripts/test-deps.sh), and a kernel whose verifier or tracepoints differ may not
+ * load it.
  *
  * When neither can run it says exactly why (not root, neither built nor installed, no tracefs, no BTF), and the
  * caller carries on with /proc alone.
