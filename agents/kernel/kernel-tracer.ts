@@ -80,7 +80,7 @@ function executable(file: string): boolean {
   }
 }
 
-const NOT_BUILT = `the libbpf tracer is not built (sh native/bpf/build.sh; needs clang, bpftool and libbpf-dev)`;
+const NOT_BUILT = `the libbpf tracer is not built (sh ${join(PACKAGE_ROOT, 'native', 'bpf', 'build.sh')}; needs clang, bpftool and libbpf-dev)`;
 
 /**
  * The tracer to run here (`want`: that one only; by default $SRVLENS_KERNEL_TRACER, else libbpf, else bpftrace), or

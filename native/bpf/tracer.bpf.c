@@ -206,8 +206,11 @@ int BPF_PROG(on_state, const struct sock *sk, const int oldstate, const int news
     bpf_map_update_elem(&conns, &key, &c, BPF_ANY);
   } else if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
     if (bpf_map_lookup_elem(&conns, &key)) set_bit(look_bits, PORT_WORDS, port);
-  } else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK || newstate == TCP_CLOSE) {
+  } else if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK) {
     if (PORT_BIT(look_bits, port)) ended(key);
+  } else if (newstate == TCP_CLOSE) {
+    // Any port: a connect() refused never got its port looked at. Rare enough (a socket's end) to look up each.
+    ended(key);
   }
   return 0;
 }
@@ -281,6 +284,8 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
     if (!s) return 0;
     __u64 now = bpf_ktime_get_ns();
     c->arr = 0;
+    // A send whose end sock_send_length did not see (none has been seen to) would otherwise stop the prefix reads.
+    c->sending = 0;
     if (c->snd_first) {
       s->kr[KR_SEND_N]++;
       s->kr[KR_SEND_NS] += c->snd_last - c->snd_first;

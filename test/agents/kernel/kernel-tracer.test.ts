@@ -269,7 +269,7 @@ describe('the kernel tracer', () => {
     const missing = '/nonexistent/srvlens-ktrace';
     const fallback = kernelTracerAvailability(undefined, missing);
     expect(fallback.backend).toBe('bpftrace');
-    expect(fallback.fallback).toMatch(/libbpf tracer is not built \(sh native\/bpf\/build\.sh; needs clang, bpftool and libbpf-dev\)/);
+    expect(fallback.fallback).toMatch(/libbpf tracer is not built \(sh \/\S+\/native\/bpf\/build\.sh; needs clang, bpftool and libbpf-dev\)/);
     expect(() => kernelTracerAvailability('libbpf', missing)).toThrow(KernelTracerUnavailable);
     expect(kernelTracerAvailability(undefined, LOADER).backend).toBe('libbpf');
     // A loader that fails as one rejected by another kernel's verifier would.

@@ -3,7 +3,7 @@
  * (bpf_stats counts a program's own time, not the syscall tracepoints' toll on every call of every process).
  * 1M write(2)s of a byte to /dev/null and 1M getppid()s, best of 5.
  *
- *   cc -O2 -o /tmp/syscall-cost native/bpf/syscall-cost.c && flock /tmp/srvlens-load.lock /tmp/syscall-cost
+ *   cc -O2 -o /tmp/syscall-cost bench/syscall-cost.c && flock /tmp/srvlens-load.lock /tmp/syscall-cost
  *   (again with native/bpf/build/srvlens-ktrace --interval-ms 1000 --pids 1 running, or bpftrace)
  */
 #include <fcntl.h>
