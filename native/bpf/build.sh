@@ -7,9 +7,11 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/build"
 PATH="$PATH:/usr/sbin"
-for tool in clang bpftool cc; do
-  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "native/bpf/build.sh: $tool is not installed (apt-get install clang bpftool libbpf-dev)" >&2; exit 1; }
+for tool in clang bpftool; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "native/bpf/build.sh: $tool is not installed (apt-get install clang bpftool libbpf-dev)" >&2; exit 1; }
 done
+# The loader is plain C: the system's compiler, or clang where there is none (a machine with only the packages above).
+cc=${CC:-$(command -v cc || command -v clang)}
 [ -f /usr/include/bpf/libbpf.h ] || { echo "native/bpf/build.sh: libbpf's headers are not installed (apt-get install libbpf-dev)" >&2; exit 1; }
 [ -f /sys/kernel/btf/vmlinux ] || { echo "native/bpf/build.sh: this kernel has no BTF (/sys/kernel/btf/vmlinux)" >&2; exit 1; }
 case "$(uname -m)" in
@@ -21,5 +23,5 @@ mkdir -p "$out"
 bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$out/vmlinux.h"
 clang -target bpf -O2 -g -mcpu=v3 -D__TARGET_ARCH_$arch -Wall -I"$out" -I"$here" -c "$here/tracer.bpf.c" -o "$out/tracer.bpf.o"
 bpftool gen skeleton "$out/tracer.bpf.o" name srvlens_tracer > "$out/tracer.skel.h"
-cc -O2 -Wall -Wextra -I"$out" -I"$here" "$here/loader.c" -lbpf -o "$out/srvlens-ktrace.tmp"
+"$cc" -O2 -Wall -Wextra -I"$out" -I"$here" "$here/loader.c" -lbpf -o "$out/srvlens-ktrace.tmp"
 mv "$out/srvlens-ktrace.tmp" "$out/srvlens-ktrace"
