@@ -5,12 +5,12 @@
  *   - libbpf (native/bpf/: tracer.bpf.c and its loader srvlens-ktrace, built by native/bpf/build.sh), the default;
  *   - bpftrace running the generated program (tracer-program.ts), where the libbpf one is not built or fails to load.
  *
- * Why libbpf first, measured (bench/README.md: nginx at saturation, both backends in the same run): 2.4-2.5 µs of
- * BPF a request against bpftrace's 8.1-8.9 (the kernel's own bpf_stats), and a throughput ratio of 0.959 against
- * 0.847 (median of 5 rounds on a noisy host; 0.994 against 0.951 on the thread pool). Two things make the
- * difference: bpftrace 0.17 updates no map value in place, so every field its program reads or writes is a map call,
- * where the C program keeps one struct per connection and per thread and tests the tree's PIDs in bitmaps; and the C
- * program needs no tracepoint on write(2)-like syscalls (it reads a response's first bytes at tcp:tcp_sendmsg_locked),
+ * Why libbpf first, measured (bench/README.md: nginx at saturation, both backends in the same run): 2.4-3.3 µs of
+ * BPF a request against bpftrace's 8.1-9.9 (the kernel's own bpf_stats, two runs), and a throughput ratio of 0.968
+ * against 0.864 (medians of 10 rounds on a noisy host; the libbpf tracer served more in 8 of them). Two things make
+ * the difference: bpftrace 0.17 updates no map value in place, so every field its program reads or writes is a map
+ * call, where the C program keeps one struct per connection and per thread and tests the tree's PIDs in bitmaps; and
+ * the C program needs no tracepoint on write(2)-like syscalls (it reads a response's first bytes at tcp:tcp_sendmsg_locked),
  * which cost every write of every process on the host ~300 ns before any program runs, a cost bpf_stats never shows.
  * It also attaches in ~0.15 s with 5 MB of RSS, where bpftrace compiles its program against BTF for 1-2 s and holds
  * ~40 MB. bpftrace stays as the fallback because it needs no compiler: the libbpf tracer is built on the machine

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
  * The kernel tracer as a libbpf program: the same figures as the bpftrace program of agents/kernel/tracer-program.ts
  * (read its header for what is timed and why), at a fraction of its cost. What makes it cheaper (bench/README.md has
@@ -32,7 +32,8 @@
 #include <bpf/bpf_tracing.h>
 #include "tracer.h"
 
-char LICENSE[] SEC("license") = "GPL";
+/* The project's MIT, and GPL for the kernel's GPL-only helpers (bpf_probe_read_*, the tp_btf attach). */
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by the loader before the program is loaded. */
 const volatile __u64 interval_ns = 1000000000;
