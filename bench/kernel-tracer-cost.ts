@@ -3,15 +3,15 @@
  * reference thread pool (8 threads, default workload, no agent) at saturation under autocannon, without the tracer
  * and with each of its backends (the libbpf tracer, srvlens's default, and bpftrace, its fallback), in rounds whose
  * order rotates. The figure is the throughput ratio (with / without, in the same round, median over rounds) per
- * backend; target: at least 0.95 for the one srvlens runs by default. Beside it, the host's context switches per second during each trial (from
- * /proc/stat), since the sched tracepoints run at every switch and wake-up, and the requests the tracer counted
- * against autocannon's (it must see what it costs).
+ * backend; target: at least 0.95 for the one srvlens runs by default. Beside it, the host's context switches per
+ * second during each trial (from /proc/stat), since the sched tracepoints run at every switch and wake-up, and the
+ * requests the tracer counted against autocannon's (it must see what it costs).
  * A measurement, not a test: it exits 0 and prints MISSED where the target is missed. Root, nginx and a backend needed.
  *
  *   npm run build && node dist/bench/kernel-tracer-cost.js [--rounds 3] [--seconds 5] [--only nginx] [--backends libbpf,bpftrace]
  *     [--probe-stats] [--json]
  *
- * --backends: the backends to run (by default each that can run here, the default first);
+ * --backends: the backends to run (by default both; one that cannot run here is left out, saying why);
  * --only runs the servers whose name has that in it; --probe-stats prints, after each traced trial, what each of
  * the tracer's programs cost by the kernel's own account (bpf-prog-stats.ts; it costs a little itself); --program
  * takes a module whose default export rewrites the tracer's program (text to text), and runs what it returns in the
