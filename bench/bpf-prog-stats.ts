@@ -1,14 +1,15 @@
 /**
- * The kernel's own account of what each BPF program of a bpftrace child costs: with kernel.bpf_stats_enabled=1 the
- * kernel counts every run of every program and the ns it took (`bpftool prog show`: run_cnt, run_time_ns), and
- * `bpftool perf show` says which tracepoint each program is attached to and by which process. The best evidence of
- * where a tracer's cost is, probe by probe; the stats' own clock reads add ~2 x 20 ns a run, so the throughput of a
- * trial that takes them is not the one to quote.
+ * The kernel's own account of what each BPF program of a tracer child (bpftrace or the libbpf tracer's loader)
+ * costs: with kernel.bpf_stats_enabled=1 the kernel counts every run of every program and the ns it took (`bpftool
+ * prog show`: run_cnt, run_time_ns). A child's programs are the bpf-prog descriptors it holds (/proc/PID/fdinfo's
+ * prog_id); which tracepoint each runs at, `bpftool perf show` says for classic tracepoints and `bpftool link show`
+ * for BTF (raw) ones. The best evidence of where a tracer's cost is, probe by probe; the stats' own clock reads add
+ * ~2 x 20 ns a run, so the throughput of a trial that takes them is not the one to quote.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseStat } from '../agents/proc/proc-parse.js';
-import { readProcText } from '../agents/proc/proc-read.js';
+import { numericEntries, readProcText } from '../agents/proc/proc-read.js';
 
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
 
@@ -33,15 +34,29 @@ const ppid = (pid: number): number | null => {
 
 const bpftool = <T>(...args: string[]): T => JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
 
+/** The programs the children of `parent` hold a descriptor of. */
+function childPrograms(parent: number): Set<number> {
+  const ids = new Set<number>();
+  for (const pid of numericEntries('/proc')) {
+    if (ppid(pid) !== parent) continue;
+    for (const fd of numericEntries(`/proc/${pid}/fd`)) {
+      const id = /^prog_id:\s*(\d+)/m.exec(readProcText(`/proc/${pid}/fdinfo/${fd}`) ?? '');
+      if (id) ids.add(Number(id[1]));
+    }
+  }
+  return ids;
+}
+
 /** The cumulative run count and time of each tracepoint's programs loaded by children of `parent`, costliest first. */
 export function probeCosts(parent: number): ProbeCost[] {
-  const links = bpftool<{ pid: number; prog_id: number; tracepoint?: string }[]>('perf', 'show');
-  const mine = new Map<number, string>();
-  for (const l of links) if (l.tracepoint !== undefined && ppid(l.pid) === parent) mine.set(l.prog_id, l.tracepoint);
+  const mine = childPrograms(parent);
+  const tracepoint = new Map<number, string>();
+  for (const l of bpftool<{ prog_id: number; tracepoint?: string }[]>('perf', 'show')) if (l.tracepoint !== undefined) tracepoint.set(l.prog_id, l.tracepoint);
+  for (const l of bpftool<{ prog_id: number; tp_name?: string }[]>('link', 'show')) if (l.tp_name !== undefined) tracepoint.set(l.prog_id, l.tp_name);
   const byTp = new Map<string, ProbeCost>();
   for (const p of bpftool<{ id: number; run_cnt?: number; run_time_ns?: number }[]>('prog', 'show')) {
-    const tp = mine.get(p.id);
-    if (tp === undefined) continue;
+    const tp = tracepoint.get(p.id);
+    if (tp === undefined || !mine.has(p.id)) continue;
     const c = byTp.get(tp) ?? { tracepoint: tp, runs: 0, ns: 0 };
     c.runs += p.run_cnt ?? 0;
     c.ns += p.run_time_ns ?? 0;

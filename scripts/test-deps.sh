@@ -3,7 +3,9 @@
 # wrote, for the /proc agent's tests), python3 (its standard-library servers, same tests), tmux (the dashboard's
 # tests), wrk (the generator bench, a peer to compare against), prometheus (the real scraper of the Node agent's
 # Prometheus endpoint), chromium (the HTML report's test renders the page in a real browser, headless), bpftrace
-# (the kernel tracer, agents/kernel/: eBPF tracepoints, as root; srvlens mounts tracefs itself). Debian's
+# (the kernel tracer's fallback, agents/kernel/: eBPF tracepoints, as root; srvlens mounts tracefs itself), and
+# clang, bpftool and libbpf-dev, with which it then builds the kernel tracer's default, the libbpf one
+# (native/bpf/build.sh: CO-RE against this kernel's BTF; without them srvlens runs bpftrace instead). Debian's
 # prometheus and apache2 packages would start their own daemons (on :9090, :80) where
 # services can start (their postinst goes through invoke-rc.d/deb-systemd-invoke, so a policy-rc.d or a container
 # without an init leaves them stopped): the tests never use those, they start their own on a free port.
@@ -20,7 +22,16 @@ have wrk || missing="$missing wrk"
 have prometheus || missing="$missing prometheus"
 have chromium || missing="$missing chromium"
 have bpftrace || missing="$missing bpftrace"
-[ -z "$missing" ] && exit 0
+have clang || missing="$missing clang"
+have bpftool || missing="$missing bpftool"
+[ -f /usr/include/bpf/libbpf.h ] || missing="$missing libbpf-dev"
+
+# The libbpf kernel tracer, once its tools are there; where the kernel has no BTF it is not built (said by the script).
+build_bpf() {
+  [ -x "$(dirname "$0")/../native/bpf/build/srvlens-ktrace" ] && return 0
+  sh "$(dirname "$0")/../native/bpf/build.sh" || echo "test-deps: the libbpf kernel tracer was not built; the kernel tracer runs bpftrace" >&2
+}
+[ -z "$missing" ] && { build_bpf; exit 0; }
 
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "test-deps: missing:$missing; apt-get is not here, so install them with this system's package manager" >&2
@@ -32,3 +43,4 @@ echo "test-deps: installing$missing" >&2
 $sudo apt-get update -qq
 # sudo resets the environment, so the frontend goes through env. $missing is a list of names, split on purpose.
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+build_bpf

@@ -1,15 +1,24 @@
 /**
- * The kernel tracer: bpftrace run as a child process with the generated program (tracer-program.ts), over the
- * process tree of one server, its counters read at each boundary of the interval grid from bpftrace's JSON output:
- * a frame per interval (kernel-frames.ts) and a running total.
+ * The kernel tracer: a child process that loads BPF programs over the process tree of one server and prints their
+ * running sums at each boundary of the interval grid, as JSON lines read by tracer-output.ts: a frame per interval
+ * (kernel-frames.ts) and a running total. Two children print the same lines:
+ *   - libbpf (native/bpf/: tracer.bpf.c and its loader srvlens-ktrace, built by native/bpf/build.sh), the default;
+ *   - bpftrace running the generated program (tracer-program.ts), where the libbpf one is not built or fails to load.
  *
- * Why bpftrace and not a libbpf program through the native addon: the program is a few dozen map updates per request
- * either way (the cost is in the kernel, the same for both), and bpftrace needs no compiler at install time nor a
- * CO-RE object per kernel; what it costs is its start (compiling the program against BTF, ~1-2 s here) and ~40 MB
- * of RSS while it runs, paid once per trace, not per request.
+ * Why libbpf first, measured (bench/README.md: nginx at saturation, both backends in the same run): 2.4-3.3 µs of
+ * BPF a request against bpftrace's 8.1-9.9 (the kernel's own bpf_stats, two runs), and a throughput ratio of 0.968
+ * against 0.864 (medians of 10 rounds on a noisy host; the libbpf tracer served more in 8 of them). Two things make
+ * the difference: bpftrace 0.17 updates no map value in place, so every field its program reads or writes is a map
+ * call, where the C program keeps one struct per connection and per thread and tests the tree's PIDs in bitmaps; and
+ * the C program needs no tracepoint on write(2)-like syscalls (it reads a response's first bytes at tcp:tcp_sendmsg_locked),
+ * which cost every write of every process on the host ~300 ns before any program runs, a cost bpf_stats never shows.
+ * It also attaches in ~0.15 s with 5 MB of RSS, where bpftrace compiles its program against BTF for 1-2 s and holds
+ * ~40 MB. bpftrace stays as the fallback because it needs no compiler: the libbpf tracer is built on the machine
+ * (clang, bpftool and libbpf-dev; scripts/test-deps.sh), and a kernel whose verifier or tracepoints differ may not
+ * load it.
  *
- * When it cannot run it says exactly why (not root, no bpftrace, no tracefs, no BTF), and the caller carries on with
- * /proc alone.
+ * When neither can run it says exactly why (not root, neither built nor installed, no tracefs, no BTF), and the
+ * caller carries on with /proc alone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -18,6 +27,7 @@ import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { KernelRequests } from '../../src/vocabulary/kernel-requests.js';
 import { monoMs } from '../../src/vocabulary/clock.js';
+import { PACKAGE_ROOT } from '../../src/vocabulary/package-paths.js';
 import { ProcessGoneError } from '../proc/sample-tree.js';
 import { readTreeSnapshot } from '../proc/tree-snapshot.js';
 import type { FrameSink, FrameSource } from '../../src/vocabulary/frame-source.js';
@@ -42,26 +52,46 @@ function onPath(name: string): string | null {
   for (const d of dirs) {
     if (!d) continue;
     const file = join(d, name);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
+    if (executable(file)) return file;
   }
   return null;
 }
 
+export type TracerBackend = 'libbpf' | 'bpftrace';
+/** Set to `bpftrace` or `libbpf`: that backend only (the bench compares them; a test can run on either). */
+export const BACKEND_ENV = 'SRVLENS_KERNEL_TRACER';
+/** The libbpf tracer's loader, where native/bpf/build.sh puts it. */
+export const LOADER = join(PACKAGE_ROOT, 'native', 'bpf', 'build', 'srvlens-ktrace');
+
+/** The child to run, and why it is not the default one when it is not. */
+export interface TracerCommand {
+  backend: TracerBackend;
+  file: string;
+  /** Why bpftrace runs instead of the libbpf tracer; null when it is the libbpf tracer, or bpftrace was asked for. */
+  fallback: string | null;
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const NOT_BUILT = `the libbpf tracer is not built (sh ${join(PACKAGE_ROOT, 'native', 'bpf', 'build.sh')}; needs clang, bpftool and libbpf-dev)`;
+
 /**
- * bpftrace's path, or throws KernelTracerUnavailable with the reason. Mounts tracefs when it is not (root only: the
- * tracepoints are not there without it, and it is not mounted at boot on every system).
+ * The tracer to run here (`want`: that one only; by default $SRVLENS_KERNEL_TRACER, else libbpf, else bpftrace), or
+ * throws KernelTracerUnavailable with the reason. Mounts tracefs when it is not (root only: the tracepoints are not
+ * there without it, and it is not mounted at boot on every system).
  */
-export function kernelTracerAvailability(): string {
+export function kernelTracerAvailability(want: TracerBackend | undefined = backendFromEnv(), loader = LOADER): TracerCommand {
   if (process.platform !== 'linux') throw new KernelTracerUnavailable(`kernel tracer: needs Linux (this is ${process.platform})`);
   if (process.getuid?.() !== 0) throw new KernelTracerUnavailable('kernel tracer: needs root (eBPF tracepoints); run srvlens as root to see requests from the kernel');
-  const bpftrace = onPath('bpftrace');
-  if (bpftrace === null) throw new KernelTracerUnavailable('kernel tracer: bpftrace is not installed (apt-get install bpftrace)');
   if (!existsSync(BTF)) throw new KernelTracerUnavailable(`kernel tracer: this kernel has no BTF (${BTF}), which the tracer reads its structures from`);
+  const command = tracerCommand(want, loader);
   if (!existsSync(join(TRACEFS, 'events'))) {
     try {
       execFileSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS], { stdio: 'ignore', timeout: 5000 });
@@ -72,12 +102,35 @@ export function kernelTracerAvailability(): string {
       throw new KernelTracerUnavailable(`kernel tracer: tracefs is not mounted at ${TRACEFS} and mounting it failed (mount -t tracefs nodev ${TRACEFS})`);
     }
   }
-  return bpftrace;
+  return command;
+}
+
+function backendFromEnv(): TracerBackend | undefined {
+  const v = process.env[BACKEND_ENV];
+  if (v === undefined || v === '') return undefined;
+  if (v === 'libbpf' || v === 'bpftrace') return v;
+  throw new KernelTracerUnavailable(`kernel tracer: ${BACKEND_ENV}=${v} is neither libbpf nor bpftrace`);
+}
+
+function tracerCommand(want: TracerBackend | undefined, loader: string, fallback: string | null = null): TracerCommand {
+  if (want !== 'bpftrace') {
+    if (executable(loader)) return { backend: 'libbpf', file: loader, fallback: null };
+    if (want === 'libbpf') throw new KernelTracerUnavailable(`kernel tracer: ${NOT_BUILT}`);
+  }
+  // Asked for by name, bpftrace is no fallback, unless the libbpf tracer failed first (`fallback`).
+  const why = want === 'bpftrace' ? fallback : (fallback ?? NOT_BUILT);
+  const bpftrace = onPath('bpftrace');
+  if (bpftrace === null) throw new KernelTracerUnavailable(`kernel tracer: ${why === null ? '' : `${why}, and `}bpftrace is not installed (apt-get install bpftrace)`);
+  return { backend: 'bpftrace', file: bpftrace, fallback: why };
 }
 
 export interface KernelTracer extends FrameSource {
   /** Everything since the start as figures. */
   total(): KernelRequests;
+  /** Which child is tracing. */
+  readonly backend: TracerBackend;
+  /** Why bpftrace traces and not the libbpf tracer (said once by the caller), or null. */
+  readonly fallback: string | null;
   /** The last interval the tracer is done with (its frame out, or left out for lost prints); -1 before the first. */
   readonly lastIndex: number;
   /** Ends the trace (what was counted until then is printed at the end) and resolves with the figures. */
@@ -96,28 +149,64 @@ export interface KernelTracerOptions {
    * the accept queue's wait, beside an agent's own request data.
    */
   requests?: boolean;
+  /** That backend only; by default $SRVLENS_KERNEL_TRACER, else libbpf, falling back to bpftrace. */
+  backend?: TracerBackend;
+  /** The libbpf tracer's loader (tests give one that fails); LOADER by default. */
+  loader?: string;
+}
+
+/** Which backend traces, and why not the default one when it is not: for the line that says the tracer attached. */
+export function tracerBackendNote(t: Pick<KernelTracer, 'backend' | 'fallback'>): string {
+  return t.fallback === null ? t.backend : `${t.backend}: ${t.fallback}`;
 }
 
 /**
  * Starts tracing and resolves once every probe is attached. Throws KernelTracerUnavailable, or ProcessGoneError when
- * there is no such process. bpftrace ends with this process, however it ends (the program watches it exit).
+ * there is no such process. The child ends with this process, however it ends (bpftrace's program watches it exit;
+ * the loader asks the kernel for a signal when its parent ends). A libbpf tracer that fails to load (a verifier
+ * that rejects it on another kernel) gives way to bpftrace unless it was asked for by name.
  */
 export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelTracer> {
-  const bpftrace = kernelTracerAvailability();
-  const program = tracerProgramFor(o.pid, o.intervalMs);
-  const child = spawn(bpftrace, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return await follow(child, o);
+  const want = o.backend ?? backendFromEnv();
+  const command = kernelTracerAvailability(want, o.loader);
+  const tree = treeOf(o.pid);
+  if (command.backend === 'bpftrace') return await startBpftrace(command, tree, o);
+  try {
+    const args = ['--interval-ms', String(o.intervalMs), '--pids', tree.pids.join(','), '--ports', tree.ports.join(',')];
+    return await follow(spawn(command.file, args, { stdio: ['ignore', 'pipe', 'pipe'] }), command, o);
+  } catch (err) {
+    if (want === 'libbpf' || !(err instanceof KernelTracerUnavailable)) throw err;
+    return await startBpftrace(tracerCommand('bpftrace', command.file, err.message.replace(/^kernel tracer: /, '')), tree, o);
+  }
 }
 
-/** The program for the tree of `pid` as it is now (its processes, its listening ports). Throws ProcessGoneError. */
-export function tracerProgramFor(pid: number, intervalMs: number): string {
+async function startBpftrace(command: TracerCommand, tree: Tree, o: KernelTracerOptions): Promise<KernelTracer> {
+  const program = tracerProgram({ ...tree, intervalMs: o.intervalMs, ownerPid: process.pid });
+  return await follow(spawn(command.file, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] }), command, o);
+}
+
+interface Tree {
+  /** The processes of the tree now. */
+  pids: number[];
+  /** Its listening TCP ports. */
+  ports: number[];
+}
+
+/** The tree of `pid` as it is now. Throws ProcessGoneError. */
+function treeOf(pid: number): Tree {
   const snap = readTreeSnapshot(pid, 0);
   if (snap === null) throw new ProcessGoneError(pid);
   const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
-  return tracerProgram({ pids: snap.processes.map((p) => p.pid), ports, intervalMs, ownerPid: process.pid });
+  return { pids: snap.processes.map((p) => p.pid), ports };
 }
 
-function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTracer> {
+/** The bpftrace program for the tree of `pid` as it is now (its processes, its listening ports). Throws ProcessGoneError. */
+export function tracerProgramFor(pid: number, intervalMs: number): string {
+  return tracerProgram({ ...treeOf(pid), intervalMs, ownerPid: process.pid });
+}
+
+function follow(child: ChildProcess, command: TracerCommand, o: KernelTracerOptions): Promise<KernelTracer> {
+  const name = command.backend === 'libbpf' ? 'the libbpf tracer' : 'bpftrace';
   let sink: FrameSink = () => undefined;
   const follower = new TracerFollower((i) => sink(kernelFrame(o.run ?? 0, i, o.intervalMs, o.requests ?? false)));
   let readyMs = 0;
@@ -127,9 +216,11 @@ function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTrac
   });
   // 'close', not 'exit': the output is read to its end first (its last lines are the final sums).
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  // bpftrace's nsecs is CLOCK_MONOTONIC, as monoMs() is.
+  // Both print CLOCK_MONOTONIC ns (bpftrace's nsecs, the loader's clock_gettime), as monoMs() is.
   const total = () => follower.total(follower.lastNs === null ? 0 : Math.max(0, follower.lastNs / 1e6 - readyMs));
   const tracer: KernelTracer = {
+    backend: command.backend,
+    fallback: command.fallback,
     total,
     get lastIndex() {
       return follower.lastClosed;
@@ -147,7 +238,7 @@ function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTrac
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new KernelTracerUnavailable(`kernel tracer: bpftrace did not attach its probes within ${READY_TIMEOUT_MS / 1000} s`));
+      reject(new KernelTracerUnavailable(`kernel tracer: ${name} did not attach its probes within ${READY_TIMEOUT_MS / 1000} s`));
     }, READY_TIMEOUT_MS);
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -163,7 +254,7 @@ function follow(child: ChildProcess, o: KernelTracerOptions): Promise<KernelTrac
       clearTimeout(timer);
       if (!ready) {
         const said = stderr.split('\n').filter((l) => l.trim() && !l.includes('RLIMIT_MEMLOCK')).slice(-3).join('; ');
-        reject(new KernelTracerUnavailable(`kernel tracer: bpftrace exited (${code}) before attaching: ${said || 'no message'}`));
+        reject(new KernelTracerUnavailable(`kernel tracer: ${name} exited (${code}) before attaching: ${said || 'no message'}`));
       }
     });
   });

@@ -1,8 +1,11 @@
 /**
- * The bpftrace program the kernel tracer runs: everything is summed in the kernel (maps keyed by connection and by
+ * The bpftrace program the kernel tracer runs where its libbpf program (native/bpf/tracer.bpf.c: the same figures,
+ * printed in the same lines, a third of the BPF time and none of the write tracepoints' cost; kernel-tracer.ts says
+ * when which runs) is not built or does not load. Everything is summed in the kernel (maps keyed by connection and by
  * thread) and printed once per interval, so the cost is some tens of map operations per request (bench/README.md
  * measures them), never an event per request through a pipe. Tracepoints only: this kernel has no kprobe_events
- * (../shared/PLATFORM.md).
+ * (../shared/PLATFORM.md). The names below (PER_CPU_SUMS, AGGREGATES, PER_INTERVAL, DURATION_MAP) are the output's
+ * for both programs: native/bpf/tracer.h lays out the same sums.
  *
  * What it times, per connection `sk` (the kernel's struct sock, the same pointer in every tracepoint):
  *   established  sock:inet_sock_set_state SYN_RECV -> ESTABLISHED on a listening port of the tree (softirq)

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { attachJson, renderAttachText, type KernelView } from '../../agents/proc/attach-report.js';
-import { KernelTracerUnavailable, startKernelTracer, type KernelTracer } from '../../agents/kernel/kernel-tracer.js';
+import { KernelTracerUnavailable, startKernelTracer, tracerBackendNote, type KernelTracer } from '../../agents/kernel/kernel-tracer.js';
 import { detectModel } from '../analysis/detect-model.js';
 import type { WindowSummary } from '../vocabulary/window-summary.js';
 import { ProcessGoneError, sampleTree } from '../../agents/proc/sample-tree.js';
@@ -46,7 +46,7 @@ async function startTracer(o: AttachOptions, say: (line: string) => void = (line
   try {
     // On the live view's grid, since its frames join /proc's there; the summary only adds them up.
     const tracer = await startKernelTracer({ pid: o.pid, intervalMs: DASHBOARD_INTERVAL_MS, requests: true });
-    if (!o.quiet) say(`kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (!o.quiet) say(`kernel tracer attached in ${((Date.now() - started) / 1000).toFixed(1)} s (${tracerBackendNote(tracer)})`);
     return tracer;
   } catch (err) {
     if (err instanceof ProcessGoneError) return 'the process is gone';

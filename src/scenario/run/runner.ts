@@ -16,7 +16,7 @@ import type { FromGenerator, ToGenerator } from '../../load/messages.js';
 import { RecordingWriter } from '../../recording/writer.js';
 import { RecordingDiskFull } from '../../recording/errors.js';
 import { watchProc, type ProcWatch } from '../../../agents/proc/proc-watch.js';
-import { KernelTracerUnavailable, startKernelTracer, type KernelTracer } from '../../../agents/kernel/kernel-tracer.js';
+import { KernelTracerUnavailable, startKernelTracer, tracerBackendNote, type KernelTracer } from '../../../agents/kernel/kernel-tracer.js';
 import { ProcessGoneError } from '../../../agents/proc/sample-tree.js';
 import { detectModel } from '../../analysis/detect-model.js';
 import { ChildSet, type ManagedChild } from '../children.js';
@@ -286,7 +286,7 @@ async function traceKernel(run: RunContext, pid: number): Promise<KernelTracer |
   const started = monoMs();
   try {
     const tracer = await startKernelTracer({ pid, intervalMs: run.options.scenario.interval_ms, run: run.runStart.run, requests: run.external?.agent === 'none' });
-    run.log(`kernel tracer attached to ${run.runStart.server} in ${((monoMs() - started) / 1000).toFixed(1)} s`);
+    run.log(`kernel tracer attached to ${run.runStart.server} in ${((monoMs() - started) / 1000).toFixed(1)} s (${tracerBackendNote(tracer)})`);
     run.assembler.include(tracer);
     return tracer;
   } catch (err) {

@@ -6,14 +6,17 @@
  *   - the on-CPU / run-queue / blocked split, three kernel counters read independently, against the server time;
  *     its blocked part against the sleep each request is given;
  *   - the parts before the handler against the client's own latency, which holds them all.
- * Needs root, bpftrace and BTF (scripts/test-deps.sh installs bpftrace); without them the test says why it cannot run.
+ * They run on the default backend (the libbpf tracer where native/bpf/build.sh has built it, else bpftrace); the last
+ * ones hold the two backends to each other and to the fallback between them.
+ * Needs root, bpftrace and BTF (scripts/test-deps.sh installs bpftrace and builds the libbpf tracer); without them
+ * the test says why it cannot run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKernelTracer, type KernelTracer } from '../../../agents/kernel/kernel-tracer.js';
+import { kernelTracerAvailability, KernelTracerUnavailable, LOADER, startKernelTracer, type KernelTracer, type TracerBackend } from '../../../agents/kernel/kernel-tracer.js';
 import { expQuantile, mergeExpHistograms, type Frame } from '../../../src/vocabulary/index.js';
 import { waitUntil } from '../../helpers/processes.js';
 import { startApachePrefork, startNginx, startReference, startTimedHttp, stopAll } from '../proc/real-servers.js';
@@ -236,5 +239,51 @@ describe('the kernel tracer', () => {
     // Bytes that arrive while the loop serves others wait for it.
     expect(r.server_queue_ms!, say).toBeGreaterThan(0);
     expect(r.server_queue_ms! + r.server_ms! + r.send_ms!, say).toBeLessThan(client.meanMs);
+  }, 60_000);
+
+  it("gives the same counts on either backend, each within 5 % of nginx's own $request_time", async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'upstream.log');
+    const upstream = await startTimedHttp(log, 'threading', 0.2, 10);
+    const nginx = await startNginx(2, { upstream: upstream.port });
+    const accessLog = join(nginx.dir, 'access.log');
+    const backends: TracerBackend[] = ['libbpf', 'bpftrace'];
+    for (const [i, backend] of backends.entries()) {
+      const tracer = await startKernelTracer({ pid: nginx.pid, intervalMs: 500, backend });
+      expect(tracer.backend).toBe(backend);
+      const client = await drive(nginx.port, 4, 25, true);
+      const r = await tracer.stop();
+      const own = readFileSync(accessLog, 'utf8').trim().split('\n').slice(i * 100).map((l) => Number(l) * 1000);
+      const say = `${backend}: ${JSON.stringify(r)}`;
+      console.log(`${backend}: kernel server ${r.server_ms?.toFixed(3)} ms, $request_time ${mean(own).toFixed(3)} ms; send ${r.send_ms?.toFixed(3)} ms`);
+      expect(client.done).toBe(100);
+      expect(own).toHaveLength(100);
+      expect([r.accepts, r.requests, r.responses, r.not_http, r.calls], say).toEqual([4, 100, 100, 0, 100]);
+      expect(within(r.server_ms, mean(own), 0.05), say).toBe(true);
+      // nginx's calls to the upstream, split into the upstream's time (~10 ms asleep) and nginx's wait to read the reply.
+      expect(r.upstream_ms!, say).toBeGreaterThan(10);
+      expect(r.upstream_ms! + r.reply_wait_ms!, say).toBeLessThan(r.server_ms!);
+    }
+  }, 60_000);
+
+  it('runs bpftrace where the libbpf tracer is not built or does not load, and says why', async () => {
+    const missing = '/nonexistent/srvlens-ktrace';
+    const fallback = kernelTracerAvailability(undefined, missing);
+    expect(fallback.backend).toBe('bpftrace');
+    expect(fallback.fallback).toMatch(/libbpf tracer is not built \(sh \/\S+\/native\/bpf\/build\.sh; needs clang, bpftool and libbpf-dev\)/);
+    expect(() => kernelTracerAvailability('libbpf', missing)).toThrow(KernelTracerUnavailable);
+    expect(kernelTracerAvailability(undefined, LOADER).backend).toBe('libbpf');
+    // A loader that fails as one rejected by another kernel's verifier would.
+    const failing = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'srvlens-ktrace');
+    writeFileSync(failing, '#!/bin/sh\necho "srvlens-ktrace: loading the BPF programs failed: Invalid argument" >&2\nexit 1\n');
+    chmodSync(failing, 0o755);
+    const server = await startReference(['--model', 'event-loop'], null);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500, loader: failing });
+    const client = await drive(server.port, 2, 5, true);
+    const r = await tracer.stop();
+    expect(tracer.backend).toBe('bpftrace');
+    expect(tracer.fallback).toMatch(/the libbpf tracer exited \(1\) before attaching: .*loading the BPF programs failed: Invalid argument/);
+    expect(client.done).toBe(10);
+    expect(r.requests, JSON.stringify(r)).toBe(10);
+    await expect(startKernelTracer({ pid: server.pid, intervalMs: 500, loader: failing, backend: 'libbpf' })).rejects.toThrow(/loading the BPF programs failed/);
   }, 60_000);
 });
