@@ -28,7 +28,9 @@ have bpftool || missing="$missing bpftool"
 
 # The libbpf kernel tracer, once its tools are there; where the kernel has no BTF it is not built (said by the script).
 build_bpf() {
-  [ -x "$(dirname "$0")/../native/bpf/build/srvlens-ktrace" ] && return 0
+  bin="$(dirname "$0")/../native/bpf/build/srvlens-ktrace"
+  # Rebuilt when a source is newer than the binary (a checkout that changed the program), else kept.
+  [ -x "$bin" ] && [ -z "$(find "$(dirname "$0")/../native/bpf" -maxdepth 1 -newer "$bin" \( -name '*.c' -o -name '*.h' -o -name '*.sh' \))" ] && return 0
   sh "$(dirname "$0")/../native/bpf/build.sh" || echo "test-deps: the libbpf kernel tracer was not built; the kernel tracer runs bpftrace" >&2
 }
 [ -z "$missing" ] && { build_bpf; exit 0; }
