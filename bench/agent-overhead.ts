@@ -16,11 +16,12 @@ import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
 import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient } from './overhead/checks.js';
 import { AgentReports } from './overhead/collector.js';
+import { CpuBudget } from './overhead/cpu-budget.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
 import type { BenchModel } from './overhead/models.js';
 import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead/options.js';
 import { formatText, type BenchSettings } from './overhead/report.js';
-import { roundOrder, summariseCase, type Trial, type VariantId } from './overhead/summary.js';
+import { pairingProblems, roundOrder, summariseCase, type Trial, type VariantId } from './overhead/summary.js';
 import { variantLaunch } from './overhead/variants.js';
 import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead/window.js';
 import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead/workloads.js';
@@ -46,7 +47,9 @@ class OverheadBench {
   private backendPid = 0;
   private upstreamUrl = '';
   private upstreamPid = 0;
-  private load: autocannon.Instance | null = null;
+  private loads: autocannon.Instance[] = [];
+  /** Paired trials: the budget of this process (the generator, the collector) and the tiers behind the servers. */
+  private loadBudget: CpuBudget | null = null;
   aborted = false;
 
   constructor(private readonly options: Options) {}
@@ -75,6 +78,16 @@ class OverheadBench {
     ({ port: this.backendPort, pid: this.backendPid } = await this.ready(backend));
   }
 
+  /**
+   * Paired trials: this process and the tiers behind the servers go into an uncapped group weighted like the
+   * servers', so that neither the generator nor the backend is starved by other work while the servers are capped.
+   */
+  private budgetLoad(): void {
+    if (this.options.pairCores === null || this.loadBudget !== null) return;
+    this.loadBudget = CpuBudget.create('load', null);
+    for (const pid of [process.pid, this.backendPid, this.upstreamPid]) if (pid > 0) this.loadBudget.add(pid);
+  }
+
   /** Every trial of every round, in the order run; progress on stderr. */
   async runAll(): Promise<Trial[]> {
     const trials: Trial[] = [];
@@ -101,9 +114,9 @@ class OverheadBench {
   }
 
   /** The server of a trial: a reference server (serve-main) or the plain app, with the variant's preload. */
-  private forkServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId): ManagedChild {
+  private forkServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId, role = ''): ManagedChild {
     const { execArgv, env } = variantLaunch(variant, model, this.reports!.metricsUrl, FIXED.agentIntervalMs);
-    const name = `${model.id} server (${variant})`;
+    const name = `${model.id} server (${variant}${role})`;
     const w = WORKLOADS[workload];
     if (isPlainApp(w)) {
       const app = { PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: w.client, PLAIN_APP_RESPONSE_BYTES: String(w.response_bytes) };
@@ -123,7 +136,12 @@ class OverheadBench {
   private async trial(model: BenchModel, workload: BenchCase['workload'], round: number, slot: number, variant: VariantId): Promise<Trial> {
     this.checkAborted();
     if (this.options.waitQuiet > 0) await this.waitQuiet();
+    const cores = this.options.pairCores;
+    this.budgetLoad();
     const server = this.forkServer(model, workload, variant);
+    // Paired: a server without an agent runs beside it, under the same CPU budget, in the same seconds.
+    const companion = cores === null ? null : this.forkServer(model, workload, 'none', ', beside');
+    const budgets: CpuBudget[] = [];
     // The trial's downstream tier first: cpuFigures reports its busy %; the other, idle, is still ours, not "other".
     const helpers = (isPlainApp(WORKLOADS[workload]) ? [this.upstreamPid, this.backendPid] : [this.backendPid, this.upstreamPid]).filter((p) => p > 0);
     try {
@@ -131,7 +149,49 @@ class OverheadBench {
       // With its workers (prefork): a server reports ready once every worker has.
       const pids = treePids(pid);
       const url = `http://127.0.0.1:${port}/`;
-      const { result, window } = await this.runWindowed({ url, connections: model.connections, warmupSeconds: model.warmupSeconds, seconds: this.options.seconds, pids, helpers });
+      const run = { url, connections: model.connections, warmupSeconds: model.warmupSeconds, seconds: this.options.seconds, pids, helpers };
+      let pairing: Trial['pairing'] = null;
+      let measured;
+      if (companion === null || cores === null) measured = await this.runWindowed(run);
+      else {
+        const other = await this.ready(companion);
+        const otherPids = treePids(other.pid);
+        const mine = CpuBudget.create('server', cores);
+        const theirs = CpuBudget.create('beside', cores);
+        budgets.push(mine, theirs);
+        for (const p of pids) mine.add(p);
+        for (const p of otherPids) theirs.add(p);
+        const edges = new Map<string, { periods: number; throttled: number }>();
+        const note = (edge: string) => {
+          edges.set(`${edge} mine`, mine.throttling());
+          edges.set(`${edge} theirs`, theirs.throttling());
+        };
+        // Each server's CPU is taken apart from the other's: for either, the other is one of ours, not "other".
+        const runs = [
+          { ...run, helpers: [...helpers, ...otherPids], onEdge: note },
+          { ...run, url: `http://127.0.0.1:${other.port}/`, pids: otherPids, helpers: [...helpers, ...pids] },
+        ];
+        // Which load starts first alternates by round: the first instance's requests go out first in each tick.
+        const order = round % 2 === 0 ? [0, 1] : [1, 0];
+        const results = await Promise.all(order.map((i) => this.runWindowed(runs[i])));
+        measured = results[order.indexOf(0)];
+        const beside = results[order.indexOf(1)];
+        const saturated = (who: string) => {
+          const a = edges.get(`open ${who}`)!;
+          const b = edges.get(`close ${who}`)!;
+          return b.periods > a.periods ? ((b.throttled - a.throttled) / (b.periods - a.periods)) * 100 : 0;
+        };
+        const besideCpu = cpuFigures(beside.window.before, beside.window.after, beside.window.seconds, beside.window.answered);
+        pairing = {
+          cores,
+          besideReqPerSec: beside.window.ok / beside.window.seconds,
+          besideCpuUsPerRequest: besideCpu.cpuUsPerRequest,
+          saturatedPct: saturated('mine'),
+          besideSaturatedPct: saturated('theirs'),
+          besideErrors: beside.result.errors + beside.result.timeouts + beside.result.non2xx,
+        };
+      }
+      const { result, window } = measured;
       const trial: Trial = {
         model: model.id,
         workload,
@@ -148,8 +208,10 @@ class OverheadBench {
         downstreamMsPerRequest: null,
         otelClientSpans: null,
         exemplars: null,
+        pairing,
         problems: [],
       };
+      if (pairing !== null) trial.problems.push(...pairingProblems(pairing));
       const checkAborted = () => this.checkAborted();
       if (variant === 'srvlens' || variant === 'exemplars') await verifyAgent(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
       if (variant === 'exemplars') await verifyExemplars(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
@@ -160,7 +222,8 @@ class OverheadBench {
       for (const p of pids) this.reports!.forget(p);
       return trial;
     } finally {
-      await server.stop();
+      await Promise.all([server.stop(), companion?.stop()]);
+      for (const b of budgets) b.remove();
     }
   }
 
@@ -185,11 +248,11 @@ class OverheadBench {
   private async runWindowed(run: WindowedRun) {
     this.checkAborted();
     const { load, done } = runWindowed(run, () => this.aborted);
-    this.load = load;
+    this.loads.push(load);
     try {
       return await done;
     } finally {
-      this.load = null;
+      this.loads = this.loads.filter((l) => l !== load);
     }
   }
 
@@ -200,13 +263,14 @@ class OverheadBench {
   /** Ctrl-C: end the load and the children now; the run's promise then rejects with Interrupted. */
   abort(): void {
     this.aborted = true;
-    this.load?.stop();
+    for (const l of this.loads) l.stop();
     void this.children.stopAll();
   }
 
   async stop(): Promise<void> {
-    this.load?.stop();
+    for (const l of this.loads) l.stop();
     await this.children.stopAll();
+    this.loadBudget?.remove();
     await this.reports?.close();
   }
 
@@ -241,6 +305,8 @@ async function main(): Promise<number> {
       ...FIXED,
       waitQuietSeconds: options.waitQuiet,
       quietBelowPct: QUIET_BELOW_PCT,
+      pairCores: options.pairCores,
+      pairUnavailable: options.pairUnavailable,
     };
     const cases = options.cases.map(({ model, workload }) => ({
       model,

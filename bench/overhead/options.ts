@@ -1,13 +1,20 @@
 /** The overhead bench's command line: which models, and which of their workloads. */
 import { parseArgs } from 'node:util';
+import { cpuBudgetUnavailable } from './cpu-budget.js';
 import { BENCH_MODEL_IDS, BENCH_MODELS, type BenchModel } from './models.js';
 import { WORKLOAD_IDS, type WorkloadId } from './workloads.js';
 
 export const USAGE =
   `usage: node dist/bench/agent-overhead.js [--model ${BENCH_MODEL_IDS.join('|')}|all] [--rounds N] [--seconds S] ` +
-  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--wait-quiet S] [--json]`;
+  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--wait-quiet S] [--pair CORES|off] [--json]`;
 
 export class UsageError extends Error {}
+
+/**
+ * Each paired server's cap, in cores: two of them and the generator on 2 cores. Measured: at 0.35 both servers of a
+ * hello-world pair used their whole quota in ~90 % of periods (saturated) while autocannon kept up with both.
+ */
+const DEFAULT_PAIR_CORES = 0.35;
 
 /** One model under one of its workloads: a table of the report. */
 export interface BenchCase {
@@ -22,6 +29,12 @@ export interface Options {
   seconds: number;
   /** Seconds to wait before each trial for other processes to go quiet; 0: do not wait. */
   waitQuiet: number;
+  /**
+   * Paired trials (cpu-budget.ts): each server runs beside one without an agent, both capped at this many cores; null:
+   * trials one after another, uncapped (--pair off, or where cgroups cannot be made: `pairUnavailable` says why).
+   */
+  pairCores: number | null;
+  pairUnavailable: string | null;
   json: boolean;
 }
 
@@ -43,6 +56,7 @@ export function parseOptions(argv: string[]): Options {
         seconds: { type: 'string' },
         workload: { type: 'string' },
         'wait-quiet': { type: 'string' },
+        pair: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -69,8 +83,14 @@ export function parseOptions(argv: string[]): Options {
     const has = models.map((m) => `${m.id}: ${m.workloads.join(', ')}`).join('; ');
     throw new UsageError(`--workload ${workload} is not a workload of --model ${model} (${has})`);
   }
+  const pair = values.pair ?? String(DEFAULT_PAIR_CORES);
+  const cores = pair === 'off' ? null : Number(pair);
+  if (cores !== null && !(cores > 0 && cores <= 1)) throw new UsageError(`--pair must be a share of one core in (0, 1] or off, got '${pair}'`);
+  const unavailable = cores === null ? null : cpuBudgetUnavailable();
   return {
     cases,
+    pairCores: unavailable === null ? cores : null,
+    pairUnavailable: unavailable,
     rounds: int('rounds', values.rounds, 3, 1),
     seconds: int('seconds', values.seconds, 5, 1),
     waitQuiet: int('wait-quiet', values['wait-quiet'], 120, 0),

@@ -16,6 +16,9 @@ export interface BenchSettings {
   /** Before each trial, up to this many seconds of waiting for other processes to use under quietBelowPct of a core. */
   waitQuietSeconds: number;
   quietBelowPct: number;
+  /** Paired trials: each server's CPU cap in cores; null when run one after another, with why where not by choice. */
+  pairCores: number | null;
+  pairUnavailable: string | null;
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -95,6 +98,7 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
         `${cpu.padStart(10)}  ${busy.padStart(6)}  ${behind.padStart(8)}  ${x.rounds.map(int).join(' ')}`,
     );
   }
+  if (summary.twins !== null) out.push(`${ratioLine('none/none', summary.twins)}: two servers without an agent side by side, the pairs' noise`);
   for (const v of INSTRUMENTED) {
     out.push(ratioLine(`${v}/none`, summary.ratios[v]));
     out.push(cpuLine('', summary.cpuRatios[v]));
@@ -108,7 +112,8 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
       `  ${COST_OF[v] ?? v}: ${pct(verdict.costPct)} of throughput (target: at most ${verdict.targetCostPct} %) -> ${verdict.met ? 'met' : 'MISSED'}`,
     );
   }
-  const noise = summary.variants.none.spreadPct;
+  // Paired, the noise is what twins read apart; unpaired, the baseline's spread over rounds.
+  const noise = summary.twins === null ? summary.variants.none.spreadPct : (summary.twins.max - summary.twins.min) * 100;
   if (noise > tightest) {
     out.push(
       `  caution: the baseline's own spread (${pct(noise)}) exceeds the tightest target's margin: the throughput verdicts are within noise; ` +
@@ -116,7 +121,8 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
     );
   }
   const busy = summary.variants.none.serverBusyPct;
-  if (busy !== null && busy < SATURATED_BUSY_PCT) {
+  // Paired, each server is capped below a core by design; whether it used its cap is a check of its own.
+  if (busy !== null && busy < SATURATED_BUSY_PCT && s.pairCores === null) {
     out.push(`  caution: the baseline server was busy ${busy.toFixed(0)} % of the time: the generator set the pace, which hides part of any overhead in req/s`);
   }
   // One thread serves the upstream (and the backend): near a whole core it, not the server, would set the pace.
@@ -144,6 +150,14 @@ export function formatText(host: HostFacts, s: BenchSettings, cases: ReportCase[
     `load: autocannon on 127.0.0.1, keep-alive, a warm-up (per model, below) + ${s.seconds} s measured per trial, ` +
       `${s.rounds} rounds of [${VARIANTS.join(', ')}] in rotating order` +
       (s.waitQuietSeconds > 0 ? `; each trial first waited (up to ${s.waitQuietSeconds} s) for other processes to use under ${s.quietBelowPct} % of a core` : ''),
+  );
+  out.push(
+    s.pairCores !== null
+      ? `pairs: each trial's server ran beside one without an agent (none beside none for none), both held to ${s.pairCores} of a core ` +
+          '(cpu cgroups, weighted above all else) in the same seconds; a ratio is the server against the one beside it, which ' +
+          'cancels what else the machine did; the agent\'s per-second work weighs ' +
+          `${(1 / s.pairCores).toFixed(1)}x more in ${s.pairCores} of a core than in a whole one, so the figures err on the side of cost`
+      : `pairs: not run (${s.pairUnavailable ?? '--pair off'}): each variant's trial ran alone, against its round's none`,
   );
   out.push(
     `note: the generator runs in the bench process and shares the ${host.cpus} cores with the server and the backend or upstream; ` +

@@ -1,7 +1,9 @@
 /**
  * The overhead bench's arithmetic, pure: trials in, medians, spreads, ratios against the no-agent baseline and the
- * verdicts out, per model and workload. Ratios are the medians of per-round ratios: variants of one round ran back
- * to back, so pairing them cancels the slow drifts of a shared VM that medians over all rounds would keep.
+ * verdicts out, per model and workload. Ratios are the medians of per-trial or per-round ratios: a paired trial's
+ * server against the one without an agent that ran beside it in the same seconds under the same CPU budget; else
+ * against the round's no-agent trial (variants of one round ran back to back, which cancels the slow drifts of a
+ * shared VM that medians over all rounds would keep, though not the fast ones).
  */
 
 export const VARIANTS = ['none', 'srvlens', 'exemplars', 'prom-client', 'otel'] as const;
@@ -62,8 +64,38 @@ export interface Trial {
    * one per request up to two). Else null.
    */
   exemplars: { slowest: number; sampled: number; expectedSlowest: number } | null;
+  /** A paired trial: the server without an agent beside it, under the same cap; null for a trial run alone. */
+  pairing: Pairing | null;
   /** Problems found while verifying this trial (e.g. no spans made); empty when fine. */
   problems: string[];
+}
+
+export interface Pairing {
+  /** Each server's CPU cap, in cores. */
+  cores: number;
+  besideReqPerSec: number;
+  besideCpuUsPerRequest: number | null;
+  /**
+   * Share of the measured seconds' scheduler periods in which each server used up its quota, %: a server under the
+   * cap was not saturated (the generator set its pace), and its throughput does not measure its CPU per request.
+   */
+  saturatedPct: number;
+  besideSaturatedPct: number;
+  besideErrors: number;
+}
+
+/** A pair whose servers were not both held at their cap measures the generator: at least this share of periods. */
+export const MIN_SATURATED_PCT = 50;
+
+export function pairingProblems(p: Pairing): string[] {
+  const problems: string[] = [];
+  for (const [who, pct] of [['the server', p.saturatedPct], ['the server beside it', p.besideSaturatedPct]] as const) {
+    if (pct < MIN_SATURATED_PCT) {
+      problems.push(`${who} used its ${p.cores}-core budget in only ${pct.toFixed(0)} % of periods (under ${MIN_SATURATED_PCT} %): not saturated, so the pair measures the generator`);
+    }
+  }
+  if (p.besideErrors > 0) problems.push(`the server beside it: ${p.besideErrors} errors or non-2xx responses`);
+  return problems;
 }
 
 export interface VariantSummary {
@@ -118,6 +150,8 @@ export interface CaseSummary {
   workload: string;
   variants: Record<VariantId, VariantSummary>;
   ratios: Record<InstrumentedId, RatioSummary>;
+  /** Paired trials: the no-agent server against its twin beside it (1 but for noise); null when run unpaired. */
+  twins: RatioSummary | null;
   /** Null without /proc. */
   cpuRatios: Record<InstrumentedId, CpuRatioSummary | null>;
   verdicts: Partial<Record<InstrumentedId, Verdict>>;
@@ -158,27 +192,54 @@ function summarise(trials: Trial[]): VariantSummary {
   };
 }
 
-/** variant/none of `measure`, per round; NaN-free: rounds missing either side are skipped. */
-function pairedRatios(trials: Trial[], variant: VariantId, measure: (t: Trial) => number | null): number[] {
+type Measure = 'reqPerSec' | 'cpuUsPerRequest';
+
+/** What baselineFor reads of a trial: agent-overhead's Trial, or its JSON as the suite reads it. */
+export interface PairableTrial {
+  round: number;
+  variant: string;
+  reqPerSec: number;
+  cpuUsPerRequest: number | null;
+  pairing?: Pick<Pairing, 'besideReqPerSec' | 'besideCpuUsPerRequest'> | null;
+}
+
+/**
+ * The no-agent figure `t` is held against: a paired trial's server beside it (same seconds, same CPU budget), else
+ * its round's no-agent trial; for `none` itself only its twin beside it. Null where there is none.
+ */
+export function baselineFor<T extends PairableTrial>(t: T, trials: readonly T[], measure: Measure): number | null {
+  if (t.pairing) return measure === 'reqPerSec' ? t.pairing.besideReqPerSec : t.pairing.besideCpuUsPerRequest;
+  if (t.variant === 'none') return null;
+  const base = trials.find((b) => b.variant === 'none' && b.round === t.round);
+  return base === undefined ? null : base[measure];
+}
+
+/** variant/none of `measure`, trial by trial (baselineFor); NaN-free: trials missing either side are skipped. */
+function pairedRatios(trials: Trial[], variant: VariantId, measure: Measure): number[] {
   const ratios: number[] = [];
   for (const t of trials) {
     if (t.variant !== variant) continue;
-    const base = trials.find((b) => b.variant === 'none' && b.round === t.round);
-    const a = measure(t);
-    const b = base === undefined ? null : measure(base);
+    const a = t[measure];
+    const b = baselineFor(t, trials, measure);
     if (a !== null && b !== null && b > 0) ratios.push(a / b);
   }
   return ratios;
 }
 
 function ratioOf(trials: Trial[], variant: VariantId): RatioSummary {
-  const ratios = pairedRatios(trials, variant, (t) => t.reqPerSec);
+  const ratios = pairedRatios(trials, variant, 'reqPerSec');
   const ratio = median(ratios);
   return { ratio, min: Math.min(...ratios), max: Math.max(...ratios), costPct: (1 - ratio) * 100 };
 }
 
+/** none beside none: what a pair reads with no difference between its servers, the pairs' noise. Null unpaired. */
+function twinsOf(trials: Trial[]): RatioSummary | null {
+  const ratios = pairedRatios(trials, 'none', 'reqPerSec');
+  return ratios.length === 0 ? null : ratioOf(trials, 'none');
+}
+
 function cpuRatioOf(trials: Trial[], variant: VariantId): CpuRatioSummary | null {
-  const ratios = pairedRatios(trials, variant, (t) => t.cpuUsPerRequest);
+  const ratios = pairedRatios(trials, variant, 'cpuUsPerRequest');
   if (ratios.length === 0) return null;
   const ratio = median(ratios);
   return {
@@ -300,6 +361,7 @@ export function summariseCase(model: string, workload: string, expect: CaseExpec
     workload,
     variants,
     ratios,
+    twins: twinsOf(trials),
     cpuRatios: Object.fromEntries(INSTRUMENTED.map((v) => [v, cpuRatioOf(trials, v)])) as Record<InstrumentedId, CpuRatioSummary | null>,
     verdicts,
     interference: {

@@ -23,6 +23,8 @@ export interface WindowedRun {
   /** The server's processes, and our other processes whose CPU the snapshots take apart from it (cpuSnapshot). */
   pids: readonly number[];
   helpers: readonly number[];
+  /** Called at the window's edges, beside its CPU snapshots (a paired trial reads its CPU budgets there). */
+  onEdge?: (edge: 'open' | 'close') => void;
 }
 
 /** Load goes on this long after the measured window closes, so that the window never sees the load wind down. */
@@ -43,7 +45,7 @@ export const answered = (r: autocannon.Result): number => r['2xx'] + r.non2xx;
  * `aborted()` says so.
  */
 export function runWindowed(run: WindowedRun, aborted: () => boolean): { load: autocannon.Instance; done: Promise<{ result: autocannon.Result; window: MeasuredWindow }> } {
-  const { url, connections, warmupSeconds, seconds, pids, helpers } = run;
+  const { url, connections, warmupSeconds, seconds, pids, helpers, onEdge } = run;
   let load!: autocannon.Instance;
   const done = new Promise<{ result: autocannon.Result; window: MeasuredWindow }>((resolve, reject) => {
     let ok = 0;
@@ -52,9 +54,11 @@ export function runWindowed(run: WindowedRun, aborted: () => boolean): { load: a
     let window: MeasuredWindow | null = null;
     const open = setTimeout(() => {
       before = { snap: cpuSnapshot(pids, helpers), at: performance.now() };
+      onEdge?.('open');
     }, warmupSeconds * 1000);
     const close = setTimeout(() => {
       if (before) window = { before: before.snap, after: cpuSnapshot(pids, helpers), seconds: (performance.now() - before.at) / 1000, ok, answered: answeredInWindow };
+      onEdge?.('close');
     }, (warmupSeconds + seconds) * 1000);
     load = autocannon({ url, connections, duration: warmupSeconds + seconds + WINDOW_TAIL_SECONDS }, (err, result) => {
       clearTimeout(open);

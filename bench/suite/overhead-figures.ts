@@ -1,9 +1,9 @@
 /**
  * agent-overhead's JSON (one or more runs of it) as the suite's figures: per model and workload, what srvlens, its
- * exemplars and OpenTelemetry's HTTP tracing cost the server's throughput, against issue 18's targets, from the
- * trials' per-round pairs (variants of one round ran back to back).
+ * exemplars and OpenTelemetry's HTTP tracing cost the server's throughput, against issue 18's targets, each trial
+ * against its baseline (overhead/summary.ts baselineFor: the server beside it, or its round's no-agent trial).
  */
-import { TARGET_COST_PCT } from '../overhead/summary.js';
+import { baselineFor, TARGET_COST_PCT, type PairableTrial } from '../overhead/summary.js';
 import { OTHER_CPU_CAUTION_PCT } from '../overhead/report.js';
 import { figure, notRun, type Figure, type Target } from './figures.js';
 
@@ -21,6 +21,8 @@ export interface OverheadJson {
     cpuUsPerRequest: number | null;
     otherCpuPct: number | null;
     stealPct: number | null;
+    /** A paired trial: the no-agent server beside it (bench/overhead/summary.ts Pairing); absent before pairs. */
+    pairing?: PairableTrial['pairing'];
   }[];
 }
 
@@ -41,12 +43,11 @@ export function costTarget(variant: 'srvlens' | 'exemplars', workload: string): 
 
 type Trial = OverheadJson['trials'][number];
 
-/** Per round, f(variant) against f(none) of the same round, as `cost`. */
-function perRound(trials: Trial[], variant: string, f: (t: Trial) => number | null, cost: (v: number, none: number) => number): number[] {
+/** Per trial, `measure` of `variant` against its baseline (the server beside it, or its round's none), as `cost`. */
+function perRound(trials: Trial[], variant: string, measure: 'reqPerSec' | 'cpuUsPerRequest', cost: (v: number, none: number) => number): number[] {
   const out: number[] = [];
   for (const t of trials.filter((x) => x.variant === variant)) {
-    const none = trials.find((x) => x.variant === 'none' && x.round === t.round);
-    const [v, n] = [f(t), none ? f(none) : null];
+    const [v, n] = [t[measure], baselineFor(t, trials, measure)];
     if (v !== null && n !== null && n > 0) out.push(cost(v, n));
   }
   return out;
@@ -66,7 +67,7 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
     for (const c of run.cases) {
       const trials = run.trials.filter((t) => t.model === c.model && t.workload === c.workload);
       const label = `${c.model} ${c.workload}`;
-      const cost = (variant: string) => perRound(trials, variant, (t) => t.reqPerSec, throughputCost);
+      const cost = (variant: string) => perRound(trials, variant, 'reqPerSec', throughputCost);
       const note = interference(trials);
       for (const variant of ['srvlens', 'exemplars'] as const) {
         out.push(
@@ -78,11 +79,15 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
           bench: BENCH,
           name: `${label}: srvlens CPU per request`,
           unit: '% more',
-          samples: perRound(trials, 'srvlens', (t) => t.cpuUsPerRequest, cpuExtra),
+          samples: perRound(trials, 'srvlens', 'cpuUsPerRequest', cpuExtra),
           failedChecks: failedChecks(c.checks, 'srvlens'),
           note,
         }),
       );
+      if (trials.some((t) => t.pairing)) {
+        // What a pair reads with nothing between its servers: the resolution of the figures above.
+        out.push(figure({ bench: BENCH, name: `${label}: none beside none (a pair's noise)`, unit: '%', samples: cost('none') }));
+      }
       out.push(figure({ bench: BENCH, name: `${label}: otel throughput cost`, unit: '%', samples: cost('otel'), failedChecks: failedChecks(c.checks, 'otel') }));
       if (c.workload === 'hello') out.push(promClientFigure(label, trials, cost('srvlens'), cost(PROM_CLIENT), c.checks));
     }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectations } from '../../bench/overhead/checks.js';
 import { BENCH_MODELS } from '../../bench/overhead/models.js';
-import { summariseCase, type Trial } from '../../bench/overhead/summary.js';
+import { pairingProblems, summariseCase, type Pairing, type Trial } from '../../bench/overhead/summary.js';
 import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
 import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
 import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
@@ -45,7 +45,7 @@ describe('figures', () => {
 const fullTrial: Trial = {
   model: 'event-loop', workload: 'hello', round: 0, slot: 0, variant: 'none', reqPerSec: 1000, cpuUsPerRequest: 100, serverBusyPct: 99,
   downstreamBusyPct: null, otherCpuPct: 1, stealPct: 0, responses: 1000, errors: 0, non2xx: 0, seen: null, seenWhat: null,
-  downstreamMsPerRequest: null, otelClientSpans: null, exemplars: null, problems: [],
+  downstreamMsPerRequest: null, otelClientSpans: null, exemplars: null, pairing: null, problems: [],
 };
 
 describe('agent-overhead figures', () => {
@@ -66,6 +66,35 @@ describe('agent-overhead figures', () => {
     expect(srvlens).toMatchObject({ n: 2, target: { op: '<=', value: 5 }, verdict: 'met' });
     expect(figures.find((f) => f.name === 'event-loop hello: srvlens CPU per request')!.median).toBeCloseTo(3, 6);
     expect(figures.find((f) => f.name === 'event-loop hello: exemplars throughput cost')!.median).toBeCloseTo(10, 6);
+  });
+
+  it('hold a paired trial against the server beside it, not against its round, and report the twins as the noise', () => {
+    const beside = (reqPerSec: number, cpu: number) => ({ cores: 0.35, besideReqPerSec: reqPerSec, besideCpuUsPerRequest: cpu, saturatedPct: 95, besideSaturatedPct: 95, besideErrors: 0 });
+    // The rounds' none trials (1000, 800 req/s) would say 4 % and 2.5 %; the servers beside say 20 % and 10 %.
+    const paired: OverheadJson = {
+      ...json,
+      trials: json.trials.map((t) =>
+        t.variant === 'srvlens' ? { ...t, pairing: beside(t.reqPerSec / (t.round === 0 ? 0.8 : 0.9), 90) } : t.variant === 'none' ? { ...t, pairing: beside(t.reqPerSec / 0.98, 100) } : t,
+      ),
+    };
+    const figures = overheadFigures([paired]);
+    expect(figures.find((f) => f.name === 'event-loop hello: srvlens throughput cost')!.median).toBeCloseTo(15, 6);
+    expect(figures.find((f) => f.name === 'event-loop hello: srvlens CPU per request')!.low).toBeCloseTo((102 / 90 - 1) * 100, 6);
+    expect(figures.find((f) => f.name === "event-loop hello: none beside none (a pair's noise)")!.median).toBeCloseTo(2, 6);
+    // Unpaired runs have no noise figure: their none has no twin.
+    expect(overheadFigures([json]).some((f) => f.name.includes('beside'))).toBe(false);
+    // The bench's own summary reads the pairs alike.
+    const trials: Trial[] = paired.trials.map((t) => ({ ...fullTrial, ...t, variant: t.variant as Trial['variant'], pairing: (t.pairing as Pairing | undefined) ?? null }));
+    const summary = summariseCase('event-loop', 'hello', expectations(BENCH_MODELS['event-loop'], 'hello'), trials);
+    expect(summary.ratios.srvlens.ratio).toBeCloseTo(0.85, 6);
+    expect(summary.twins!.ratio).toBeCloseTo(0.98, 6);
+  });
+
+  it('void a pair whose servers did not use their CPU budget: the generator set its pace', () => {
+    const ok = { cores: 0.35, besideReqPerSec: 1, besideCpuUsPerRequest: 1, saturatedPct: 90, besideSaturatedPct: 88, besideErrors: 0 };
+    expect(pairingProblems(ok)).toEqual([]);
+    const starved = pairingProblems({ ...ok, besideSaturatedPct: 12 });
+    expect(starved).toEqual(['the server beside it used its 0.35-core budget in only 12 % of periods (under 50 %): not saturated, so the pair measures the generator']);
   });
 
   it('say where other processes took a share of a core during a trial, as the bench itself cautions', () => {
