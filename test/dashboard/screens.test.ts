@@ -78,3 +78,32 @@ describe("the bench's screens, as last looked at", () => {
     await expect(await screens('run', 200, 60, 100, 3)).toMatchFileSnapshot(file('run-200x60'));
   });
 });
+
+describe('switching views', () => {
+  it('leaves nothing of the view before: the Over-time view after the Run view (made after it, so over it) is the screen it draws alone', async () => {
+    const { store, builder, last } = await tour.storeWith(100);
+    const playback = { source: 'live' as const, scenario: 'tour', playing: false, speed: 1, note: null };
+    // Each terminal's views made right after it: blessed gives a box the screen made last.
+    const after = fakeTerminal(200, 60);
+    // The Run view's boxes made last, so over the Over-time view's, as a view made later would be.
+    const time = new OverTimeView(after.screen);
+    const run = new RunView(after.screen);
+    const alone = fakeTerminal(200, 60);
+    const timeAlone = new OverTimeView(alone.screen);
+    store.push(tour.frameAt(last.run, 100), last);
+    time.hide();
+    run.update(await builder.build({ run: last.run, pos: 100 }, run.needs), playback);
+    after.screen.render();
+    const s = await builder.build({ run: last.run, pos: 100 }, time.needs);
+    run.hide();
+    time.show();
+    time.update(s, playback);
+    after.screen.render();
+    timeAlone.update(s, playback);
+    alone.screen.render();
+    const cells = (t: typeof alone) => (t.screen as unknown as { lines: [number, string][][] }).lines.map((row) => row.map((c) => [...c]));
+    expect(cells(after)).toEqual(cells(alone));
+    alone.screen.destroy();
+    after.screen.destroy();
+  });
+});
