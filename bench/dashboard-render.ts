@@ -29,6 +29,7 @@ import { overTimePanel } from '../dashboard/panels/over-time.js';
 import { PART_STYLE } from '../src/vocabulary/index.js';
 import contribLine from 'blessed-contrib/lib/widget/charts/line.js';
 import type { SuiteJson } from './suite/specs.js';
+import { tourPictures } from './dashboard/tour-pictures.js';
 
 const SERVERS = 8;
 const HOUR = 3600;
@@ -142,38 +143,18 @@ for (const [columns, rows] of [[80, 24], [160, 48]] as const) {
   }
 }
 
-// The pictures: the tour's nine servers, each through its five steps (r25..r400) and then held at r400 in a phase
-// of its own, so that every server has five finished phases and the one running has a long series behind it.
-const tour = await readRecording(TOUR);
-const tourStarts = tour.records.filter((r): r is RunStart => r.kind === 'run-start');
-const tourFrames = tourStarts.map((st) => tour.records.filter((r): r is Frame => r.kind === 'frame' && r.run === st.run));
-
-function tourFrameAt(run: number, i: number): Frame {
-  const own = tourFrames[run];
-  const steps = own.length;
-  const src = own[i < steps ? i : steps - 5 + ((i - steps) % 5)];
-  const f = JSON.parse(JSON.stringify(src)) as Frame;
-  const held = i >= steps && f.generator;
-  return { ...f, run, index: i, t_ms: i * f.interval_ms, generator: held ? { ...f.generator!, phase: 'hold', phase_index: 5 } : f.generator };
-}
+// The pictures: the tour's nine servers, the last one with a long series behind it (tour-pictures.ts).
+const tour = await tourPictures(TOUR);
+const tourStarts = tour.starts;
 
 async function timePictures(view: 'capacity' | 'time' | 'run', columns: number, rows: number, history: number): Promise<number[]> {
-  const store = new LiveFrameStore('tour', 1000, null, tourStarts.map((st) => ({ name: st.server, model: st.model, size: st.size })), { slo: { p99_ms: 100, max_error_rate: 0.01 } });
-  for (const st of tourStarts.slice(0, -1)) for (let i = 0; i < tourFrames[st.run].length; i++) store.push(tourFrameAt(st.run, i), st);
-  const last = tourStarts[tourStarts.length - 1];
-  const builder = new SnapshotBuilder(store);
-  // A render every 100 intervals while the history builds up, so that the series keeps every interval (live, the
-  // store forgets frames CHART_WINDOW intervals old, and a render takes each new one into the series).
-  for (let i = 0; i < history; i++) {
-    store.push(tourFrameAt(last.run, i), last);
-    if (i % 100 === 99) await builder.build({ run: last.run, pos: i }, { series: true });
-  }
+  const { store, builder, last } = await tour.storeWith(history);
   const screen = terminal(columns, rows);
   const v: View = view === 'capacity' ? new CapacityView(screen) : view === 'time' ? new OverTimeView(screen) : new RunView(screen);
   const playback = { source: 'live' as const, scenario: 'tour', playing: false, speed: 1, note: null };
   const total: number[] = [];
   for (let k = 0; k < RENDERS + 20; k++) {
-    store.push(tourFrameAt(last.run, history + k), last);
+    store.push(tour.frameAt(last.run, history + k), last);
     const t0 = performance.now();
     const snapshot = await builder.build({ run: last.run, pos: history + k }, v.needs);
     v.update(snapshot, playback);
@@ -213,7 +194,7 @@ for (const [label, view, columns, rows, history] of [
 {
   const store = new LiveFrameStore('tour', 1000, null, tourStarts.map((st) => ({ name: st.server, model: st.model, size: st.size })));
   const st = tourStarts[0];
-  for (let i = 0; i < 300; i++) store.push(tourFrameAt(st.run, i), st);
+  for (let i = 0; i < 300; i++) store.push(tour.frameAt(st.run, i), st);
   const snapshot = (await new SnapshotBuilder(store).build({ run: st.run, pos: 299 }, { series: true }))!;
   // Ours: the Over-time view itself, on one snapshot; theirs: a contrib line in each of the view's three boxes.
   const screen = terminal(200, 60);

@@ -29,8 +29,8 @@ export interface PlannedServer {
 export class LiveFrameStore implements Timeline {
   readonly source = 'live' as const;
   readonly damage = null;
-  /** Live frames are this machine's. */
-  readonly host: HostCores = { cpus: availableParallelism(), cpu_quota_cores: cpuQuotaCores() };
+  /** Live frames are this machine's, unless told (a recording's frames fed as live, in tests: its host's). */
+  readonly host: HostCores;
   private readonly stores: RunStore[];
 
   readonly concurrent: boolean;
@@ -46,9 +46,10 @@ export class LiveFrameStore implements Timeline {
     readonly intervalMs: number,
     readonly plan: readonly PhasePlan[] | null,
     servers: readonly PlannedServer[],
-    options: { concurrent?: boolean; slo?: Slo | null } = {},
+    options: { concurrent?: boolean; slo?: Slo | null; host?: HostCores } = {},
   ) {
     this.concurrent = options.concurrent === true;
+    this.host = options.host ?? { cpus: availableParallelism(), cpu_quota_cores: cpuQuotaCores() };
     this.slo = options.slo ?? null;
     this.stores = servers.map((s, run) =>
       newStore({ kind: 'run-start', run, server: s.name, model: s.model, size: s.size, workload: {}, t_ms: 0 }),

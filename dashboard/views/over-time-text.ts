@@ -24,6 +24,8 @@ export function timeScale(d: OverTimePanel, width: number): Scale {
 }
 
 const yTicks = (height: number) => Math.max(2, Math.floor((height - 1) / ROWS_PER_TICK));
+/** The parts' one axis: every part's points, read in place. */
+const partsScale = (d: OverTimePanel, ticks: number) => latencyScale(d.parts.map((p) => p.ms), ticks);
 const boundaries = (d: OverTimePanel) => d.phases.slice(1).map((p) => p.t_s);
 
 function common(d: OverTimePanel, width: number, height: number): Pick<ChartSpec, 'width' | 'height' | 'x' | 'marks'> {
@@ -37,7 +39,7 @@ export function throughputLabel(d: OverTimePanel): string {
 /** Its bottom row names the phases where they begin; the other two charts' rows carry the time. */
 export function throughputLines(d: OverTimePanel, width: number, height: number): Drawn {
   if (d.intervals === 0) return { lines: ['no interval yet'], paints: [] };
-  const values = d.generator ? [...d.offered, ...d.achieved] : d.achieved;
+  const values = d.generator ? [d.offered, d.achieved] : d.achieved;
   const series = [
     ...(d.generator ? [{ xs: d.t_s, ys: d.offered, ...OFFERED }] : []),
     { xs: d.t_s, ys: d.achieved, ...ACHIEVED, mark: d.generator ? ACHIEVED.mark : null },
@@ -60,7 +62,7 @@ export function latencyLines(d: OverTimePanel, width: number, height: number): D
 }
 
 export function partsLabel(d: OverTimePanel): string {
-  const log = latencyScale(d.parts.flatMap((p) => p.ms), 4).log;
+  const log = partsScale(d, 4).log;
   return ` where the time goes, ms/req per part${log ? ' (log scale)' : ''}; each line ends in its letter `;
 }
 
@@ -94,6 +96,6 @@ export function partsLines(d: OverTimePanel, width: number, height: number): Dra
   const legend = height >= 6 ? partsLegend(d, width) : { lines: [], paints: [] };
   const chartH = height - legend.lines.length;
   const series = d.parts.map((p) => ({ xs: d.t_s, ys: p.ms, colour: PART_STYLE[p.part].bg, mark: PART_STYLE[p.part].mark }));
-  const chart = below(legend.lines, chartLines({ ...common(d, width, chartH), y: latencyScale(d.parts.flatMap((p) => p.ms), yTicks(chartH)), series, bottom: { unit: 's of the run' } }));
+  const chart = below(legend.lines, chartLines({ ...common(d, width, chartH), y: partsScale(d, yTicks(chartH)), series, bottom: { unit: 's of the run' } }));
   return { lines: chart.lines, paints: [...legend.paints, ...chart.paints] };
 }

@@ -9,7 +9,7 @@
  */
 import type blessed from 'blessed';
 import type { Snapshot } from '../state/snapshot.js';
-import { overTimePanel } from '../panels/over-time.js';
+import { OverTimePoints } from '../panels/over-time.js';
 import { textBox, type TextBox } from '../widgets/text-box.js';
 import type { ScreenStatus } from './status-text.js';
 import { latencyLabel, latencyLines, partsLabel, partsLines, throughputLabel, throughputLines } from './over-time-text.js';
@@ -20,6 +20,7 @@ export class OverTimeView extends GridView {
   private readonly throughput: TextBox;
   private readonly latency: TextBox;
   private readonly parts: TextBox;
+  private readonly points = new OverTimePoints();
 
   constructor(screen: blessed.Widgets.Screen) {
     super(screen);
@@ -32,7 +33,7 @@ export class OverTimeView extends GridView {
     this.drawStatus(s, state);
     if (!s?.series) return;
     // Two points per column: the braille dots across the chart (less the y axis's labels, about 6 columns).
-    const d = overTimePanel(s.series, s.run.spans, s.timeline.intervalMs, s.cursor.pos + 1, 2 * this.throughput.width());
+    const d = this.points.panel(s.series, s.run.spans, s.timeline.intervalMs, s.cursor.pos + 1, 2 * this.throughput.width());
     show(this.throughput, throughputLabel(d), throughputLines(d, this.throughput.width(), this.throughput.height()));
     show(this.latency, latencyLabel(d), latencyLines(d, this.latency.width(), this.latency.height()));
     show(this.parts, partsLabel(d), partsLines(d, this.parts.width(), this.parts.height()));

@@ -1,6 +1,6 @@
 /**
  * What the dashboard asks of a view: draw a snapshot, and be shown or hidden as a whole. GridView is what every view
- * is made of: a box over the whole screen, a 12x12 grid in it, the status rows on top.
+ * is made of: a 12x12 grid on the screen, the status rows on top.
  */
 import blessed from 'blessed';
 import Grid from 'blessed-contrib/lib/layout/grid.js';
@@ -20,23 +20,30 @@ export interface View {
 
 export abstract class GridView implements View {
   abstract readonly needs: SnapshotNeeds;
-  protected readonly root: blessed.Widgets.BoxElement;
+  /** The grid's boxes, on the screen itself, shown and hidden together. */
+  private readonly boxes: blessed.Widgets.BlessedElement[] = [];
   protected readonly grid: Grid;
   protected readonly status: TextBox;
 
   /** `statusCols`: how much of the top rows the status takes (the rest is the view's: the Run view's errors). */
   constructor(screen: blessed.Widgets.Screen, statusCols = 12) {
-    this.root = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%' });
-    this.grid = new Grid({ rows: 12, cols: 12, screen: this.root, color: borderColour() });
+    // No box over the whole screen to hold them: blessed filled its 12k cells at every render before the grid's boxes
+    // drew over them (0.5 ms of a 200x60 frame, bench/dashboard-render.ts). Where the grid leaves a cell to no box,
+    // nothing draws it, and a hidden view's boxes clear theirs (blessed's hide), so it stays blank.
+    const append = (box: blessed.Widgets.Node) => {
+      screen.append(box);
+      this.boxes.push(box as blessed.Widgets.BlessedElement);
+    };
+    this.grid = new Grid({ rows: 12, cols: 12, screen: { append }, color: borderColour() });
     this.status = textBox(this.grid, [0, 0, 2, statusCols]);
   }
 
   show(): void {
-    this.root.show();
+    for (const b of this.boxes) b.show();
   }
 
   hide(): void {
-    this.root.hide();
+    for (const b of this.boxes) b.hide();
   }
 
   abstract update(snapshot: Snapshot | null, state: ScreenStatus): void;

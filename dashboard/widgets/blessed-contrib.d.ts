@@ -8,8 +8,8 @@ declare module 'blessed-contrib/lib/layout/grid.js' {
   interface GridOptions {
     rows: number;
     cols: number;
-    /** Anything with append(): the screen, or a box that holds one view. */
-    screen: Widgets.Node;
+    /** Anything with append(): the screen, a box, or what hands each cell's box on (views/view.ts). */
+    screen: Pick<Widgets.Node, 'append'>;
     hideBorder?: boolean;
     color?: string;
     dashboardMargin?: number;

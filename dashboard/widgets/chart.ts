@@ -5,7 +5,7 @@
  * (text-box.ts, `plain`): nothing is escaped.
  */
 import { BrailleCanvas } from './braille.js';
-import { position, tickLabel, type Scale } from './scale.js';
+import { positionOn, tickLabel, type Scale } from './scale.js';
 import { colour } from './tags.js';
 import type { CellPaint, Drawn } from './text-box.js';
 
@@ -48,8 +48,10 @@ export function chartLines(spec: ChartSpec): Drawn {
   const rows = spec.height - 1;
   if (cols < MIN_PLOT.cols || rows < MIN_PLOT.rows) return { lines: ['(no room for the chart at this size)'.slice(0, Math.max(0, spec.width))], paints: [] };
   const canvas = new BrailleCanvas(cols, rows);
-  const dotX = (v: number) => position(spec.x, v) * (canvas.width - 1);
-  const dotY = (v: number) => (1 - position(spec.y, v)) * (canvas.height - 1);
+  const px = positionOn(spec.x);
+  const py = positionOn(spec.y);
+  const dotX = (v: number) => px(v) * (canvas.width - 1);
+  const dotY = (v: number) => (1 - py(v)) * (canvas.height - 1);
 
   for (const m of spec.marks ?? []) {
     const col = Math.round(dotX(m)) >> 1;
@@ -67,22 +69,31 @@ export function chartLines(spec: ChartSpec): Drawn {
     }
   }
   for (const s of spec.series) {
-    let prev: [number, number] | null = null;
-    let last: [number, number] | null = null;
+    // The previous point and the last drawn, as numbers rather than pairs: a chart has thousands of points.
+    let joined = false;
+    let drew = false;
+    let prevX = 0;
+    let prevY = 0;
     for (let i = 0; i < s.xs.length; i++) {
       const y = s.ys[i];
-      const p: [number, number] | null = Number.isFinite(y) && Number.isFinite(dotY(y)) ? [dotX(s.xs[i]), dotY(y)] : null;
-      if (p && prev) canvas.line(prev[0], prev[1], p[0], p[1], s.colour);
-      else if (p) canvas.dot(p[0], p[1], s.colour);
-      prev = p;
-      if (p) last = p;
+      const dy = Number.isFinite(y) ? dotY(y) : NaN;
+      if (!Number.isFinite(dy)) {
+        joined = false;
+        continue;
+      }
+      const dx = dotX(s.xs[i]);
+      if (joined) canvas.line(prevX, prevY, dx, dy, s.colour);
+      else canvas.dot(dx, dy, s.colour);
+      prevX = dx;
+      prevY = dy;
+      joined = drew = true;
     }
     if (!s.mark) continue;
     if (s.markPoints) {
       for (let i = 0; i < s.xs.length; i++) {
         if (Number.isFinite(s.ys[i])) canvas.label(Math.round(dotX(s.xs[i])) >> 1, Math.round(dotY(s.ys[i])) >> 2, s.mark, s.colour);
       }
-    } else if (last) canvas.label(Math.round(last[0]) >> 1, Math.round(last[1]) >> 2, s.mark, s.colour);
+    } else if (drew) canvas.label(Math.round(prevX) >> 1, Math.round(prevY) >> 2, s.mark, s.colour);
   }
 
   for (const f of spec.flags ?? []) canvas.label(Math.round(dotX(f)) >> 1, 0, '!', 'red');

@@ -14,7 +14,7 @@ import { LiveFrameStore } from '../../dashboard/state/frame-store.js';
 import { CapacityTracker } from '../../dashboard/state/capacity.js';
 import { SnapshotBuilder } from '../../dashboard/state/snapshot.js';
 import { capacityPanel } from '../../dashboard/panels/capacity.js';
-import { overTimePanel } from '../../dashboard/panels/over-time.js';
+import { OverTimePoints, overTimePanel } from '../../dashboard/panels/over-time.js';
 import type { RunSeries } from '../../dashboard/state/series.js';
 import { latencyScale, linearScale, niceStep, position } from '../../dashboard/widgets/scale.js';
 import { BrailleCanvas } from '../../dashboard/widgets/braille.js';
@@ -181,6 +181,18 @@ describe('over time', () => {
     const d = overTimePanel(series(1000), [{ name: 'a', index: 0, from: 0, to: 1000 }], 500, 20, 100);
     expect(d).toMatchObject({ bucket: 1, intervals: 20 });
     expect(d.t_s[19]).toBe(10);
+  });
+
+  it('render after render, goes on from the last points to the same answer as afresh: as the buckets widen, back and forth', () => {
+    const s = series(1000);
+    const spans = [{ name: 'a', index: 0, from: 0, to: 1000 }];
+    const points = new OverTimePoints();
+    // Across 1 -> 2 -> 3 intervals a point (100 points across), then a seek back and one to another run's series.
+    for (const shown of [95, 100, 101, 150, 140, 199, 200, 201, 202, 305, 120, 121, 1000]) {
+      expect(points.panel(s, spans, 1000, shown, 100), `${shown} intervals`).toEqual(overTimePanel(s, spans, 1000, shown, 100));
+    }
+    const other = { ...series(1000), p99: Array.from({ length: 1000 }, () => 3) };
+    expect(points.panel(other, spans, 1000, 1000, 100)).toEqual(overTimePanel(other, spans, 1000, 1000, 100));
   });
 });
 

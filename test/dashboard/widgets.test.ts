@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { markLine, sparkline } from '../../dashboard/widgets/sparkline.js';
 import { barCells, stackedBar } from '../../dashboard/widgets/stacked-bar.js';
 import { fit, fmtMs, fmtPct, fmtRps, numIn } from '../../dashboard/widgets/format.js';
+import Grid from 'blessed-contrib/lib/layout/grid.js';
+import { textBox } from '../../dashboard/widgets/text-box.js';
+import { fakeTerminal } from './fake-terminal.js';
 
 describe('sparkline', () => {
   it('draws the newest values at the right on one scale, and a gap where nothing was measured', () => {
@@ -35,5 +38,29 @@ describe('numbers', () => {
     expect(numIn(-0.036, 5)).toBe('-0.04');
     expect(fit('server_queue', 6)).toBe('serve~');
     expect(fit('7', 3, 'right')).toBe('  7');
+  });
+});
+
+describe('text box', () => {
+  it("plain, draws what blessed draws of the same lines, its characters written onto the cells: braille, cut lines, and tabs or wide characters as blessed has them", () => {
+    const term = fakeTerminal(80, 12);
+    const grid = new Grid({ rows: 1, cols: 2, screen: term.screen });
+    const plain = textBox(grid, [0, 0, 1, 1], true);
+    const tagged = textBox(grid, [0, 1, 1, 1]);
+    const inside = (left: number) =>
+      (term.screen as unknown as { lines: [number, string][][] }).lines.slice(1, 11).map((row) => row.slice(left + 1, left + 39));
+    const paint = { row: 0, col: 2, cols: 3, colours: ['red', '', 'green', 'blue'], backgrounds: ['', '', 'yellow', ''] };
+    const written = ['⡇⠉⣀ ┊ 1.5k┤', '', `${'x'.repeat(50)}|`, ' └r25   r50'];
+    // And back: blessed's content is emptied again.
+    const cases = [written, ['a phase named\tr25', '段 2 cells, é combined', '⣿⣿'], written];
+    for (const [i, lines] of cases.entries()) {
+      plain.set(' l ', lines, [paint]);
+      tagged.set(' l ', lines, [paint]);
+      term.screen.render();
+      expect(inside(0)).toEqual(inside(40));
+      // The cells' own characters are written onto them (blessed holds no content for them); the others go through blessed.
+      expect(plain.box.content === '').toBe(i !== 1);
+    }
+    term.screen.destroy();
   });
 });
