@@ -47,7 +47,7 @@ export function cpuBudgetUnavailable(): string | null {
   return typeof l === 'string' ? l : null;
 }
 
-/** One cgroup: processes moved into it share `cores` of CPU time (null: no cap, only the weight). */
+/** One cgroup: processes moved into it share `cores` of CPU time (null: no cap yet, only the weight). */
 export class CpuBudget {
   private constructor(
     private readonly l: Layout,
@@ -59,16 +59,22 @@ export class CpuBudget {
     if (typeof l === 'string') throw new Error(`cpu budget: ${l}`);
     const dir = join(l.root, `srvlens-bench-${name}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
-    const quota = cores === null ? null : Math.round(cores * PERIOD_US);
     if (l.version === 1) {
       writeFileSync(join(dir, 'cpu.shares'), String(V1_SHARES));
       writeFileSync(join(dir, 'cpu.cfs_period_us'), String(PERIOD_US));
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota ?? -1));
     } else {
       writeFileSync(join(dir, 'cpu.weight'), String(V2_WEIGHT));
-      writeFileSync(join(dir, 'cpu.max'), `${quota ?? 'max'} ${PERIOD_US}`);
     }
-    return new CpuBudget(l, dir);
+    const budget = new CpuBudget(l, dir);
+    budget.cap(cores);
+    return budget;
+  }
+
+  /** Holds the group to `cores` of CPU time from the next scheduler period on (null: lifts the cap). */
+  cap(cores: number | null): void {
+    const quota = cores === null ? null : Math.round(cores * PERIOD_US);
+    if (this.l.version === 1) writeFileSync(join(this.dir, 'cpu.cfs_quota_us'), String(quota ?? -1));
+    else writeFileSync(join(this.dir, 'cpu.max'), `${quota ?? 'max'} ${PERIOD_US}`);
   }
 
   /** Moves `pid` (all its threads; the processes it forks later follow it) into this budget. */
