@@ -16,12 +16,12 @@ import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
 import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient } from './overhead/checks.js';
 import { AgentReports } from './overhead/collector.js';
-import { CpuBudget } from './overhead/cpu-budget.js';
+import { CpuBudget, type Throttling } from './overhead/cpu-budget.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
 import type { BenchModel } from './overhead/models.js';
 import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead/options.js';
 import { formatText, type BenchSettings } from './overhead/report.js';
-import { pairingProblems, roundOrder, summariseCase, type Trial, type VariantId } from './overhead/summary.js';
+import { pairingProblems, roundOrder, summariseCase, type Pairing, type Trial, type VariantId } from './overhead/summary.js';
 import { variantLaunch } from './overhead/variants.js';
 import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead/window.js';
 import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead/workloads.js';
@@ -94,7 +94,7 @@ class OverheadBench {
     for (const { model, workload } of this.options.cases) {
       const plain = isPlainApp(WORKLOADS[workload]);
       for (let round = 0; round < this.options.rounds; round++) {
-        const order = roundOrder(round);
+        const order = roundOrder(round, this.options.variants);
         for (let slot = 0; slot < order.length; slot++) {
           const t = await this.trial(model, workload, round, slot, order[slot]);
           trials.push(t);
@@ -141,7 +141,6 @@ class OverheadBench {
     const server = this.forkServer(model, workload, variant);
     // Paired: a server without an agent runs beside it, under the same CPU budget, in the same seconds.
     const companion = cores === null ? null : this.forkServer(model, workload, 'none', ', beside');
-    const budgets: CpuBudget[] = [];
     // The trial's downstream tier first: cpuFigures reports its busy %; the other, idle, is still ours, not "other".
     const helpers = (isPlainApp(WORKLOADS[workload]) ? [this.upstreamPid, this.backendPid] : [this.backendPid, this.upstreamPid]).filter((p) => p > 0);
     try {
@@ -150,51 +149,7 @@ class OverheadBench {
       const pids = treePids(pid);
       const url = `http://127.0.0.1:${port}/`;
       const run = { url, connections: model.connections, warmupSeconds: model.warmupSeconds, seconds: this.options.seconds, pids, helpers };
-      let pairing: Trial['pairing'] = null;
-      let measured;
-      if (companion === null || cores === null) measured = await this.runWindowed(run);
-      else {
-        const other = await this.ready(companion);
-        const otherPids = treePids(other.pid);
-        // Uncapped (but weighted) through the warm-up, capped for the measured seconds: the models' warm-ups are
-        // the one-off start costs at the CPU a server alone gets (the agent thread loading its exporter, V8
-        // compiling), which at 0.35 of a core would take three times as long and fall into the measured window.
-        const mine = CpuBudget.create('server', null);
-        const theirs = CpuBudget.create('beside', null);
-        budgets.push(mine, theirs);
-        for (const p of pids) mine.add(p);
-        for (const p of otherPids) theirs.add(p);
-        const edges = new Map<string, { periods: number; throttled: number }>();
-        const note = (edge: string) => {
-          if (edge === 'open') for (const b of budgets) b.cap(cores);
-          edges.set(`${edge} mine`, mine.throttling());
-          edges.set(`${edge} theirs`, theirs.throttling());
-        };
-        // Each server's CPU is taken apart from the other's: for either, the other is one of ours, not "other".
-        const runs = [
-          { ...run, helpers: [...helpers, ...otherPids], onEdge: note },
-          { ...run, url: `http://127.0.0.1:${other.port}/`, pids: otherPids, helpers: [...helpers, ...pids] },
-        ];
-        // Which load starts first alternates by round: the first instance's requests go out first in each tick.
-        const order = round % 2 === 0 ? [0, 1] : [1, 0];
-        const results = await Promise.all(order.map((i) => this.runWindowed(runs[i])));
-        measured = results[order.indexOf(0)];
-        const beside = results[order.indexOf(1)];
-        const saturated = (who: string) => {
-          const a = edges.get(`open ${who}`)!;
-          const b = edges.get(`close ${who}`)!;
-          return b.periods > a.periods ? ((b.throttled - a.throttled) / (b.periods - a.periods)) * 100 : 0;
-        };
-        const besideCpu = cpuFigures(beside.window.before, beside.window.after, beside.window.seconds, beside.window.answered);
-        pairing = {
-          cores,
-          besideReqPerSec: beside.window.ok / beside.window.seconds,
-          besideCpuUsPerRequest: besideCpu.cpuUsPerRequest,
-          saturatedPct: saturated('mine'),
-          besideSaturatedPct: saturated('theirs'),
-          besideErrors: beside.result.errors + beside.result.timeouts + beside.result.non2xx,
-        };
-      }
+      const { measured, pairing } = companion === null || cores === null ? { measured: await this.runWindowed(run), pairing: null } : await this.runPaired(run, companion, cores, round);
       const { result, window } = measured;
       const trial: Trial = {
         model: model.id,
@@ -227,7 +182,53 @@ class OverheadBench {
       return trial;
     } finally {
       await Promise.all([server.stop(), companion?.stop()]);
-      for (const b of budgets) b.remove();
+    }
+  }
+
+  /**
+   * A paired trial's load: `run`'s server and `companion` (no agent) loaded at once, each in a CPU budget of its own,
+   * uncapped (but weighted) through the warm-up and capped at `cores` for the measured seconds. Uncapped first: the
+   * models' warm-ups are the one-off start costs at the CPU a server alone gets (the agent thread loading its
+   * exporter, V8 compiling); capped from the start, they ran into the measured window (cost read 19 % against 9 %).
+   */
+  private async runPaired(run: WindowedRun, companion: ManagedChild, cores: number, round: number) {
+    const other = await this.ready(companion);
+    const otherPids = treePids(other.pid);
+    const mine = CpuBudget.create('server', null);
+    const theirs = CpuBudget.create('beside', null);
+    try {
+      for (const p of run.pids) mine.add(p);
+      for (const p of otherPids) theirs.add(p);
+      const at: Record<'open' | 'close', { mine: Throttling; theirs: Throttling } | null> = { open: null, close: null };
+      const onEdge = (edge: 'open' | 'close') => {
+        if (edge === 'open') for (const b of [mine, theirs]) b.cap(cores);
+        at[edge] = { mine: mine.throttling(), theirs: theirs.throttling() };
+      };
+      // Each server's CPU is taken apart from the other's: for either, the other is one of ours, not "other".
+      const runs = [
+        { ...run, helpers: [...run.helpers, ...otherPids], onEdge },
+        { ...run, url: `http://127.0.0.1:${other.port}/`, pids: otherPids, helpers: [...run.helpers, ...run.pids] },
+      ];
+      // Which load starts first alternates by round: the first instance's requests go out first in each tick.
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      const results = await Promise.all(order.map((i) => this.runWindowed(runs[i])));
+      const [measured, beside] = [results[order.indexOf(0)], results[order.indexOf(1)]];
+      const saturated = (who: 'mine' | 'theirs') => {
+        const [a, b] = [at.open?.[who], at.close?.[who]];
+        return a && b && b.periods > a.periods ? ((b.throttled - a.throttled) / (b.periods - a.periods)) * 100 : 0;
+      };
+      const pairing: Pairing = {
+        cores,
+        besideReqPerSec: beside.window.ok / beside.window.seconds,
+        besideCpuUsPerRequest: cpuFigures(beside.window.before, beside.window.after, beside.window.seconds, beside.window.answered).cpuUsPerRequest,
+        saturatedPct: saturated('mine'),
+        besideSaturatedPct: saturated('theirs'),
+        besideErrors: beside.result.errors + beside.result.timeouts + beside.result.non2xx,
+      };
+      return { measured, pairing };
+    } finally {
+      mine.remove();
+      theirs.remove();
     }
   }
 
@@ -306,6 +307,7 @@ async function main(): Promise<number> {
     const settings: BenchSettings = {
       rounds: options.rounds,
       seconds: options.seconds,
+      variants: options.variants,
       ...FIXED,
       waitQuietSeconds: options.waitQuiet,
       quietBelowPct: QUIET_BELOW_PCT,

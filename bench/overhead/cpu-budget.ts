@@ -13,7 +13,7 @@
  * controller is on the unified hierarchy). Root only; where it cannot, `cpuBudgetUnavailable` says why and the bench
  * runs its trials one after another as before.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const V1_ROOT = '/sys/fs/cgroup/cpu';
@@ -30,21 +30,25 @@ function layout(): Layout | string {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'needs root to make cpu cgroups';
   if (existsSync(join(V1_ROOT, 'cpu.cfs_quota_us'))) return { version: 1, root: V1_ROOT };
   try {
-    if (readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu')) {
-      const control = readFileSync(join(V2_ROOT, 'cgroup.subtree_control'), 'utf8');
-      if (!control.split(/\s+/).includes('cpu')) writeFileSync(join(V2_ROOT, 'cgroup.subtree_control'), '+cpu');
-      return { version: 2, root: V2_ROOT };
-    }
+    if (readFileSync(join(V2_ROOT, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('cpu')) return { version: 2, root: V2_ROOT };
   } catch {
     // no unified hierarchy with a cpu controller
   }
   return 'no cpu cgroup controller (neither /sys/fs/cgroup/cpu nor cpu in /sys/fs/cgroup/cgroup.controllers)';
 }
 
+const PREFIX = 'srvlens-bench-';
+
 /** Why equal CPU budgets cannot be made here, or null when they can. */
 export function cpuBudgetUnavailable(): string | null {
   const l = layout();
   return typeof l === 'string' ? l : null;
+}
+
+/** Scheduler periods so far, and those in which a group used up its quota (it wanted more: it was saturated). */
+export interface Throttling {
+  periods: number;
+  throttled: number;
 }
 
 /** One cgroup: processes moved into it share `cores` of CPU time (null: no cap yet, only the weight). */
@@ -57,7 +61,12 @@ export class CpuBudget {
   static create(name: string, cores: number | null): CpuBudget {
     const l = layout();
     if (typeof l === 'string') throw new Error(`cpu budget: ${l}`);
-    const dir = join(l.root, `srvlens-bench-${name}-${process.pid}`);
+    // v2: the root's children get the cpu controller only once it is in the root's subtree_control.
+    if (l.version === 2 && !readFileSync(join(l.root, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('cpu')) {
+      writeFileSync(join(l.root, 'cgroup.subtree_control'), '+cpu');
+    }
+    CpuBudget.sweepStale(l);
+    const dir = join(l.root, `${PREFIX}${name}-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     if (l.version === 1) {
       writeFileSync(join(dir, 'cpu.shares'), String(V1_SHARES));
@@ -68,6 +77,15 @@ export class CpuBudget {
     const budget = new CpuBudget(l, dir);
     budget.cap(cores);
     return budget;
+  }
+
+  /** Groups a bench killed before it could remove them (named for its pid, now gone): emptied and removed. */
+  private static sweepStale(l: Layout): void {
+    for (const entry of readdirSync(l.root)) {
+      const pid = entry.startsWith(PREFIX) ? Number(entry.slice(entry.lastIndexOf('-') + 1)) : NaN;
+      if (!Number.isInteger(pid) || pid === process.pid || existsSync(`/proc/${pid}`)) continue;
+      new CpuBudget(l, join(l.root, entry)).remove();
+    }
   }
 
   /** Holds the group to `cores` of CPU time from the next scheduler period on (null: lifts the cap). */
@@ -82,8 +100,7 @@ export class CpuBudget {
     writeFileSync(join(this.dir, 'cgroup.procs'), String(pid));
   }
 
-  /** Periods so far, and those in which the group used up its quota (it wanted more: it was saturated). */
-  throttling(): { periods: number; throttled: number } {
+  throttling(): Throttling {
     const stat = readFileSync(join(this.dir, 'cpu.stat'), 'utf8');
     const field = (name: string) => Number(stat.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1] ?? 0);
     return { periods: field('nr_periods'), throttled: field('nr_throttled') };

@@ -2,11 +2,12 @@
 import { parseArgs } from 'node:util';
 import { cpuBudgetUnavailable } from './cpu-budget.js';
 import { BENCH_MODEL_IDS, BENCH_MODELS, type BenchModel } from './models.js';
+import { VARIANTS, type VariantId } from './summary.js';
 import { WORKLOAD_IDS, type WorkloadId } from './workloads.js';
 
 export const USAGE =
   `usage: node dist/bench/agent-overhead.js [--model ${BENCH_MODEL_IDS.join('|')}|all] [--rounds N] [--seconds S] ` +
-  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--wait-quiet S] [--pair CORES|off] [--json]`;
+  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--variants none,srvlens,...] [--wait-quiet S] [--pair CORES|off] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -27,6 +28,8 @@ export interface Options {
   cases: BenchCase[];
   rounds: number;
   seconds: number;
+  /** The variants each round runs, in VARIANTS' order; `none` always (every other is held against it). */
+  variants: VariantId[];
   /** Seconds to wait before each trial for other processes to go quiet; 0: do not wait. */
   waitQuiet: number;
   /**
@@ -57,6 +60,7 @@ export function parseOptions(argv: string[]): Options {
         workload: { type: 'string' },
         'wait-quiet': { type: 'string' },
         pair: { type: 'string' },
+        variants: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -87,11 +91,17 @@ export function parseOptions(argv: string[]): Options {
   const cores = pair === 'off' ? null : Number(pair);
   if (cores !== null && !(cores > 0 && cores <= 1)) throw new UsageError(`--pair must be a share of one core in (0, 1] or off, got '${pair}'`);
   const unavailable = cores === null ? null : cpuBudgetUnavailable();
+  const asked = values.variants === undefined ? [...VARIANTS] : values.variants.split(',').map((v) => v.trim());
+  const unknown = asked.filter((v) => !(VARIANTS as readonly string[]).includes(v));
+  if (unknown.length > 0 || !asked.includes('none')) {
+    throw new UsageError(`--variants must list none and any of ${VARIANTS.filter((v) => v !== 'none').join(', ')}; got '${values.variants}'`);
+  }
   return {
     cases,
     pairCores: unavailable === null ? cores : null,
     pairUnavailable: unavailable,
     rounds: int('rounds', values.rounds, 3, 1),
+    variants: VARIANTS.filter((v) => asked.includes(v)),
     seconds: int('seconds', values.seconds, 5, 1),
     waitQuiet: int('wait-quiet', values['wait-quiet'], 120, 0),
     json: values.json ?? false,

@@ -7,6 +7,8 @@ import { INSTRUMENTED, VARIANTS, type CaseSummary, type CpuRatioSummary, type In
 export interface BenchSettings {
   rounds: number;
   seconds: number;
+  /** The variants each round ran. */
+  variants: readonly string[];
   backendLatencyMs: number;
   backendLimit: number;
   agentIntervalMs: number;
@@ -87,7 +89,9 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
     `  ${'variant'.padEnd(11)} ${'median req/s'.padStart(12)}  ${'min..max'.padStart(17)}  ${'spread'.padStart(7)}  ` +
       `${'CPU µs/req'.padStart(10)}  ${'busy'.padStart(6)}  ${downstream.padStart(8)}  req/s per round`,
   );
-  for (const v of VARIANTS) {
+  const ran = VARIANTS.filter((v) => summary.variants[v].rounds.length > 0);
+  for (const v of VARIANTS.filter((x) => !ran.includes(x))) out.push(`  ${v.padEnd(11)} not run (--variants)`);
+  for (const v of ran) {
     const x = summary.variants[v];
     const range = `${int(x.min)}..${int(x.max)}`;
     const cpu = orDash(x.cpuUsPerRequest, (n) => n.toFixed(1));
@@ -99,14 +103,14 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
     );
   }
   if (summary.twins !== null) out.push(`${ratioLine('none/none', summary.twins)}: two servers without an agent side by side, the pairs' noise`);
-  for (const v of INSTRUMENTED) {
+  for (const v of INSTRUMENTED.filter((x) => ran.includes(x))) {
     out.push(ratioLine(`${v}/none`, summary.ratios[v]));
     out.push(cpuLine('', summary.cpuRatios[v]));
   }
   let tightest = Infinity;
   for (const v of INSTRUMENTED) {
     const verdict = summary.verdicts[v];
-    if (verdict === undefined) continue;
+    if (verdict === undefined || !ran.includes(v)) continue;
     tightest = Math.min(tightest, verdict.targetCostPct);
     out.push(
       `  ${COST_OF[v] ?? v}: ${pct(verdict.costPct)} of throughput (target: at most ${verdict.targetCostPct} %) -> ${verdict.met ? 'met' : 'MISSED'}`,
@@ -144,11 +148,11 @@ function caseLines(c: ReportCase, s: BenchSettings): string[] {
 
 export function formatText(host: HostFacts, s: BenchSettings, cases: ReportCase[]): string {
   const out: string[] = [];
-  out.push(`srvlens agent overhead: servers at saturation, ${VARIANTS.length} ways`);
+  out.push(`srvlens agent overhead: servers at saturation, ${s.variants.length} ways`);
   out.push(`machine: ${host.cpu_model}${host.cpu_speed_ghz ? ` @ ${host.cpu_speed_ghz} GHz` : ''}, ${host.cpus} cores, Node ${host.node}, ${host.os} (kernel ${host.kernel})`);
   out.push(
     `load: autocannon on 127.0.0.1, keep-alive, a warm-up (per model, below) + ${s.seconds} s measured per trial, ` +
-      `${s.rounds} rounds of [${VARIANTS.join(', ')}] in rotating order` +
+      `${s.rounds} rounds of [${s.variants.join(', ')}] in rotating order` +
       (s.waitQuietSeconds > 0 ? `; each trial first waited (up to ${s.waitQuietSeconds} s) for other processes to use under ${s.quietBelowPct} % of a core` : ''),
   );
   out.push(

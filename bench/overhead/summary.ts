@@ -299,7 +299,11 @@ function checksOf(trials: Trial[], expect: CaseExpectations): string[] {
     const errors = mine.reduce((n, t) => n + t.errors + t.non2xx, 0);
     if (errors > 0) lines.push(`FAILED ${variant}: ${errors} errors or non-2xx responses`);
     for (const t of mine) for (const p of t.problems) lines.push(`FAILED ${variant} round ${t.round + 1}: ${p}`);
-    if (variant === 'none' || mine.length === 0) continue;
+    if (variant === 'none') continue;
+    if (mine.length === 0) {
+      lines.push(`${variant}: not run (--variants)`);
+      continue;
+    }
     const seen = mine.reduce((n, t) => n + (t.seen ?? 0), 0);
     const responses = mine.reduce((n, t) => n + t.responses, 0);
     if (variant === 'otel') {
@@ -376,6 +380,6 @@ export function summariseCase(model: string, workload: string, expect: CaseExpec
  * Round r runs the variants rotated by r, so no variant always runs first (cold) or last. A rotation keeps the
  * cycle, so a variant not first always follows the same one. Four rounds put each of the four in every position once.
  */
-export function roundOrder(round: number): VariantId[] {
-  return VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
+export function roundOrder(round: number, variants: readonly VariantId[] = VARIANTS): VariantId[] {
+  return variants.map((_, i) => variants[(i + round) % variants.length]);
 }

@@ -53,6 +53,8 @@ function perRound(trials: Trial[], variant: string, measure: 'reqPerSec' | 'cpuU
   return out;
 }
 
+const NOT_IN_RUN = (variant: string) => `${variant} was not among this run's variants (--variants)`;
+
 const throughputCost = (v: number, none: number) => (1 - v / none) * 100;
 const cpuExtra = (v: number, none: number) => (v / none - 1) * 100;
 
@@ -68,6 +70,7 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
       const trials = run.trials.filter((t) => t.model === c.model && t.workload === c.workload);
       const label = `${c.model} ${c.workload}`;
       const cost = (variant: string) => perRound(trials, variant, 'reqPerSec', throughputCost);
+      const ran = (variant: string) => trials.some((t) => t.variant === variant);
       const note = interference(trials);
       for (const variant of ['srvlens', 'exemplars'] as const) {
         out.push(
@@ -88,7 +91,8 @@ export function overheadFigures(runs: readonly OverheadJson[]): Figure[] {
         // What a pair reads with nothing between its servers: the resolution of the figures above.
         out.push(figure({ bench: BENCH, name: `${label}: none beside none (a pair's noise)`, unit: '%', samples: cost('none') }));
       }
-      out.push(figure({ bench: BENCH, name: `${label}: otel throughput cost`, unit: '%', samples: cost('otel'), failedChecks: failedChecks(c.checks, 'otel') }));
+      const otel = `${label}: otel throughput cost`;
+      out.push(ran('otel') ? figure({ bench: BENCH, name: otel, unit: '%', samples: cost('otel'), failedChecks: failedChecks(c.checks, 'otel') }) : notRun(BENCH, otel, '%', NOT_IN_RUN('otel')));
       if (c.workload === 'hello') out.push(promClientFigure(label, trials, cost('srvlens'), cost(PROM_CLIENT), c.checks));
     }
   }
@@ -107,7 +111,7 @@ function interference(trials: readonly Trial[]): string | null {
 /** srvlens must cost a hello server less than one prom-client histogram does, in the same run. */
 function promClientFigure(label: string, trials: Trial[], srvlens: number[], prom: number[], checks: string[]): Figure {
   const name = `${label}: srvlens cost, below prom-client's`;
-  if (!trials.some((t) => t.variant === PROM_CLIENT)) return notRun(BENCH, name, '%', 'agent-overhead has no prom-client variant yet', null);
+  if (!trials.some((t) => t.variant === PROM_CLIENT)) return notRun(BENCH, name, '%', NOT_IN_RUN(PROM_CLIENT), null);
   // A server that does not go through node:http gives prom-client's histogram nothing to observe: no anchor there.
   const unseen = checks.find((l) => l.startsWith(`${PROM_CLIENT}: 0 observations`) || l.startsWith(`${PROM_CLIENT}: not run`));
   if (unseen !== undefined) return notRun(BENCH, name, '%', unseen.slice(PROM_CLIENT.length + 2), null);

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { expectations } from '../../bench/overhead/checks.js';
 import { BENCH_MODELS } from '../../bench/overhead/models.js';
-import { pairingProblems, summariseCase, type Pairing, type Trial } from '../../bench/overhead/summary.js';
+import { pairingProblems, roundOrder, summariseCase, type Pairing, type Trial } from '../../bench/overhead/summary.js';
+import { parseOptions } from '../../bench/overhead/options.js';
 import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
 import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
 import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
@@ -95,6 +96,18 @@ describe('agent-overhead figures', () => {
     expect(pairingProblems(ok)).toEqual([]);
     const starved = pairingProblems({ ...ok, besideSaturatedPct: 12 });
     expect(starved).toEqual(['the server beside it used its 0.35-core budget in only 12 % of periods (under 50 %): not saturated, so the pair measures the generator']);
+  });
+
+  it('run the variants asked for, none always, and list the others as not run', () => {
+    expect(parseOptions(['--variants', 'none,srvlens,exemplars', '--pair', 'off']).variants).toEqual(['none', 'srvlens', 'exemplars']);
+    expect(() => parseOptions(['--variants', 'srvlens', '--pair', 'off'])).toThrow(/must list none/);
+    expect(() => parseOptions(['--variants', 'none,statsd', '--pair', 'off'])).toThrow(/must list none/);
+    expect(roundOrder(1, ['none', 'srvlens', 'exemplars'])).toEqual(['srvlens', 'exemplars', 'none']);
+    const trials = (['none', 'srvlens'] as const).map((variant) => ({ ...fullTrial, variant }));
+    const { checks } = summariseCase('thread-pool', 'hello', expectations(BENCH_MODELS['thread-pool'], 'hello'), trials);
+    expect(checks).toContain('otel: not run (--variants)');
+    const run: OverheadJson = { cases: [{ model: 'thread-pool', workload: 'hello', checks }], trials };
+    expect(overheadFigures([run]).find((f) => f.name === 'thread-pool hello: otel throughput cost')).toMatchObject({ verdict: 'not run', note: 'otel was not among this run\'s variants (--variants)' });
   });
 
   it('say where other processes took a share of a core during a trial, as the bench itself cautions', () => {
