@@ -7,7 +7,8 @@
  * server (other engineers' work, the hypervisor), far more than the few % the agent is held to. Two servers run side
  * by side under equal quotas meet the same disturbances in the same seconds, and each is held to the same CPU, so
  * the ratio of their throughputs is the ratio of their CPU per request: measured here, two servers without an agent
- * side by side read 0.95-1.05 where back-to-back trials read 0.7-1.4.
+ * side by side read 0.94-1.04 of each other on event-loop hello (8 runs of 2 rounds; one plain-app round 0.90),
+ * where back-to-back trials of one server read up to 35 % apart.
  *
  * cgroup v1 (`/sys/fs/cgroup/cpu`: cpu.cfs_quota_us, cpu.shares) and v2 (cpu.max, cpu.weight, where the cpu
  * controller is on the unified hierarchy). Root only; where it cannot, `cpuBudgetUnavailable` says why and the bench
