@@ -83,13 +83,14 @@ class OverheadBench {
    * servers', so that neither the generator nor the backend is starved by other work while the servers are capped.
    */
   private budgetLoad(): void {
-    if (this.options.pairCores === null || this.loadBudget !== null) return;
+    if (this.options.pairCores === null) return;
     this.loadBudget = CpuBudget.create('load', null);
     for (const pid of [process.pid, this.backendPid, this.upstreamPid]) if (pid > 0) this.loadBudget.add(pid);
   }
 
   /** Every trial of every round, in the order run; progress on stderr. */
   async runAll(): Promise<Trial[]> {
+    this.budgetLoad();
     const trials: Trial[] = [];
     for (const { model, workload } of this.options.cases) {
       const plain = isPlainApp(WORKLOADS[workload]);
@@ -137,7 +138,6 @@ class OverheadBench {
     this.checkAborted();
     if (this.options.waitQuiet > 0) await this.waitQuiet();
     const cores = this.options.pairCores;
-    this.budgetLoad();
     const server = this.forkServer(model, workload, variant);
     // Paired: a server without an agent runs beside it, under the same CPU budget, in the same seconds.
     const companion = cores === null ? null : this.forkServer(model, workload, 'none', ', beside');

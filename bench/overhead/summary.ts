@@ -226,16 +226,17 @@ function pairedRatios(trials: Trial[], variant: VariantId, measure: Measure): nu
   return ratios;
 }
 
-function ratioOf(trials: Trial[], variant: VariantId): RatioSummary {
-  const ratios = pairedRatios(trials, variant, 'reqPerSec');
+function ratioSummary(ratios: number[]): RatioSummary {
   const ratio = median(ratios);
   return { ratio, min: Math.min(...ratios), max: Math.max(...ratios), costPct: (1 - ratio) * 100 };
 }
 
+const ratioOf = (trials: Trial[], variant: VariantId): RatioSummary => ratioSummary(pairedRatios(trials, variant, 'reqPerSec'));
+
 /** none beside none: what a pair reads with no difference between its servers, the pairs' noise. Null unpaired. */
 function twinsOf(trials: Trial[]): RatioSummary | null {
   const ratios = pairedRatios(trials, 'none', 'reqPerSec');
-  return ratios.length === 0 ? null : ratioOf(trials, 'none');
+  return ratios.length === 0 ? null : ratioSummary(ratios);
 }
 
 function cpuRatioOf(trials: Trial[], variant: VariantId): CpuRatioSummary | null {

@@ -63,7 +63,11 @@ export function overTimePanel(
 ): OverTimePanel {
   const n = Math.min(shown, series.length);
   const bucket = Math.max(1, Math.ceil(n / Math.max(1, maxPoints)));
-  const measured = PART_NAMES.filter((p) => anyIn(series.parts[p], 0, n, Number.isFinite));
+  // Up to `before`'s cursor its parts and saturated count hold (a taken interval never changes): only the intervals
+  // since are read. A cursor moved back reads from the start.
+  const since = before !== null && n >= before.intervals ? before.intervals : 0;
+  const had = since > 0 ? new Set(before!.parts.map((p) => p.part)) : null;
+  const measured = PART_NAMES.filter((p) => had?.has(p) || anyIn(series.parts[p], since, n, Number.isFinite));
   const same = before !== null && before.bucket === bucket && sameParts(before.parts, measured);
   // Whole buckets of both: the last one of `before` may have been cut at its cursor.
   const kept = same ? Math.floor(Math.min(n, before.intervals) / bucket) : 0;
@@ -82,8 +86,8 @@ export function overTimePanel(
     for (const p of parts) p.ms.push(finiteMean(series.parts[p.part], from, to));
     if (anyIn(series.saturated, from, to, Boolean)) saturatedT.push(t[t.length - 1]);
   }
-  let saturated = 0;
-  for (let i = 0; i < n; i++) if (series.saturated[i]) saturated++;
+  let saturated = since > 0 ? before!.saturated : 0;
+  for (let i = since; i < n; i++) if (series.saturated[i]) saturated++;
   return {
     t_s: t,
     offered,

@@ -16,12 +16,10 @@ export interface Scale {
   ticks: number[];
 }
 
-/** Where `v` falls, 0..1 (outside [min, max]: below 0 or above 1); NaN for a value a log axis cannot show. */
-export const position = (s: Scale, v: number): number => positionOn(s)(v);
-
 /**
- * `position` on one axis, its ends' logarithms taken once: a chart places every point of every series with it
- * (an Over-time view at 200 columns: ~5000 a render).
+ * Where a value falls on `s`, 0..1 (outside [min, max]: below 0 or above 1; NaN for a value a log axis cannot show),
+ * as a function with the axis' ends' logarithms taken once: a chart places every point of every series with it (an
+ * Over-time view at 200 columns: ~5000 a render).
  */
 export function positionOn(s: Scale): (v: number) => number {
   if (s.log) {
@@ -43,8 +41,8 @@ export function niceStep(span: number, count: number): number {
 }
 
 /**
- * What an axis is to show: one series, or several read in place (an Over-time view's ten parts over an hour are
- * 4000 values: spreading them into Math.max or concatenating them cost more than drawing them).
+ * What an axis is to show: one series, or several read in place (an Over-time view's ten parts at 200 columns are
+ * ~4000 values, however long the run: spreading them into Math.max or concatenating them cost more than drawing them).
  */
 export type AxisValues = readonly number[] | readonly (readonly number[])[];
 

@@ -15,6 +15,8 @@ export interface FakeTerminal {
   screen: blessed.Widgets.Screen;
   /** The screen's characters, a line per row. */
   text(): string;
+  /** blessed's cells, row by row, each [attr, ch]: attr packs flags << 18 | fg << 9 | bg. */
+  cells(): [number, string][][];
   /** Background colour (terminal palette index) of the first cell showing `ch` on the row that contains `rowText`. */
   cellColours(rowText: string, ch: string): { fg: number; bg: number } | null;
   press(key: string): void;
@@ -26,12 +28,12 @@ export function fakeTerminal(columns: number, rows: number): FakeTerminal {
   output.resume();
   const input = Object.assign(new PassThrough(), { isTTY: true as const, setRawMode() {} });
   const screen = createScreen({ input, output, terminal: 'xterm-256color' });
-  // blessed keeps each cell as [attr, ch]; attr packs flags << 18 | fg << 9 | bg.
   const lines = () => (screen as unknown as { lines: [number, string][][] }).lines;
   return {
     input,
     output,
     screen,
+    cells: lines,
     text: () => lines().map((r) => r.map((c) => c[1]).join('')).join('\n'),
     cellColours(rowText, ch) {
       const row = lines().find((r) => r.map((c) => c[1]).join('').includes(rowText));

@@ -16,7 +16,7 @@ import { SnapshotBuilder } from '../../dashboard/state/snapshot.js';
 import { capacityPanel } from '../../dashboard/panels/capacity.js';
 import { OverTimePoints, overTimePanel } from '../../dashboard/panels/over-time.js';
 import type { RunSeries } from '../../dashboard/state/series.js';
-import { latencyScale, linearScale, niceStep, position } from '../../dashboard/widgets/scale.js';
+import { latencyScale, linearScale, niceStep, positionOn } from '../../dashboard/widgets/scale.js';
 import { BrailleCanvas } from '../../dashboard/widgets/braille.js';
 import { chartLines } from '../../dashboard/widgets/chart.js';
 import { colour, colourWanted } from '../../dashboard/widgets/tags.js';
@@ -101,8 +101,8 @@ describe('axes', () => {
   it('latency: decades on a log axis once it spans LOG_SPAN or more, else linear', () => {
     const log = latencyScale([23, 25, 2900, NaN, 0], 5);
     expect(log).toEqual({ min: 10, max: 10_000, log: true, ticks: [10, 100, 1000, 10_000] });
-    expect(position(log, 100)).toBeCloseTo(1 / 3);
-    expect(position(log, 0)).toBeNaN();
+    expect(positionOn(log)(100)).toBeCloseTo(1 / 3);
+    expect(positionOn(log)(0)).toBeNaN();
     // Fewer rows than decades: every other one, both ends kept.
     expect(latencyScale([0.01, 5000], 3).ticks).toEqual([0.01, 10, 10_000]);
     expect(latencyScale([20, 38], 5).log).toBe(false);
@@ -193,6 +193,14 @@ describe('over time', () => {
     }
     const other = { ...series(1000), p99: Array.from({ length: 1000 }, () => 3) };
     expect(points.panel(other, spans, 1000, 1000, 100)).toEqual(overTimePanel(other, spans, 1000, 1000, 100));
+    // A part first measured, and saturation first seen, after the earlier renders' cursors.
+    const late = series(1000);
+    late.parts.server_queue = late.parts.server_queue.map((v, i) => (i >= 150 ? 4 : v));
+    late.saturated = late.saturated.map((v, i) => v || i === 160 || i === 170);
+    const fresh = new OverTimePoints();
+    for (const shown of [100, 149, 151, 165, 200, 120, 300]) {
+      expect(fresh.panel(late, spans, 1000, shown, 100), `${shown} intervals, late part`).toEqual(overTimePanel(late, spans, 1000, shown, 100));
+    }
   });
 });
 
@@ -256,7 +264,7 @@ describe('the views', () => {
     term.press(KEY.end);
     term.press('k');
     await until(() => term.text().includes('offered req/s'), 'the capacity view');
-    const lines = (term.screen as unknown as { lines: [number, string][][] }).lines;
+    const lines = term.cells();
     const coloured = lines.flat().filter(([attr]) => ((attr >> 9) & 0x1ff) !== 0x1ff || (attr & 0x1ff) !== 0x1ff);
     expect(coloured).toEqual([]);
     term.press('k');

@@ -36,7 +36,7 @@ async function screens(view: keyof typeof VIEWS, columns: number, rows: number, 
   const term = fakeTerminal(columns, rows);
   const v: View = new VIEWS[view](term.screen);
   const playback = { source: 'live' as const, scenario: 'tour', playing: false, speed: 1, note: null };
-  const cells = () => (term.screen as unknown as { lines: [number, string][][] }).lines;
+  const cells = term.cells;
   const digest = (xs: unknown) => createHash('sha256').update(JSON.stringify(xs)).digest('hex').slice(0, 16);
   const out: string[] = [`# ${view} view at ${columns}x${rows}, intervals ${history}..${history + renders - 1}: a digest of each screen (characters and colours)`];
   for (let k = 0; k < renders; k++) {
@@ -101,7 +101,7 @@ describe('switching views', () => {
     after.screen.render();
     timeAlone.update(s, playback);
     alone.screen.render();
-    const cells = (t: typeof alone) => (t.screen as unknown as { lines: [number, string][][] }).lines.map((row) => row.map((c) => [...c]));
+    const cells = (t: typeof alone) => t.cells().map((row) => row.map((c) => [...c]));
     expect(cells(after)).toEqual(cells(alone));
     alone.screen.destroy();
     after.screen.destroy();

@@ -47,8 +47,7 @@ describe('text box', () => {
     const grid = new Grid({ rows: 1, cols: 2, screen: term.screen });
     const plain = textBox(grid, [0, 0, 1, 1], true);
     const tagged = textBox(grid, [0, 1, 1, 1]);
-    const inside = (left: number) =>
-      (term.screen as unknown as { lines: [number, string][][] }).lines.slice(1, 11).map((row) => row.slice(left + 1, left + 39));
+    const inside = (left: number) => term.cells().slice(1, 11).map((row) => row.slice(left + 1, left + 39));
     const paint = { row: 0, col: 2, cols: 3, colours: ['red', '', 'green', 'blue'], backgrounds: ['', '', 'yellow', ''] };
     const written = ['⡇⠉⣀ ┊ 1.5k┤', '', `${'x'.repeat(50)}|`, ' └r25   r50'];
     // And back: blessed's content is emptied again.
