@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseStat } from '../agents/proc/proc-parse.js';
+import { treePids } from '../agents/proc/tree-snapshot.js';
 import { numericEntries, readProcText } from '../agents/proc/proc-read.js';
 
 const STATS = '/proc/sys/kernel/bpf_stats_enabled';
@@ -27,18 +27,13 @@ export interface ProbeCost {
   ns: number;
 }
 
-const ppid = (pid: number): number | null => {
-  const stat = readProcText(`/proc/${pid}/stat`);
-  return stat === null ? null : (parseStat(stat)?.ppid ?? null);
-};
-
 const bpftool = <T>(...args: string[]): T => JSON.parse(execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
 
 /** The programs the children of `parent` hold a descriptor of. */
 function childPrograms(parent: number): Set<number> {
   const ids = new Set<number>();
-  for (const pid of numericEntries('/proc')) {
-    if (ppid(pid) !== parent) continue;
+  // The tracer is this process's child; treePids lists its own tree first.
+  for (const pid of treePids(parent).slice(1)) {
     for (const fd of numericEntries(`/proc/${pid}/fd`)) {
       const id = /^prog_id:\s*(\d+)/m.exec(readProcText(`/proc/${pid}/fdinfo/${fd}`) ?? '');
       if (id) ids.add(Number(id[1]));

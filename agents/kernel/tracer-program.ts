@@ -66,28 +66,7 @@ export const PER_CPU_SUMS = {
 export const AGGREGATES = ['accepts', 'aq_n', 'aq_ns'] as const;
 
 /** Every running sum by name. */
-export const COUNTERS = [
-  'accepts',
-  'aq_n',
-  'aq_ns',
-  'sq_n',
-  'sq_ns',
-  'srv_ns',
-  'send_n',
-  'send_ns',
-  'split_n',
-  'split_srv_ns',
-  'oncpu_ns',
-  'rq_ns',
-  'blk_ns',
-  'resp',
-  'nothttp',
-  'up_n',
-  'up_ns',
-  'ow_ns',
-  'adopted',
-  'adopted_out',
-] as const;
+export const COUNTERS = [...AGGREGATES, ...PER_CPU_SUMS.kr, ...PER_CPU_SUMS.ks, ...PER_CPU_SUMS.kw] as const;
 
 /** Maps keyed by interval index: the interval's longest server time, ns (its requests are counted by DURATION_MAP). */
 export const PER_INTERVAL = ['srv_max_ns'] as const;
@@ -126,7 +105,7 @@ const NOT_HTTP = 2;
 /** connect() on a non-blocking socket returns -EINPROGRESS: the socket is the call's all the same. */
 const EINPROGRESS = 115;
 /** A server time is clamped here before it is scaled (ns x 2^27 overflows 64 bits above ~68 s). */
-const DURATION_CLAMP_NS = 60e9;
+export const DURATION_CLAMP_NS = 60e9;
 
 /**
  * The statements that put `$v` ns in its bucket of @dur: the index at DURATION_SCALE of v seconds is

@@ -45,6 +45,10 @@ static void set_id(unsigned long long *bits, unsigned long words, unsigned long 
 /* A comma-separated list of numbers, each set in `bits` (and `also`, when given). */
 static int parse_list(const char *arg, unsigned long max, unsigned long long *bits, unsigned long words, unsigned long long *also) {
   char *copy = strdup(arg), *save = NULL;
+  if (!copy) {
+    fprintf(stderr, "srvlens-ktrace: no memory for the list '%s'\n", arg);
+    exit(1);
+  }
   int n = 0;
   for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     char *end;
@@ -170,26 +174,32 @@ int main(int argc, char **argv) {
   }
 
   int ncpus = libbpf_num_possible_cpus();
-  struct sums *percpu = calloc(ncpus, sizeof(struct sums));
+  struct sums *percpu = ncpus > 0 ? calloc(ncpus, sizeof(struct sums)) : NULL;
+  if (!percpu) {
+    fprintf(stderr, "srvlens-ktrace: no memory for the sums of %d CPUs\n", ncpus);
+    return 1;
+  }
   struct totals t;
   int map_fd = bpf_map__fd(skel->maps.sums);
   const unsigned long long interval_ns = interval_ms * 1000000ULL;
   printf("{\"type\": \"printf\", \"data\": \"srvlens-ready\\n\"}\n");
   fflush(stdout);
 
+  // The interval begun last: a boundary is printed once the clock is past it, however late the sleep woke (a late
+  // wake-up prints the boundary late, as bpftrace's program does, never skips it).
+  unsigned long long last = mono_ns() / interval_ns;
   while (!stopping && getppid() == owner) {
-    unsigned long long next = (mono_ns() / interval_ns + 1) * interval_ns;
-    struct timespec at = {.tv_sec = next / 1000000000ULL, .tv_nsec = next % 1000000000ULL};
-    // Woken early by a signal (EINTR): the loop's test ends it. Every 200 ms at least, to see the parent gone.
-    struct timespec poll = {.tv_sec = 0, .tv_nsec = 200000000};
-    unsigned long long now = mono_ns();
-    if (next - now > 200000000ULL) {
-      clock_nanosleep(CLOCK_MONOTONIC, 0, &poll, NULL);
+    unsigned long long next = (last + 1) * interval_ns, now = mono_ns();
+    if (now < next) {
+      // Woken early by a signal (EINTR): the loop's test ends it. Every 200 ms at least, to see the parent gone
+      // (a signal between the test and the sleep would otherwise wait out a whole interval).
+      unsigned long long wake = next - now > 200000000ULL ? now + 200000000ULL : next;
+      struct timespec at = {.tv_sec = wake / 1000000000ULL, .tv_nsec = wake % 1000000000ULL};
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
       continue;
     }
-    if (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) != 0) continue;
-    now = mono_ns();
     unsigned long long k = now / interval_ns;
+    last = k;
     if (read_sums(map_fd, ncpus, percpu, &t) != 0) {
       fprintf(stderr, "srvlens-ktrace: reading the sums failed: %s\n", strerror(errno));
       return 1;

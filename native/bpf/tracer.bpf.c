@@ -4,12 +4,14 @@
  * (read its header for what is timed and why), at a fraction of its cost. What makes it cheaper (bench/README.md has
  * the measured figures):
  *   - no tracepoint on write, writev, sendto or close: a syscall tracepoint runs for every such call of every process
- *     on the host, the load generator's included, and a perf-attached one costs ~330 ns a call before its program
- *     does anything (measured here: write(2) to /dev/null 525 -> 858 ns). A response's first bytes are read at
+ *     on the host, the load generator's included, and a perf-attached one costs ~300 ns a call before its program
+ *     does anything (bench/README.md, bench/syscall-cost.c: write(2) to /dev/null 553-743 ns plain, 849-1437 ns
+ *     with a probe that ends at its PID test). A response's first bytes are read at
  *     tcp:tcp_sendmsg_locked (TCP's own, with the socket and the user's buffer in hand), a connection's end is its
  *     state leaving ESTABLISHED by the server's close (sock:inet_sock_set_state), an outgoing connection its
  *     SYN_SENT. Only accept's exit is a syscall tracepoint (no other event has the accepted socket), and while one is
- *     attached every syscall of the host takes the traced path (~100 ns: getppid 462 -> 597 ns);
+ *     attached every syscall of the host takes the traced path (getppid 507-622 ns plain, 585-672 ns with this
+ *     program attached);
  *   - one struct per connection and one per thread, updated in place through the pointer one lookup returns (bpftrace
  *     0.17 keeps each field in a map of its own and updates nothing in place: a call for every read and every write);
  *   - the tree's PIDs, the threads with a request open and the ports worth a look are bitmaps in global data: the
@@ -115,8 +117,9 @@ struct {
   __type(value, struct conn);
 } conns SEC(".maps");
 
+/* LRU as well: a thread that exits leaves its entry, and a reused tid must not inherit `shared`. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
   __type(key, __u32);
   __type(value, struct thread);
@@ -179,8 +182,9 @@ static __always_inline void ended(__u64 key) {
   if (c->acc) {
     struct sums *s = my_sums();
     if (s && c->snd_first) {
-      s->kr[KR_SEND_N]++;
-      s->kr[KR_SEND_NS] += c->snd_last - c->snd_first;
+      // Atomic: a reset ends a connection in softirq, which may interrupt a program adding to this CPU's sums.
+      __sync_fetch_and_add(&s->kr[KR_SEND_N], 1);
+      __sync_fetch_and_add(&s->kr[KR_SEND_NS], c->snd_last - c->snd_first);
     }
     if (c->rq) {
       __u32 tid = c->rq_tid;
@@ -294,8 +298,6 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
     }
     if (!c->rq && c->http != NOT_HTTP) {
       __u32 tid = pid_tgid;
-      s->kr[KR_SQ_N]++;
-      s->kr[KR_SQ_NS] += now - (arr > c->acc ? arr : c->acc);
       struct thread *t = bpf_map_lookup_elem(&threads, &tid);
       if (!t) {
         struct thread n = {};
@@ -303,6 +305,9 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
         t = bpf_map_lookup_elem(&threads, &tid);
         if (!t) return 0;
       }
+      // Counted once the request can be timed: its wait and its server time stand for the same requests.
+      s->kr[KR_SQ_N]++;
+      s->kr[KR_SQ_NS] += now - (arr > c->acc ? arr : c->acc);
       if (!t->shared) {
         if (t->open > 0) {
           // A second request open on one thread (an event loop): its time is no one request's.

@@ -3,8 +3,10 @@
  * prints for the program's `print(@map)` and `printf`: intervals by difference of the running sums, and what a lost
  * print does to them. The tracer itself, attached to real servers, is in test/agents/kernel/ (test:slow).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTracerLine, TracerFollower, type KernelInterval } from '../../agents/kernel/tracer-output.js';
+import { DURATION_CLAMP_NS, DURATION_SCALE, PER_CPU_SUMS } from '../../agents/kernel/tracer-program.js';
 
 const counter = (name: string, value: number) => JSON.stringify({ type: 'map', data: { [`@${name}`]: value } });
 const durations = (buckets: Record<number, number>) => JSON.stringify({ type: 'map', data: { '@dur': buckets } });
@@ -43,5 +45,30 @@ describe('the kernel tracer\'s output', () => {
     expect(parseTracerLine(lost(3))).toEqual({ kind: 'lost', events: 3 });
     expect(parseTracerLine(JSON.stringify({ type: 'lost_events' }))).toEqual({ kind: 'lost', events: 1 });
     expect(parseTracerLine('Attaching 12 probes...')).toEqual({ kind: 'other' });
+  });
+});
+
+describe("the libbpf tracer's C, against the bpftrace program's names", () => {
+  // The loader prints the per-CPU tuples by position (native/bpf/tracer.h) under the names tracer-output.ts reads
+  // by position from PER_CPU_SUMS: a reordering on one side only would print each figure under another's name.
+  const header = readFileSync(new URL('../../native/bpf/tracer.h', import.meta.url), 'utf8');
+  const program = readFileSync(new URL('../../native/bpf/tracer.bpf.c', import.meta.url), 'utf8');
+
+  it("names each tuple's members in PER_CPU_SUMS' order", () => {
+    for (const [tuple, names] of Object.entries(PER_CPU_SUMS)) {
+      const prefix = `${tuple.toUpperCase()}_`;
+      const members = header.match(new RegExp(`enum \\{ (${prefix}[A-Z_]+(?:, ${prefix}[A-Z_]+)*) \\};`))?.[1].split(', ');
+      expect(members, tuple).toBeDefined();
+      expect(members!.map((m) => m.slice(prefix.length).toLowerCase()), tuple).toEqual([...names, 'len']);
+    }
+  });
+
+  it("keeps the server-time histogram's buckets and clamp", () => {
+    const define = (text: string, name: string) => Number(text.match(new RegExp(`#define ${name} (\\d+)`))?.[1]);
+    const perOctave = 2 ** DURATION_SCALE;
+    // Buckets from 2^-30 s (index -30 x 8) to the clamp's.
+    expect(define(header, 'DUR_OFFSET')).toBe(30 * perOctave);
+    expect(define(header, 'DUR_BUCKETS') - define(header, 'DUR_OFFSET') - 1).toBe(Math.floor(perOctave * Math.log2(DURATION_CLAMP_NS / 1e9)));
+    expect(define(program, 'DURATION_CLAMP_NS')).toBe(DURATION_CLAMP_NS);
   });
 });
