@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The suites that take minutes each (a whole capacity sweep), the kernel tracer's (each attach takes seconds, and
- * they drive real servers under load), the longest end-to-end run and the real install of the packed tarball (two
- * npm installs from the registry, a minute or more): `npm run test:slow`, after `npm test` in CI.
+ * The suites that take minutes each (a whole capacity sweep) or most of one (`srvlens capacity` run three times,
+ * a server's short-lived threads), the kernel tracer's (each attach takes seconds, and they drive real servers under
+ * load), the longest end-to-end run and the real install of the packed tarball (two npm installs from the registry,
+ * a minute or more): `npm run test:slow`, after `npm test` in CI, which keeps `npm test` under its ten minutes.
  */
-export const SLOW = ['test/slow/**', 'test/agents/kernel/**', 'test/e2e/fork-cpu.test.ts', 'test/package/install.slow.test.ts'];
+export const SLOW = ['test/slow/**', 'test/agents/kernel/**', 'test/e2e/fork-cpu.test.ts', 'test/e2e/short-lived-threads.test.ts', 'test/package/install.slow.test.ts'];
 
 export default defineConfig({
   test: {
