@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { KernelTracerUnavailable, kernelTracerAvailability, startKernelTracer, type KernelTracer, type TracerBackend } from '../agents/kernel/kernel-tracer.js';
 import { treePids } from '../agents/proc/tree-snapshot.js';
 import { enableBpfStats, probeCosts, probeCostTable } from './bpf-prog-stats.js';
-import { buildSyscallCost, countSyscalls, measureToll, tollNsPerRequest, type SyscallCensus, type SyscallToll } from './kernel-tracer/syscall-toll.js';
+import { buildSyscallCost, countSyscalls, measureTolls, tollNsPerRequest, type SyscallCensus, type SyscallToll } from './kernel-tracer/syscall-toll.js';
 import { freePort, nginxTarget, threadPoolTarget, waitListening, type Target } from './kernel-tracer/targets.js';
 import { CpuBudget, cpuBudgetUnavailable } from './overhead/cpu-budget.js';
 import { runPairedLoad } from './overhead/paired.js';
@@ -186,15 +186,15 @@ function chooseBackends(asked: string | undefined): TracerBackend[] {
 /** What the pair missed, per backend: ns a syscall, or why it was not measured. */
 type Tolls = Partial<Record<TracerBackend, SyscallToll>>;
 
-async function measureTolls(pid: number, backends: TracerBackend[], rewrite: Rewrite | undefined): Promise<{ tolls: Tolls; unavailable: string | null }> {
+async function tollsOf(pid: number, backends: TracerBackend[], rewrite: Rewrite | undefined): Promise<{ tolls: Tolls; unavailable: string | null }> {
   const built = buildSyscallCost();
   if ('unavailable' in built) return { tolls: {}, unavailable: built.unavailable };
-  const tolls: Tolls = {};
+  const attach = Object.fromEntries(backends.map((backend) => [backend, () => startKernelTracer({ pid, intervalMs: 1000, backend, rewriteProgram: rewrite })]));
+  const tolls: Tolls = await measureTolls(built.file, attach);
   for (const backend of backends) {
-    tolls[backend] = await measureToll(built.file, () => startKernelTracer({ pid, intervalMs: 1000, backend, rewriteProgram: rewrite }));
     const x = tolls[backend]!;
     process.stderr.write(
-      `syscall toll of ${backend}: write ${x.plain.write.toFixed(0)} -> ${x.attached.write.toFixed(0)} ns, getppid ${x.plain.getppid.toFixed(0)} -> ${x.attached.getppid.toFixed(0)} ns of CPU a call\n`,
+      `toll of ${backend} on the untraced: write ${x.plain.write.toFixed(0)} -> ${x.attached.write.toFixed(0)} ns, getppid ${x.plain.getppid.toFixed(0)} -> ${x.attached.getppid.toFixed(0)} ns, a TCP exchange ${x.plain.exchange.toFixed(0)} -> ${x.attached.exchange.toFixed(0)} ns of CPU\n`,
     );
   }
   return { tolls, unavailable: null };
@@ -313,7 +313,7 @@ async function main(): Promise<void> {
         let census: SyscallCensus | null = null;
         if (cores !== null) {
           // Measured once per run (what a syscall costs does not depend on the server), on the first server's tree.
-          if (tolls === null) ({ tolls, unavailable: tollUnavailable } = await measureTolls(twins.servers[0].child.pid!, backends, rewrite));
+          if (tolls === null) ({ tolls, unavailable: tollUnavailable } = await tollsOf(twins.servers[0].child.pid!, backends, rewrite));
           const s = twins.servers[0];
           const pids = treePids(s.child.pid!);
           const counted = await countSyscalls(() => load(runOf(t, s.port, pids, CENSUS_SECONDS, 0)), [pids, [process.pid]]).catch((err: Error) => {

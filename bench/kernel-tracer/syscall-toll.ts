@@ -1,10 +1,12 @@
 /**
  * The part of the kernel tracer's cost a pair cannot see. While any syscall tracepoint is attached (the libbpf
  * tracer has one, accept's exit; bpftrace's program several), every syscall of every process on the host takes the
- * kernel's traced path, the untraced twin's too, and bpftrace's write probes run (to their PID test) on every write:
- * both servers of a pair pay it, so their ratio leaves it out. It is measured apart: bench/syscall-cost.c's
- * per-call CPU time with and without the backend attached (alternating), and the server's syscalls per request
- * counted once under load; their product, against the server's CPU per request, is the throughput the pair missed.
+ * kernel's traced path, the untraced twin's too; and every tracepoint the tracer attaches (the socket, TCP and sched
+ * ones, bpftrace's write probes) runs its program to its PID test on the twin's events as well. Both servers of a
+ * pair pay that, so their ratio leaves it out. It is measured apart: bench/syscall-cost.c's CPU time a call and an
+ * exchange on an untraced loopback TCP connection, with and without the backend attached (alternating), and the
+ * server's syscalls per request counted once under load; what that makes per request, against the server's CPU per
+ * request, is the throughput the pair missed.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -37,38 +39,63 @@ export function buildSyscallCost(): { file: string } | { unavailable: string } {
   }
 }
 
-function perCall(file: string): { write: number; getppid: number } {
+function perCall(file: string): Calls {
   const out = execFileSync(file, [String(CALLS), String(BEST_OF)], { encoding: 'utf8' });
-  const m = /write ([\d.]+) ns, getppid ([\d.]+) ns/.exec(out);
+  const m = /write ([\d.]+) ns, getppid ([\d.]+) ns, tcp exchange ([\d.]+) ns/.exec(out);
   if (m === null) throw new Error(`${file}: unexpected output: ${out.trim()}`);
-  return { write: Number(m[1]), getppid: Number(m[2]) };
+  return { write: Number(m[1]), getppid: Number(m[2]), exchange: Number(m[3]) };
 }
 
-/** ns of CPU a call, plain and with the backend attached: the least over the alternations. */
+/** ns of CPU a call, plain and with a backend attached: the least over the alternations. */
 export interface SyscallToll {
-  plain: { write: number; getppid: number };
-  attached: { write: number; getppid: number };
+  plain: Calls;
+  attached: Calls;
   /** attached - plain, per write and per other syscall (getppid: the traced path alone). */
   writeNs: number;
   otherNs: number;
+  /** attached - plain, per exchange on an untraced TCP connection: its syscalls and its socket events' early exits. */
+  exchangeNs: number;
 }
 
-/** Alternates plain and attached runs of the microbench; `attach` starts the backend, resolving with what stops it. */
-export async function measureToll(file: string, attach: () => Promise<{ stop(): Promise<unknown> }>): Promise<SyscallToll> {
-  const plain: { write: number; getppid: number }[] = [];
-  const attached: typeof plain = [];
+/**
+ * A settle after a backend stops, before the next plain run: the plain runs right after bpftrace's exit read ~130 ns
+ * slower than those after the libbpf tracer's (616-676 against 457-501 ns a getppid, three runs), as if its probes
+ * outlived it for a while, which put its toll under 0.
+ */
+const SETTLE_MS = 1000;
+
+/** ns of CPU: a write, a getppid, an exchange of a request and its answer on loopback TCP (both ends). */
+type Calls = { write: number; getppid: number; exchange: number };
+
+/**
+ * Alternates plain runs of the microbench with runs under each backend (`attach` starts one, resolving with what
+ * stops it). One plain baseline for all: the least of every plain run.
+ */
+export async function measureTolls<B extends string>(file: string, attach: Record<B, () => Promise<{ stop(): Promise<unknown> }>>): Promise<Record<B, SyscallToll>> {
+  const backends = Object.keys(attach) as B[];
+  const plain: Calls[] = [];
+  const attached = Object.fromEntries(backends.map((b) => [b, [] as Calls[]])) as Record<B, Calls[]>;
   for (let i = 0; i < ALTERNATIONS; i++) {
-    plain.push(perCall(file));
-    const tracer = await attach();
-    try {
-      attached.push(perCall(file));
-    } finally {
-      await tracer.stop();
+    for (const b of backends) {
+      plain.push(perCall(file));
+      const tracer = await attach[b]();
+      try {
+        attached[b].push(perCall(file));
+      } finally {
+        await tracer.stop();
+      }
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
     }
   }
-  const least = (xs: typeof plain) => ({ write: Math.min(...xs.map((x) => x.write)), getppid: Math.min(...xs.map((x) => x.getppid)) });
-  const [p, a] = [least(plain), least(attached)];
-  return { plain: p, attached: a, writeNs: a.write - p.write, otherNs: a.getppid - p.getppid };
+  plain.push(perCall(file));
+  const least = (xs: Calls[]): Calls => ({ write: Math.min(...xs.map((x) => x.write)), getppid: Math.min(...xs.map((x) => x.getppid)), exchange: Math.min(...xs.map((x) => x.exchange)) });
+  const p = least(plain);
+  return Object.fromEntries(
+    backends.map((b) => {
+      const a = least(attached[b]);
+      return [b, { plain: p, attached: a, writeNs: a.write - p.write, otherNs: a.getppid - p.getppid, exchangeNs: a.exchange - p.exchange }];
+    }),
+  ) as Record<B, SyscallToll>;
 }
 
 /** Syscalls a set of processes made, all and of the write family. */
@@ -112,9 +139,11 @@ export async function countSyscalls<T>(during: () => Promise<T>, groups: readonl
 }
 
 /**
- * ns per request the pair missed: each of the server's syscalls at the toll of its kind. A toll under 0 is noise
- * (attaching takes nothing off a syscall; bpftrace's getppid read 616 -> 555 ns once, the least of three each): 0.
+ * ns per request the pair missed on the untraced twin: its end of an exchange (half of one: a read and a write, its
+ * socket's events) and each of its other syscalls at the toll of its kind. A toll under 0 is noise (attaching
+ * takes nothing off a call): 0.
  */
 export function tollNsPerRequest(toll: SyscallToll, perRequest: SyscallCensus): number {
-  return Math.max(0, toll.writeNs) * perRequest.writes + Math.max(0, toll.otherNs) * (perRequest.all - perRequest.writes);
+  const pos = (x: number) => Math.max(0, x);
+  return pos(toll.exchangeNs) / 2 + pos(toll.writeNs) * pos(perRequest.writes - 1) + pos(toll.otherNs) * pos(perRequest.all - perRequest.writes - 1);
 }

@@ -98,12 +98,12 @@ function kernelFigures(json: unknown[]): Figure[] {
       const held = r.default ?? true;
       const who = `${r.server}${held ? '' : `, ${r.backend}`}`;
       const pair = fixed(r.pair_ratios);
-      const note = pair === null ? null : `pair ${pair}, less the syscall toll it misses (${fixed(r.toll_pcts, 2) ?? '-'} %)`;
+      const note = pair === null ? null : `pair ${pair}, less the toll on the untraced it misses (${fixed(r.toll_pcts, 2) ?? '-'} %)`;
       const main = figure({ bench, name: `${who}: traced / plain req/s`, unit: 'x', samples: r.ratios, target: held ? { op: '>=', value: r.target } : null, failedChecks: r.problems, note });
       const toll =
         r.toll_pcts === undefined
           ? []
-          : [r.toll_pcts.length > 0 ? figure({ bench, name: `${who}: syscall toll the pair misses`, unit: '%', samples: r.toll_pcts }) : notRun(bench, `${who}: syscall toll the pair misses`, '%', j.toll_unavailable ?? 'not paired')];
+          : [r.toll_pcts.length > 0 ? figure({ bench, name: `${who}: toll on the untraced the pair misses`, unit: '%', samples: r.toll_pcts }) : notRun(bench, `${who}: toll on the untraced the pair misses`, '%', j.toll_unavailable ?? 'not paired')];
       return [main, ...toll];
     }),
     ...(j.noise ?? []).map((n) =>
@@ -168,7 +168,7 @@ export const SPECS: BenchSpec[] = [
     },
     planned: ['nginx (2 workers)', 'thread-pool (8 threads)'].flatMap((server) => [
       { name: `${server}: traced / plain req/s`, unit: 'x' },
-      { name: `${server}: syscall toll the pair misses`, unit: '%' },
+      { name: `${server}: toll on the untraced the pair misses`, unit: '%' },
       { name: `${server}: plain beside plain req/s`, unit: 'x' },
     ]),
     figures: kernelFigures,

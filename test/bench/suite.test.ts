@@ -156,10 +156,10 @@ describe('kernel-tracer-cost figures', () => {
     const figs = kernel.figures([{ results: [result({})], noise: [{ server: 'nginx', ratios: [1.01, 0.99], problems: [] }] }]);
     expect(figs.map((f) => [f.name, f.verdict])).toEqual([
       ['nginx: traced / plain req/s', 'MISSED'],
-      ['nginx: syscall toll the pair misses', 'no target'],
+      ['nginx: toll on the untraced the pair misses', 'no target'],
       ['nginx: plain beside plain req/s', 'no target'],
     ]);
-    expect(figs[0]).toMatchObject({ median: 0.9408, note: 'pair 0.960, less the syscall toll it misses (2.00 %)' });
+    expect(figs[0]).toMatchObject({ median: 0.9408, note: 'pair 0.960, less the toll on the untraced it misses (2.00 %)' });
     expect(figs[1].median).toBe(2);
   });
 
