@@ -5,17 +5,18 @@
  * order rotates. Paired trials (bench/overhead/paired.ts, as agent-overhead's): two twins of the server run side by
  * side, each in a cpu cgroup capped for the measured seconds, loaded in the same seconds; the tracer traces one of
  * them, and the figure is its throughput over its untraced twin's (plain beside plain: the pairs' noise). Both twins
- * pay the syscall tracepoint's toll on every syscall of the host, so the pair misses it: it is measured apart
- * (kernel-tracer/syscall-toll.ts) and taken off the pair's ratio. Target: at least 0.95 of the plain throughput for
- * the backend srvlens runs by default. Beside it, the host's context switches per second during each trial (the
+ * pay what the tracer's tracepoints cost every process on the host (the syscalls' traced path, its programs' early
+ * exits), so the pair misses it: it is measured apart (kernel-tracer/syscall-toll.ts) and taken off the pair's
+ * ratio. Target: at least 0.95 of the plain throughput for the backend srvlens runs by default. Beside it, the host's context switches per second during each trial (the
  * sched tracepoints run at every switch and wake-up), and the requests the tracer counted against autocannon's.
  * A measurement, not a test: it exits 0 and prints MISSED where the target is missed. Root, nginx and a backend needed.
  *
  *   npm run build && node dist/bench/kernel-tracer-cost.js [--rounds 3] [--seconds 5] [--only nginx] [--backends libbpf,bpftrace]
- *     [--pair CORES|off] [--probe-stats] [--program rewrite.mjs] [--json]
+ *     [--pair CORES|off] [--toll-alternations 3] [--probe-stats] [--program rewrite.mjs] [--json]
  *
  * --pair: each twin's cap (by default the target's own, bench/kernel-tracer/targets.ts); off: one server, traced
- * and plain trials back to back, uncapped, the syscall toll then inside the ratio; --probe-stats prints, after each
+ * and plain trials back to back, uncapped, the toll on the untraced then inside the ratio; --toll-alternations: plain /
+ * attached runs of the toll's microbench per backend (the suite's quick run: 1); --probe-stats prints, after each
  * traced trial, what each of the tracer's programs cost by the kernel's own account (bpf-prog-stats.ts; it costs a
  * little itself); --program takes a module whose default export rewrites the bpftrace program (text to text), run in
  * the tracer's place: an ablation, throughput only, nothing counted.
@@ -27,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { KernelTracerUnavailable, kernelTracerAvailability, startKernelTracer, type KernelTracer, type TracerBackend } from '../agents/kernel/kernel-tracer.js';
 import { treePids } from '../agents/proc/tree-snapshot.js';
 import { enableBpfStats, probeCosts, probeCostTable } from './bpf-prog-stats.js';
-import { buildSyscallCost, countSyscalls, measureTolls, tollNsPerRequest, type SyscallCensus, type SyscallToll } from './kernel-tracer/syscall-toll.js';
+import { buildSyscallCost, countSyscalls, measureTolls, TOLL_ALTERNATIONS, tollNsPerRequest, type SyscallCensus, type SyscallToll } from './kernel-tracer/syscall-toll.js';
 import { freePort, nginxTarget, threadPoolTarget, waitListening, type Target } from './kernel-tracer/targets.js';
 import { CpuBudget, cpuBudgetUnavailable } from './overhead/cpu-budget.js';
 import { runPairedLoad } from './overhead/paired.js';
@@ -186,11 +187,11 @@ function chooseBackends(asked: string | undefined): TracerBackend[] {
 /** What the pair missed, per backend: ns a syscall, or why it was not measured. */
 type Tolls = Partial<Record<TracerBackend, SyscallToll>>;
 
-async function tollsOf(pid: number, backends: TracerBackend[], rewrite: Rewrite | undefined): Promise<{ tolls: Tolls; unavailable: string | null }> {
+async function tollsOf(pid: number, backends: TracerBackend[], rewrite: Rewrite | undefined, alternations: number): Promise<{ tolls: Tolls; unavailable: string | null }> {
   const built = buildSyscallCost();
   if ('unavailable' in built) return { tolls: {}, unavailable: built.unavailable };
   const attach = Object.fromEntries(backends.map((backend) => [backend, () => startKernelTracer({ pid, intervalMs: 1000, backend, rewriteProgram: rewrite })]));
-  const tolls: Tolls = await measureTolls(built.file, attach);
+  const tolls: Tolls = await measureTolls(built.file, attach, alternations);
   for (const backend of backends) {
     const x = tolls[backend]!;
     process.stderr.write(
@@ -210,7 +211,7 @@ interface BackendResult {
   traced_rps: number;
   /** Per trial, traced / its baseline (the twin beside it, or the round's plain trial when unpaired). */
   pair_ratios: number[];
-  /** Per trial, the syscall toll the pair missed, % of the twin's CPU per request; empty unpaired or unmeasured. */
+  /** Per trial, the toll on the untraced the pair missed, % of the twin's CPU per request; empty unpaired or unmeasured. */
   toll_pcts: number[];
   /** The figure held to the target, per trial: pair ratio x (1 - toll); the pair ratio alone where the toll is unmeasured. */
   ratios: number[];
@@ -218,7 +219,7 @@ interface BackendResult {
   toll_ns_per_request: number | null;
   /**
    * The untraced twin's req/s beside this backend over its req/s beside plain (both twins' mean), medians over the
-   * run: what tracing the other costs the twin (the syscall toll, the programs' early exits on its events), which
+   * run: what tracing the other costs the twin (the toll on the untraced, measured whole), which
    * the pair misses with the toll. Back to back across trials, so as noisy as the unpaired ratio was; null unpaired.
    */
   twin_drift: number | null;
@@ -280,8 +281,11 @@ async function main(): Promise<void> {
       program: { type: 'string' },
       backends: { type: 'string' },
       pair: { type: 'string' },
+      'toll-alternations': { type: 'string', default: String(TOLL_ALTERNATIONS) },
     },
   });
+  const tollAlternations = Number(values['toll-alternations']);
+  if (!(Number.isInteger(tollAlternations) && tollAlternations >= 1)) throw new Error(`--toll-alternations must be a whole number >= 1, got '${values['toll-alternations']}'`);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const probeStats = values['probe-stats'];
@@ -313,7 +317,7 @@ async function main(): Promise<void> {
         let census: SyscallCensus | null = null;
         if (cores !== null) {
           // Measured once per run (what a syscall costs does not depend on the server), on the first server's tree.
-          if (tolls === null) ({ tolls, unavailable: tollUnavailable } = await tollsOf(twins.servers[0].child.pid!, backends, rewrite));
+          if (tolls === null) ({ tolls, unavailable: tollUnavailable } = await tollsOf(twins.servers[0].child.pid!, backends, rewrite, tollAlternations));
           const s = twins.servers[0];
           const pids = treePids(s.child.pid!);
           const counted = await countSyscalls(() => load(runOf(t, s.port, pids, CENSUS_SECONDS, 0)), [pids, [process.pid]]).catch((err: Error) => {
@@ -359,11 +363,11 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(`kernel tracer cost: throughput traced / plain, median of ${rounds} rounds of ${seconds} s, target >= ${TARGET} for srvlens's default (*)\n`);
-  if (tollUnavailable !== null) process.stdout.write(`  syscall toll not measured: ${tollUnavailable}\n`);
+  if (tollUnavailable !== null) process.stdout.write(`  toll on the untraced not measured: ${tollUnavailable}\n`);
   for (const r of results) {
     const pair = r.cores === null ? 'back to back' : `pair ${median(r.pair_ratios).toFixed(3)} at ${r.cores} core`;
     const toll =
-      (r.toll_pcts.length === 0 ? '' : `, syscall toll ${median(r.toll_pcts).toFixed(2)} % (${r.toll_ns_per_request!.toFixed(0)} ns a request)`) +
+      (r.toll_pcts.length === 0 ? '' : `, toll on the untraced ${median(r.toll_pcts).toFixed(2)} % (${r.toll_ns_per_request!.toFixed(0)} ns a request)`) +
       (r.twin_drift === null ? '' : `, twin beside it / beside plain ${r.twin_drift.toFixed(3)}`);
     process.stdout.write(
       `  ${r.server.padEnd(24)} ${(r.default ? `${r.backend}*` : r.backend).padEnd(9)} ${r.plain_rps.toFixed(0).padStart(6)} -> ${r.traced_rps.toFixed(0).padStart(6)} req/s  ratio ${r.ratio.toFixed(3)} (rounds ${r.ratios.map((x) => x.toFixed(3)).join(', ')}; ${pair}${toll})  ${r.switches_per_s.toFixed(0)} switches/s  ${r.default ? (r.met ? 'met' : 'MISSED') : ''}\n`,

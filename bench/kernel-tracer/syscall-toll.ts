@@ -20,10 +20,10 @@ const SOURCE = join(PACKAGE_ROOT, 'bench', 'syscall-cost.c');
 const CALLS = 50_000;
 const BEST_OF = 10;
 /**
- * Plain / attached alternations, the least of each kept: a shared VM's ns per call moved by ~30 % from one second to
- * the next, and the medians of three alternations put one toll under 0; the least is the least disturbed.
+ * Plain / attached alternations by default, the least of each kept: a shared VM's ns per call moved by ~30 % from
+ * one second to the next, and the medians of three alternations put one toll under 0; the least is the least disturbed.
  */
-const ALTERNATIONS = 3;
+export const TOLL_ALTERNATIONS = 3;
 /** x86_64's write, writev, sendto, sendmsg: the syscalls bpftrace's write probes run at (tracer-program.ts). */
 const WRITE_SYSCALLS = [1, 20, 44, 46];
 
@@ -71,11 +71,15 @@ type Calls = { write: number; getppid: number; exchange: number };
  * Alternates plain runs of the microbench with runs under each backend (`attach` starts one, resolving with what
  * stops it). One plain baseline for all: the least of every plain run.
  */
-export async function measureTolls<B extends string>(file: string, attach: Record<B, () => Promise<{ stop(): Promise<unknown> }>>): Promise<Record<B, SyscallToll>> {
+export async function measureTolls<B extends string>(
+  file: string,
+  attach: Record<B, () => Promise<{ stop(): Promise<unknown> }>>,
+  alternations = TOLL_ALTERNATIONS,
+): Promise<Record<B, SyscallToll>> {
   const backends = Object.keys(attach) as B[];
   const plain: Calls[] = [];
   const attached = Object.fromEntries(backends.map((b) => [b, [] as Calls[]])) as Record<B, Calls[]>;
-  for (let i = 0; i < ALTERNATIONS; i++) {
+  for (let i = 0; i < alternations; i++) {
     for (const b of backends) {
       plain.push(perCall(file));
       const tracer = await attach[b]();

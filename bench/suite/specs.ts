@@ -159,7 +159,8 @@ export const SPECS: BenchSpec[] = [
   {
     id: 'kernel-tracer-cost',
     entry: 'kernel-tracer-cost.js',
-    runs: (quick) => [quick ? ['--rounds', '1', '--seconds', '3'] : ['--rounds', '3', '--seconds', '5']],
+    // Quick: one alternation of the toll's microbench per backend (three took ~25 s of the bench's ~2 min).
+    runs: (quick) => [quick ? ['--rounds', '1', '--seconds', '3', '--toll-alternations', '1'] : ['--rounds', '3', '--seconds', '5']],
     unavailable: () => {
       if (process.getuid?.() !== 0) return 'needs root (the kernel tracer loads BPF programs)';
       if (!existsSync(LOADER) && !onPath('bpftrace')) return 'neither the libbpf tracer is built nor bpftrace installed (scripts/test-deps.sh)';
