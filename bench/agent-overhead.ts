@@ -16,12 +16,13 @@ import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
 import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient } from './overhead/checks.js';
 import { AgentReports } from './overhead/collector.js';
-import { CpuBudget, type Throttling } from './overhead/cpu-budget.js';
+import { CpuBudget } from './overhead/cpu-budget.js';
+import { runPairedLoad } from './overhead/paired.js';
 import { cpuFigures, waitForQuietMachine } from './proc-cpu.js';
 import type { BenchModel } from './overhead/models.js';
 import { parseOptions, USAGE, UsageError, type BenchCase, type Options } from './overhead/options.js';
 import { formatText, type BenchSettings } from './overhead/report.js';
-import { pairingProblems, roundOrder, summariseCase, type Pairing, type Trial, type VariantId } from './overhead/summary.js';
+import { pairingProblems, roundOrder, summariseCase, type Trial, type VariantId } from './overhead/summary.js';
 import { variantLaunch } from './overhead/variants.js';
 import { answered, Interrupted, runWindowed, type WindowedRun } from './overhead/window.js';
 import { isPlainApp, UPSTREAM, UPSTREAM_CONFIG_ENV, WORKLOADS } from './overhead/workloads.js';
@@ -185,51 +186,12 @@ class OverheadBench {
     }
   }
 
-  /**
-   * A paired trial's load: `run`'s server and `companion` (no agent) loaded at once, each in a CPU budget of its own,
-   * uncapped (but weighted) through the warm-up and capped at `cores` for the measured seconds. Uncapped first: the
-   * models' warm-ups are the one-off start costs at the CPU a server alone gets (the agent thread loading its
-   * exporter, V8 compiling); capped from the start, they ran into the measured window (cost read 19 % against 9 %).
-   */
+  /** A paired trial's load (overhead/paired.ts): `run`'s server beside `companion`, a server without an agent. */
   private async runPaired(run: WindowedRun, companion: ManagedChild, cores: number, round: number) {
     const other = await this.ready(companion);
-    const otherPids = treePids(other.pid);
-    const mine = CpuBudget.create('server', null);
-    const theirs = CpuBudget.create('beside', null);
-    try {
-      for (const p of run.pids) mine.add(p);
-      for (const p of otherPids) theirs.add(p);
-      const at: Record<'open' | 'close', { mine: Throttling; theirs: Throttling } | null> = { open: null, close: null };
-      const onEdge = (edge: 'open' | 'close') => {
-        if (edge === 'open') for (const b of [mine, theirs]) b.cap(cores);
-        at[edge] = { mine: mine.throttling(), theirs: theirs.throttling() };
-      };
-      // Each server's CPU is taken apart from the other's: for either, the other is one of ours, not "other".
-      const runs = [
-        { ...run, helpers: [...run.helpers, ...otherPids], onEdge },
-        { ...run, url: `http://127.0.0.1:${other.port}/`, pids: otherPids, helpers: [...run.helpers, ...run.pids] },
-      ];
-      // Which load starts first alternates by round: the first instance's requests go out first in each tick.
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      const results = await Promise.all(order.map((i) => this.runWindowed(runs[i])));
-      const [measured, beside] = [results[order.indexOf(0)], results[order.indexOf(1)]];
-      const saturated = (who: 'mine' | 'theirs') => {
-        const [a, b] = [at.open?.[who], at.close?.[who]];
-        return a && b && b.periods > a.periods ? ((b.throttled - a.throttled) / (b.periods - a.periods)) * 100 : 0;
-      };
-      const pairing: Pairing = {
-        cores,
-        besideReqPerSec: beside.window.ok / beside.window.seconds,
-        besideCpuUsPerRequest: cpuFigures(beside.window.before, beside.window.after, beside.window.seconds, beside.window.answered).cpuUsPerRequest,
-        saturatedPct: saturated('mine'),
-        besideSaturatedPct: saturated('theirs'),
-        besideErrors: beside.result.errors + beside.result.timeouts + beside.result.non2xx,
-      };
-      return { measured, pairing };
-    } finally {
-      mine.remove();
-      theirs.remove();
-    }
+    const beside = { ...run, url: `http://127.0.0.1:${other.port}/`, pids: treePids(other.pid) };
+    const { measured, pairing } = await runPairedLoad({ measured: run, beside }, cores, round, (r) => this.runWindowed(r));
+    return { measured, pairing };
   }
 
   /** Our processes idle here (no server yet, no load), so what the machine is busy with is someone else's. */

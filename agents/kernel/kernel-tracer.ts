@@ -129,6 +129,8 @@ export interface KernelTracer extends FrameSource {
   total(): KernelRequests;
   /** Which child is tracing. */
   readonly backend: TracerBackend;
+  /** Its process (a bench charges it to the traced server's CPU budget). */
+  readonly pid: number;
   /** Why bpftrace traces and not the libbpf tracer (said once by the caller), or null. */
   readonly fallback: string | null;
   /** The last interval the tracer is done with (its frame out, or left out for lost prints); -1 before the first. */
@@ -153,6 +155,11 @@ export interface KernelTracerOptions {
   backend?: TracerBackend;
   /** The libbpf tracer's loader (tests give one that fails); LOADER by default. */
   loader?: string;
+  /**
+   * Runs bpftrace with its program rewritten by this (text to text) instead: a bench's ablation. Implies the
+   * bpftrace backend; what the rewritten program prints is read as the tracer's would be.
+   */
+  rewriteProgram?: (program: string) => string;
 }
 
 /** Which backend traces, and why not the default one when it is not: for the line that says the tracer attached. */
@@ -167,7 +174,7 @@ export function tracerBackendNote(t: Pick<KernelTracer, 'backend' | 'fallback'>)
  * that rejects it on another kernel) gives way to bpftrace unless it was asked for by name.
  */
 export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelTracer> {
-  const want = o.backend ?? backendFromEnv();
+  const want = o.rewriteProgram !== undefined ? 'bpftrace' : (o.backend ?? backendFromEnv());
   const command = kernelTracerAvailability(want, o.loader);
   const tree = treeOf(o.pid);
   if (command.backend === 'bpftrace') return await startBpftrace(command, tree, o);
@@ -181,7 +188,7 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
 }
 
 async function startBpftrace(command: TracerCommand, tree: Tree, o: KernelTracerOptions): Promise<KernelTracer> {
-  const program = tracerProgram({ ...tree, intervalMs: o.intervalMs, ownerPid: process.pid });
+  const program = (o.rewriteProgram ?? ((p: string) => p))(tracerProgram({ ...tree, intervalMs: o.intervalMs, ownerPid: process.pid }));
   return await follow(spawn(command.file, ['-f', 'json', '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] }), command, o);
 }
 
@@ -200,11 +207,6 @@ function treeOf(pid: number): Tree {
   return { pids: snap.processes.map((p) => p.pid), ports };
 }
 
-/** The bpftrace program for the tree of `pid` as it is now (its processes, its listening ports). Throws ProcessGoneError. */
-export function tracerProgramFor(pid: number, intervalMs: number): string {
-  return tracerProgram({ ...treeOf(pid), intervalMs, ownerPid: process.pid });
-}
-
 function follow(child: ChildProcess, command: TracerCommand, o: KernelTracerOptions): Promise<KernelTracer> {
   const name = command.backend === 'libbpf' ? 'the libbpf tracer' : 'bpftrace';
   let sink: FrameSink = () => undefined;
@@ -220,6 +222,7 @@ function follow(child: ChildProcess, command: TracerCommand, o: KernelTracerOpti
   const total = () => follower.total(follower.lastNs === null ? 0 : Math.max(0, follower.lastNs / 1e6 - readyMs));
   const tracer: KernelTracer = {
     backend: command.backend,
+    pid: child.pid!,
     fallback: command.fallback,
     total,
     get lastIndex() {

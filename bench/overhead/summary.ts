@@ -215,7 +215,7 @@ export function baselineFor<T extends PairableTrial>(t: T, trials: readonly T[],
 }
 
 /** variant/none of `measure`, trial by trial (baselineFor); NaN-free: trials missing either side are skipped. */
-function pairedRatios(trials: Trial[], variant: VariantId, measure: Measure): number[] {
+export function pairedRatios<T extends PairableTrial>(trials: readonly T[], variant: string, measure: Measure): number[] {
   const ratios: number[] = [];
   for (const t of trials) {
     if (t.variant !== variant) continue;
@@ -226,7 +226,7 @@ function pairedRatios(trials: Trial[], variant: VariantId, measure: Measure): nu
   return ratios;
 }
 
-function ratioSummary(ratios: number[]): RatioSummary {
+export function ratioSummary(ratios: number[]): RatioSummary {
   const ratio = median(ratios);
   return { ratio, min: Math.min(...ratios), max: Math.max(...ratios), costPct: (1 - ratio) * 100 };
 }

@@ -10,6 +10,7 @@ import { parseOptions } from '../../bench/overhead/options.js';
 import { figure, notRun, verdictOf } from '../../bench/suite/figures.js';
 import { costTarget, overheadFigures, type OverheadJson } from '../../bench/suite/overhead-figures.js';
 import { BEGIN, END, withPerformance, type SuiteResults } from '../../bench/suite/readme.js';
+import { SPECS } from '../../bench/suite/specs.js';
 import { failureReason } from '../../bench/suite/run-bench.js';
 import { markdownTable, tally, textTable } from '../../bench/suite/table.js';
 
@@ -144,6 +145,29 @@ describe('agent-overhead figures', () => {
     expect(costTarget('srvlens', 'default')).toEqual({ op: '<=', value: 2 });
     expect(costTarget('srvlens', 'hello')).toEqual({ op: '<=', value: 5 });
     expect(costTarget('exemplars', 'default')).toEqual({ op: '<=', value: 5 });
+  });
+});
+
+describe('kernel-tracer-cost figures', () => {
+  const kernel = SPECS.find((s) => s.id === 'kernel-tracer-cost')!;
+  const result = (over: object) => ({ server: 'nginx', backend: 'libbpf', default: true, target: 0.95, pair_ratios: [0.96, 0.96], toll_pcts: [2, 2], ratios: [0.9408, 0.9408], problems: [], ...over });
+
+  it('hold the pair less its syscall toll to the target (a pair that meets it alone may not), and give the toll and the plain pair beside it', () => {
+    const figs = kernel.figures([{ results: [result({})], noise: [{ server: 'nginx', ratios: [1.01, 0.99], problems: [] }] }]);
+    expect(figs.map((f) => [f.name, f.verdict])).toEqual([
+      ['nginx: traced / plain req/s', 'MISSED'],
+      ['nginx: toll on the untraced the pair misses', 'no target'],
+      ['nginx: plain beside plain req/s', 'no target'],
+    ]);
+    expect(figs[0]).toMatchObject({ median: 0.9408, note: 'pair 0.960, less the toll on the untraced it misses (2.00 %)' });
+    expect(figs[1].median).toBe(2);
+  });
+
+  it('never meet the target where a pair failed its checks, and say the toll was not measured, and why', () => {
+    const figs = kernel.figures([{ results: [result({ ratios: [0.99], toll_pcts: [], problems: ['round 1: not saturated'] })], noise: [], toll_unavailable: 'no cc' }]);
+    expect(figs[0]).toMatchObject({ verdict: 'MISSED' });
+    expect(figs[0].note).toContain('not saturated');
+    expect(figs[1]).toMatchObject({ verdict: 'not run', note: 'no cc' });
   });
 });
 
