@@ -47,26 +47,22 @@ const suiteFigures = (bench: string) => (json: unknown[]): Figure[] =>
   (json as SuiteJson[]).flatMap((j) => j.figures.map((f) => figure({ ...f, bench })));
 
 interface GeneratorJson {
-  trials: { tool: 'srvlens' | 'autocannon' | 'wrk'; round: number; rps: number; cpu_s_per_10k: number }[];
+  trials: { tool: 'srvlens' | 'autocannon' | 'wrk' }[];
+  /** Per round, srvlens's figure over the peer's (bench/generator.ts perRound). */
+  ratios: { rps_over_autocannon: number[]; rps_over_wrk: number[]; cpu_over_autocannon: number[] };
 }
 
-/** srvlens's generator against a peer, per round (the tools of a round ran back to back). */
+/** srvlens's generator against a peer, per round (each tool in an equal CPU budget, the tools of a round in turn). */
 function generatorFigures(json: unknown[]): Figure[] {
-  const { trials } = json[0] as GeneratorJson;
-  const rounds = [...new Set(trials.map((t) => t.round))];
-  const pair = (peer: string, f: (t: GeneratorJson['trials'][number]) => number) =>
-    rounds.flatMap((r) => {
-      const [a, b] = [trials.find((t) => t.round === r && t.tool === 'srvlens'), trials.find((t) => t.round === r && t.tool === peer)];
-      return a && b && f(b) > 0 ? [f(a) / f(b)] : [];
-    });
+  const { trials, ratios } = json[0] as GeneratorJson;
   const bench = 'generator';
   const wrk = trials.some((t) => t.tool === 'wrk');
   return [
-    figure({ bench, name: 'srvlens / autocannon req/s', unit: 'x', samples: pair('autocannon', (t) => t.rps), target: { op: '>=', value: 1 } }),
+    figure({ bench, name: 'srvlens / autocannon req/s', unit: 'x', samples: ratios.rps_over_autocannon, target: { op: '>=', value: 1 } }),
     wrk
-      ? figure({ bench, name: 'srvlens / wrk req/s', unit: 'x', samples: pair('wrk', (t) => t.rps), target: { op: '>=', value: 0.8 } })
+      ? figure({ bench, name: 'srvlens / wrk req/s', unit: 'x', samples: ratios.rps_over_wrk, target: { op: '>=', value: 0.8 } })
       : notRun(bench, 'srvlens / wrk req/s', 'x', 'wrk is not installed (apt-get install -y wrk)', { op: '>=', value: 0.8 }),
-    figure({ bench, name: 'srvlens / autocannon CPU per request', unit: 'x', samples: pair('autocannon', (t) => t.cpu_s_per_10k), target: { op: '<=', value: 1 } }),
+    figure({ bench, name: 'srvlens / autocannon CPU per request', unit: 'x', samples: ratios.cpu_over_autocannon, target: { op: '<=', value: 1 } }),
   ];
 }
 

@@ -13,6 +13,13 @@ export const IDLE = 1;
 export const BUSY = 2;
 export const DEAD = 3;
 
+/**
+ * Every connection of a thread reads into this one buffer (net's `onread`): a response is parsed as soon as it is
+ * read and nothing of it is kept (a split line is copied out as a string), so no Buffer is allocated per read and
+ * the readable stream's push/emit is skipped. 64 KiB: libuv's own read size.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Why a request (or a connect) failed; stable names, counted per kind in the summary. */
 export type ErrorKind = 'refused' | 'reset' | 'closed' | 'timeout' | 'status' | 'protocol' | 'unsent';
 
@@ -49,11 +56,10 @@ export class Connection {
     private readonly expectBody: boolean,
   ) {
     this.tStart = monoMs();
-    const s = net.connect({ host, port, noDelay: true });
+    const s = net.connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onRead } });
     this.socket = s;
     // One set of bound listeners per socket, not per request.
     s.on('connect', this.onConnect);
-    s.on('data', this.onData);
     s.on('error', this.onError);
     s.on('close', this.onClose);
   }
@@ -82,24 +88,29 @@ export class Connection {
     this.owner.connected(this);
   };
 
-  private readonly onData = (buf: Buffer): void => {
+  /** `n` bytes read into READ_BUFFER, valid only during this call; true: keep reading. */
+  private readonly onRead = (n: number): boolean => {
     if (this.state !== BUSY) {
       // Bytes nobody asked for: the framing is lost, so is the connection.
       if (this.state === IDLE) this.fail('protocol');
-      return;
+      return true;
     }
-    const r = this.parser.execute(buf);
-    if (r === PARSE_MORE) return;
-    if (r === PARSE_ERROR) return this.fail('protocol');
+    const r = this.parser.execute(READ_BUFFER, n);
+    if (r === PARSE_MORE) return true;
+    if (r === PARSE_ERROR) {
+      this.fail('protocol');
+      return true;
+    }
     const t = monoMs();
     this.state = IDLE;
     this.idleSince = t;
-    if (r < buf.length || !this.parser.keepAlive) {
+    if (r < n || !this.parser.keepAlive) {
       // Surplus bytes would be read as the next response; a closing server is taking the socket away anyway.
       this.state = DEAD;
       this.socket.destroy();
     }
     this.owner.responded(this, t);
+    return true;
   };
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {

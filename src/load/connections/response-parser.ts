@@ -50,12 +50,12 @@ export class ResponseParser {
   }
 
   /**
-   * Feeds bytes. Returns PARSE_MORE, PARSE_ERROR, or the offset just past the response's last byte (bytes after it
-   * would be a response nobody asked for: the caller decides).
+   * Feeds bytes `buf[0, end)`. Returns PARSE_MORE, PARSE_ERROR, or the offset just past the response's last byte
+   * (bytes after it would be a response nobody asked for: the caller decides).
    */
-  execute(buf: Buffer): number {
+  execute(buf: Buffer, end = buf.length): number {
     let pos = 0;
-    const len = buf.length;
+    const len = end;
     while (pos < len) {
       const state = this.state;
       if (state === BODY || state === CHUNK_DATA) {
@@ -69,8 +69,9 @@ export class ResponseParser {
         continue;
       }
       if (state === UNTIL_CLOSE) return PARSE_MORE;
+      // A shared read buffer holds stale bytes past `len`: a newline there is not this response's.
       const nl = buf.indexOf(10, pos);
-      if (nl === -1) {
+      if (nl === -1 || nl >= len) {
         this.headBytes += len - pos;
         if (this.headBytes > MAX_HEAD_BYTES) return PARSE_ERROR;
         this.partial += buf.toString('latin1', pos, len);
