@@ -284,7 +284,7 @@ function readHarvested(ring: ThreadRing, index: number): BucketData | null {
 
 /** Everything the interval `index` holds: one context per JS thread, the agent's, and the rest folded into one. */
 function harvest(index: number): IntervalRecord {
-  const tasks = readAllTasks();
+  const tasks = readAllTasks(lastTasks);
   const contexts: ContextRecord[] = [];
   let dropped = 0;
   let threadErrors = 0;

@@ -50,11 +50,13 @@ const ABANDONED_MS = 120_000;
 
 /**
  * On a thread that serves one request at a time, a request is split by schedstat when the last split began at
- * least this long ago: at most 200 a second per thread. Two reads of /proc/thread-self/schedstat cost ~3-5 µs, a
- * sixth of a 30 µs request; at the rates where a request takes longer than this gap every one is split, and above
- * them the split is a mean over a sample taken evenly in time (consumers divide by the requests split).
+ * least this long ago: at most 50 a second per thread. Two reads of /proc/thread-self/schedstat cost ~3-5 µs; at
+ * 5 ms (200 a second per thread) they cost the thread pool's hello workload ~4 % of a 0.35-core budget (ablation in
+ * bench/agent-overhead, paired: CPU per request x1.234 with, x1.196 without; 2026-12-07). At the rates where a
+ * request takes longer than this gap every one is split, and above them the split is a mean over a sample taken
+ * evenly in time (consumers divide by the requests split).
  */
-const SPLIT_GAP_MS = 5;
+const SPLIT_GAP_MS = 20;
 
 type Tagged = { [kSlot]?: number };
 type Accepted = { [kAccept]?: number };

@@ -14,12 +14,20 @@ export interface TaskCounters {
   systemTicks: number;
   voluntary: number;
   involuntary: number;
+  /** The schedstat text as read: when the next read is the same, the thread has not run in between. */
+  schedText: string;
 }
 
-function readTask(tid: number): TaskCounters | null {
+function readTask(tid: number, prev: TaskCounters | undefined): TaskCounters | null {
   try {
     const dir = `/proc/self/task/${tid}`;
-    const sched = readFileSync(`${dir}/schedstat`, 'utf8').split(' ');
+    const schedText = readFileSync(`${dir}/schedstat`, 'utf8');
+    // Unchanged schedstat (on-CPU ns, run-queue ns and timeslices): the thread has not run since the last read, so
+    // its ticks and its switches have not moved either. Most of a server's threads are idle in most intervals (V8's
+    // and libuv's helpers, a blocking thread between connections), and stat and status are the costly two of the
+    // three reads: readAllTasks of 11 threads, one of them running, took ~1.1 ms here with all three, 0.37 ms so.
+    if (prev !== undefined && prev.schedText === schedText) return prev;
+    const sched = schedText.split(' ');
     const stat = readFileSync(`${dir}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
@@ -36,13 +44,15 @@ function readTask(tid: number): TaskCounters | null {
       systemTicks: Number(fields[12]),
       voluntary: vol ? Number(vol[1]) : 0,
       involuntary: invol ? Number(invol[1]) : 0,
+      schedText,
     };
   } catch {
     return null;
   }
 }
 
-export function readAllTasks(): Map<number, TaskCounters> {
+/** Every thread's counters; `prev`, the last read, spares the reads of threads that have not run since. */
+export function readAllTasks(prev?: Map<number, TaskCounters>): Map<number, TaskCounters> {
   const out = new Map<number, TaskCounters>();
   let tids: string[] = [];
   try {
@@ -51,7 +61,8 @@ export function readAllTasks(): Map<number, TaskCounters> {
     return out;
   }
   for (const t of tids) {
-    const c = readTask(Number(t));
+    const tid = Number(t);
+    const c = readTask(tid, prev?.get(tid));
     if (c) out.set(c.tid, c);
   }
   return out;
