@@ -83,6 +83,33 @@ export function cpuShares(
 }
 
 /**
+ * What gave out past the knee: read at the first point past it (`past[0]`), and where that shows none of the causes,
+ * at the next ones in turn (`past`, by offered rate). The knee is where latency turned, which a queue does before what
+ * it waits for is plainly saturated: a backend serving 4 calls at once turned p99 up at half its limit, where its
+ * slots were not yet all busy, and read as unknown although the points further on showed it
+ * (test/slow/capacity-command.test.ts, once in several runs).
+ */
+export function whatGaveOutPastKnee(
+  model: string,
+  past: readonly LoadPoint[],
+  light: LoadPoint,
+  host: HostCores | null,
+  maxErrorRate: number,
+  serverCores: number | null = null,
+): GaveOut {
+  const first = whatGaveOut(model, past[0], light, host, maxErrorRate, serverCores);
+  if (first.cause !== 'unknown') return first;
+  for (const p of past.slice(1)) {
+    const gave = whatGaveOut(model, p, light, host, maxErrorRate, serverCores);
+    if (gave.cause !== 'unknown') {
+      const at = (q: LoadPoint) => `${q.offered_rps >= 100 ? q.offered_rps.toFixed(0) : q.offered_rps.toFixed(1)} req/s`;
+      return { cause: gave.cause, evidence: [...gave.evidence, `read at ${at(p)} offered: at ${at(past[0])}, the first point past the knee, the frames showed none of the causes yet`] };
+    }
+  }
+  return first;
+}
+
+/**
  * What gave out at `at` (the first point past the knee), with `light` (the lightest point) to compare against.
  * `serverCores`: the CPUs the server was pinned to (null: the host's).
  */

@@ -11,7 +11,7 @@ import { LIMIT_CAUSE_MEANING, formatSlo, type Frame, type LimitCause, type Model
 import { curveFindings, loadPoints, type LoadPoint } from './load-curve.js';
 import { holdMs } from './capacity-verdict.js';
 import type { PhaseStats } from './phase-stats.js';
-import { whatGaveOut, PER_CONNECTION_MODELS } from './gave-out.js';
+import { whatGaveOutPastKnee, PER_CONNECTION_MODELS } from './gave-out.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
 import { contextGroups, type ContextGroup } from './context-shares.js';
@@ -104,7 +104,7 @@ export function summariseRun(input: {
     light === null
       ? { cause: 'unknown' as const, evidence: ['no phase was measured'] }
       : curve.past_knee
-        ? whatGaveOut(input.model, curve.past_knee, light, input.host, input.slo?.max_error_rate ?? 0.01, input.cores ?? null)
+        ? whatGaveOutPastKnee(input.model, curve.points.slice(curve.points.indexOf(curve.past_knee)), light, input.host, input.slo?.max_error_rate ?? 0.01, input.cores ?? null)
         : { cause: 'not_reached' as const, evidence: [`it followed the load up to ${at ? rps(at.offered_rps) : '-'} offered: ${LIMIT_CAUSE_MEANING.not_reached}`] };
   const usl = uslOf(curve.points);
   const cost = at ? costOf(at) : null;

@@ -4,7 +4,7 @@
  * small pool does; only the model tells them apart).
  */
 import { describe, expect, it } from 'vitest';
-import { whatGaveOut } from '../../src/analysis/gave-out.js';
+import { whatGaveOut, whatGaveOutPastKnee } from '../../src/analysis/gave-out.js';
 import { loadPoints, type LoadPoint } from '../../src/analysis/load-curve.js';
 import { ExpHistogram, type ContextInterval, type Frame } from '../../src/vocabulary/index.js';
 import { syntheticRun } from './synthetic-frames.js';
@@ -82,6 +82,26 @@ describe('what gave out', () => {
       f.backend = { calls: f.generator!.completed, completed: f.generator!.completed, queue_max: 40, queue_mean: 20, in_service_max: 16, limit: 16, sum_service_ms: 20 * f.generator!.completed, sum_queue_ms: 30 * f.generator!.completed };
     });
     expect(cause('event-loop', backend).cause).toBe('backend');
+  });
+
+  it('reads past the knee at the first point that shows a cause: the first past it, else the next ones in turn', () => {
+    const backendStep = (seed: number, offered: number) => {
+      const p = step(seed, (f) => {
+        addStage(f, 'accept_queue', 0);
+        f.backend = { calls: f.generator!.completed, completed: f.generator!.completed, queue_max: 40, queue_mean: 20, in_service_max: 16, limit: 16, sum_service_ms: 20 * f.generator!.completed, sum_queue_ms: 30 * f.generator!.completed };
+      });
+      return { ...p, offered_rps: offered };
+    };
+    const quiet = (seed: number, offered: number) => ({ ...step(seed), offered_rps: offered });
+    const past = (points: LoadPoint[]) => whatGaveOutPastKnee('event-loop', points, step(1), HOST, 0.01);
+    // The first point past the knee shows nothing yet, the second shows the backend: the backend, and where it was read.
+    const later = past([quiet(2, 100), quiet(3, 150), backendStep(4, 225)]);
+    expect(later.cause).toBe('backend');
+    expect(later.evidence.at(-1)).toBe('read at 225 req/s offered: at 100 req/s, the first point past the knee, the frames showed none of the causes yet');
+    // Where the first point shows a cause, it is the one named, whatever comes after.
+    expect(past([backendStep(2, 100), quiet(3, 150)])).toEqual(whatGaveOut('event-loop', backendStep(2, 100), step(1), HOST, 0.01));
+    // None shows a cause: unknown, as the first point says it.
+    expect(past([quiet(2, 100), quiet(3, 150)])).toEqual(whatGaveOut('event-loop', quiet(2, 100), step(1), HOST, 0.01));
   });
 
   it('names a blocked loop (delay without CPU), and the generator where it ran out of CPU', () => {
