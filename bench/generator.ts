@@ -27,7 +27,8 @@ import { parseArgs } from 'node:util';
 import type { FromGenerator } from '../src/load/messages.js';
 import type { GeneratorConfig } from '../src/load/config.js';
 import { SEND_TIME_HEADER, TRACEPARENT_HEADER, monoUs } from '../src/vocabulary/index.js';
-import { CpuBudget, cpuBudgetUnavailable, type Throttling } from './overhead/cpu-budget.js';
+import { CpuBudget, cpuBudgetUnavailable, throttledPct, type Throttling } from './overhead/cpu-budget.js';
+import { MIN_SATURATED_PCT } from './overhead/summary.js';
 import { processCpuSeconds } from './proc-cpu.js';
 
 const GENERATOR_MAIN = fileURLToPath(new URL('../src/load/generator-process.js', import.meta.url));
@@ -41,8 +42,6 @@ const CPU_POLL_MS = 100;
  * server needs ~0.6 of a core for it), high enough that each tool still runs its 50 connections at thousands a second.
  */
 const DEFAULT_BUDGET_CORES = 0.25;
-/** A capped tool that used its quota in fewer periods than this share was paced by the server, not by its CPU. */
-const SATURATED_SHARE = 0.5;
 
 type Tool = 'srvlens' | 'autocannon' | 'wrk';
 
@@ -58,7 +57,7 @@ interface Trial {
   server_cpu_s_per_10k: number;
   /** Under a budget: the share of scheduler periods in which the tool used its whole quota (null: uncapped). */
   throttled_share: number | null;
-  /** Under a budget: whether the tool was the bottleneck (throttled_share >= SATURATED_SHARE). */
+  /** Under a budget: whether the tool was the bottleneck (throttled in MIN_SATURATED_PCT of periods or more, as a pair's servers must be). */
   tool_bound: boolean | null;
 }
 
@@ -238,9 +237,9 @@ async function main(): Promise<void> {
         const r = await run[tool](port, o, toolBudget);
         const serverCpu = (processCpuSeconds(server.pid!) ?? NaN) - before;
         const throttledAfter = toolBudget?.throttling() ?? null;
-        const periods = throttledBefore && throttledAfter ? throttledAfter.periods - throttledBefore.periods : 0;
-        const share = throttledBefore && throttledAfter && periods > 0 ? (throttledAfter.throttled - throttledBefore.throttled) / periods : null;
-        const t: Trial = { tool, round, ...r, server_cpu_s_per_10k: (serverCpu * 10_000) / r.requests, throttled_share: share, tool_bound: share === null ? null : share >= SATURATED_SHARE };
+        const pct = throttledBefore && throttledAfter ? throttledPct(throttledBefore, throttledAfter) : null;
+        const share = pct === null ? null : pct / 100;
+        const t: Trial = { tool, round, ...r, server_cpu_s_per_10k: (serverCpu * 10_000) / r.requests, throttled_share: share, tool_bound: pct === null ? null : pct >= MIN_SATURATED_PCT };
         trials.push(t);
         const capped = share === null ? '' : `, tool throttled in ${(share * 100).toFixed(0)} % of periods${t.tool_bound ? '' : ' (NOT tool-bound)'}`;
         log(`round ${round + 1}/${o.rounds} ${tool.padEnd(10)} ${t.rps.toFixed(0).padStart(7)} req/s  ${t.cpu_s.toFixed(2)} s CPU  ${t.cpu_s_per_10k.toFixed(3)} s CPU per 10k requests, server ${t.server_cpu_s_per_10k.toFixed(3)}${capped}`);

@@ -14,20 +14,19 @@ export interface TaskCounters {
   systemTicks: number;
   voluntary: number;
   involuntary: number;
-  /** The schedstat text as read: when the next read is the same, the thread has not run in between. */
-  schedText: string;
 }
 
 function readTask(tid: number, prev: TaskCounters | undefined): TaskCounters | null {
   try {
     const dir = `/proc/self/task/${tid}`;
-    const schedText = readFileSync(`${dir}/schedstat`, 'utf8');
-    // Unchanged schedstat (on-CPU ns, run-queue ns and timeslices): the thread has not run since the last read, so
-    // its ticks and its switches have not moved either. Most of a server's threads are idle in most intervals (V8's
-    // and libuv's helpers, a blocking thread between connections), and stat and status are the costly two of the
-    // three reads: readAllTasks of 11 threads, one of them running, took ~1.1 ms here with all three, 0.37 ms so.
-    if (prev !== undefined && prev.schedText === schedText) return prev;
-    const sched = schedText.split(' ');
+    const sched = readFileSync(`${dir}/schedstat`, 'utf8').split(' ');
+    const onCpuMs = Number(sched[0]) / 1e6;
+    const runqueueMs = Number(sched[1]) / 1e6;
+    // Unchanged on-CPU and run-queue ns: the thread has not run (nor waited to) since the last read, so its ticks and
+    // its switches have not moved either. Most of a server's threads are idle in most intervals (V8's and libuv's
+    // helpers, a blocking thread between connections), and stat and status are the costly two of the three reads:
+    // readAllTasks of 11 threads, one of them running, took ~1.1 ms here with all three, 0.37 ms so.
+    if (prev !== undefined && prev.onCpuMs === onCpuMs && prev.runqueueMs === runqueueMs) return prev;
     const stat = readFileSync(`${dir}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
@@ -38,13 +37,12 @@ function readTask(tid: number, prev: TaskCounters | undefined): TaskCounters | n
     return {
       tid,
       comm,
-      onCpuMs: Number(sched[0]) / 1e6,
-      runqueueMs: Number(sched[1]) / 1e6,
+      onCpuMs,
+      runqueueMs,
       userTicks: Number(fields[11]),
       systemTicks: Number(fields[12]),
       voluntary: vol ? Number(vol[1]) : 0,
       involuntary: invol ? Number(invol[1]) : 0,
-      schedText,
     };
   } catch {
     return null;

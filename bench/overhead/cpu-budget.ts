@@ -52,6 +52,12 @@ export interface Throttling {
   throttled: number;
 }
 
+/** The share of the scheduler periods between two readings in which the group used up its quota, %; null: none passed. */
+export function throttledPct(before: Throttling, after: Throttling): number | null {
+  const periods = after.periods - before.periods;
+  return periods > 0 ? ((after.throttled - before.throttled) / periods) * 100 : null;
+}
+
 /** One cgroup: processes moved into it share `cores` of CPU time (null: no cap yet, only the weight). */
 export class CpuBudget {
   private constructor(

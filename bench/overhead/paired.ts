@@ -5,7 +5,7 @@
  * kernel-tracer-cost) differ only in what they start beside what.
  */
 import { cpuFigures } from '../proc-cpu.js';
-import { CpuBudget, type Throttling } from './cpu-budget.js';
+import { CpuBudget, throttledPct, type Throttling } from './cpu-budget.js';
 import type { Pairing } from './summary.js';
 import type { MeasuredWindow, WindowedRun } from './window.js';
 import type autocannon from 'autocannon';
@@ -56,7 +56,7 @@ export async function runPairedLoad(
     const [measured, beside] = [results[first.indexOf(0)], results[first.indexOf(1)]];
     const saturated = (who: 'mine' | 'theirs') => {
       const [a, b] = [at.open?.[who], at.close?.[who]];
-      return a && b && b.periods > a.periods ? ((b.throttled - a.throttled) / (b.periods - a.periods)) * 100 : 0;
+      return (a && b && throttledPct(a, b)) ?? 0;
     };
     const pairing: Pairing = {
       cores,

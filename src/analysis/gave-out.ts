@@ -9,7 +9,7 @@ import { CPU_SATURATION_SHARE, type LimitCause, type ModelId } from '../vocabula
 import { backendLimit, generatorOwn } from './capacity-verdict.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import type { LoadPoint } from './load-curve.js';
-import { figure, sum } from './numbers.js';
+import { figure, reqPerSec, sum } from './numbers.js';
 
 /** Models that make a thread or a process for each connection, on the request's path. */
 export const PER_CONNECTION_MODELS: readonly ModelId[] = ['thread-per-connection', 'fork-per-connection'];
@@ -102,8 +102,7 @@ export function whatGaveOutPastKnee(
   for (const p of past.slice(1)) {
     const gave = whatGaveOut(model, p, light, host, maxErrorRate, serverCores);
     if (gave.cause !== 'unknown') {
-      const at = (q: LoadPoint) => `${q.offered_rps >= 100 ? q.offered_rps.toFixed(0) : q.offered_rps.toFixed(1)} req/s`;
-      return { cause: gave.cause, evidence: [...gave.evidence, `read at ${at(p)} offered: at ${at(past[0])}, the first point past the knee, the frames showed none of the causes yet`] };
+      return { cause: gave.cause, evidence: [...gave.evidence, `read at ${reqPerSec(p.offered_rps)} offered: at ${reqPerSec(past[0].offered_rps)}, the first point past the knee, the frames showed none of the causes yet`] };
     }
   }
   return first;

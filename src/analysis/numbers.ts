@@ -10,3 +10,6 @@ export const round = (v: number | null, digits = 3): number | null => (v === nul
 
 /** A figure as the verdicts write it: three significant digits or so (0, 1 or 2 decimals by size). */
 export const figure = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** A rate as the summaries write it: whole req/s from 100 up, one decimal below. */
+export const reqPerSec = (v: number): string => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} req/s`;

@@ -15,7 +15,7 @@
 import type { Frame, LimitCause } from '../vocabulary/index.js';
 import { HOST_CPU_BUSY } from './gave-out.js';
 import { modelCosts } from './model-costs.js';
-import { figure, round, sum } from './numbers.js';
+import { figure, reqPerSec as rps, round, sum } from './numbers.js';
 import { serverSideStats } from './server-side-stats.js';
 import { fitUsl, type UslResult } from './usl.js';
 
@@ -71,8 +71,6 @@ export interface ProductionInput {
   instances: { server: string; instance: string; frames: readonly Frame[]; cpuLimit: number | null; cpuLimitSource: string | null }[];
   capacity: CapacityRun | null;
 }
-
-const rps = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} req/s`;
 
 /** The busiest window of consecutive frames spanning up to PEAK_WINDOW_MS: its served rate and its bounds. */
 function busiest(frames: readonly Frame[]): { rps: number; from: number; to: number } | null {

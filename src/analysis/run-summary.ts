@@ -15,7 +15,7 @@ import { whatGaveOutPastKnee, PER_CONNECTION_MODELS } from './gave-out.js';
 import { effectiveCores, type HostCores } from './self-checks.js';
 import { fitUsl, type UslResult } from './usl.js';
 import { contextGroups, type ContextGroup } from './context-shares.js';
-import { figure, round, sum } from './numbers.js';
+import { figure, reqPerSec as rps, round, sum } from './numbers.js';
 
 export interface Prediction {
   change: string;
@@ -83,7 +83,6 @@ const POOL_KEYS = ['threads', 'processes'] as const;
 
 const r1 = (v: number) => Number(v.toFixed(1));
 const fmtMs = (v: number) => `${figure(v)} ms`;
-const rps = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} req/s`;
 
 export function summariseRun(input: {
   server: string;
