@@ -179,7 +179,7 @@ export async function startKernelTracer(o: KernelTracerOptions): Promise<KernelT
   const tree = treeOf(o.pid);
   if (command.backend === 'bpftrace') return await startBpftrace(command, tree, o);
   try {
-    const args = ['--interval-ms', String(o.intervalMs), '--pids', tree.pids.join(','), '--ports', tree.ports.join(',')];
+    const args = ['--interval-ms', String(o.intervalMs), '--pids', tree.pids.join(','), '--ports', tree.ports.join(','), '--open-ports', tree.openPorts.join(',')];
     return await follow(spawn(command.file, args, { stdio: ['ignore', 'pipe', 'pipe'] }), command, o);
   } catch (err) {
     if (want === 'libbpf' || !(err instanceof KernelTracerUnavailable)) throw err;
@@ -197,14 +197,22 @@ interface Tree {
   pids: number[];
   /** Its listening TCP ports. */
   ports: number[];
+  /**
+   * The local ports of its other TCP sockets (connections it opened, or accepted, before the trace): the libbpf
+   * tracer looks only at sockets on ports it knows of. One opened between this look and the tracer's attach is
+   * missed as an outgoing connection (its calls untimed).
+   */
+  openPorts: number[];
 }
 
 /** The tree of `pid` as it is now. Throws ProcessGoneError. */
 function treeOf(pid: number): Tree {
   const snap = readTreeSnapshot(pid, 0);
   if (snap === null) throw new ProcessGoneError(pid);
-  const ports = [...new Set((snap.tcp ?? []).filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
-  return { pids: snap.processes.map((p) => p.pid), ports };
+  const tcp = snap.tcp ?? [];
+  const ports = [...new Set(tcp.filter((t) => t.state === TCP_LISTEN).map((t) => t.port))];
+  const openPorts = [...new Set(tcp.filter((t) => t.state !== TCP_LISTEN).map((t) => t.port))];
+  return { pids: snap.processes.map((p) => p.pid), ports, openPorts };
 }
 
 function follow(child: ChildProcess, command: TracerCommand, o: KernelTracerOptions): Promise<KernelTracer> {

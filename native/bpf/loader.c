@@ -3,9 +3,13 @@
  * boundary of the interval grid prints the running sums in the JSON lines bpftrace's program prints
  * (`bpftrace -f json`), so that agents/kernel/tracer-output.ts reads either the same way.
  *
- *   srvlens-ktrace --interval-ms N --pids P[,P...] [--ports N[,N...]]
+ *   srvlens-ktrace --interval-ms N --pids P[,P...] [--ports N[,N...]] [--open-ports N[,N...]]
  *
- * It ends at SIGINT or SIGTERM (printing the sums once more, then "srvlens-end"), and when its parent does.
+ * --ports: the tree's listening ports; --open-ports: the local ports of its other TCP connections now (those it
+ * opened before the trace: their calls are picked up at their next send).
+ *
+ * It attaches the sched programs only while a thread of the tree serves one request at a time (sched_follow), and
+ * ends at SIGINT or SIGTERM (printing the sums once more, then "srvlens-end"), and when its parent does.
  */
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
@@ -65,6 +69,39 @@ static int parse_list(const char *arg, unsigned long max, unsigned long long *bi
   return n;
 }
 
+/*
+ * The sched programs, attached while threads that serve one request at a time come (tracer.bpf.c, sched_on): on
+ * when a request began unfollowed since the last look, off once none was followed for SCHED_IDLE_NS.
+ */
+#define SCHED_IDLE_NS 2000000000ULL
+struct sched_state {
+  int on;
+  unsigned long long followed, unfollowed, moved_at;
+};
+
+static int sched_attach(struct srvlens_tracer *skel) {
+  skel->links.on_switch = bpf_program__attach(skel->progs.on_switch);
+  skel->links.on_wakeup = skel->links.on_switch ? bpf_program__attach(skel->progs.on_wakeup) : NULL;
+  if (!skel->links.on_wakeup) {
+    int err = -errno;
+    bpf_link__destroy(skel->links.on_switch);
+    skel->links.on_switch = NULL;
+    return err;
+  }
+  // Attached first, then said: a request that sees sched_on began with every switch of its thread seen.
+  skel->bss->sched_epoch++;
+  __atomic_store_n(&skel->bss->sched_on, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static void sched_detach(struct srvlens_tracer *skel) {
+  // Said first, then detached: a request answered from here on is not split.
+  __atomic_store_n(&skel->bss->sched_on, 0, __ATOMIC_RELEASE);
+  bpf_link__destroy(skel->links.on_wakeup);
+  bpf_link__destroy(skel->links.on_switch);
+  skel->links.on_wakeup = skel->links.on_switch = NULL;
+}
+
 struct totals {
   struct sums s;
   /* per slot: the interval it is of (the highest any CPU has seen) and its longest server time there */
@@ -84,6 +121,8 @@ static int read_sums(int map_fd, int ncpus, struct sums *percpu, struct totals *
     for (int i = 0; i < KS_LEN; i++) t->s.ks[i] += s->ks[i];
     for (int i = 0; i < KW_LEN; i++) t->s.kw[i] += s->kw[i];
     for (int i = 0; i < DUR_BUCKETS; i++) t->s.dur[i] += s->dur[i];
+    t->s.followed += s->followed;
+    t->s.unfollowed += s->unfollowed;
     for (int i = 0; i < MAX_SLOTS; i++) {
       const struct srv_max *m = &s->max[i];
       if (m->index > t->max_index[i]) {
@@ -131,16 +170,37 @@ static void print_sums(const struct totals *t, unsigned long long k) {
   printf("}}}\n");
 }
 
+/* At each look (every 200 ms at least): the sched programs on or off, as sched_state says. */
+static int sched_follow(struct srvlens_tracer *skel, struct sched_state *st, const struct sums *s, unsigned long long now) {
+  if (s->followed != st->followed) st->moved_at = now;
+  if (st->on && now - st->moved_at >= SCHED_IDLE_NS) {
+    sched_detach(skel);
+    st->on = 0;
+  } else if (!st->on && s->unfollowed != st->unfollowed) {
+    int err = sched_attach(skel);
+    if (err) {
+      fprintf(stderr, "srvlens-ktrace: attaching the sched programs failed: %s\n", strerror(-err));
+      return -1;
+    }
+    st->on = 1;
+    st->moved_at = now;
+  }
+  st->followed = s->followed;
+  st->unfollowed = s->unfollowed;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   unsigned long long interval_ms = 0;
-  const char *pids = NULL, *ports = NULL;
+  const char *pids = NULL, *ports = NULL, *open_ports = NULL;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--interval-ms")) interval_ms = strtoull(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--pids")) pids = argv[i + 1];
     else if (!strcmp(argv[i], "--ports")) ports = argv[i + 1];
+    else if (!strcmp(argv[i], "--open-ports")) open_ports = argv[i + 1];
   }
   if (interval_ms == 0 || pids == NULL) {
-    fprintf(stderr, "usage: srvlens-ktrace --interval-ms N --pids P[,P...] [--ports N[,N...]]\n");
+    fprintf(stderr, "usage: srvlens-ktrace --interval-ms N --pids P[,P...] [--ports N[,N...]] [--open-ports N[,N...]]\n");
     return 2;
   }
   pid_t owner = getppid();
@@ -167,11 +227,16 @@ int main(int argc, char **argv) {
   const unsigned long id_words = sizeof(skel->bss->tree_bits) / 8, port_words = sizeof(skel->bss->listen_bits) / 8;
   parse_list(pids, id_words * 64, skel->bss->tree_bits, id_words, skel->bss->start_bits);
   if (ports && *ports) parse_list(ports, port_words * 64, skel->bss->listen_bits, port_words, skel->bss->look_bits);
+  if (open_ports && *open_ports) parse_list(open_ports, port_words * 64, skel->bss->look_bits, port_words, NULL);
+  bpf_program__set_autoattach(skel->progs.on_switch, false);
+  bpf_program__set_autoattach(skel->progs.on_wakeup, false);
   err = srvlens_tracer__attach(skel);
+  if (!err) err = sched_attach(skel);
   if (err) {
     fprintf(stderr, "srvlens-ktrace: attaching the BPF programs failed: %s\n", strerror(-err));
     return 1;
   }
+  struct sched_state sched = {.on = 1, .moved_at = mono_ns()};
 
   int ncpus = libbpf_num_possible_cpus();
   struct sums *percpu = ncpus > 0 ? calloc(ncpus, sizeof(struct sums)) : NULL;
@@ -190,6 +255,11 @@ int main(int argc, char **argv) {
   unsigned long long last = mono_ns() / interval_ns;
   while (!stopping && getppid() == owner) {
     unsigned long long next = (last + 1) * interval_ns, now = mono_ns();
+    if (read_sums(map_fd, ncpus, percpu, &t) != 0) {
+      fprintf(stderr, "srvlens-ktrace: reading the sums failed: %s\n", strerror(errno));
+      return 1;
+    }
+    if (sched_follow(skel, &sched, &t.s, now) != 0) return 1;
     if (now < next) {
       // Woken early by a signal (EINTR): the loop's test ends it. Every 200 ms at least, to see the parent gone
       // (a signal between the test and the sleep would otherwise wait out a whole interval).
@@ -200,10 +270,6 @@ int main(int argc, char **argv) {
     }
     unsigned long long k = now / interval_ns;
     last = k;
-    if (read_sums(map_fd, ncpus, percpu, &t) != 0) {
-      fprintf(stderr, "srvlens-ktrace: reading the sums failed: %s\n", strerror(errno));
-      return 1;
-    }
     print_sums(&t, k);
     printf("{\"type\": \"printf\", \"data\": \"srvlens-tick %llu %llu\\n\"}\n", k, now);
     if (fflush(stdout) != 0) break;

@@ -24,7 +24,8 @@
  * (../../../shared/PLATFORM.md; bpftrace says "kfunc/kretfunc not available").
  *
  * Where it differs from the bpftrace program: a response's prefix is read from any send on the socket (write,
- * writev, send, sendmsg) that reaches TCP, outgoing connections are TCP's only (from SYN_SENT, not connect()), and a
+ * writev, send, sendmsg) that reaches TCP, a server time ends as its answer's first bytes reach TCP (bpftrace's at
+ * the return of that write), outgoing connections are TCP's only (from SYN_SENT, not connect()), and a
  * connection ends at the server's close or shutdown(SHUT_WR) (FIN_WAIT1, LAST_ACK) or a reset (CLOSE), not at close(2)
  * of a descriptor (a socket shared by two descriptors ends once, at the last).
  */
@@ -40,6 +41,17 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by the loader before the program is loaded. */
 const volatile __u64 interval_ns = 1000000000;
 
+/*
+ * The sched programs (on_switch, on_wakeup) run at every context switch and wake-up of every thread on the host, and
+ * split only the requests of a thread that serves one at a time. The loader attaches them while such requests come
+ * (sums' `unfollowed` moves while they are off) and detaches them once none has for a while (`followed` stops): an
+ * event loop's threads are soon shared and never followed, and an idle server follows nothing. A request is split
+ * only when the programs were attached from its read to its answer: sched_on at both ends, the same sched_epoch
+ * (bumped by the loader at each attach, so 0 is never a live one).
+ */
+volatile __u32 sched_on;
+volatile __u32 sched_epoch;
+
 /* Bitmaps over PIDs and thread ids (PID_MAX_LIMIT is 2^22) and over ports, written by the loader and the program. */
 #define ID_WORDS (1 << 16)
 #define PORT_WORDS (1 << 10)
@@ -48,8 +60,11 @@ __u64 start_bits[ID_WORDS];    /* those there at the start: only they can hold c
 __u64 inreq_bits[ID_WORDS];    /* threads with a request open, to follow across sched_switch */
 __u64 asleep_bits[ID_WORDS];   /* those of them switched away asleep, to time until their wake-up */
 __u64 listen_bits[PORT_WORDS]; /* the tree's listening ports at the start: the handshakes timed */
-/* Local ports of the sockets worth a lookup: listening ports, accepted and outgoing connections' (a port set stays
- * set: a stale one costs a lookup that finds nothing). */
+/* Local ports of the sockets worth a lookup: listening ports (an accepted connection's is its listener's), the
+ * tree's other connections open at the start (the loader's --open-ports) and the outgoing ones it opens since (a port
+ * set stays set: a stale one costs a lookup that finds nothing). Every socket program tests it first, before any
+ * helper call: on this host a program that ends at the PID test (a helper call) cost ~150-210 ns a run, one that ends
+ * at this test ~110 (bench/README.md), and most runs are of other processes' sockets. */
 __u64 look_bits[PORT_WORDS];
 
 static __always_inline bool bit(__u64 *bits, __u32 words, __u32 i) {
@@ -94,9 +109,10 @@ struct conn {
   __u64 os;        /* outgoing: the call's first write, */
   __u64 oa;        /* and its reply's first bytes */
   __u32 rq_tid;
+  __u32 send_end;  /* where the last send ends in the byte sequence (tcp_sendmsg_locked runs once a segment) */
   __u8 http;
   __u8 out;        /* a connection the tree opened */
-  __u8 sending;    /* within a send whose first bytes were looked at (tcp_sendmsg_locked runs once a segment) */
+  __u8 sending;    /* send_end is set */
 };
 
 /* One thread of the tree that has read a request. */
@@ -107,6 +123,7 @@ struct thread {
   __u64 blk;  /* blocked since its request began */
   __u64 bs;   /* switched away asleep at */
   __u32 shared;
+  __u32 epoch; /* the sched_epoch its request began in; 0: not followed */
 };
 
 /* LRU: a connection whose end the program never saw is evicted in time, not kept forever. */
@@ -276,9 +293,9 @@ int BPF_PROG(on_data_ready, const struct sock *sk) {
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
-  if (ret <= 0) return 0;
+  if (ret <= 0 || !PORT_BIT(look_bits, sk->__sk_common.skc_num)) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if (!ID_BIT(tree_bits, pid_tgid >> 32) || !PORT_BIT(look_bits, sk->__sk_common.skc_num)) return 0;
+  if (!ID_BIT(tree_bits, pid_tgid >> 32)) return 0;
   __u64 key = (__u64)sk;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) return 0;
@@ -289,8 +306,6 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
     if (!s) return 0;
     __u64 now = bpf_ktime_get_ns();
     c->arr = 0;
-    // A send whose end sock_send_length did not see (none has been seen to) would otherwise stop the prefix reads.
-    c->sending = 0;
     if (c->snd_first) {
       s->kr[KR_SEND_N]++;
       s->kr[KR_SEND_NS] += c->snd_last - c->snd_first;
@@ -319,6 +334,12 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
           t->oc = 0;
           t->on = now;
           t->blk = 0;
+          // Running, so not asleep: a sleep the sched programs saw begin before a detach never ended for them.
+          t->bs = 0;
+          clear_bit(asleep_bits, ID_WORDS, tid);
+          t->epoch = sched_on ? sched_epoch : 0;
+          if (t->epoch) s->followed++;
+          else s->unfollowed++;
           set_bit(inreq_bits, ID_WORDS, tid);
         }
       }
@@ -341,8 +362,8 @@ int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) {
 
 /*
  * A connection the tree had before the trace began, adopted at its first send by a process there at the start: an
- * established TCP socket on a listening port is one it accepted (returned, to be looked at as any other), on another
- * port one it opened (its calls are timed from this send on).
+ * established TCP socket on a listening port is one it accepted, on another port one it opened (its calls are timed
+ * from this send on); either is returned, to be looked at as any other.
  */
 static __always_inline struct conn *adopt(const struct sock *sk, __u64 key) {
   __u16 family = sk->__sk_common.skc_family, port = sk->__sk_common.skc_num;
@@ -358,7 +379,7 @@ static __always_inline struct conn *adopt(const struct sock *sk, __u64 key) {
   c->out = 1;
   set_bit(look_bits, PORT_WORDS, port);
   s->kw[KW_ADOPTED_OUT]++;
-  return 0;
+  return c;
 }
 
 /* The first four bytes of a send, when they are the user's (write, writev, send, sendmsg); else 0. */
@@ -373,18 +394,43 @@ static __always_inline __u32 head_of(const struct msghdr *msg) {
   return head;
 }
 
-/* A send on a connection the tree accepted: "HTTP" first counts a response, and the first answer says what the connection is. */
+/*
+ * A send on a connection of the tree, at TCP's own tracepoint: the user's buffer is in hand (a response's first bytes
+ * say what it is), and no other program runs at the send (sock:sock_send_length at its return was one more run a
+ * send, on every process's sockets: ~0.5 us of BPF a request on nginx, bench/README.md). The tracepoint runs once
+ * for each segment a send fills, the user's iterator advanced past what the earlier ones took; a send's first run
+ * is told from the others by where the send ends in the connection's byte sequence (write_seq, the next byte to be
+ * queued, plus the bytes still to copy): the same for every run of one send, the next send's further on. A send cut
+ * short (a non-blocking socket full) and retried with the rest ends where it did: it is the same send.
+ *
+ * The send that follows a request's read ends its server time, at its start: the answer's first bytes, written.
+ */
 SEC("tp_btf/tcp_sendmsg_locked")
 int BPF_PROG(on_sendmsg, const struct sock *sk, const struct msghdr *msg, const struct sk_buff *skb, int size_goal) {
-  __u32 pid = current_tgid();
+  if (!PORT_BIT(look_bits, sk->__sk_common.skc_num)) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 pid = pid_tgid >> 32;
   if (!ID_BIT(tree_bits, pid)) return 0;
   __u64 key = (__u64)sk;
   struct conn *c = bpf_map_lookup_elem(&conns, &key);
   if (!c) {
     if (!ID_BIT(start_bits, pid) || !(c = adopt(sk, key))) return 0;
   }
-  if (!c->acc || c->sending) return 0;
+  struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+  if (!tp) return 0;
+  __u32 end = tp->write_seq + (__u32)msg->msg_iter.count;
+  __u64 now = bpf_ktime_get_ns();
+  if (c->sending && c->send_end == end) {
+    // A later segment of the same send.
+    if (c->acc && c->snd_first) c->snd_last = now;
+    return 0;
+  }
   c->sending = 1;
+  c->send_end = end;
+  if (!c->acc) {
+    if (c->out && !c->os) c->os = now;
+    return 0;
+  }
   struct sums *s = my_sums();
   if (!s) return 0;
   if (head_of(msg) == HTTP_LE) {
@@ -394,55 +440,36 @@ int BPF_PROG(on_sendmsg, const struct sock *sk, const struct msghdr *msg, const 
     c->http = NOT_HTTP;
     s->kw[KW_NOTHTTP]++;
   }
-  return 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(on_send, struct sock *sk, int ret, int flags) {
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  if (!ID_BIT(tree_bits, pid_tgid >> 32) || !PORT_BIT(look_bits, sk->__sk_common.skc_num)) return 0;
-  __u64 key = (__u64)sk;
-  struct conn *c = bpf_map_lookup_elem(&conns, &key);
-  if (!c) return 0;
-  c->sending = 0;
-  if (ret <= 0) return 0;
-  __u64 now = bpf_ktime_get_ns();
-  if (c->acc) {
-    if (c->rq) {
-      struct sums *s = my_sums();
-      if (!s) return 0;
-      __u64 srv = now - c->rq, k = now / interval_ns;
-      struct srv_max *m = &s->max[k & (MAX_SLOTS - 1)];
-      if (m->index != k) {
-        m->index = k;
-        m->ns = srv;
-      } else if (srv > m->ns) {
-        m->ns = srv;
-      }
-      __u32 b = duration_bucket(srv);
-      if (b < DUR_BUCKETS) s->dur[b]++;
-      s->ks[KS_SRV_NS] += srv;
-      __u32 tid = pid_tgid, rq_tid = c->rq_tid;
-      struct thread *t = bpf_map_lookup_elem(&threads, &rq_tid);
-      if (t && !t->shared) {
-        if (rq_tid == tid) {
-          s->ks[KS_SPLIT_N]++;
-          s->ks[KS_SPLIT_SRV_NS] += srv;
-          s->ks[KS_ONCPU_NS] += t->oc + (now - t->on);
-          s->ks[KS_RQ_NS] += bpf_get_current_task_btf()->sched_info.run_delay - c->rq_delay;
-          s->ks[KS_BLK_NS] += t->blk;
-        }
-        request_done(t, rq_tid);
-      }
-      c->rq = 0;
-      c->snd_first = now;
-      c->snd_last = now;
-    } else if (c->snd_first) {
-      c->snd_last = now;
-    }
-  } else if (c->out && !c->os) {
-    c->os = now;
+  if (!c->rq) {
+    if (c->snd_first) c->snd_last = now;
+    return 0;
   }
+  __u64 srv = now - c->rq, k = now / interval_ns;
+  struct srv_max *m = &s->max[k & (MAX_SLOTS - 1)];
+  if (m->index != k) {
+    m->index = k;
+    m->ns = srv;
+  } else if (srv > m->ns) {
+    m->ns = srv;
+  }
+  __u32 b = duration_bucket(srv);
+  if (b < DUR_BUCKETS) s->dur[b]++;
+  s->ks[KS_SRV_NS] += srv;
+  __u32 tid = pid_tgid, rq_tid = c->rq_tid;
+  struct thread *t = bpf_map_lookup_elem(&threads, &rq_tid);
+  if (t && !t->shared) {
+    if (rq_tid == tid && t->epoch && sched_on && t->epoch == sched_epoch) {
+      s->ks[KS_SPLIT_N]++;
+      s->ks[KS_SPLIT_SRV_NS] += srv;
+      s->ks[KS_ONCPU_NS] += t->oc + (now - t->on);
+      s->ks[KS_RQ_NS] += bpf_get_current_task_btf()->sched_info.run_delay - c->rq_delay;
+      s->ks[KS_BLK_NS] += t->blk;
+    }
+    request_done(t, rq_tid);
+  }
+  c->rq = 0;
+  c->snd_first = now;
+  c->snd_last = now;
   return 0;
 }
 

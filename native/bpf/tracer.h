@@ -31,6 +31,9 @@ struct sums {
   unsigned long long kw[KW_LEN];
   unsigned long long dur[DUR_BUCKETS];
   struct srv_max max[MAX_SLOTS];
+  /* Requests begun on a thread of their own with the sched programs attached, and without: the loader's cue to
+   * detach and attach them (tracer.bpf.c, sched_on). Not printed. */
+  unsigned long long followed, unfollowed;
 };
 
 #endif

@@ -14,6 +14,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernelTracerAvailability, KernelTracerUnavailable, LOADER, startKernelTracer, type KernelTracer, type TracerBackend } from '../../../agents/kernel/kernel-tracer.js';
@@ -116,6 +117,28 @@ describe('the kernel tracer', () => {
     const p50 = expQuantile(h, 0.5)! * 1000;
     expect(Math.abs(p50 - median(own)), `p50 ${p50} ms, the server's own median ${median(own)} ms`).toBeLessThanOrEqual(0.1 * median(own));
     expect(servers.every((s) => s.source === 'kernel')).toBe(true);
+  }, 60_000);
+
+  it('attaches the sched programs while a thread serves one request at a time: after an idle while, a split that still adds up', async () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log');
+    const server = await startTimedHttp(log, 'threading', 0.5, 5);
+    const tracer = await startKernelTracer({ pid: server.pid, intervalMs: INTERVAL_MS });
+    await drive(server.port, 2, 10, true);
+    // Idle past the loader's 2 s: the sched programs are detached; the next requests attach them again, and those
+    // begun before they were are not split (counted, not timed by the schedule).
+    await new Promise((r) => setTimeout(r, 3000));
+    await drive(server.port, 2, 100, true);
+    const r = await tracer.stop();
+    const say = JSON.stringify(r);
+    console.log(`sched re-attached: split ${r.split_n} of ${r.requests}`);
+    expect(r.requests, say).toBe(220);
+    // The loader looks every 200 ms at most: ~35 of each connection's ~6 ms requests at worst before it attaches.
+    expect(r.split_n, say).toBeGreaterThanOrEqual(20 + 200 - 2 * 40);
+    expect(r.split_n, say).toBeLessThan(220);
+    const split = r.oncpu_ms! + r.runqueue_ms! + r.blocked_ms!;
+    expect(within(split, r.split_server_ms!, 0.05), `split ${split} of ${r.split_server_ms} ms`).toBe(true);
+    expect(r.blocked_ms!, say).toBeGreaterThanOrEqual(5 * 0.95);
+    expect(r.blocked_ms!, say).toBeLessThan(r.split_server_ms!);
   }, 60_000);
 
   it('on an iterative HTTPServer with more clients than it serves: the accept queue it builds, counted exactly', async () => {
@@ -262,6 +285,34 @@ describe('the kernel tracer', () => {
       // nginx's calls to the upstream, split into the upstream's time (~10 ms asleep) and nginx's wait to read the reply.
       expect(r.upstream_ms!, say).toBeGreaterThan(10);
       expect(r.upstream_ms! + r.reply_wait_ms!, say).toBeLessThan(r.server_ms!);
+    }
+  }, 60_000);
+
+  it('counts one response a write, however many segments it fills, and each answer to pipelined requests, on either backend', async () => {
+    // 1 MB answers, written at once and sent in many segments (tcp_sendmsg_locked runs once a segment), their bodies
+    // made of status lines: a later segment taken for a send of its own would count responses that were not.
+    const BODY = 1_000_000;
+    const head = `HTTP/1.1 200 OK\r\nContent-Length: ${BODY}\r\nContent-Type: text/plain\r\n\r\n`;
+    const server = await startTimedHttp(join(mkdtempSync(join(tmpdir(), 'srvlens-kernel-')), 'server.log'), 'threading', 0, 0, BODY);
+    for (const backend of ['libbpf', 'bpftrace'] as TracerBackend[]) {
+      const tracer = await startKernelTracer({ pid: server.pid, intervalMs: 500, backend });
+      const client = await drive(server.port, 2, 5, true);
+      // Three requests in one write: the server reads them at once and answers each in a write of its own.
+      const pipelined = await new Promise<number>((resolve, reject) => {
+        let got = 0;
+        const sock = net.connect(server.port, '127.0.0.1', () => sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3)));
+        sock.on('data', (b) => {
+          got += b.length;
+          if (got >= 3 * (head.length + BODY)) sock.end();
+        });
+        sock.on('close', () => resolve(got)).on('error', reject);
+      });
+      const r = await tracer.stop();
+      const say = `${backend}: ${JSON.stringify(r)}`;
+      console.log(`${backend}, 1 MB answers: ${r.responses} responses, server ${r.server_ms?.toFixed(3)} ms, send ${r.send_ms?.toFixed(3)} ms`);
+      expect(client.done).toBe(10);
+      expect(pipelined).toBe(3 * (head.length + BODY));
+      expect([r.accepts, r.responses, r.not_http], say).toEqual([3, 13, 0]);
     }
   }, 60_000);
 

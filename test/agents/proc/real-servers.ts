@@ -69,10 +69,10 @@ export const startForkingHttp = () => startPythonFixture('forking-http.py', []);
 /**
  * fixtures/timed-http.py: http.server, a thread per connection (`threading`) or one request at a time (`iterative`),
  * each request `cpuMs` of CPU then `sleepMs` asleep, and the time from its read to its answer logged to `log`, one
- * line a request, by the server itself.
+ * line a request, by the server itself; the answer's body `bodyBytes` long (64 by default) and made of status lines.
  */
-export const startTimedHttp = (log: string, kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number) =>
-  startPythonFixture('timed-http.py', [log, kind, String(cpuMs), String(sleepMs)]);
+export const startTimedHttp = (log: string, kind: 'threading' | 'iterative', cpuMs: number, sleepMs: number, bodyBytes?: number) =>
+  startPythonFixture('timed-http.py', [log, kind, String(cpuMs), String(sleepMs), ...(bodyBytes === undefined ? [] : ['0', String(bodyBytes)])]);
 
 /**
  * fixtures/calling-app.mjs: a plain node:http app (no agent) that burns `cpuMs` on its loop a request, then calls
