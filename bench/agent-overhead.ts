@@ -8,6 +8,8 @@
  *   npm run bench:agent-overhead -- [--model event-loop|thread-pool|prefork|plain-app|all] [--rounds 3] [--seconds 5]
  *                                   [--workload hello|default|http|fetch|all] [--json]
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type autocannon from 'autocannon';
 import { treePids } from '../agents/proc/tree-snapshot.js';
 import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
@@ -48,6 +50,8 @@ class OverheadBench {
   private backendPid = 0;
   private upstreamUrl = '';
   private upstreamPid = 0;
+  /** Servers started with --cpu-prof so far: each its own folder. */
+  private profiled = 0;
   private loads: autocannon.Instance[] = [];
   /** Paired trials: the budget of this process (the generator, the collector) and the tiers behind the servers. */
   private loadBudget: CpuBudget | null = null;
@@ -117,8 +121,14 @@ class OverheadBench {
 
   /** The server of a trial: a reference server (serve-main) or the plain app, with the variant's preload. */
   private forkServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId, role = ''): ManagedChild {
-    const { execArgv, env } = variantLaunch(variant, model, this.reports!.metricsUrl, FIXED.agentIntervalMs);
+    const launch = variantLaunch(variant, model, this.reports!.metricsUrl, FIXED.agentIntervalMs);
     const name = `${model.id} server (${variant}${role})`;
+    const { env } = launch;
+    const dir = this.options.cpuProfDir;
+    const execArgv =
+      dir === null
+        ? launch.execArgv
+        : ['--import', pathToFileURL(benchFile('overhead/exit-on-sigterm.js')).href, ...launch.execArgv, '--cpu-prof', '--cpu-prof-dir', join(dir, `${model.id}-${workload}-${variant}${role.replace(/\W+/g, '-')}-${++this.profiled}`)];
     const w = WORKLOADS[workload];
     if (isPlainApp(w)) {
       const app = { PLAIN_APP_UPSTREAM: this.upstreamUrl, PLAIN_APP_CLIENT: w.client, PLAIN_APP_RESPONSE_BYTES: String(w.response_bytes) };

@@ -7,7 +7,7 @@ import { WORKLOAD_IDS, type WorkloadId } from './workloads.js';
 
 export const USAGE =
   `usage: node dist/bench/agent-overhead.js [--model ${BENCH_MODEL_IDS.join('|')}|all] [--rounds N] [--seconds S] ` +
-  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--variants none,srvlens,...] [--wait-quiet S] [--pair CORES|off] [--json]`;
+  `[--workload ${WORKLOAD_IDS.join('|')}|all] [--variants none,srvlens,...] [--wait-quiet S] [--pair CORES|off] [--cpu-prof DIR] [--json]`;
 
 export class UsageError extends Error {}
 
@@ -38,6 +38,12 @@ export interface Options {
    */
   pairCores: number | null;
   pairUnavailable: string | null;
+  /**
+   * Where each server writes V8 CPU profiles (`node --cpu-prof`: one a thread, the pool's workers included), in a
+   * folder a trial; null: none. Profiles cost the servers a little (a sample a millisecond): a lead to where the
+   * agent's time goes, not a run to quote figures from.
+   */
+  cpuProfDir: string | null;
   json: boolean;
 }
 
@@ -61,6 +67,7 @@ export function parseOptions(argv: string[]): Options {
         'wait-quiet': { type: 'string' },
         pair: { type: 'string' },
         variants: { type: 'string' },
+        'cpu-prof': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -104,6 +111,7 @@ export function parseOptions(argv: string[]): Options {
     variants: VARIANTS.filter((v) => asked.includes(v)),
     seconds: int('seconds', values.seconds, 5, 1),
     waitQuiet: int('wait-quiet', values['wait-quiet'], 120, 0),
+    cpuProfDir: values['cpu-prof'] ?? null,
     json: values.json ?? false,
   };
 }
