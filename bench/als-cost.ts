@@ -14,7 +14,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
@@ -23,6 +22,7 @@ import { benchFile } from './child-entries.js';
 import { ALS_COUNT_QUERY, type AlsCountReport, type AlsToggle, type AlsWindowReport } from './als/ipc.js';
 import { median } from './overhead/summary.js';
 import { UPSTREAM, UPSTREAM_CONFIG_ENV } from './overhead/workloads.js';
+import { benchArgs, usageExit } from './cli.js';
 
 /** As agent-overhead's plain-app model (overhead/models.ts, overhead/workloads.ts). */
 const CONNECTIONS = 50;
@@ -40,16 +40,8 @@ const USAGE = 'usage: node dist/bench/als-cost.js [--client http|fetch|all] [--p
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function options(): { clients: Client[]; pairs: number; windowSeconds: number; json: boolean } {
-  const usage = (why: string): never => {
-    process.stderr.write(`als-cost: ${why}\n${USAGE}\n`);
-    process.exit(2);
-  };
-  let values: { client?: string; pairs?: string; window?: string; json?: boolean } = {};
-  try {
-    ({ values } = parseArgs({ options: { client: { type: 'string' }, pairs: { type: 'string' }, window: { type: 'string' }, json: { type: 'boolean' } } }));
-  } catch (err) {
-    usage((err as Error).message);
-  }
+  const usage = (why: string): never => usageExit('als-cost', USAGE, why);
+  const values = benchArgs('als-cost', USAGE, { client: { type: 'string' }, pairs: { type: 'string' }, window: { type: 'string' }, json: { type: 'boolean' } });
   const client = values.client ?? 'all';
   if (client !== 'all' && !(CLIENTS as readonly string[]).includes(client)) usage(`--client must be http, fetch or all, got '${client}'`);
   const int = (flag: string, raw: string | undefined, fallback: number): number => {

@@ -12,7 +12,6 @@
  */
 import { createServer } from 'node:http';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -26,6 +25,7 @@ import { mulberry32 } from '../src/vocabulary/random.js';
 import type { SuiteJson } from './suite/specs.js';
 import { textTable } from './suite/table.js';
 import { figure } from './suite/figures.js';
+import { benchArgs } from './cli.js';
 
 const INTERVAL_MS = 1000;
 const POOL_THREADS = 8;
@@ -86,7 +86,11 @@ function rate(parse: () => unknown, points: number, ms: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, ms: { type: 'string', default: '300' }, json: { type: 'boolean', default: false } } });
+  const values = benchArgs('collector-ingest', 'usage: node dist/bench/collector-ingest.js [--rounds N] [--ms MS] [--json]', {
+    rounds: { type: 'string', default: '7' },
+    ms: { type: 'string', default: '300' },
+    json: { type: 'boolean', default: false },
+  });
   const rounds = Number(values.rounds);
   const ms = Number(values.ms);
   const rec = record(Math.floor(monoMs() / INTERVAL_MS) - 1);

@@ -23,13 +23,13 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { FromGenerator } from '../src/load/messages.js';
 import type { GeneratorConfig } from '../src/load/config.js';
 import { SEND_TIME_HEADER, TRACEPARENT_HEADER, monoUs } from '../src/vocabulary/index.js';
 import { CpuBudget, cpuBudgetUnavailable, throttledPct, type Throttling } from './overhead/cpu-budget.js';
 import { MIN_SATURATED_PCT } from './overhead/summary.js';
 import { processCpuSeconds } from './proc-cpu.js';
+import { benchArgs } from './cli.js';
 
 const GENERATOR_MAIN = fileURLToPath(new URL('../src/load/generator-process.js', import.meta.url));
 const HELLO = fileURLToPath(new URL('./apps/hello-server.js', import.meta.url));
@@ -76,15 +76,13 @@ interface Options {
 }
 
 function options(): Options {
-  const { values } = parseArgs({
-    options: {
-      rounds: { type: 'string', default: '3' },
-      seconds: { type: 'string', default: '5' },
-      connections: { type: 'string', default: '50' },
-      threads: { type: 'string', default: '1' },
-      budget: { type: 'string', default: String(DEFAULT_BUDGET_CORES) },
-      json: { type: 'boolean', default: false },
-    },
+  const values = benchArgs('generator', 'usage: node dist/bench/generator.js [--rounds N] [--seconds S] [--connections N] [--threads N] [--budget CORES|off] [--json]', {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    threads: { type: 'string', default: '1' },
+    budget: { type: 'string', default: String(DEFAULT_BUDGET_CORES) },
+    json: { type: 'boolean', default: false },
   });
   const int = (name: string, v: string) => {
     const n = Number(v);

@@ -24,7 +24,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { KernelTracerUnavailable, kernelTracerAvailability, startKernelTracer, type KernelTracer, type TracerBackend } from '../agents/kernel/kernel-tracer.js';
 import { treePids } from '../agents/proc/tree-snapshot.js';
 import { enableBpfStats, probeCosts, probeCostTable } from './bpf-prog-stats.js';
@@ -35,6 +34,7 @@ import { runPairedLoad } from './overhead/paired.js';
 import { baselineFor, median, MIN_SEEN_SHARE, pairedRatios, pairingProblems, type Pairing } from './overhead/summary.js';
 import { answered, runWindowed, type WindowedRun } from './overhead/window.js';
 import { cpuFigures } from './proc-cpu.js';
+import { benchArgs } from './cli.js';
 
 const TARGET = 0.95;
 /** The load of the syscall census: long enough for ~10^5 requests on nginx, a few thousand on the pool. */
@@ -270,19 +270,21 @@ function summarise(server: string, t: Target, trials: Trial[], backends: TracerB
   return { results, noise };
 }
 
+const USAGE =
+  'usage: node dist/bench/kernel-tracer-cost.js [--only nginx|thread-pool] [--rounds N] [--seconds S] [--backends libbpf,bpftrace] ' +
+  '[--pair CORES|off] [--toll-alternations N] [--probe-stats] [--program REWRITE.mjs] [--json]';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rounds: { type: 'string', default: '3' },
-      seconds: { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      'probe-stats': { type: 'boolean', default: false },
-      program: { type: 'string' },
-      backends: { type: 'string' },
-      pair: { type: 'string' },
-      'toll-alternations': { type: 'string', default: String(TOLL_ALTERNATIONS) },
-    },
+  const values = benchArgs('kernel-tracer-cost', USAGE, {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    json: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'probe-stats': { type: 'boolean', default: false },
+    program: { type: 'string' },
+    backends: { type: 'string' },
+    pair: { type: 'string' },
+    'toll-alternations': { type: 'string', default: String(TOLL_ALTERNATIONS) },
   });
   const tollAlternations = Number(values['toll-alternations']);
   if (!(Number.isInteger(tollAlternations) && tollAlternations >= 1)) throw new Error(`--toll-alternations must be a whole number >= 1, got '${values['toll-alternations']}'`);

@@ -14,7 +14,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { iterateRecording, readRecording } from '../src/recording/reader.js';
 import { RecordingWriter } from '../src/recording/writer.js';
 import { PACKAGE_ROOT } from '../src/vocabulary/package-paths.js';
@@ -23,6 +22,7 @@ import { benchFile } from './child-entries.js';
 import { figure } from './suite/figures.js';
 import type { SuiteJson } from './suite/specs.js';
 import { textTable } from './suite/table.js';
+import { benchArgs } from './cli.js';
 
 const TOUR = join(PACKAGE_ROOT, 'test/report/fixtures/tour.srvlens.gz');
 const MB = 2 ** 20;
@@ -64,7 +64,11 @@ interface Opened {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3600' }, json: { type: 'boolean', default: false } } });
+  const values = benchArgs('recording-rate', 'usage: node dist/bench/recording-rate.js [--rounds N] [--seconds S] [--json]', {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3600' },
+    json: { type: 'boolean', default: false },
+  });
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
   const log = (s: string) => process.stderr.write(`${s}\n`);

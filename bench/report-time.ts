@@ -9,11 +9,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { PACKAGE_ROOT } from '../src/vocabulary/package-paths.js';
 import { figure } from './suite/figures.js';
 import type { SuiteJson } from './suite/specs.js';
 import { textTable } from './suite/table.js';
+import { benchArgs } from './cli.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const TOUR = join(PACKAGE_ROOT, 'test/report/fixtures/tour.srvlens.gz');
@@ -32,7 +32,10 @@ function timeCli(args: readonly string[]): number {
   return performance.now() - t0;
 }
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, json: { type: 'boolean', default: false } } });
+const values = benchArgs('report-time', 'usage: node dist/bench/report-time.js [--rounds N] [--json]', {
+  rounds: { type: 'string', default: '5' },
+  json: { type: 'boolean', default: false },
+});
 const rounds = Number(values.rounds);
 const names = Object.keys(CASES) as Case[];
 const got = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Case, number[]>;

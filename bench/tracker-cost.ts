@@ -6,14 +6,16 @@
  * blocking models' threads do (at most one every SPLIT_GAP_MS). A microbenchmark: the lead to the hot path's cost,
  * which agent-overhead measures whole, on servers.
  */
-import { parseArgs } from 'node:util';
 import { RequestTracker } from '../agents/node/request-tracker.js';
 import { ThreadRing } from '../agents/node/thread-ring.js';
 import { ThreadSchedstat } from '../agents/node/thread-schedstat.js';
 import { STAGE } from '../src/vocabulary/index.js';
+import { benchArgs } from './cli.js';
 
-const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '200000' }, rounds: { type: 'string', default: '7' }, split: { type: 'boolean', default: false } },
+const values = benchArgs('tracker-cost', 'usage: node dist/bench/tracker-cost.js [--requests N] [--rounds N] [--split]', {
+  requests: { type: 'string', default: '200000' },
+  rounds: { type: 'string', default: '7' },
+  split: { type: 'boolean', default: false },
 });
 const N = Number(values.requests);
 const ROUNDS = Number(values.rounds);
