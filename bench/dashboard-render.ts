@@ -30,6 +30,7 @@ import { PART_STYLE } from '../src/vocabulary/index.js';
 import contribLine from 'blessed-contrib/lib/widget/charts/line.js';
 import type { SuiteJson } from './suite/specs.js';
 import { tourPictures } from './dashboard/tour-pictures.js';
+import { benchArgs } from './cli.js';
 
 const SERVERS = 8;
 const HOUR = 3600;
@@ -38,13 +39,13 @@ const FIXTURE = join(PACKAGE_ROOT, 'test/dashboard/fixtures/three-loops.srvlens.
 const TOUR = join(PACKAGE_ROOT, 'test/report/fixtures/tour.srvlens.gz');
 /** The issue's budget for one frame of the new views at 200x60 with nine servers (issue 15). */
 const FRAME_BUDGET_MS = 5;
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RENDERS = arg('--renders', 200);
+const ARGS = benchArgs('dashboard-render', 'usage: node --expose-gc dist/bench/dashboard-render.js [--renders N] [--json]', {
+  renders: { type: 'string', default: '200' },
+  json: { type: 'boolean', default: false },
+});
+const RENDERS = Number(ARGS.renders);
 /** --json: the suite's figures on stdout (bench/suite/specs.ts, SuiteJson), the text on stderr. */
-const JSON_OUT = process.argv.includes('--json');
+const JSON_OUT = ARGS.json;
 const say = JSON_OUT ? console.error : console.log;
 const suiteFigures: SuiteJson['figures'] = [];
 

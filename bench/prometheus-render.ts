@@ -21,16 +21,18 @@ import { mulberry32 } from '../src/vocabulary/random.js';
 import { toLibraryText } from './prometheus/library-page.js';
 import { syntheticBucket } from './synthetic-bucket.js';
 import type { SuiteJson } from './suite/specs.js';
+import { benchArgs } from './cli.js';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
+const ARGS = benchArgs('prometheus-render', 'usage: node dist/bench/prometheus-render.js [--ms MS] [--rounds N] [--json]', {
+  ms: { type: 'string', default: '40' },
+  rounds: { type: 'string', default: '21' },
+  json: { type: 'boolean', default: false },
+});
 /** Each timing renders for about this long (a number of renders fixed per server from a first timing). */
-const TIMING_MS = arg('--ms', 40);
-const ROUNDS = arg('--rounds', 21);
+const TIMING_MS = Number(ARGS.ms);
+const ROUNDS = Number(ARGS.rounds);
 /** --json: the suite's figures on stdout (bench/suite/specs.ts, SuiteJson), the text on stderr. */
-const JSON_OUT = process.argv.includes('--json');
+const JSON_OUT = ARGS.json;
 const say = JSON_OUT ? console.error : console.log;
 const figures: SuiteJson['figures'] = [];
 /** OpenTelemetry's semantic-convention default boundaries for http.server.request.duration: the page before. */
