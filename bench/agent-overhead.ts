@@ -16,7 +16,7 @@ import { ChildSet, type ManagedChild } from '../src/scenario/children.js';
 import { hostFacts } from '../src/scenario/run/host-facts.js';
 import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { benchFile } from './child-entries.js';
-import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient } from './overhead/checks.js';
+import { expectations, verifyAgent, verifyExemplars, verifyOtel, verifyPromClient, type PreloadCounts } from './overhead/checks.js';
 import { AgentReports } from './overhead/collector.js';
 import { CpuBudget } from './overhead/cpu-budget.js';
 import { runPairedLoad } from './overhead/paired.js';
@@ -38,6 +38,26 @@ const FIXED = {
 };
 const READY_TIMEOUT_MS = 15_000;
 /**
+ * The load before a trial's measured seconds on a server that has served a trial of the case already (its first
+ * trial warms it up for the model's warmupSeconds): the connections made again, the caches warm.
+ */
+const REWARM_SECONDS = 2;
+
+/**
+ * A server of the case being run, kept for all of its rounds: a process start and the model's warm-up (16 s for the
+ * thread pool and prefork: the JIT and the agent's start in every isolate) once per case, not once per trial.
+ */
+interface CaseServer {
+  child: ManagedChild;
+  port: number;
+  pid: number;
+  /** With its workers (prefork): a server reports ready once every worker has. */
+  pids: number[];
+  trials: number;
+  /** What its preload (OTel, prom-client) had counted at the end of its last trial. */
+  counted: PreloadCounts;
+}
+/**
  * Before each trial, wait (up to --wait-quiet seconds) until other processes use less than this share of one core:
  * on the project's shared 2-core VMs another engineer's test run halves a trial's req/s.
  */
@@ -52,6 +72,8 @@ class OverheadBench {
   private upstreamPid = 0;
   /** Servers started with --cpu-prof so far: each its own folder. */
   private profiled = 0;
+  /** The case's servers by variant (the companion, the server without an agent beside each trial, by 'beside'). */
+  private caseServers = new Map<string, CaseServer>();
   private loads: autocannon.Instance[] = [];
   /** Paired trials: the budget of this process (the generator, the collector) and the tiers behind the servers. */
   private loadBudget: CpuBudget | null = null;
@@ -115,8 +137,27 @@ class OverheadBench {
           );
         }
       }
+      await this.stopCaseServers();
     }
     return trials;
+  }
+
+  /** The case's server of `variant` (`role` ', beside': the companion), started and made ready at its first trial. */
+  private async caseServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId, role = ''): Promise<CaseServer> {
+    const key = `${variant}${role}`;
+    const kept = this.caseServers.get(key);
+    if (kept !== undefined) return kept;
+    const child = this.forkServer(model, workload, variant, role);
+    const { port, pid } = await this.ready(child);
+    const server: CaseServer = { child, port, pid, pids: treePids(pid), trials: 0, counted: { server: 0, client: 0 } };
+    this.caseServers.set(key, server);
+    return server;
+  }
+
+  private async stopCaseServers(): Promise<void> {
+    const servers = [...this.caseServers.values()];
+    this.caseServers.clear();
+    await Promise.all(servers.map((s) => s.child.stop()));
   }
 
   /** The server of a trial: a reference server (serve-main) or the plain app, with the variant's preload. */
@@ -149,57 +190,58 @@ class OverheadBench {
     this.checkAborted();
     if (this.options.waitQuiet > 0) await this.waitQuiet();
     const cores = this.options.pairCores;
-    const server = this.forkServer(model, workload, variant);
+    const server = await this.caseServer(model, workload, variant);
     // Paired: a server without an agent runs beside it, under the same CPU budget, in the same seconds.
-    const companion = cores === null ? null : this.forkServer(model, workload, 'none', ', beside');
-    // The trial's downstream tier first: cpuFigures reports its busy %; the other, idle, is still ours, not "other".
-    const helpers = (isPlainApp(WORKLOADS[workload]) ? [this.upstreamPid, this.backendPid] : [this.backendPid, this.upstreamPid]).filter((p) => p > 0);
-    try {
-      const { port, pid } = await this.ready(server);
-      // With its workers (prefork): a server reports ready once every worker has.
-      const pids = treePids(pid);
-      const url = `http://127.0.0.1:${port}/`;
-      const run = { url, connections: model.connections, warmupSeconds: model.warmupSeconds, seconds: this.options.seconds, pids, helpers };
-      const { measured, pairing } = companion === null || cores === null ? { measured: await this.runWindowed(run), pairing: null } : await this.runPaired(run, companion, cores, round);
-      const { result, window } = measured;
-      const trial: Trial = {
-        model: model.id,
-        workload,
-        round,
-        slot,
-        variant,
-        reqPerSec: window.ok / window.seconds,
-        ...cpuFigures(window.before, window.after, window.seconds, window.answered),
-        responses: answered(result),
-        errors: result.errors + result.timeouts,
-        non2xx: result.non2xx,
-        seen: null,
-        seenWhat: null,
-        downstreamMsPerRequest: null,
-        otelClientSpans: null,
-        exemplars: null,
-        pairing,
-        problems: [],
-      };
-      if (pairing !== null) trial.problems.push(...pairingProblems(pairing));
-      const checkAborted = () => this.checkAborted();
-      if (variant === 'srvlens' || variant === 'exemplars') await verifyAgent(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
-      if (variant === 'exemplars') await verifyExemplars(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
-      if (model.preloadUnreachable === null) {
-        if (variant === 'otel') await verifyOtel(trial, server);
-        if (variant === 'prom-client') await verifyPromClient(trial, server);
-      }
-      for (const p of pids) this.reports!.forget(p);
-      return trial;
-    } finally {
-      await Promise.all([server.stop(), companion?.stop()]);
+    const companion = cores === null ? null : await this.caseServer(model, workload, 'none', ', beside');
+    // The trial's downstream tier first: cpuFigures reports its busy %; the other, idle, is still ours, not "other",
+    // as are the case's other servers, idle while this trial runs.
+    const tiers = (isPlainApp(WORKLOADS[workload]) ? [this.upstreamPid, this.backendPid] : [this.backendPid, this.upstreamPid]).filter((p) => p > 0);
+    const idle = [...this.caseServers.values()].filter((s) => s !== server && s !== companion).flatMap((s) => s.pids);
+    const helpers = [...tiers, ...idle];
+    // The model's whole warm-up at a server's first trial (the companion's is the case's first), a short one after.
+    const first = server.trials === 0 || companion?.trials === 0;
+    const pids = server.pids;
+    const url = `http://127.0.0.1:${server.port}/`;
+    const run = { url, connections: model.connections, warmupSeconds: first ? model.warmupSeconds : REWARM_SECONDS, seconds: this.options.seconds, pids, helpers };
+    const { measured, pairing } = companion === null || cores === null ? { measured: await this.runWindowed(run), pairing: null } : await this.runPaired(run, companion, cores, round);
+    server.trials++;
+    if (companion !== null) companion.trials++;
+    const { result, window } = measured;
+    const trial: Trial = {
+      model: model.id,
+      workload,
+      round,
+      slot,
+      variant,
+      reqPerSec: window.ok / window.seconds,
+      ...cpuFigures(window.before, window.after, window.seconds, window.answered),
+      responses: answered(result),
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+      seen: null,
+      seenWhat: null,
+      downstreamMsPerRequest: null,
+      otelClientSpans: null,
+      exemplars: null,
+      pairing,
+      problems: [],
+    };
+    if (pairing !== null) trial.problems.push(...pairingProblems(pairing));
+    const checkAborted = () => this.checkAborted();
+    if (variant === 'srvlens' || variant === 'exemplars') await verifyAgent(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
+    if (variant === 'exemplars') await verifyExemplars(trial, pids, this.reports!, FIXED.agentIntervalMs, checkAborted);
+    if (model.preloadUnreachable === null) {
+      if (variant === 'otel') await verifyOtel(trial, server.child, server.counted);
+      if (variant === 'prom-client') await verifyPromClient(trial, server.child, server.counted);
     }
+    // The next trial of this server counts from here.
+    for (const p of pids) this.reports!.forget(p);
+    return trial;
   }
 
   /** A paired trial's load (overhead/paired.ts): `run`'s server beside `companion`, a server without an agent. */
-  private async runPaired(run: WindowedRun, companion: ManagedChild, cores: number, round: number) {
-    const other = await this.ready(companion);
-    const beside = { ...run, url: `http://127.0.0.1:${other.port}/`, pids: treePids(other.pid) };
+  private async runPaired(run: WindowedRun, companion: CaseServer, cores: number, round: number) {
+    const beside = { ...run, url: `http://127.0.0.1:${companion.port}/`, pids: companion.pids };
     const { measured, pairing } = await runPairedLoad({ measured: run, beside }, cores, round, (r) => this.runWindowed(r));
     return { measured, pairing };
   }

@@ -81,20 +81,32 @@ async function askPreload<T>(server: ManagedChild, query: string, answerType: st
   return (await answer) as unknown as T;
 }
 
+/**
+ * What a preload has counted so far in a server the bench keeps across its trials: each trial's figures are the
+ * counts since the last (`since`, updated here).
+ */
+export interface PreloadCounts {
+  server: number;
+  client: number;
+}
+
 /** The OTel preload's own count of the spans it exported, asked of the server over IPC (otel-ipc.ts beside this file). */
-export async function verifyOtel(trial: Trial, server: ManagedChild): Promise<void> {
+export async function verifyOtel(trial: Trial, server: ManagedChild, since: PreloadCounts): Promise<void> {
   const report = await askPreload<OtelSpanReport>(server, OTEL_SPANS_QUERY, 'otel-spans');
   trial.seenWhat = 'OTel server spans exported';
-  trial.seen = report.server;
-  trial.otelClientSpans = report.client;
+  trial.seen = report.server - since.server;
+  trial.otelClientSpans = report.client - since.client;
+  since.server = report.server;
+  since.client = report.client;
   if (!report.patched) trial.problems.push('HttpInstrumentation did not patch node:http');
 }
 
 /** The prom-client variant: how many requests its histogram observed. */
-export async function verifyPromClient(trial: Trial, server: ManagedChild): Promise<void> {
+export async function verifyPromClient(trial: Trial, server: ManagedChild, since: PreloadCounts): Promise<void> {
   const report = await askPreload<PromCountReport>(server, PROM_COUNT_QUERY, 'prom-count');
   trial.seenWhat = 'prom-client observations';
-  trial.seen = report.observed;
+  trial.seen = report.observed - since.server;
+  since.server = report.observed;
 }
 
 /** What each case's instrumentation must have seen (summary.ts checks it). */

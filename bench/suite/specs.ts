@@ -110,8 +110,11 @@ function kernelFigures(json: unknown[]): Figure[] {
   ];
 }
 
-/** The quick run's variants on the models that do not use node:http (agent-overhead --variants). */
-const QUICK_BLOCKING_VARIANTS = 'none,srvlens,exemplars';
+/**
+ * The variants on the models that do not use node:http (agent-overhead --variants): prom-client's histogram and
+ * OTel's HttpInstrumentation would measure a loaded library that observes nothing there (the anchor is node:http's).
+ */
+const BLOCKING_VARIANTS = 'none,srvlens,exemplars';
 
 const overheadRun = (extra: string[], quick: boolean) => [...extra, '--seconds', quick ? '2' : '5', '--wait-quiet', quick ? '0' : '10'];
 
@@ -119,19 +122,24 @@ export const SPECS: BenchSpec[] = [
   {
     id: 'agent-overhead',
     entry: 'agent-overhead.js',
-    // Quick: the thread pool's and prefork's 16 s warm-up per trial makes one round of them cost as much as two of
-    // the others, so they run one round, without prom-client and otel (neither model goes through node:http: those
-    // would measure a loaded library that observes nothing, and prom-client's anchor is not run there anyway), and
-    // prefork its default workload only (the tighter target), to keep --quick under 10 minutes.
+    // The thread pool's and prefork's 16 s warm-up, once per variant's server and case (agent-overhead keeps a
+    // case's servers for its rounds), makes their first round cost as much as three of the others': quick runs them
+    // one round, prefork its default workload only (the tighter target), to keep --quick under 10 minutes. Neither
+    // goes through node:http, so neither runs prom-client or otel (BLOCKING_VARIANTS).
     runs: (quick) =>
       quick
         ? [
             overheadRun(['--model', 'event-loop', '--rounds', '2'], true),
-            overheadRun(['--model', 'thread-pool', '--rounds', '1', '--variants', QUICK_BLOCKING_VARIANTS], true),
-            overheadRun(['--model', 'prefork', '--workload', 'default', '--rounds', '1', '--variants', QUICK_BLOCKING_VARIANTS], true),
+            overheadRun(['--model', 'thread-pool', '--rounds', '1', '--variants', BLOCKING_VARIANTS], true),
+            overheadRun(['--model', 'prefork', '--workload', 'default', '--rounds', '1', '--variants', BLOCKING_VARIANTS], true),
             overheadRun(['--model', 'plain-app', '--workload', 'http', '--rounds', '1'], true),
           ]
-        : [overheadRun(['--model', 'all', '--rounds', '3'], false)],
+        : [
+            overheadRun(['--model', 'event-loop', '--rounds', '3'], false),
+            overheadRun(['--model', 'thread-pool', '--rounds', '3', '--variants', BLOCKING_VARIANTS], false),
+            overheadRun(['--model', 'prefork', '--rounds', '3', '--variants', BLOCKING_VARIANTS], false),
+            overheadRun(['--model', 'plain-app', '--rounds', '3'], false),
+          ],
     planned: ['event-loop', 'thread-pool', 'prefork'].flatMap((m) => ['hello', 'default'].map((w) => ({ name: `${m} ${w}: srvlens throughput cost`, unit: '%' }))),
     figures: (json) => overheadFigures(json as OverheadJson[]),
     quickLeavesOut: [
