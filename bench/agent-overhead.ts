@@ -44,8 +44,12 @@ const READY_TIMEOUT_MS = 15_000;
 const REWARM_SECONDS = 2;
 
 /**
- * A server of the case being run, kept for all of its rounds: a process start and the model's warm-up (16 s for the
- * thread pool and prefork: the JIT and the agent's start in every isolate) once per case, not once per trial.
+ * A server of the case being run, kept for all of its rounds on the models that do not use node:http: a process
+ * start and the model's warm-up (16 s for the thread pool and prefork: the JIT and the agent's start in every
+ * isolate) once per case, not once per trial. Those models end every request they begin, sent or not. A node:http
+ * server does not end one whose client left before its answer (no 'finish'); the agent takes its slot back 120 s
+ * later as dropped, which a kept server would report in a later trial (seen: plain-app fetch, round 3). Those
+ * servers warm up in 3 s and start afresh every trial.
  */
 interface CaseServer {
   child: ManagedChild;
@@ -142,7 +146,10 @@ class OverheadBench {
     return trials;
   }
 
-  /** The case's server of `variant` (`role` ', beside': the companion), started and made ready at its first trial. */
+  /**
+   * The case's server of `variant` (`role` ', beside': the companion), started and made ready at its first trial;
+   * on a node:http model (see CaseServer), a server of the trial's own, which the trial stops.
+   */
   private async caseServer(model: BenchModel, workload: BenchCase['workload'], variant: VariantId, role = ''): Promise<CaseServer> {
     const key = `${variant}${role}`;
     const kept = this.caseServers.get(key);
@@ -150,7 +157,7 @@ class OverheadBench {
     const child = this.forkServer(model, workload, variant, role);
     const { port, pid } = await this.ready(child);
     const server: CaseServer = { child, port, pid, pids: treePids(pid), trials: 0, counted: { server: 0, client: 0 } };
-    this.caseServers.set(key, server);
+    if (!model.nodeHttp) this.caseServers.set(key, server);
     return server;
   }
 
@@ -236,6 +243,7 @@ class OverheadBench {
     }
     // The next trial of this server counts from here.
     for (const p of pids) this.reports!.forget(p);
+    if (model.nodeHttp) await Promise.all([server.child.stop(), companion?.child.stop()]);
     return trial;
   }
 
