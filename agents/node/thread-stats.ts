@@ -25,7 +25,7 @@ export interface TaskCounters {
   involuntary: number;
 }
 
-/** The text of a /proc file: by name, or (`fd`) re-read from the start of the open file. */
+/** The text of a thread's stat or status: read by name, or re-read from the start of the file kept open. */
 type ProcText = (file: 'stat' | 'status') => string;
 
 /**
