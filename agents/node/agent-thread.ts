@@ -27,7 +27,7 @@ import {
   type ThreadAnnouncement,
 } from './thread-messages.js';
 import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, H_HARVESTED, ThreadRing, type BucketData } from './thread-ring.js';
-import { readAllTasks, taskDelta, type TaskCounters } from './thread-stats.js';
+import { TaskReader, taskDelta, type TaskCounters } from './thread-stats.js';
 
 /** How long after a boundary the harvest runs: writers finish the old interval's bucket well within this. */
 const HARVEST_DELAY_MS = 5;
@@ -53,7 +53,9 @@ const ownTid = currentTid();
 const threads = new Map<number, Registered>();
 /** Children that live for one connection, read from /proc until their hand-off. */
 const children = new AdoptedChildren();
-let lastTasks = readAllTasks();
+/** Every thread's counters, from /proc/self/task; the schedstat files it keeps open are this thread's for good. */
+const taskReader = new TaskReader();
+let lastTasks = taskReader.readAll();
 let lastUsage = process.resourceUsage();
 let queue: IntervalRecord[] = [];
 let exporting = false;
@@ -284,7 +286,7 @@ function readHarvested(ring: ThreadRing, index: number): BucketData | null {
 
 /** Everything the interval `index` holds: one context per JS thread, the agent's, and the rest folded into one. */
 function harvest(index: number): IntervalRecord {
-  const tasks = readAllTasks(lastTasks);
+  const tasks = taskReader.readAll(lastTasks);
   const contexts: ContextRecord[] = [];
   let dropped = 0;
   let threadErrors = 0;

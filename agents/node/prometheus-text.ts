@@ -152,7 +152,7 @@ export function toPrometheusText(
   ]));
 
   gauge(METRIC.eventLoopUtilization, '1', 'Event loop utilization over the latest interval', perContext(current.filter((c) => c.utilization !== null), (c) => [[{}, c.utilization!]]));
-  page.histogram(prometheusName(METRIC.eventLoopDelay, 's', 'histogram'), 'Event loop timer lateness (how late a 50 ms timer ran)', bounds.loopDelay,
+  page.histogram(prometheusName(METRIC.eventLoopDelay, 's', 'histogram'), 'Event loop timer lateness (how late a 100 ms timer ran)', bounds.loopDelay,
     js.filter((c) => c.loopDelay.count > 0).map((c) => [contextLabels(c), c.loopDelay]));
 
   counter(METRIC.threadCpuTime, 's', 'CPU time of the context\'s threads', perContext(all, (c) => [

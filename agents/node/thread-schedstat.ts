@@ -1,8 +1,10 @@
 /**
- * The calling thread's schedstat (on-CPU ns, run-queue wait ns), read without allocating: one fd opened on
- * /proc/thread-self/schedstat (it stays bound to the thread that opened it), re-read with pread at offset 0 (procfs
- * regenerates the text on every read), digits parsed from the byte buffer. About 2-5 µs a read: used only on
- * threads that run one request at a time, where it splits each request's wall time exactly.
+ * A thread's schedstat (on-CPU ns, run-queue wait ns), read without allocating: one fd opened on its schedstat
+ * (/proc/thread-self/schedstat stays bound to the thread that opened it, /proc/self/task/TID/schedstat to thread TID),
+ * re-read with pread at offset 0 (procfs regenerates the text on every read), digits parsed from the byte buffer.
+ * About 2-5 µs a read. Used on threads that run one request at a time, where it splits each request's wall time
+ * exactly, and by the agent thread for every thread of the process (thread-stats.ts). A read of a thread that has
+ * exited throws (ESRCH).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 
@@ -13,8 +15,8 @@ export class ThreadSchedstat {
   onCpuMs = 0;
   runqueueMs = 0;
 
-  constructor() {
-    this.fd = openSync('/proc/thread-self/schedstat', 'r');
+  constructor(path = '/proc/thread-self/schedstat') {
+    this.fd = openSync(path, 'r');
   }
 
   read(): void {

@@ -118,7 +118,7 @@ export function toLibraryText(state: CumulativeState, resource: Resource): strin
 
   f.gauge(withUnit(METRIC.eventLoopUtilization, '1', true), 'Event loop utilization over the latest interval',
     perContext(current.filter((c) => c.utilization !== null), (c) => [[{}, c.utilization!]]));
-  f.histogram(METRIC.eventLoopDelay, 'Event loop timer lateness (how late a 50 ms timer ran)', LOOP_DELAY_BOUNDS,
+  f.histogram(METRIC.eventLoopDelay, 'Event loop timer lateness (how late a 100 ms timer ran)', LOOP_DELAY_BOUNDS,
     js.filter((c) => c.loopDelay.count > 0).map((c) => [contextAttributes(c), c.loopDelay]));
 
   f.counter(METRIC.threadCpuTime, 's', 'CPU time of the context\'s threads', perContext(all, (c) => [

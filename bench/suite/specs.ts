@@ -191,6 +191,18 @@ export const SPECS: BenchSpec[] = [
     timeoutS: 5 * 60,
   },
   {
+    // Every server of both models idles at once, so a run is one warm-up and one window: ~40 s quick, ~100 s full. The
+    // warm-up stays whole in the quick run: after 20 s the start still read as 2-10 ms/s per process (V8's helpers).
+    id: 'agent-idle-cost',
+    entry: 'agent-idle-cost.js',
+    runs: (quick) => [quick ? ['--seconds', '10'] : ['--rounds', '2']],
+    planned: ['event-loop', 'prefork'].flatMap((model) =>
+      ['agent, export none', 'agent, OTLP'].map((variant) => ({ name: `${model}, ${variant}: agent idle CPU per process`, unit: 'ms/s' })),
+    ),
+    figures: suiteFigures('agent-idle-cost'),
+    timeoutS: 5 * 60,
+  },
+  {
     id: 'dashboard-render',
     entry: 'dashboard-render.js',
     nodeArgs: ['--expose-gc'],

@@ -66,7 +66,7 @@ describe('node agent', () => {
     // test's requests are the joined ones plus the one sent without the header.
     const contexts = () => received.flatMap((a) => a.contexts);
     const joined = () => contexts().reduce((s, c) => s + c.joined, 0);
-    // The loop's utilization is published by its 50 ms sampler: the interval that carries it may come after the one
+    // The loop's utilization is published by its 100 ms sampler: the interval that carries it may come after the one
     // that carries the last request.
     const busy = () => contexts().some((c) => c.kind === 'js' && c.eventloop_utilization !== null && c.eventloop_utilization > 0);
     while ((joined() < n || !busy()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

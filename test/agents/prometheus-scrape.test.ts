@@ -204,7 +204,7 @@ describe('the node agent\'s Prometheus endpoint, scraped by Prometheus', () => {
     expect(page.body).toContain('srvlens_requests_total{');
     expect(blockDone).toBe(false); // the host was still spinning when the page came
     expect((await blocked).status).toBe(200);
-    // The loop's 50 ms timer ran ~2 s late: a count above the 1 s bucket (the interval harvests it shortly after).
+    // The loop's 100 ms timer ran ~2 s late: a count above the 1 s bucket (the interval harvests it shortly after).
     const overOneSecond = (body: string) => {
       const count = /^srvlens_eventloop_delay_seconds_count\{thread_name="main",[^}]*\} (\S+)$/m.exec(body);
       const le1 = /^srvlens_eventloop_delay_seconds_bucket\{thread_name="main",[^}]*le="1"\} (\S+)$/m.exec(body);
