@@ -23,6 +23,7 @@ import { ENTRY } from '../src/vocabulary/package-paths.js';
 import { median } from './overhead/summary.js';
 import { WORKLOADS } from './overhead/workloads.js';
 import type { SuiteJson } from './suite/specs.js';
+import { benchArgs, usageExit } from './cli.js';
 
 const INTERVAL_MS = 1000;
 const READY_TIMEOUT_MS = 15_000;
@@ -34,28 +35,34 @@ type ModelName = keyof typeof MODELS;
 
 type Variant = 'none' | 'agent, export none' | 'agent, OTLP' | 'other agent, export none' | 'other agent, OTLP';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
-const ROUNDS = Number(arg('--rounds', '1'));
-const SECONDS = Number(arg('--seconds', '20'));
+const USAGE =
+  'usage: node dist/bench/agent-idle-cost.js [--model event-loop|prefork|all] [--rounds N] [--seconds S] [--warmup S] [--other-agent FILE] [--json]';
+const ARGS = benchArgs('agent-idle-cost', USAGE, {
+  model: { type: 'string', default: 'all' },
+  rounds: { type: 'string', default: '1' },
+  seconds: { type: 'string', default: '20' },
+  warmup: { type: 'string', default: '25' },
+  'other-agent': { type: 'string', default: '' },
+  json: { type: 'boolean', default: false },
+});
+const ROUNDS = Number(ARGS.rounds);
+const SECONDS = Number(ARGS.seconds);
 /**
  * Past the one-off start: the agent thread loads its exporter, V8 compiles its code, and at ~8 s V8's memory reducer
  * runs its full collections in every isolate (--trace-gc), which V8's helper threads take part in.
  */
-const WARMUP_S = Number(arg('--warmup', '25'));
-const OTHER_AGENT = arg('--other-agent', '');
+const WARMUP_S = Number(ARGS.warmup);
+const OTHER_AGENT = ARGS['other-agent'];
 const VARIANTS: readonly Variant[] = [
   'none',
   'agent, export none',
   'agent, OTLP',
   ...(OTHER_AGENT ? (['other agent, export none', 'other agent, OTLP'] as const) : []),
 ];
-const MODEL = arg('--model', 'all');
-const JSON_OUT = process.argv.includes('--json');
+const MODEL = ARGS.model;
+const JSON_OUT = ARGS.json;
 const say = JSON_OUT ? console.error : console.log;
-if (MODEL !== 'all' && !(MODEL in MODELS)) throw new Error(`--model: event-loop, prefork or all, not ${MODEL}`);
+if (MODEL !== 'all' && !(MODEL in MODELS)) usageExit('agent-idle-cost', USAGE, `--model must be event-loop, prefork or all, got '${MODEL}'`);
 const models = (MODEL === 'all' ? Object.keys(MODELS) : [MODEL]) as ModelName[];
 
 /** On-CPU ns of each thread of `pid`, with its name (/proc comm); threads that vanish while read are left out. */

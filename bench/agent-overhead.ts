@@ -58,6 +58,8 @@ interface CaseServer {
   /** With its workers (prefork): a server reports ready once every worker has. */
   pids: number[];
   trials: number;
+  /** Kept for the case's rounds; else the trial's own, stopped at its end. */
+  kept: boolean;
   /** What its preload (OTel, prom-client) had counted at the end of its last trial. */
   counted: PreloadCounts;
 }
@@ -156,8 +158,8 @@ class OverheadBench {
     if (kept !== undefined) return kept;
     const child = this.forkServer(model, workload, variant, role);
     const { port, pid } = await this.ready(child);
-    const server: CaseServer = { child, port, pid, pids: treePids(pid), trials: 0, counted: { server: 0, client: 0 } };
-    if (!model.nodeHttp) this.caseServers.set(key, server);
+    const server: CaseServer = { child, port, pid, pids: treePids(pid), trials: 0, kept: !model.nodeHttp, counted: { server: 0, client: 0 } };
+    if (server.kept) this.caseServers.set(key, server);
     return server;
   }
 
@@ -243,7 +245,7 @@ class OverheadBench {
     }
     // The next trial of this server counts from here.
     for (const p of pids) this.reports!.forget(p);
-    if (model.nodeHttp) await Promise.all([server.child.stop(), companion?.child.stop()]);
+    await Promise.all([server, companion].flatMap((s) => (s !== null && !s.kept ? [s.child.stop()] : [])));
     return trial;
   }
 

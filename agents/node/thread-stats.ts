@@ -4,6 +4,7 @@
  * switches (status). A thread that vanishes between two reads is simply absent.
  */
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { parseStat, parseStatus } from '../proc/proc-parse.js';
 import { ThreadSchedstat } from './thread-schedstat.js';
 
 /**
@@ -37,22 +38,17 @@ type ProcText = (file: 'stat' | 'status') => string;
  */
 function countersOf(tid: number, prev: TaskCounters | undefined, onCpuMs: number, runqueueMs: number, text: ProcText): TaskCounters {
   if (prev !== undefined && prev.onCpuMs === onCpuMs && prev.runqueueMs === runqueueMs) return prev;
-  const stat = text('stat');
-  const close = stat.lastIndexOf(')');
-  const comm = stat.slice(stat.indexOf('(') + 1, close);
-  const fields = stat.slice(close + 2).split(' '); // fields[0] is the state (field 3 of stat)
-  const status = text('status');
-  const vol = /voluntary_ctxt_switches:\s+(\d+)/.exec(status);
-  const invol = /nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status);
+  const stat = parseStat(text('stat'));
+  const status = parseStatus(text('status'));
   return {
     tid,
-    comm,
+    comm: stat?.comm ?? '',
     onCpuMs,
     runqueueMs,
-    userTicks: Number(fields[11]),
-    systemTicks: Number(fields[12]),
-    voluntary: vol ? Number(vol[1]) : 0,
-    involuntary: invol ? Number(invol[1]) : 0,
+    userTicks: stat?.utime ?? 0,
+    systemTicks: stat?.stime ?? 0,
+    voluntary: status?.voluntary ?? 0,
+    involuntary: status?.involuntary ?? 0,
   };
 }
 
@@ -97,12 +93,11 @@ class OpenTask {
   }
 }
 
-/** The process's num_threads (field 20 of /proc/self/stat), or -1 when it cannot be read. */
+/** The process's thread count (num_threads of /proc/self/stat), or -1 when it cannot be read. */
 function threadCount(fd: number): number {
   if (fd < 0) return -1;
   try {
-    const stat = reread(fd);
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[17]);
+    return parseStat(reread(fd))?.threads ?? -1;
   } catch {
     return -1;
   }
