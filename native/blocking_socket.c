@@ -9,6 +9,10 @@
  *
  * Sockets are made close-on-exec so that they do not leak into unrelated children; a child that is meant to get one
  * gets it through spawn's stdio, and dup2 there clears the flag on the child's copy.
+ *
+ * Beside the sockets, two calls for the agent (agents/node/shared-rings.ts): memory shared between processes, so
+ * that a parent's agent reads its children's rings as it reads its own threads' (a SharedArrayBuffer does not
+ * cross a process boundary).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +25,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -40,8 +48,8 @@ static const char *errno_name(int err) {
     return #x;
     E(EACCES) E(EADDRINUSE) E(EADDRNOTAVAIL) E(EAFNOSUPPORT) E(EAGAIN) E(EBADF) E(ECONNABORTED) E(ECONNREFUSED)
     E(ECONNRESET) E(EFAULT) E(EHOSTUNREACH) E(EINTR) E(EINVAL) E(EIO) E(EISCONN) E(EMFILE) E(ENETDOWN)
-    E(ENETUNREACH) E(ENFILE) E(ENOBUFS) E(ENOMEM) E(ENOTCONN) E(ENOTSOCK) E(EOPNOTSUPP) E(EPERM) E(EPIPE)
-    E(EPROTO) E(ETIMEDOUT)
+    E(ENETUNREACH) E(ENFILE) E(ENOBUFS) E(ENOENT) E(ENOMEM) E(ENOTCONN) E(ENOTSOCK) E(EOPNOTSUPP) E(EPERM) E(EPIPE)
+    E(EPROTO) E(ESRCH) E(ETIMEDOUT)
 #undef E
     default:
       return "EUNKNOWN";
@@ -373,6 +381,99 @@ static napi_value js_die_with_parent(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* A mapping handed to JavaScript as an ArrayBuffer: unmapped (and its memfd closed, if this process made it) when the
+ * buffer is collected. */
+struct mapping {
+  size_t size;
+  int fd;
+};
+
+static void unmap(napi_env env, void *data, void *hint) {
+  (void)env;
+  struct mapping *m = hint;
+  munmap(data, m->size);
+  if (m->fd >= 0) close(m->fd);
+  free(m);
+}
+
+static napi_value mapped_buffer(napi_env env, void *data, size_t size, int fd) {
+  napi_value buffer;
+  struct mapping *m = malloc(sizeof *m);
+  if (m == NULL) {
+    munmap(data, size);
+    if (fd >= 0) close(fd);
+    return throw_errno(env, "malloc", ENOMEM);
+  }
+  m->size = size;
+  m->fd = fd;
+  if (napi_create_external_arraybuffer(env, data, size, unmap, m, &buffer) != napi_ok) {
+    unmap(env, data, m);
+    return NULL;
+  }
+  return buffer;
+}
+
+/*
+ * sharedMemory(name, bytes) -> { buffer, fd }. Zeroed memory that other processes can map: a memfd (close-on-exec,
+ * so that it does not leak into this process's own children) of `bytes`, mapped shared. Another process finds it as
+ * /proc/PID/fd/FD, whose link reads "/memfd:NAME (deleted)", and maps it with mapSharedMemory.
+ */
+static napi_value js_shared_memory(napi_env env, napi_callback_info info) {
+  napi_value argv[2], result, buffer, fd_v;
+  char name[64];
+  size_t len;
+  int32_t bytes;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof name, &len) != napi_ok) return throw_type(env, "name must be a string");
+  if (!get_int(env, argv[1], "bytes", &bytes)) return NULL;
+  if (bytes <= 0) return throw_type(env, "bytes must be positive");
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "memfd_create", errno);
+  if (ftruncate(fd, bytes) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "ftruncate", err);
+  }
+  void *data = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (data == MAP_FAILED) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, "mmap", err);
+  }
+  buffer = mapped_buffer(env, data, (size_t)bytes, fd);
+  if (buffer == NULL) return NULL;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_int32(env, fd, &fd_v));
+  CHECK(napi_set_named_property(env, result, "buffer", buffer));
+  CHECK(napi_set_named_property(env, result, "fd", fd_v));
+  return result;
+}
+
+/*
+ * mapSharedMemory(path) -> ArrayBuffer: the whole file at `path` (another process's memfd, as /proc/PID/fd/FD)
+ * mapped shared, read and write. The mapping holds the memory after its maker has exited.
+ */
+static napi_value js_map_shared_memory(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  char path[256];
+  size_t len;
+  struct stat st;
+  if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) return throw_type(env, "path must be a string");
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throw_errno(env, "open", errno);
+  if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+    int err = st.st_size <= 0 ? EINVAL : errno;
+    close(fd);
+    return throw_errno(env, "fstat", err);
+  }
+  void *data = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  int err = errno;
+  close(fd);
+  if (data == MAP_FAILED) return throw_errno(env, "mmap", err);
+  return mapped_buffer(env, data, (size_t)st.st_size, -1);
+}
+
 NAPI_MODULE_INIT() {
   const napi_property_descriptor fns[] = {
       {"listen", NULL, js_listen, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -386,6 +487,8 @@ NAPI_MODULE_INIT() {
       {"gettid", NULL, js_gettid, NULL, NULL, NULL, napi_enumerable, NULL},
       {"threadCpuUs", NULL, js_thread_cpu_us, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dieWithParent", NULL, js_die_with_parent, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sharedMemory", NULL, js_shared_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapSharedMemory", NULL, js_map_shared_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns) != napi_ok) return NULL;
   return exports;

@@ -63,12 +63,24 @@ function readChild(pid: number): ChildCounters | null {
   }
 }
 
+/** How long a pid is remembered as adopted after its adoption (its hand-off may come first): longer than any hand-off takes. */
+const REMEMBER_MS = 60_000;
+
 export class AdoptedChildren {
   private readonly children = new Map<number, Adopted>();
+  /** Every pid adopted in the last REMEMBER_MS, with when: its rings are not also read as a sharing child's. */
+  private readonly adoptedAt = new Map<number, number>();
 
   /** A child forked at `atMs` that will hand off: read it from the next harvest on (a reused pid starts afresh). */
   adopt(pid: number, name: string, atMs: number): void {
     this.children.set(pid, { pid, name, read: ZERO, readAtMs: atMs, goneAtMs: null });
+    for (const [p, at] of this.adoptedAt) if (atMs - at > REMEMBER_MS) this.adoptedAt.delete(p);
+    this.adoptedAt.set(pid, atMs);
+  }
+
+  /** The child was adopted lately, handed off or not. */
+  has(pid: number): boolean {
+    return this.adoptedAt.has(pid);
   }
 
   get size(): number {

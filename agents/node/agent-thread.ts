@@ -26,26 +26,13 @@ import {
   type HandOffData,
   type ThreadAnnouncement,
 } from './thread-messages.js';
-import { H_DROPPED, H_ELU_ACTIVE, H_ELU_IDLE, H_ERRORS, H_HARVESTED, ThreadRing, type BucketData } from './thread-ring.js';
-import { TaskReader, taskDelta, type TaskCounters } from './thread-stats.js';
+import { ThreadRing } from './thread-ring.js';
+import { TaskReader } from './thread-stats.js';
+import { harvestThreads, registered, type Registered } from './ring-threads.js';
+import { ChildProcesses } from './child-processes.js';
 
 /** How long after a boundary the harvest runs: writers finish the old interval's bucket well within this. */
 const HARVEST_DELAY_MS = 5;
-
-interface Registered {
-  tid: number;
-  name: string;
-  hasLoop: boolean;
-  ring: ThreadRing;
-  elu: { idle: number; active: number };
-  dropped: number;
-  errors: number;
-  /**
-   * The interval in progress when the thread was first missing from /proc: its ring is harvested through that
-   * interval (it may have written into it before it ended), then the thread is forgotten. Null while it lives.
-   */
-  goneAfter: number | null;
-}
 
 // agent.ts builds it `satisfies AgentThreadData`: taken for that type here, as a forked child takes its config.
 const { config, startIndex }: AgentThreadData = workerData;
@@ -53,6 +40,8 @@ const ownTid = currentTid();
 const threads = new Map<number, Registered>();
 /** Children that live for one connection, read from /proc until their hand-off. */
 const children = new AdoptedChildren();
+/** Children whose rings this thread maps (shared-rings.ts): the ones that hand off are left to `children`. */
+const sharing = new ChildProcesses(config.intervalMs, (pid) => children.has(pid));
 /** Every thread's counters, from /proc/self/task; the schedstat files it keeps open are this thread's for good. */
 const taskReader = new TaskReader();
 let lastTasks = taskReader.readAll();
@@ -89,18 +78,7 @@ function register(m: ThreadAnnouncement): void {
     known.hasLoop = m.hasLoop;
     return;
   }
-  const ring = new ThreadRing(config.intervalMs, m.buffer, false);
-  threads.set(m.tid, {
-    tid: m.tid,
-    name: m.name,
-    hasLoop: m.hasLoop,
-    ring,
-    elu: { idle: ring.f64[H_ELU_IDLE], active: ring.f64[H_ELU_ACTIVE] },
-    // From 0, not from what the ring says now: requests it lost before this thread first read it count too.
-    dropped: 0,
-    errors: ring.f64[H_ERRORS],
-    goneAfter: null,
-  });
+  threads.set(m.tid, registered(m.tid, m.name, m.hasLoop, new ThreadRing(config.intervalMs, m.buffer, false)));
 }
 
 const channel = new BroadcastChannel(REGISTRY_CHANNEL);
@@ -113,8 +91,11 @@ parentPort?.on('message', (m: unknown) => {
   if (!isToAgentThread(m)) return;
   if (m.type === 'stats') post({ type: 'stats', exported, errors: errorsReported + errors, threads: threads.size });
   else if (m.type === 'flush') flushNow();
-  else if (m.type === 'foreign') foreign(m);
-  else if (m.type === 'adopt') children.adopt(m.pid, m.name, m.atMs);
+  else if (m.type === 'foreign') {
+    if (!sharing.has(m.pid)) foreign(m);
+  } else if (m.type === 'adopt') {
+    if (!sharing.has(m.pid)) children.adopt(m.pid, m.name, m.atMs);
+  }
   else register(m);
 });
 
@@ -174,6 +155,7 @@ function foreign(m: HandOffData): void {
           },
         ],
         process: { cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, rssBytes: 0 },
+        children: [],
         dropped: 0,
         errors: 0,
       };
@@ -246,82 +228,17 @@ if (config.prometheus && totals) {
   }
 }
 
-function contextOf(t: Registered, index: number, tasks: Map<number, TaskCounters>): ContextRecord {
-  // A thread /proc never showed has no counters of its own: its CPU is in the process's total, not in a context.
-  const now = tasks.get(t.tid) ?? lastTasks.get(t.tid);
-  const d = now ? taskDelta(now, lastTasks.get(t.tid)) : NO_DELTA;
-  let utilization: number | null = null;
-  if (t.hasLoop) {
-    const idle = t.ring.f64[H_ELU_IDLE];
-    const active = t.ring.f64[H_ELU_ACTIVE];
-    const di = idle - t.elu.idle;
-    const da = active - t.elu.active;
-    utilization = di + da > 0 ? da / (di + da) : null;
-    t.elu = { idle, active };
-  }
-  return {
-    tid: t.tid,
-    name: t.name,
-    kind: 'js',
-    threads: 1,
-    cpuUserMs: d.cpuUserMs,
-    cpuSystemMs: d.cpuSystemMs,
-    voluntary: d.voluntary,
-    involuntary: d.involuntary,
-    runqueueMs: d.runqueueMs,
-    bucket: readHarvested(t.ring, index),
-    hasLoop: t.hasLoop,
-    utilization,
-  };
-}
-
-const NO_DELTA = { cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0 } as const;
-
-/** Interval `index` of a thread's ring, marked as read so that the writer counts an unread bucket it reuses as dropped. */
-function readHarvested(ring: ThreadRing, index: number): BucketData | null {
-  const bucket = ring.read(index);
-  if (index > ring.f64[H_HARVESTED]) ring.f64[H_HARVESTED] = index;
-  return bucket;
-}
-
 /** Everything the interval `index` holds: one context per JS thread, the agent's, and the rest folded into one. */
 function harvest(index: number): IntervalRecord {
   const tasks = taskReader.readAll(lastTasks);
-  const contexts: ContextRecord[] = [];
-  let dropped = 0;
-  let threadErrors = 0;
-  for (const t of threads.values()) {
-    // Every registered thread's ring is read, seen in /proc or not: a thread that lived for one connection (the
-    // thread-per-connection model) is often born and gone between two /proc reads, and its requests are in its ring.
-    contexts.push(contextOf(t, index, tasks));
-    dropped += t.ring.f64[H_DROPPED] - t.dropped;
-    threadErrors += t.ring.f64[H_ERRORS] - t.errors;
-    t.dropped = t.ring.f64[H_DROPPED];
-    t.errors = t.ring.f64[H_ERRORS];
-    if (!tasks.has(t.tid) && t.goneAfter === null) t.goneAfter = intervalIndex(monoMs(), config.intervalMs);
-  }
-  const runtime: ContextRecord = { tid: 0, name: 'runtime', kind: 'runtime', threads: 0, cpuUserMs: 0, cpuSystemMs: 0, voluntary: 0, involuntary: 0, runqueueMs: 0, bucket: null, hasLoop: false, utilization: null };
-  let agent: ContextRecord | null = null;
-  let runqueueMs = 0;
-  for (const [tid, now] of tasks) {
-    const d = taskDelta(now, lastTasks.get(tid));
-    runqueueMs += d.runqueueMs;
-    if (threads.has(tid)) continue;
-    if (tid === ownTid) {
-      agent = { tid, name: AGENT_THREAD_COMM, kind: 'agent', threads: 1, cpuUserMs: d.cpuUserMs, cpuSystemMs: d.cpuSystemMs, voluntary: d.voluntary, involuntary: d.involuntary, runqueueMs: d.runqueueMs, bucket: null, hasLoop: false, utilization: null };
-      continue;
-    }
-    runtime.threads++;
-    runtime.cpuUserMs += d.cpuUserMs;
-    runtime.cpuSystemMs += d.cpuSystemMs;
-    runtime.voluntary += d.voluntary;
-    runtime.involuntary += d.involuntary;
-    runtime.runqueueMs += d.runqueueMs;
-  }
-  if (agent) contexts.push(agent);
-  contexts.push(runtime);
-  contexts.push(...children.harvest(monoMs()));
-  for (const [tid, t] of threads) if (t.goneAfter !== null && index >= t.goneAfter) threads.delete(tid);
+  const nowIndex = intervalIndex(monoMs(), config.intervalMs);
+  const own = harvestThreads(threads, index, tasks, lastTasks, ownTid, nowIndex);
+  sharing.discover(tasks, lastTasks, monoMs());
+  const shared = sharing.harvest(index, nowIndex);
+  const contexts = [...own.contexts, ...children.harvest(monoMs()), ...shared.contexts];
+  const dropped = own.dropped + shared.dropped;
+  const threadErrors = own.errors + shared.errors;
+  const runqueueMs = own.sum.runqueueMs;
   lastTasks = tasks;
   const usage = process.resourceUsage();
   const start = index * config.intervalMs;
@@ -338,6 +255,7 @@ function harvest(index: number): IntervalRecord {
       runqueueMs,
       rssBytes: process.memoryUsage.rss(),
     },
+    children: shared.processes,
     dropped: dropped + droppedIntervals,
     errors: threadErrors + errors,
   };

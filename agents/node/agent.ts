@@ -11,6 +11,7 @@ import { BroadcastChannel, Worker } from 'node:worker_threads';
 import { intervalIndex, monoMs } from '../../src/vocabulary/clock.js';
 import type { AgentConfig } from './config.js';
 import { ThreadRecorder } from './thread-recorder.js';
+import { offerToChildren } from './shared-rings.js';
 import {
   announcementOf,
   isFromAgentThread,
@@ -35,7 +36,19 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * A child whose parent's agent reads its rings (shared-rings.ts): this thread's recorder alone, its ring in memory
+ * the parent maps. A child that lives for one connection still hands off at its end (fork-per-connection).
+ */
+export function startChildRecorder(config: AgentConfig, threadName = 'main'): ThreadRecorder {
+  const recorder = new ThreadRecorder(config.intervalMs, threadName, true, config.exemplars, config.outgoingCalls, true);
+  recorder.hooks.handOff = () => recorder.handOff();
+  recorder.start();
+  return recorder;
+}
+
 export function startAgent(config: AgentConfig, threadName = 'main'): RunningAgent {
+  offerToChildren(config);
   const recorder = new ThreadRecorder(config.intervalMs, threadName, true, config.exemplars, config.outgoingCalls);
   const worker = new Worker(agentThreadUrl(), {
     workerData: { config, srvlensAgentThread: true, startIndex: intervalIndex(monoMs(), config.intervalMs) } satisfies AgentThreadData,

@@ -5,6 +5,8 @@ import type { BucketData } from './thread-ring.js';
 export type ContextKind = 'js' | 'agent' | 'runtime';
 
 export interface ContextRecord {
+  /** The child process it is a thread of, when not the agent's own (a child whose rings the agent reads). */
+  pid?: number;
   tid: number;
   name: string;
   kind: ContextKind;
@@ -22,20 +24,24 @@ export interface ContextRecord {
   utilization: number | null;
 }
 
+export interface ProcessTotals {
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  voluntary: number;
+  involuntary: number;
+  runqueueMs: number;
+  rssBytes: number;
+}
+
 export interface IntervalRecord {
   index: number;
   /** Interval bounds as Unix epoch ms in this process's mapping of the shared monotonic clock. */
   startEpochMs: number;
   endEpochMs: number;
   contexts: ContextRecord[];
-  process: {
-    cpuUserMs: number;
-    cpuSystemMs: number;
-    voluntary: number;
-    involuntary: number;
-    runqueueMs: number;
-    rssBytes: number;
-  };
+  process: ProcessTotals;
+  /** Children whose rings the agent reads (shared-rings.ts): each one's totals; their threads are in `contexts`. */
+  children?: { pid: number; process: ProcessTotals }[];
   dropped: number;
   errors: number;
 }

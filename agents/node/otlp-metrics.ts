@@ -38,8 +38,11 @@ function expHist(h: ExpHistogramData): ExponentialHistogram {
   };
 }
 
+/** A child's threads (one whose rings the agent reads) say whose they are: the collector files them under its pid. */
 function threadAttrs(c: ContextRecord): Attributes {
-  return { [ATTR.threadId]: c.tid, [ATTR.threadName]: c.name, [ATTR.contextKind]: c.kind };
+  const a: Attributes = { [ATTR.threadId]: c.tid, [ATTR.threadName]: c.name, [ATTR.contextKind]: c.kind };
+  if (c.pid !== undefined) a[ATTR.processPid] = c.pid;
+  return a;
 }
 
 class Builder {
@@ -132,17 +135,21 @@ export function toScopeMetrics(records: IntervalRecord[]): ScopeMetrics {
     ]), ValueType.INT);
   b.sum(METRIC.threadRunqueueWait, 's', 'Time the thread was runnable but waiting for a CPU', (r) => perThread(r, (c) => c.runqueueMs / 1000));
   b.gauge(METRIC.threadCount, '{thread}', 'Kernel threads in the context', (r) => perThread(r, (c) => c.threads));
-  // The process as a whole, under the semantic-convention names.
-  b.sum(METRIC.cpuTime, 's', 'CPU time of the process', (r) => [
-    { attributes: { [ATTR.cpuMode]: 'user' }, value: r.process.cpuUserMs / 1000 },
-    { attributes: { [ATTR.cpuMode]: 'system' }, value: r.process.cpuSystemMs / 1000 },
-  ]);
-  b.sum(METRIC.contextSwitches, '{context_switch}', 'Context switches of the process', (r) => [
-    { attributes: { [ATTR.contextSwitchType]: 'voluntary' }, value: r.process.voluntary },
-    { attributes: { [ATTR.contextSwitchType]: 'involuntary' }, value: r.process.involuntary },
-  ], ValueType.INT);
-  b.sum(METRIC.runqueueWait, 's', 'Time runnable but waiting for a CPU, all threads', (r) => one(r.process.runqueueMs / 1000));
-  b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => one(r.process.rssBytes));
+  // The process as a whole, under the semantic-convention names; then each child whose rings the agent reads, under
+  // its pid.
+  const processes = (r: IntervalRecord) => [{ attributes: {} as Attributes, p: r.process }, ...(r.children ?? []).map((c) => ({ attributes: { [ATTR.processPid]: c.pid } as Attributes, p: c.process }))];
+  b.sum(METRIC.cpuTime, 's', 'CPU time of the process', (r) =>
+    processes(r).flatMap(({ attributes, p }) => [
+      { attributes: { ...attributes, [ATTR.cpuMode]: 'user' }, value: p.cpuUserMs / 1000 },
+      { attributes: { ...attributes, [ATTR.cpuMode]: 'system' }, value: p.cpuSystemMs / 1000 },
+    ]));
+  b.sum(METRIC.contextSwitches, '{context_switch}', 'Context switches of the process', (r) =>
+    processes(r).flatMap(({ attributes, p }) => [
+      { attributes: { ...attributes, [ATTR.contextSwitchType]: 'voluntary' }, value: p.voluntary },
+      { attributes: { ...attributes, [ATTR.contextSwitchType]: 'involuntary' }, value: p.involuntary },
+    ]), ValueType.INT);
+  b.sum(METRIC.runqueueWait, 's', 'Time runnable but waiting for a CPU, all threads', (r) => processes(r).map(({ attributes, p }) => ({ attributes, value: p.runqueueMs / 1000 })));
+  b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => processes(r).map(({ attributes, p }) => ({ attributes, value: p.rssBytes })));
   b.sum(METRIC.agentDropped, '{record}', 'Requests or intervals the agent could not keep', (r) => one(r.dropped), ValueType.INT);
   b.sum(METRIC.agentErrors, '{error}', 'Errors the agent caught', (r) => one(r.errors), ValueType.INT);
   return { scope: SCOPE, metrics: b.metrics };

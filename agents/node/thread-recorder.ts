@@ -11,7 +11,8 @@ import { intervalIndex, monoMs } from '../../src/vocabulary/clock.js';
 import { LoopDelaySampler } from './loop-delay.js';
 import { OutgoingCalls } from './outgoing-calls.js';
 import { RequestTracker } from './request-tracker.js';
-import { H_ERRORS, H_HAS_LOOP, H_TID, ThreadRing } from './thread-ring.js';
+import { H_ERRORS, H_HAS_LOOP, H_TID, RING_BYTES, ThreadRing } from './thread-ring.js';
+import { sharedRingBuffer } from './shared-rings.js';
 import { ThreadSchedstat } from './thread-schedstat.js';
 import { REGISTRY_CHANNEL, type HandOff, type ThreadAnnouncement } from './thread-messages.js';
 
@@ -49,8 +50,10 @@ export class ThreadRecorder {
     private hasLoop: boolean,
     exemplars = false,
     private readonly timeOutgoingCalls = true,
+    /** The ring in memory the parent process's agent maps (shared-rings.ts), not announced to an agent thread here. */
+    private readonly sharedWithParent = false,
   ) {
-    this.ring = new ThreadRing(intervalMs);
+    this.ring = new ThreadRing(intervalMs, sharedWithParent ? sharedRingBuffer(this.tid, RING_BYTES) : undefined);
     this.tracker = new RequestTracker(this.ring);
     this.tracker.keepExemplars(exemplars);
     this.outgoing = new OutgoingCalls(this.tracker, () => this.fail());
@@ -104,10 +107,13 @@ export class ThreadRecorder {
   }
 
   announcement(): ThreadAnnouncement {
-    return { type: 'thread', pid: process.pid, tid: this.tid, name: this.name, hasLoop: this.hasLoop, buffer: this.ring.buffer };
+    // Announced only where the ring is a SharedArrayBuffer: a ring shared with the parent is not announced.
+    return { type: 'thread', pid: process.pid, tid: this.tid, name: this.name, hasLoop: this.hasLoop, buffer: this.ring.buffer as SharedArrayBuffer };
   }
 
   private announce(): void {
+    // The parent's agent finds a shared ring by its name, and reads the thread's name from /proc (its comm).
+    if (this.sharedWithParent) return;
     this.channel.postMessage(this.announcement());
   }
 

@@ -1,5 +1,6 @@
 /**
- * One JavaScript thread's interval data, in a SharedArrayBuffer that the agent thread reads.
+ * One JavaScript thread's interval data, in a SharedArrayBuffer that the agent thread reads (or, in a child process
+ * whose parent's agent reads it, in memory both processes map: shared-rings.ts).
  *
  * Eight buckets, one per interval index modulo 8, each stamped with its index. The recording thread writes only
  * into the bucket of the interval it is in (resetting it when the stamp is old); the agent thread reads bucket k
@@ -72,6 +73,8 @@ const B_DELAY = B_DURATION + DURATION_SLOTS;
 const BUCKET = B_DELAY + ExpHistogram.slots(...DELAY_RANGE);
 /** Eight intervals: the agent thread may start (load its exporter) several intervals after the first requests. */
 const BUCKETS = 8;
+/** A ring's size in bytes. */
+export const RING_BYTES = (HEADER + BUCKETS * BUCKET) * 8;
 
 export interface BucketData {
   index: number;
@@ -108,7 +111,8 @@ export class ThreadRing {
 
   constructor(
     readonly intervalMs: number,
-    readonly buffer: SharedArrayBuffer = new SharedArrayBuffer((HEADER + BUCKETS * BUCKET) * 8),
+    /** Shared with the reader: a SharedArrayBuffer in a process, memory mapped by both in a child (shared-rings.ts). */
+    readonly buffer: SharedArrayBuffer | ArrayBuffer = new SharedArrayBuffer(RING_BYTES),
     fresh = true,
   ) {
     this.f64 = new Float64Array(buffer);

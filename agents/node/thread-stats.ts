@@ -1,5 +1,6 @@
 /**
- * Per-thread kernel counters of this process, read by the agent thread once per interval from /proc/self/task:
+ * Per-thread kernel counters of this process (or of a child whose rings the agent reads), read by the agent thread
+ * once per interval from /proc/self/task:
  * on-CPU and run-queue wait (schedstat, ns), user/system split (stat, clock ticks), voluntary/involuntary context
  * switches (status). A thread that vanishes between two reads is simply absent.
  */
@@ -119,12 +120,21 @@ function openOrNone(path: string): number {
  */
 export class TaskReader {
   private readonly open = new Map<number, OpenTask>();
-  /** /proc/self/stat, for the thread count; -1 where it cannot be opened (then the list is read every time). */
-  private readonly self = openOrNone('/proc/self/stat');
+  /** The process's stat, for the thread count; -1 where it cannot be opened (then the list is read every time). */
+  private readonly self: number;
+
+  /** root: the process's /proc directory, this one's or a child's (shared-rings.ts). */
+  constructor(private readonly root = '/proc/self') {
+    this.self = openOrNone(`${root}/stat`);
+  }
+
+  /** The thread count the last read found in the process's stat (-1: unknown). */
+  lastCount = -1;
 
   /** Every thread's counters; `prev`, the last read, spares the reads of threads that have not run since. */
   readAll(prev?: Map<number, TaskCounters>): Map<number, TaskCounters> {
     const count = threadCount(this.self);
+    this.lastCount = count;
     if (count === this.open.size) {
       const out = new Map<number, TaskCounters>();
       let exited = false;
@@ -147,7 +157,7 @@ export class TaskReader {
     const out = new Map<number, TaskCounters>();
     let tids: string[] = [];
     try {
-      tids = readdirSync('/proc/self/task');
+      tids = readdirSync(`${this.root}/task`);
     } catch {
       return out;
     }
@@ -173,7 +183,7 @@ export class TaskReader {
         this.forget(tid, held);
       }
     }
-    const dir = `/proc/self/task/${tid}`;
+    const dir = `${this.root}/task/${tid}`;
     try {
       if (this.open.size >= MAX_OPEN) {
         const sched = readFileSync(`${dir}/schedstat`, 'utf8').split(' ');
@@ -186,6 +196,12 @@ export class TaskReader {
     } catch {
       return null;
     }
+  }
+
+  /** Closes every file held (a child's reader, once the child is gone). */
+  close(): void {
+    for (const [tid, task] of this.open) this.forget(tid, task);
+    if (this.self >= 0) closeSync(this.self);
   }
 
   private forget(tid: number, task: OpenTask): void {

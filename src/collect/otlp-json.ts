@@ -125,9 +125,11 @@ export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentI
   let items = 0;
   for (const rm of otlpMessages(body?.resourceMetrics, 'resourceMetrics')) {
     const res = attrs(rm.resource?.attributes);
-    const pid = num(res[ATTR.processPid]);
+    const resourcePid = num(res[ATTR.processPid]);
     const intervalMs = num(res[ATTR.intervalMs]) || intervalMsFallback;
-    const get = (endNano: unknown) => {
+    // A point with its own process.pid is a child's whose rings the agent reads (agents/node/shared-rings.ts): filed
+    // under that process, as if it had exported for itself.
+    const get = (endNano: unknown, pid: number) => {
       const index = Math.round(epochToMonoMs(num(endNano) / 1e6) / intervalMs) - 1;
       const key = `${pid}:${index}`;
       let e = out.get(key);
@@ -157,8 +159,8 @@ export function parseOtlpMetrics(body: Json, intervalMsFallback: number): AgentI
         items += points.length;
         if (items > MAX_ITEMS_PER_EXPORT) throw new OtlpRejected(413, `more than ${MAX_ITEMS_PER_EXPORT} data points in one export: send them in several`);
         for (const p of points) {
-          const e = get(p.timeUnixNano);
           const at = attrs(p.attributes);
+          const e = get(p.timeUnixNano, at[ATTR.processPid] !== undefined ? num(at[ATTR.processPid]) : resourcePid);
           let target = e.a.process;
           if (at[ATTR.threadId] !== undefined) {
             const tid = num(at[ATTR.threadId]);
