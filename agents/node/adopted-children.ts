@@ -12,6 +12,7 @@
  * of the child's switches (its agent's and V8's threads) arrive with the hand-off's totals.
  */
 import { readFileSync } from 'node:fs';
+import { parseSchedstat, parseStat, parseStatus } from '../proc/proc-parse.js';
 import type { ContextRecord } from './interval-record.js';
 
 /** USER_HZ: the unit of /proc's utime and stime, 100 in the kernel ABI of every Linux architecture Node runs on. */
@@ -47,16 +48,16 @@ export interface Remainder extends ChildCounters {
 
 function readChild(pid: number): ChildCounters | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is the state (field 3 of stat)
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const sched = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
+    const stat = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const status = parseStatus(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const sched = parseSchedstat(readFileSync(`/proc/${pid}/schedstat`, 'utf8'));
+    if (stat === null || status === null) return null;
     return {
-      userMs: (Number(fields[11]) * 1000) / TICKS_PER_S,
-      systemMs: (Number(fields[12]) * 1000) / TICKS_PER_S,
-      voluntary: Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0),
-      involuntary: Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0),
-      runqueueMs: Number(sched[1]) / 1e6,
+      userMs: (stat.utime * 1000) / TICKS_PER_S,
+      systemMs: (stat.stime * 1000) / TICKS_PER_S,
+      voluntary: status.voluntary,
+      involuntary: status.involuntary,
+      runqueueMs: (sched?.runqueue_ns ?? 0) / 1e6,
     };
   } catch {
     return null;
