@@ -104,7 +104,7 @@ export class ChildProcesses {
   private add(child: Child, rings: Map<number, ArrayBuffer>): void {
     for (const [tid, buffer] of rings) {
       const ring = new ThreadRing(this.intervalMs, buffer, false);
-      child.threads.set(tid, registered(tid, String(tid), ring.f64[H_HAS_LOOP] === 1, ring));
+      child.threads.set(tid, registered(tid, ring.name(), ring.f64[H_HAS_LOOP] === 1, ring));
     }
   }
 
@@ -119,7 +119,7 @@ export class ChildProcesses {
         this.add(c, mapChildRings(pid, new Set(c.threads.keys())));
       }
       for (const t of c.threads.values()) {
-        t.name = tasks.get(t.tid)?.comm || t.name;
+        t.name = t.ring.name();
         t.hasLoop = t.ring.f64[H_HAS_LOOP] === 1;
       }
       // A thread gone from a child that lives on is forgotten after its last interval; a child gone keeps its

@@ -54,6 +54,12 @@ export class ThreadRecorder {
     private readonly sharedWithParent = false,
   ) {
     this.ring = new ThreadRing(intervalMs, sharedWithParent ? sharedRingBuffer(this.tid, RING_BYTES) : undefined);
+    this.ring.setName(name);
+    // A parent that stopped reading (it died, or cannot map this process's memory) is said once, not left silent.
+    if (sharedWithParent) this.ring.onLost = () => {
+      this.ring.onLost = null;
+      process.stderr.write(`srvlens agent: process ${process.pid}'s parent (${process.ppid}) has not read its requests for ${(8 * intervalMs) / 1000} s: they are counted as dropped and not reported\n`);
+    };
     this.tracker = new RequestTracker(this.ring);
     this.tracker.keepExemplars(exemplars);
     this.outgoing = new OutgoingCalls(this.tracker, () => this.fail());
@@ -194,6 +200,7 @@ export class ThreadRecorder {
     context: (name, hasLoop) => {
       try {
         this.name = name;
+        this.ring.setName(name);
         this.setLoop(hasLoop);
         // The kernel's name for the thread too, so `ps -L`, top and the /proc agent show it (15 bytes at most).
         writeFileSync('/proc/thread-self/comm', name.slice(0, 15));

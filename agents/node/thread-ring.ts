@@ -23,7 +23,10 @@ export const H_DROPPED = 4;
 export const H_ERRORS = 5;
 /** The newest interval the agent thread has read from this ring (-1: none yet). */
 export const H_HARVESTED = 6;
-const HEADER = 8;
+/** The thread's name (its context's), UTF-8 in NAME_BYTES from this double on, zero-padded: for a reader in another process. */
+const H_NAME = 8;
+const NAME_BYTES = 32;
+const HEADER = H_NAME + NAME_BYTES / 8;
 
 // Bucket fields (doubles from the bucket's start).
 export const B_INDEX = 0;
@@ -106,6 +109,8 @@ const hex32 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
 
 export class ThreadRing {
   readonly f64: Float64Array;
+  /** Called (writer side) when a bucket of requests nobody read is reused. */
+  onLost: (() => void) | null = null;
   private readonly durations: ExpHistogram[] = [];
   private readonly delays: ExpHistogram[] = [];
 
@@ -125,6 +130,25 @@ export class ThreadRing {
     if (fresh) this.f64[H_HARVESTED] = -1;
   }
 
+  /** The thread's name, cut to NAME_BYTES of UTF-8 (at a character's boundary). */
+  setName(name: string): void {
+    const bytes = new Uint8Array(this.buffer, H_NAME * 8, NAME_BYTES);
+    bytes.fill(0);
+    let n = 0;
+    for (const ch of name) {
+      const b = Buffer.from(ch, 'utf8');
+      if (n + b.length > NAME_BYTES) break;
+      bytes.set(b, n);
+      n += b.length;
+    }
+  }
+
+  name(): string {
+    const bytes = new Uint8Array(this.buffer, H_NAME * 8, NAME_BYTES);
+    const end = bytes.indexOf(0);
+    return Buffer.from(bytes.subarray(0, end < 0 ? NAME_BYTES : end)).toString('utf8');
+  }
+
   /** Writer side: the start offset of the bucket for the interval holding `nowMs`, reset if it held an older one. */
   bucketFor(nowMs: number): number {
     const index = intervalIndex(nowMs, this.intervalMs);
@@ -134,7 +158,10 @@ export class ThreadRing {
     if (old !== index) {
       // A bucket the agent thread never read (it started late, or was starved for eight intervals): its requests
       // are lost, and counted as dropped rather than silently gone.
-      if (old > this.f64[H_HARVESTED]) this.f64[H_DROPPED] += this.f64[base + B_REQUESTS];
+      if (old > this.f64[H_HARVESTED] && this.f64[base + B_REQUESTS] > 0) {
+        this.f64[H_DROPPED] += this.f64[base + B_REQUESTS];
+        this.onLost?.();
+      }
       this.f64.fill(0, base, base + B_DURATION);
       this.durations[b].reset();
       this.delays[b].reset();

@@ -66,6 +66,8 @@ describe('children whose rings the parent agent reads', () => {
   let parent: ChildProcess;
   const received: AgentInterval[] = [];
   const kids: { i: number; pid: number; ports: number[] }[] = [];
+  /** The parent's and its children's (they inherit it). */
+  let stderr = '';
 
   beforeAll(async () => {
     collector = await startCollector({ intervalMs: INTERVAL_MS, onAgentIntervals: (l) => received.push(...l) });
@@ -74,8 +76,9 @@ describe('children whose rings the parent agent reads', () => {
     writeFileSync(join(dir, 'parent.mjs'), PARENT);
     parent = spawn(process.execPath, ['--import', ENTRY.agent, join(dir, 'parent.mjs')], {
       env: { ...process.env, SRVLENS_COLLECTOR_URL: collector.metricsUrl, SRVLENS_INTERVAL_MS: String(INTERVAL_MS), SRVLENS_SERVER_NAME: 'test' },
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    parent.stderr!.on('data', (d) => (stderr += d));
     let out = '';
     parent.stdout!.on('data', (d) => {
       out += d;
@@ -125,6 +128,9 @@ describe('children whose rings the parent agent reads', () => {
     for (const a of intervals(worker.pid)) for (const c of a.contexts) if (c.requests) byThread.set(c.tid, (byThread.get(c.tid) ?? 0) + c.requests);
     expect([...byThread.values()].sort()).toEqual([20, 20]);
     expect(byThread.has(worker.pid)).toBe(true);
+    // Named as the child's own recorders name them (the ring carries the name).
+    const names = new Set(intervals(worker.pid).flatMap((a) => a.contexts.filter((c) => c.requests > 0).map((c) => c.name)));
+    expect([...names].sort()).toEqual(['main', 'worker-1']);
     // Each child's resident set, as the process it is.
     for (const k of [plain, worker]) expect(intervals(k.pid).at(-1)!.rss_bytes).toBeGreaterThan(10 * 2 ** 20);
 
@@ -147,5 +153,17 @@ describe('children whose rings the parent agent reads', () => {
     expect(await waitUntil(() => !readdirSync('/proc').includes(String(plain.pid)), 5000), 'the child exited').toBe(true);
     const count = () => received.filter((a) => a.pid === plain.pid).reduce((s, a) => s + a.contexts.reduce((t, c) => t + c.requests, 0), 0);
     expect(await waitUntil(() => count() === before + 15, 5000), `${count() - before} of 15`).toBe(true);
+  }, 30_000);
+
+  it('says so on stderr, once, when the parent is gone and its requests go unread', async () => {
+    const worker = kids[1];
+    parent.kill('SIGKILL');
+    // Eight intervals on, the child reuses a bucket nobody read: its requests are counted as dropped, and said.
+    for (let i = 0; i < 30 && !stderr.includes('has not read its requests'); i++) {
+      await get(worker.ports[0]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(stderr).toContain(`process ${worker.pid}'s parent`);
+    expect(stderr.split('has not read its requests').length - 1).toBe(1);
   }, 30_000);
 });
