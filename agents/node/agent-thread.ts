@@ -1,6 +1,7 @@
 /**
  * The agent's own thread. It reads every JavaScript thread's shared ring and the kernel's per-thread counters once
- * per interval, and exports them over OTLP. Because it runs on its own, it reports threads that block for seconds
+ * per interval (this process's, and those of children that leave theirs to it: child-processes.ts), and exports them
+ * over OTLP. Because it runs on its own, it reports threads that block for seconds
  * (the blocking models) and a main thread whose loop is stuck, and the host's loop never runs the exporter.
  * Its own CPU shows as the `srvlens-agent` context: the agent's cost is measured like everything else.
  */
@@ -89,14 +90,22 @@ channel.onmessage = (e) => {
 const post = (m: FromAgentThread) => parentPort?.postMessage(m);
 parentPort?.on('message', (m: unknown) => {
   if (!isToAgentThread(m)) return;
-  if (m.type === 'stats') post({ type: 'stats', exported, errors: errorsReported + errors, threads: threads.size });
-  else if (m.type === 'flush') flushNow();
-  else if (m.type === 'foreign') {
-    if (!sharing.has(m.pid)) foreign(m);
-  } else if (m.type === 'adopt') {
-    if (!sharing.has(m.pid)) children.adopt(m.pid, m.name, m.atMs);
+  switch (m.type) {
+    case 'stats':
+      return post({ type: 'stats', exported, errors: errorsReported + errors, threads: threads.size });
+    case 'flush':
+      return flushNow();
+    // A child whose rings are read here (a starved agent thread found them before its adoption came) is counted
+    // from them: its adoption and its hand-off would count it twice.
+    case 'foreign':
+      if (!sharing.has(m.pid)) foreign(m);
+      return;
+    case 'adopt':
+      if (!sharing.has(m.pid)) children.adopt(m.pid, m.name, m.atMs);
+      return;
+    default:
+      register(m);
   }
-  else register(m);
 });
 
 /**
