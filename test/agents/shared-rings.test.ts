@@ -7,8 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCollector, type Collector } from '../../src/collect/receiver.js';
@@ -16,6 +14,7 @@ import type { AgentInterval } from '../../src/collect/otlp-json.js';
 import { AGENT_THREAD_COMM } from '../../src/vocabulary/index.js';
 import { ENTRY } from '../../src/vocabulary/package-paths.js';
 import { waitUntil } from '../helpers/processes.js';
+import { getRoot as get } from '../helpers/http-get.js';
 
 const INTERVAL_MS = 200;
 const TICK_MS = 10; // USER_HZ 100
@@ -47,13 +46,6 @@ for (const [i, k] of kids.entries()) k.on('message', (m) => console.log(JSON.str
 process.stdin.on('data', (d) => { for (const line of String(d).trim().split('\\n')) kids[Number(line)].send('exit'); });
 `;
 
-async function get(port: number): Promise<void> {
-  const req = request({ host: '127.0.0.1', port, path: '/' });
-  req.end();
-  const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
-  res.resume();
-  await once(res, 'end');
-}
 
 const comms = (pid: number) => readdirSync(`/proc/${pid}/task`).map((tid) => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim());
 const procCpuMs = (pid: number) => {

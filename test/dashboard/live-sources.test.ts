@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request, createServer } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, RecordingRecord, RunStart } from '../../src/vocabulary/index.js';
@@ -19,6 +19,7 @@ import { knownCostApp } from '../helpers/apps.js';
 import { ENTRY } from '../../src/vocabulary/package-paths.js';
 import { lineClients, startPython, stopAll } from '../agents/proc/real-servers.js';
 import { TmuxSession, requireTmux } from './tmux.js';
+import { getRoot as get } from '../helpers/http-get.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -74,13 +75,6 @@ async function startApp(name: string, collectorUrl: string): Promise<number> {
   return Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], `${name} to listen`));
 }
 
-async function get(port: number): Promise<void> {
-  const req = request({ host: '127.0.0.1', port, path: '/' });
-  req.end();
-  const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
-  res.resume();
-  await once(res, 'end');
-}
 
 const listening = (stderr: string) => /listening on (http:\/\/\S+\/v1\/metrics)/.exec(stderr)?.[1];
 const records = (jsonLines: string) => jsonLines.split('\n').filter(Boolean).map((l) => JSON.parse(l) as RecordingRecord);

@@ -6,9 +6,7 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/json-report.js';
@@ -17,6 +15,7 @@ import { newTag, taggedProcesses, waitUntil } from '../helpers/processes.js';
 import { exitCode, spawnGathered, until, type GatheredChild } from '../helpers/children.js';
 import { knownCostApp } from '../helpers/apps.js';
 import { ENTRY } from '../../src/vocabulary/package-paths.js';
+import { getRoot as get } from '../helpers/http-get.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/src/cli.js');
@@ -66,13 +65,6 @@ async function startApp(collectorUrl: string): Promise<number> {
   return Number(await until(() => /^(\d+)\n/.exec(app.out())?.[1], 'the app to listen'));
 }
 
-async function get(port: number): Promise<void> {
-  const req = request({ host: '127.0.0.1', port, path: '/' });
-  req.end();
-  const [res] = (await once(req, 'response')) as [IncomingMessage];
-  res.resume();
-  await once(res, 'end');
-}
 
 /** Requests in the frames `--json` printed so far. */
 const served = (jsonLines: string) =>
