@@ -16,7 +16,8 @@ import { ENTRY } from '../../src/vocabulary/package-paths.js';
 import { waitUntil } from '../helpers/processes.js';
 import { getRoot as get } from '../helpers/http-get.js';
 
-const INTERVAL_MS = 200;
+// Eight intervals are what a ring holds: at 500 ms an agent thread starved by a busy machine has 4 s to catch up.
+const INTERVAL_MS = 500;
 const TICK_MS = 10; // USER_HZ 100
 
 const CHILD = `import http from 'node:http';
@@ -110,7 +111,9 @@ describe('children whose rings the parent agent reads', () => {
 
     const requestsOf = (pid: number) => received.filter((a) => a.pid === pid).reduce((s, a) => s + a.contexts.reduce((t, c) => t + c.requests, 0), 0);
     const done = () => [...sent].every(([pid, n]) => requestsOf(pid) === n);
-    expect(await waitUntil(done, 10_000), JSON.stringify([...sent].map(([pid]) => requestsOf(pid)))).toBe(true);
+    // A child's lost requests are counted in its parent's drops: said beside the counts.
+    const dropped = () => received.reduce((s, a) => s + a.dropped, 0);
+    expect(await waitUntil(done, 15_000), `${JSON.stringify([...sent].map(([pid]) => requestsOf(pid)))}, dropped ${dropped()}`).toBe(true);
 
     const intervals = (pid: number) => received.filter((a) => a.pid === pid);
     expect(new Set(intervals(plain.pid).map((a) => a.service))).toEqual(new Set(['test']));
@@ -129,7 +132,7 @@ describe('children whose rings the parent agent reads', () => {
     // CPU: every thread's, summed over its intervals, against /proc's count for the process (10 ms ticks; a thread
     // that exited between two reads loses what it ran since the last one).
     const settled = intervals(plain.pid).length;
-    await waitUntil(() => intervals(plain.pid).length >= settled + 3, 5000);
+    await waitUntil(() => intervals(plain.pid).length >= settled + 3, 10_000);
     for (const k of [plain, worker]) {
       const reported = intervals(k.pid).reduce((s, a) => s + a.contexts.reduce((t, c) => t + c.cpu_user_ms + c.cpu_system_ms, 0), 0);
       const truth = procCpuMs(k.pid);
@@ -144,14 +147,14 @@ describe('children whose rings the parent agent reads', () => {
     parent.stdin!.write('0\n');
     expect(await waitUntil(() => !readdirSync('/proc').includes(String(plain.pid)), 5000), 'the child exited').toBe(true);
     const count = () => received.filter((a) => a.pid === plain.pid).reduce((s, a) => s + a.contexts.reduce((t, c) => t + c.requests, 0), 0);
-    expect(await waitUntil(() => count() === before + 15, 5000), `${count() - before} of 15`).toBe(true);
+    expect(await waitUntil(() => count() === before + 15, 10_000), `${count() - before} of 15`).toBe(true);
   }, 30_000);
 
   it('says so on stderr, once, when the parent is gone and its requests go unread', async () => {
     const worker = kids[1];
     parent.kill('SIGKILL');
     // Eight intervals on, the child reuses a bucket nobody read: its requests are counted as dropped, and said.
-    for (let i = 0; i < 30 && !stderr.includes('has not read its requests'); i++) {
+    for (let i = 0; i < 80 && !stderr.includes('has not read its requests'); i++) {
       await get(worker.ports[0]);
       await new Promise((r) => setTimeout(r, 100));
     }
