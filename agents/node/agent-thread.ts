@@ -245,8 +245,8 @@ function harvest(index: number): IntervalRecord {
   sharing.discover(tasks, lastTasks, monoMs());
   const shared = sharing.harvest(index, nowIndex);
   const contexts = [...own.contexts, ...children.harvest(monoMs()), ...shared.contexts];
-  const dropped = own.dropped + shared.dropped;
-  const threadErrors = own.errors + shared.errors;
+  const dropped = own.dropped;
+  const threadErrors = own.errors;
   const runqueueMs = own.sum.runqueueMs;
   lastTasks = tasks;
   const usage = process.resourceUsage();

@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseStatus } from '../proc/proc-parse.js';
-import type { ContextRecord, ProcessTotals } from './interval-record.js';
+import type { ChildRecord, ContextRecord } from './interval-record.js';
 import { harvestThreads, registered, type Registered } from './ring-threads.js';
 import { mapChildRings } from './shared-rings.js';
 import { H_HAS_LOOP, ThreadRing } from './thread-ring.js';
@@ -38,9 +38,7 @@ interface Child {
 
 export interface SharedHarvest {
   contexts: ContextRecord[];
-  processes: { pid: number; process: ProcessTotals }[];
-  dropped: number;
-  errors: number;
+  processes: ChildRecord[];
 }
 
 export class ChildProcesses {
@@ -110,7 +108,7 @@ export class ChildProcesses {
 
   /** Interval `index` of every child: its threads' contexts and its totals, each with its pid. */
   harvest(index: number, nowIndex: number): SharedHarvest {
-    const out: SharedHarvest = { contexts: [], processes: [], dropped: 0, errors: 0 };
+    const out: SharedHarvest = { contexts: [], processes: [] };
     for (const [pid, c] of this.children) {
       const tasks = c.goneAfter === null ? c.reader.readAll(c.last) : new Map<number, TaskCounters>();
       if (tasks.size === 0 && c.goneAfter === null) c.goneAfter = nowIndex;
@@ -127,8 +125,6 @@ export class ChildProcesses {
       const h = harvestThreads(c.threads, index, tasks, c.last, null, c.goneAfter === null ? nowIndex : Infinity);
       c.last = tasks.size > 0 ? tasks : c.last;
       for (const ctx of h.contexts) out.contexts.push({ ...ctx, pid });
-      out.dropped += h.dropped;
-      out.errors += h.errors;
       out.processes.push({
         pid,
         process: {
@@ -139,6 +135,8 @@ export class ChildProcesses {
           runqueueMs: h.sum.runqueueMs,
           rssBytes: rssOf(pid) ?? 0,
         },
+        dropped: h.dropped,
+        errors: h.errors,
       });
       if (c.goneAfter !== null && index >= c.goneAfter) {
         this.children.delete(pid);

@@ -33,6 +33,13 @@ export interface ProcessTotals {
   rssBytes: number;
 }
 
+export interface ChildRecord {
+  pid: number;
+  process: ProcessTotals;
+  dropped: number;
+  errors: number;
+}
+
 export interface IntervalRecord {
   index: number;
   /** Interval bounds as Unix epoch ms in this process's mapping of the shared monotonic clock. */
@@ -40,8 +47,11 @@ export interface IntervalRecord {
   endEpochMs: number;
   contexts: ContextRecord[];
   process: ProcessTotals;
-  /** Children whose rings the agent reads (shared-rings.ts): each one's totals; their threads are in `contexts`. */
-  children?: { pid: number; process: ProcessTotals }[];
+  /**
+   * Children whose rings the agent reads (shared-rings.ts): each one's totals, and the requests its rings lost and the
+   * errors they counted; their threads are in `contexts`.
+   */
+  children?: ChildRecord[];
   dropped: number;
   errors: number;
 }

@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { ATTR, METRIC, STAGES, type ExpHistogramData } from '../../src/vocabulary/index.js';
-import type { ContextRecord, IntervalRecord } from './interval-record.js';
+import type { ChildRecord, ContextRecord, IntervalRecord } from './interval-record.js';
 
 export const SCOPE = { name: 'srvlens-agent-node', version: '0.1.0' };
 
@@ -150,8 +150,9 @@ export function toScopeMetrics(records: IntervalRecord[]): ScopeMetrics {
     ]), ValueType.INT);
   b.sum(METRIC.runqueueWait, 's', 'Time runnable but waiting for a CPU, all threads', (r) => processes(r).map(({ attributes, p }) => ({ attributes, value: p.runqueueMs / 1000 })));
   b.gauge(METRIC.memoryUsage, 'By', 'Resident set size', (r) => processes(r).map(({ attributes, p }) => ({ attributes, value: p.rssBytes })));
-  b.sum(METRIC.agentDropped, '{record}', 'Requests or intervals the agent could not keep', (r) => one(r.dropped), ValueType.INT);
-  b.sum(METRIC.agentErrors, '{error}', 'Errors the agent caught', (r) => one(r.errors), ValueType.INT);
+  const childCounts = (r: IntervalRecord, pick: (c: ChildRecord) => number) => (r.children ?? []).map((c) => ({ attributes: { [ATTR.processPid]: c.pid } as Attributes, value: pick(c) }));
+  b.sum(METRIC.agentDropped, '{record}', 'Requests or intervals the agent could not keep', (r) => [...one(r.dropped), ...childCounts(r, (c) => c.dropped)], ValueType.INT);
+  b.sum(METRIC.agentErrors, '{error}', 'Errors the agent caught', (r) => [...one(r.errors), ...childCounts(r, (c) => c.errors)], ValueType.INT);
   return { scope: SCOPE, metrics: b.metrics };
 }
 

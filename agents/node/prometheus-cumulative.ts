@@ -167,6 +167,10 @@ export class CumulativeTotals implements CumulativeState {
     if (r.index >= this.index && p.rssBytes > 0) this.process.rssBytes = p.rssBytes;
     this.dropped += r.dropped;
     this.errors += r.errors;
+    for (const c of r.children ?? []) {
+      this.dropped += c.dropped;
+      this.errors += c.errors;
+    }
     this.index = Math.max(this.index, r.index);
   }
 }
