@@ -2,8 +2,8 @@
  * `node --import srvlens/agent app.js`: runs before the app in every thread the preload reaches. The main thread
  * starts the agent (its recorder and the agent thread); a worker thread starts a recorder for itself, which the
  * agent thread finds through the registry channel. In a child whose parent's agent reads its rings, every thread
- * starts only its recorder, its ring in memory shared with the parent. Any failure to start is reported once on stderr and the app runs
- * on unobserved: the agent never breaks its host.
+ * starts only its recorder, its ring in memory shared with the parent. Any failure to start is reported once on
+ * stderr and the app runs on unobserved: the agent never breaks its host.
  */
 import { isMainThread, threadId, workerData } from 'node:worker_threads';
 import { readConfig } from './config.js';

@@ -118,7 +118,7 @@ export class ThreadRecorder {
   }
 
   private announce(): void {
-    // The parent's agent finds a shared ring by its name, and reads the thread's name from /proc (its comm).
+    // The parent's agent finds a shared ring by its memfd's name, and the thread's name in the ring's header.
     if (this.sharedWithParent) return;
     this.channel.postMessage(this.announcement());
   }
