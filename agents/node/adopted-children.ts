@@ -84,10 +84,6 @@ export class AdoptedChildren {
     return this.adoptedAt.has(pid);
   }
 
-  get size(): number {
-    return this.children.size;
-  }
-
   /** One context per living child: what it spent since the last read. */
   harvest(nowMs: number): ContextRecord[] {
     const out: ContextRecord[] = [];

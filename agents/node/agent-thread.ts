@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
 import { AGENT_THREAD_COMM, ATTR, intervalIndex, monoMs, monoToEpochMs } from '../../src/vocabulary/index.js';
 import { cpuLimit } from '../../src/vocabulary/cpu-limit.js';
-import type { ContextRecord, IntervalRecord } from './interval-record.js';
+import type { IntervalRecord } from './interval-record.js';
 import { agentResource, MetricExport } from './metric-export.js';
 import { ExemplarSpans } from './exemplar-spans.js';
 import { AdoptedChildren } from './adopted-children.js';
@@ -243,11 +243,8 @@ function harvest(index: number): IntervalRecord {
   const nowIndex = intervalIndex(monoMs(), config.intervalMs);
   const own = harvestThreads(threads, index, tasks, lastTasks, ownTid, nowIndex);
   sharing.discover(tasks, lastTasks, monoMs());
-  const shared = sharing.harvest(index, nowIndex);
+  const shared = sharing.harvest(index, nowIndex, monoMs());
   const contexts = [...own.contexts, ...children.harvest(monoMs()), ...shared.contexts];
-  const dropped = own.dropped;
-  const threadErrors = own.errors;
-  const runqueueMs = own.sum.runqueueMs;
   lastTasks = tasks;
   const usage = process.resourceUsage();
   const start = index * config.intervalMs;
@@ -261,12 +258,12 @@ function harvest(index: number): IntervalRecord {
       cpuSystemMs: (usage.systemCPUTime - lastUsage.systemCPUTime) / 1000,
       voluntary: usage.voluntaryContextSwitches - lastUsage.voluntaryContextSwitches,
       involuntary: usage.involuntaryContextSwitches - lastUsage.involuntaryContextSwitches,
-      runqueueMs,
+      runqueueMs: own.sum.runqueueMs,
       rssBytes: process.memoryUsage.rss(),
     },
     children: shared.processes,
-    dropped: dropped + droppedIntervals,
-    errors: threadErrors + errors,
+    dropped: own.dropped + droppedIntervals,
+    errors: own.errors + errors,
   };
   lastUsage = usage;
   droppedIntervals = 0;

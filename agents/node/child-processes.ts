@@ -30,8 +30,17 @@ interface Child {
   threads: Map<number, Registered>;
   reader: TaskReader;
   last: Map<number, TaskCounters>;
-  /** The thread count when its fds were last listed: a new thread may bring a new ring. */
-  listedAt: number;
+  /**
+   * Its thread count at the last harvest, and until when (ms) its fds are listed again for new rings: a new thread
+   * makes its ring in its preload, some time after the count has moved, so one listing at the change can miss it.
+   */
+  threadCount: number;
+  relistUntilMs: number;
+  /**
+   * Every thread whose ring was mapped: an ended thread's ring is not mapped again (its memfd may stay open until its
+   * buffer is collected), which would count its drops a second time.
+   */
+  mapped: Set<number>;
   /** The interval in progress when it was first found gone: harvested through it, then forgotten. */
   goneAfter: number | null;
 }
@@ -68,7 +77,7 @@ export class ChildProcesses {
     const all = nowMs - this.listedAllMs >= RELIST_MS;
     if (all) this.listedAllMs = nowMs;
     for (const [tid, t] of tasks) {
-      if (!all && t === last.get(tid)) continue;
+      if (!all && t.onCpuMs === last.get(tid)?.onCpuMs) continue;
       let listed: string[];
       try {
         listed = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ');
@@ -92,7 +101,7 @@ export class ChildProcesses {
       const rings = mapChildRings(pid, new Set());
       if (rings.size === 0) continue;
       this.pending.delete(pid);
-      const child: Child = { pid, threads: new Map(), reader: new TaskReader(`/proc/${pid}`), last: new Map(), listedAt: -1, goneAfter: null };
+      const child: Child = { pid, threads: new Map(), reader: new TaskReader(`/proc/${pid}`), last: new Map(), threadCount: -1, relistUntilMs: 0, mapped: new Set(), goneAfter: null };
       this.add(child, rings);
       this.children.set(pid, child);
     }
@@ -103,19 +112,21 @@ export class ChildProcesses {
     for (const [tid, buffer] of rings) {
       const ring = new ThreadRing(this.intervalMs, buffer, false);
       child.threads.set(tid, registered(tid, ring.name(), ring.f64[H_HAS_LOOP] === 1, ring));
+      child.mapped.add(tid);
     }
   }
 
   /** Interval `index` of every child: its threads' contexts and its totals, each with its pid. */
-  harvest(index: number, nowIndex: number): SharedHarvest {
+  harvest(index: number, nowIndex: number, nowMs: number): SharedHarvest {
     const out: SharedHarvest = { contexts: [], processes: [] };
     for (const [pid, c] of this.children) {
       const tasks = c.goneAfter === null ? c.reader.readAll(c.last) : new Map<number, TaskCounters>();
       if (tasks.size === 0 && c.goneAfter === null) c.goneAfter = nowIndex;
-      if (c.goneAfter === null && c.reader.lastCount !== c.listedAt) {
-        c.listedAt = c.reader.lastCount;
-        this.add(c, mapChildRings(pid, new Set(c.threads.keys())));
+      if (c.reader.lastCount !== c.threadCount) {
+        c.threadCount = c.reader.lastCount;
+        c.relistUntilMs = nowMs + GIVE_UP_MS;
       }
+      if (c.goneAfter === null && nowMs < c.relistUntilMs) this.add(c, mapChildRings(pid, c.mapped));
       for (const t of c.threads.values()) {
         t.name = t.ring.name();
         t.hasLoop = t.ring.f64[H_HAS_LOOP] === 1;
